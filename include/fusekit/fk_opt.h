@@ -1,0 +1,78 @@
+/*
+ * fk_opt.h — "-o name,name=value" option parsing, shared by every fusekit
+ * filesystem so that all of them accept and reject options the same way.
+ *
+ * An option string is split at commas (a backslash escapes the next
+ * character, so "fsname=a\,b" is one option). Each option is looked up in a
+ * list of tables, each table writing into its own target struct. An option
+ * no table knows, a flag given a value, a value option without one, or a
+ * number that does not parse is an error whose message names the option.
+ */
+#ifndef FUSEKIT_FK_OPT_H
+#define FUSEKIT_FK_OPT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum fk_opt_kind {
+	FK_OPT_FLAG, /* int = 1; no value */
+	FK_OPT_FLAG_OFF, /* int = 0; no value (e.g. "rw" undoing "ro") */
+	FK_OPT_BIT_SET, /* uint32 |= bit; no value */
+	FK_OPT_BIT_CLEAR, /* uint32 &= ~bit; no value */
+	FK_OPT_STR, /* char * = strdup(value) (previous value freed) */
+	FK_OPT_U32, /* uint32, decimal or 0x hex */
+	FK_OPT_OCTAL, /* uint32 in octal (modes) */
+	FK_OPT_DOUBLE, /* double, non-negative (timeouts in seconds) */
+	FK_OPT_FUNC, /* fn(target, name, value, err, errlen) decides */
+};
+
+struct fk_opt {
+	/** Option name. A name ending in '*' matches any option starting
+	 *  with the part before it (FK_OPT_FUNC only). */
+	const char *name;
+	enum fk_opt_kind kind;
+	size_t offset; /* into the table's target */
+	uint32_t bit; /* FK_OPT_BIT_* */
+	int (*fn)(void *target, const char *name, const char *value,
+		  char *err, size_t errlen);
+	/** One line of --help text; NULL hides the option from help. */
+	const char *help;
+};
+
+/** A table and the struct its offsets point into. The table ends with an
+ *  entry whose name is NULL. */
+struct fk_opt_table {
+	const struct fk_opt *opts;
+	void *target;
+};
+
+/**
+ * Parse optstr against the tables, in order (the first table that knows a
+ * name wins). Returns 0, or -EINVAL with a message in err, or -ENOMEM.
+ */
+int fk_opt_parse(const char *optstr, const struct fk_opt_table *tables,
+		 size_t ntables, char *err, size_t errlen);
+
+/** Print "    -o NAME    HELP" lines for the options of a table. */
+void fk_opt_print_help(FILE *out, const struct fk_opt *opts);
+
+/** Mount options (target: struct fk_mount_opts). */
+extern const struct fk_opt fk_mount_opt_table[];
+/** Session options (target: struct fk_session_config): threads=, debug,
+ *  trace, max_pages=, cap_NAME, nocap_NAME, dialect=. */
+extern const struct fk_opt fk_session_opt_table[];
+
+/** The names of the FK_CAP_* bits as cap_NAME options accept them. */
+const char *fk_cap_name(uint64_t cap);
+/** Look up a capability by name ("writeback_cache"); 0 if unknown. */
+uint64_t fk_cap_from_name(const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* FUSEKIT_FK_OPT_H */

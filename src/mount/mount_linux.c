@@ -1,0 +1,286 @@
+/*
+ * mount_linux.c — mounting on Linux.
+ *
+ * As root: open /dev/fuse and mount(2) with "fd=N,...". Otherwise (or when
+ * mount(2) says EPERM, or auto_unmount is wanted): fusermount3, the setuid
+ * helper. It reads _FUSE_COMMFD, mounts, and sends the device fd back over
+ * that socket with SCM_RIGHTS. With auto_unmount it stays alive until the
+ * socket closes (we exit or die) and then unmounts.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fk_mount_i.h"
+
+#define FUSERMOUNT "fusermount3"
+
+int fk_mount_init_timeout_ms(void)
+{
+	return -1;
+}
+
+/* Append ",text" (or "text" at the start) to buf; -ENAMETOOLONG if full. */
+static int opt_add(char *buf, size_t cap, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int opt_add(char *buf, size_t cap, const char *fmt, ...)
+{
+	size_t len = strlen(buf);
+	if (len && len + 1 < cap)
+		buf[len++] = ',';
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf + len, cap - len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= cap - len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static const struct {
+	uint32_t bit;
+	unsigned long msflag;
+	const char *on, *off;
+} flag_map[] = {
+	{ FK_MNT_RDONLY, MS_RDONLY, "ro", "rw" },
+	{ FK_MNT_NOSUID, MS_NOSUID, "nosuid", "suid" },
+	{ FK_MNT_NODEV, MS_NODEV, "nodev", "dev" },
+	{ FK_MNT_NOEXEC, MS_NOEXEC, "noexec", "exec" },
+	{ FK_MNT_NOATIME, MS_NOATIME, "noatime", NULL },
+	{ FK_MNT_NODIRATIME, MS_NODIRATIME, "nodiratime", NULL },
+	{ FK_MNT_DIRSYNC, MS_DIRSYNC, "dirsync", NULL },
+	{ FK_MNT_SYNCHRONOUS, MS_SYNCHRONOUS, "sync", NULL },
+};
+
+/* The options both mount(2) and fusermount3 take, as text. */
+static int common_opts(const struct fk_mount_opts *mo, char *buf, size_t cap)
+{
+	int rc = 0;
+	if (mo->allow_other || mo->allow_root)
+		rc |= opt_add(buf, cap, "allow_other");
+	if (mo->default_permissions)
+		rc |= opt_add(buf, cap, "default_permissions");
+	if (mo->max_read)
+		rc |= opt_add(buf, cap, "max_read=%u", mo->max_read);
+	return rc ? -ENAMETOOLONG : 0;
+}
+
+static int mount_direct(const char *mnt, const struct fk_mount_opts *mo,
+			char *err, size_t errlen)
+{
+	int fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		snprintf(err, errlen, "cannot open /dev/fuse: %s%s", strerror(e),
+			 e == ENOENT ? " (is the fuse module loaded?)" : "");
+		return -e;
+	}
+	char data[1024] = "";
+	int rc = opt_add(data, sizeof data, "fd=%d,rootmode=%o,user_id=%u,group_id=%u",
+			 fd, mo->rootmode ? mo->rootmode : S_IFDIR,
+			 (unsigned)getuid(), (unsigned)getgid());
+	rc |= common_opts(mo, data, sizeof data);
+	unsigned long flags = 0;
+	for (size_t i = 0; i < sizeof flag_map / sizeof flag_map[0]; i++)
+		if (mo->flags & flag_map[i].bit)
+			flags |= flag_map[i].msflag;
+	char type[256];
+	int n = snprintf(type, sizeof type, "fuse%s%s", mo->subtype ? "." : "",
+			 mo->subtype ? mo->subtype : "");
+	if (rc || n < 0 || (size_t)n >= sizeof type) {
+		snprintf(err, errlen, "mount options are too long");
+		close(fd);
+		return -ENAMETOOLONG;
+	}
+	const char *source = mo->fsname ? mo->fsname : "fusekit";
+	if (mount(source, mnt, type, flags, data) < 0) {
+		int e = errno;
+		if (e == ENODEV)
+			snprintf(err, errlen, "mounting %s: the kernel has no FUSE "
+					      "support (modprobe fuse)", mnt);
+		else
+			snprintf(err, errlen, "mounting %s: %s", mnt, strerror(e));
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+/* Receive one fd over sock (SCM_RIGHTS). */
+static int receive_fd(int sock)
+{
+	char byte;
+	struct iovec iov = { &byte, 1 };
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct msghdr msg;
+	memset(&msg, 0, sizeof msg);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = ctl.buf;
+	msg.msg_controllen = sizeof ctl.buf;
+	ssize_t n;
+	do
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return -ECONNRESET; /* fusermount3 failed and said why */
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+		return -EPROTO;
+	int fd;
+	memcpy(&fd, CMSG_DATA(c), sizeof fd);
+	return fd;
+}
+
+static int mount_fusermount(const char *mnt, const struct fk_mount_opts *mo,
+			    int *commfd, char *err, size_t errlen)
+{
+	char opts[2048] = "";
+	int rc = 0;
+	for (size_t i = 0; i < sizeof flag_map / sizeof flag_map[0]; i++) {
+		if (mo->flags & flag_map[i].bit)
+			rc |= opt_add(opts, sizeof opts, "%s", flag_map[i].on);
+		else if (flag_map[i].off)
+			rc |= opt_add(opts, sizeof opts, "%s", flag_map[i].off);
+	}
+	rc |= common_opts(mo, opts, sizeof opts);
+	if (mo->auto_unmount)
+		rc |= opt_add(opts, sizeof opts, "auto_unmount");
+	if (mo->fsname)
+		rc |= opt_add(opts, sizeof opts, "fsname=%s", mo->fsname);
+	if (mo->subtype)
+		rc |= opt_add(opts, sizeof opts, "subtype=%s", mo->subtype);
+	if (rc) {
+		snprintf(err, errlen, "mount options are too long");
+		return -ENAMETOOLONG;
+	}
+
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0) {
+		int e = errno;
+		snprintf(err, errlen, "socketpair: %s", strerror(e));
+		return -e;
+	}
+	(void)fcntl(sv[1], F_SETFD, FD_CLOEXEC);
+	pid_t pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		close(sv[0]);
+		close(sv[1]);
+		snprintf(err, errlen, "fork: %s", strerror(e));
+		return -e;
+	}
+	if (pid == 0) {
+		char env[32];
+		snprintf(env, sizeof env, "%d", sv[0]);
+		setenv("_FUSE_COMMFD", env, 1);
+		/* fusermount3 checks this to know libfuse-style callers. */
+		setenv("_FUSE_COMMVERS", "2", 1);
+		execlp(FUSERMOUNT, FUSERMOUNT, "-o", opts, "--", mnt, (char *)NULL);
+		dprintf(2, "fusekit: cannot run " FUSERMOUNT ": %s\n",
+			strerror(errno));
+		_exit(127);
+	}
+	close(sv[0]);
+	int fd = receive_fd(sv[1]);
+	if (mo->auto_unmount && fd >= 0) {
+		/* fusermount3 waits on this socket; it is the unmounter. */
+		*commfd = sv[1];
+	} else {
+		close(sv[1]);
+		int status = 0;
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		if (fd < 0) {
+			if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+				snprintf(err, errlen, "mounting %s needs " FUSERMOUNT
+						      " (package fuse3)", mnt);
+			else
+				snprintf(err, errlen, "mounting %s: " FUSERMOUNT
+						      " failed (see its message above)",
+					 mnt);
+			return -EIO;
+		}
+	}
+	if (fd < 0) {
+		snprintf(err, errlen, "mounting %s: " FUSERMOUNT " sent no device",
+			 mnt);
+		return fd;
+	}
+	return fd;
+}
+
+int fk_mount_fd(const char *mnt, const struct fk_mount_opts *mo, int *commfd,
+		char *err, size_t errlen)
+{
+	*commfd = -1;
+	int rc = fk_mount_check(mnt, mo, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (mo->blksize) {
+		snprintf(err, errlen, "blksize= applies only to block-device "
+				      "(fuseblk) mounts, which fusekit does not make");
+		return -EINVAL;
+	}
+	if (geteuid() == 0 && !mo->auto_unmount) {
+		rc = mount_direct(mnt, mo, err, errlen);
+		if (rc != -EPERM)
+			return rc;
+		/* In a user namespace root may lack CAP_SYS_ADMIN over the
+		 * mount: fall back to the helper. */
+	}
+	return mount_fusermount(mnt, mo, commfd, err, errlen);
+}
+
+int fk_mount(const char *mountpoint, const struct fk_mount_opts *mo,
+	     char *err, size_t errlen)
+{
+	int commfd;
+	int fd = fk_mount_fd(mountpoint, mo, &commfd, err, errlen);
+	/* With auto_unmount, commfd must stay open for the life of the
+	 * process: that is what keeps fusermount3 from unmounting. */
+	return fd;
+}
+
+int fk_unmount(const char *mnt, int lazy, char *err, size_t errlen)
+{
+	if (geteuid() == 0) {
+		if (umount2(mnt, lazy ? MNT_DETACH : 0) == 0)
+			return 0;
+		int e = errno;
+		if (e != EPERM) {
+			if (e == EINVAL)
+				snprintf(err, errlen, "%s is not a mount point", mnt);
+			else if (e == EBUSY)
+				snprintf(err, errlen, "%s is busy (use -l to detach "
+						      "it anyway)", mnt);
+			else
+				snprintf(err, errlen, "unmounting %s: %s", mnt,
+					 strerror(e));
+			return -e;
+		}
+	}
+	const char *argv[] = { FUSERMOUNT, "-u", lazy ? "-z" : "-q", "--", mnt, NULL };
+	int status = fk_mount_run_helper(argv, NULL, err, errlen);
+	if (status < 0)
+		return status;
+	if (status != 0) {
+		snprintf(err, errlen, "unmounting %s: " FUSERMOUNT " -u failed", mnt);
+		return -EIO;
+	}
+	return 0;
+}

@@ -1,0 +1,34 @@
+/*
+ * fk_platform.h — everything that differs between Linux and macOS, behind
+ * one set of functions. linux.c or darwin.c implements them; CMake picks
+ * the file, so no other source needs an OS #ifdef.
+ */
+#ifndef FK_PLATFORM_H
+#define FK_PLATFORM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <fusekit/fk_ops.h>
+
+/** The dialect this OS's kernel speaks. */
+enum fk_dialect fk_plat_default_dialect(void);
+
+/** A new fd reading from the same FUSE connection as master (Linux:
+ *  /dev/fuse + FUSE_DEV_IOC_CLONE). -EOPNOTSUPP where there is no such
+ *  thing; the caller then shares master. */
+int fk_plat_dev_clone(int master);
+
+/** FUSE_DEV_IOC_BACKING_OPEN / _CLOSE. */
+int fk_plat_backing_open(int devfd, int fd);
+int fk_plat_backing_close(int devfd, int backing_id);
+
+/** Write all iovecs to the device in one call; -errno on failure. */
+struct iovec;
+int fk_plat_dev_writev(int fd, const struct iovec *iov, int iovcnt);
+
+/** Is path the root of a mount (Linux: listed in /proc/self/mountinfo)?
+ *  1 yes, 0 no, -errno when it cannot tell. */
+int fk_plat_is_mountpoint(const char *path);
+
+#endif /* FK_PLATFORM_H */

@@ -1,0 +1,116 @@
+/*
+ * linux.c — the Linux side of fk_platform.h.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "../proto/fk_wire.h"
+#include "fk_platform.h"
+
+#define FK_DEV_IOC_CLONE _IOR(FK_DEV_IOC_MAGIC, 0, uint32_t)
+#define FK_DEV_IOC_BACKING_OPEN \
+	_IOW(FK_DEV_IOC_MAGIC, 1, struct fk_wire_backing_map)
+#define FK_DEV_IOC_BACKING_CLOSE _IOW(FK_DEV_IOC_MAGIC, 2, uint32_t)
+
+enum fk_dialect fk_plat_default_dialect(void)
+{
+	return FK_DIALECT_LINUX;
+}
+
+int fk_plat_dev_clone(int master)
+{
+	int fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	uint32_t m = (uint32_t)master;
+	if (ioctl(fd, FK_DEV_IOC_CLONE, &m) < 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+int fk_plat_backing_open(int devfd, int fd)
+{
+	struct fk_wire_backing_map map;
+	memset(&map, 0, sizeof map);
+	map.fd = fd;
+	int id = ioctl(devfd, FK_DEV_IOC_BACKING_OPEN, &map);
+	if (id < 0)
+		return errno == ENOTTY ? -EOPNOTSUPP : -errno;
+	return id;
+}
+
+int fk_plat_backing_close(int devfd, int backing_id)
+{
+	uint32_t id = (uint32_t)backing_id;
+	if (ioctl(devfd, FK_DEV_IOC_BACKING_CLOSE, &id) < 0)
+		return -errno;
+	return 0;
+}
+
+int fk_plat_dev_writev(int fd, const struct iovec *iov, int iovcnt)
+{
+	for (;;) {
+		ssize_t n = writev(fd, iov, iovcnt);
+		if (n >= 0)
+			return 0;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
+/* mountinfo escapes space, tab, newline and backslash as \ooo. */
+static void unescape_octal(char *s)
+{
+	char *o = s;
+	while (*s) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '7' && s[2] >= '0' &&
+		    s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+			*o++ = (char)(((s[1] - '0') << 6) | ((s[2] - '0') << 3) |
+				      (s[3] - '0'));
+			s += 4;
+		} else {
+			*o++ = *s++;
+		}
+	}
+	*o = 0;
+}
+
+int fk_plat_is_mountpoint(const char *path)
+{
+	char real[PATH_MAX];
+	if (!realpath(path, real))
+		return -errno;
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return -errno;
+	char *line = NULL;
+	size_t cap = 0;
+	int found = 0;
+	while (getline(&line, &cap, f) > 0) {
+		/* id parent major:minor root mountpoint ... */
+		char *save = NULL, *tok = strtok_r(line, " ", &save);
+		for (int i = 0; tok && i < 4; i++)
+			tok = strtok_r(NULL, " ", &save);
+		if (!tok)
+			continue;
+		unescape_octal(tok);
+		if (strcmp(tok, real) == 0) {
+			found = 1;
+			break;
+		}
+	}
+	free(line);
+	fclose(f);
+	return found;
+}

@@ -1,0 +1,160 @@
+/*
+ * fk_session_i.h — the session's private structures, shared by the files of
+ * src/session: session.c (life, INIT, workers), dispatch.c (request ->
+ * callback), reply.c (replies, directory buffers), notify.c (notifications,
+ * backing ids).
+ *
+ * Request memory. A request lives in a slot: one allocation holding the
+ * fk_req and the buffer the kernel's message was read into, so decoded
+ * arguments point into the slot and stay valid until the reply. A worker
+ * reads into its slot, dispatches, and if the handler answered before
+ * returning, reads the next request into the same slot: no allocation on
+ * that path. A handler that keeps the request (asynchronous reply) keeps the
+ * slot; the worker takes another from the session's free list, and the slot
+ * returns to that list when the reply is sent.
+ *
+ * Slot ownership is a reference count: one reference for the request's life,
+ * dropped once the request is both dispatched and answered (whichever comes
+ * second drops it), plus a short-lived one while an INTERRUPT calls the
+ * handler's interrupt callback. The slot is reused only at zero.
+ */
+#ifndef FK_SESSION_I_H
+#define FK_SESSION_I_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include <fusekit/fk_mount.h>
+#include <fusekit/fk_session.h>
+
+#include "../proto/fk_proto.h"
+
+/* Request state bits */
+#define FK_REQ_REPLIED 1u
+#define FK_REQ_DISPATCHED 2u
+
+/* Where in a slot's buffer directory replies are built: past any READDIR
+ * request (header + read_in = 80 bytes), page aligned. */
+#define FK_DIRBUF_OFFSET 4096u
+
+struct fk_req {
+	fk_session *se;
+	int fd; /* the device fd this request came from; the reply goes there */
+	atomic_uint state; /* FK_REQ_* */
+	atomic_int refs;
+	atomic_int interrupted;
+	void (*intr_fn)(fk_req *req, void *data); /* under se->lock */
+	void *intr_data;
+	struct fk_req *prev, *next; /* in-flight list, under se->lock */
+	int in_flight;
+	struct fk_req *next_free; /* free list, under se->lock */
+	size_t dir_len; /* bytes of directory reply built so far */
+	size_t dir_cap;
+	size_t buf_cap;
+	uint8_t *buf; /* buf_cap bytes, 8-aligned, inside this allocation */
+	struct fk_msg msg; /* decoded from buf; never copied */
+};
+
+struct fk_worker {
+	fk_session *se;
+	pthread_t thread;
+	int fd;
+	int own_fd; /* fd is a clone we must close */
+	int started;
+};
+
+struct fk_retrieve {
+	uint64_t notify_unique;
+	void *cookie;
+	struct fk_retrieve *next;
+};
+
+struct fk_session {
+	struct fk_ops ops;
+	void *fs;
+	struct fk_session_config cfg;
+	struct fk_proto proto;
+	struct fk_conn conn;
+
+	int fd; /* the device fd (or fake-kernel socket) */
+	char *mountpoint; /* set when this session mounted */
+	int commfd; /* fusermount3 auto_unmount socket, kept open; -1 */
+	int mounted;
+	int init_done;
+	int init_timeout_ms; /* -1: wait forever for INIT */
+
+	atomic_int exiting;
+	atomic_int destroyed; /* ops->destroy was called */
+	int wake_pipe[2];
+
+	pthread_mutex_t lock; /* in-flight list, free slots, retrieves */
+	struct fk_req inflight; /* list head (only prev/next used) */
+	struct fk_req *free_slots;
+	size_t slot_size; /* buffer bytes per slot */
+	atomic_ullong pending;
+	uint64_t next_notify_unique;
+	struct fk_retrieve *retrieves;
+
+	struct fk_worker *workers;
+	unsigned nworkers;
+};
+
+/* session.c */
+fk_req *fk_slot_get(fk_session *se);
+void fk_slot_put(fk_session *se, fk_req *req);
+void fk_req_unref(fk_req *req);
+/** Call ops->destroy unless it already ran. */
+void fk_session_call_destroy(fk_session *se);
+void fk_session_log(const fk_session *se, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* dispatch.c */
+/** Handle one message in req's buffer (n bytes). Returns 1 if the slot may
+ *  be reused at once, 0 if the request keeps it. */
+int fk_dispatch(fk_req *req, int fd, size_t n);
+/** Answer INIT (called by session.c before the workers start). Returns 1
+ *  when negotiation is done, 0 to wait for another INIT, -errno to fail. */
+int fk_dispatch_init(fk_session *se, fk_req *req);
+
+/* reply.c */
+/** Send a reply with optional payload; checks that the operation accepts
+ *  this kind of reply. kind: FK_RK_* bit. */
+int fk_reply_send(fk_req *req, unsigned kind, int error,
+		  const struct iovec *iov, int iovcnt);
+/** Send raw bytes to the device without a request (INIT, notifications). */
+int fk_dev_write(fk_session *se, int fd, uint64_t unique, int error,
+		 const struct iovec *iov, int iovcnt);
+
+/* Reply kinds */
+enum {
+	FK_RK_ERR = 1u << 0, /* an error: always accepted */
+	FK_RK_OK = 1u << 1, /* success, no payload */
+	FK_RK_ENTRY = 1u << 2,
+	FK_RK_CREATE = 1u << 3,
+	FK_RK_ATTR = 1u << 4,
+	FK_RK_STATX = 1u << 5,
+	FK_RK_READLINK = 1u << 6,
+	FK_RK_OPEN = 1u << 7,
+	FK_RK_WRITE = 1u << 8,
+	FK_RK_BUF = 1u << 9,
+	FK_RK_STATFS = 1u << 10,
+	FK_RK_XATTR_SIZE = 1u << 11,
+	FK_RK_LOCK = 1u << 12,
+	FK_RK_BMAP = 1u << 13,
+	FK_RK_IOCTL = 1u << 14,
+	FK_RK_POLL = 1u << 15,
+	FK_RK_LSEEK = 1u << 16,
+	FK_RK_COPIED = 1u << 17,
+	FK_RK_XTIMES = 1u << 18,
+	FK_RK_DIR = 1u << 19,
+	FK_RK_NONE = 1u << 20, /* internal: ops that take no reply */
+};
+
+/* notify.c */
+/** A NOTIFY_REPLY arrived: hand it to ops->retrieve_reply. */
+void fk_notify_reply_arrived(fk_session *se, const struct fk_msg *m);
+
+/* platform */
+#include "../platform/fk_platform.h"
+
+#endif /* FK_SESSION_I_H */

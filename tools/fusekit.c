@@ -1,0 +1,96 @@
+/*
+ * fusekit.c — the fusekit command.
+ *
+ *     fusekit umount [-l] MOUNTPOINT...
+ *     fusekit --version | --help
+ *
+ * The filesystems (passthrough, overlay, union) join as subcommands as they
+ * are built; their options go through the shared parser in fk_opt.h.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <fusekit/fusekit.h>
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: fusekit COMMAND [ARGS]\n"
+		"\n"
+		"Commands:\n"
+		"  umount [-l] MOUNTPOINT...  unmount FUSE filesystems: your own\n"
+		"                             (through fusermount3), any as root,\n"
+		"                             and mounts whose daemon has died\n"
+		"      -l, --lazy             detach now even if busy; the mount\n"
+		"                             goes away when no longer in use\n"
+		"\n"
+		"  --version                  print the version\n"
+		"  --help                     this help\n"
+		"\n"
+		"Exit status: 0 on success, 1 if an operation failed, 2 for a\n"
+		"usage error.\n");
+}
+
+static int cmd_umount(int argc, char **argv)
+{
+	int lazy = 0, status = 0, n = 0;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-l") || !strcmp(argv[i], "--lazy")) {
+			lazy = 1;
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--")) {
+			for (i++; i < argc; i++, n++) {
+				char err[512];
+				if (fk_unmount(argv[i], lazy, err, sizeof err) < 0) {
+					fprintf(stderr, "fusekit: %s\n", err);
+					status = 1;
+				}
+			}
+			break;
+		} else if (argv[i][0] == '-') {
+			fprintf(stderr, "fusekit umount: unknown option '%s'\n", argv[i]);
+			return 2;
+		}
+	}
+	/* Mountpoints are the non-option arguments before any "--". */
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		if (argv[i][0] == '-')
+			continue;
+		char err[512];
+		n++;
+		if (fk_unmount(argv[i], lazy, err, sizeof err) < 0) {
+			fprintf(stderr, "fusekit: %s\n", err);
+			status = 1;
+		}
+	}
+	if (n == 0) {
+		fprintf(stderr, "fusekit umount: no mountpoint given\n");
+		return 2;
+	}
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {
+		printf("fusekit %s\n", FUSEKIT_VERSION_STRING);
+		return 0;
+	}
+	if (!strcmp(cmd, "umount") || !strcmp(cmd, "unmount"))
+		return cmd_umount(argc - 1, argv + 1);
+	fprintf(stderr, "fusekit: unknown command '%s' (try fusekit --help)\n", cmd);
+	return 2;
+}
