@@ -782,6 +782,17 @@ static struct xattr **xattr_find(struct node *n, const char *name)
 	return pp;
 }
 
+/*
+ * system.* names (POSIX ACLs above all) have meaning the kernel and tools
+ * rely on: cp -a sets permissions through system.posix_acl_access and
+ * falls back to chmod only on EOPNOTSUPP. memfs has no ACLs, so it says so
+ * instead of storing them as opaque bytes.
+ */
+static int unsupported_name(const char *name)
+{
+	return strncmp(name, "system.", 7) == 0;
+}
+
 static void memfs_setxattr(fk_req *req, const struct fk_setxattr_in *in)
 {
 	struct memfs *fs = FS(req);
@@ -791,6 +802,8 @@ static void memfs_setxattr(fk_req *req, const struct fk_setxattr_in *in)
 	struct xattr **pp = n ? xattr_find(n, in->name) : NULL;
 	if (!n)
 		err = ENOENT;
+	else if (unsupported_name(in->name))
+		err = EOPNOTSUPP;
 	else if (strlen(in->name) > 255 || !*in->name)
 		err = strlen(in->name) ? ERANGE : EINVAL;
 	else if (in->size > 65536)
@@ -831,6 +844,8 @@ static void memfs_getxattr(fk_req *req, const struct fk_getxattr_in *in)
 	struct xattr *x = n ? *xattr_find(n, in->name) : NULL;
 	if (!n)
 		(void)fk_reply_err(req, ENOENT);
+	else if (unsupported_name(in->name))
+		(void)fk_reply_err(req, EOPNOTSUPP);
 	else if (!x)
 		(void)fk_reply_err(req, ENODATA);
 	else if (in->size == 0)
@@ -885,6 +900,8 @@ static void memfs_removexattr(fk_req *req, const struct fk_removexattr_in *in)
 	struct xattr **pp = n ? xattr_find(n, in->name) : NULL;
 	if (!n) {
 		(void)fk_reply_err(req, ENOENT);
+	} else if (unsupported_name(in->name)) {
+		(void)fk_reply_err(req, EOPNOTSUPP);
 	} else if (!*pp) {
 		(void)fk_reply_err(req, ENODATA);
 	} else {
@@ -1109,12 +1126,16 @@ int main(int argc, char **argv)
 
 	fk_session *se;
 	int rc = fk_session_new(&se, &memfs_ops, sizeof memfs_ops, &fs, &cfg);
-	if (rc == 0)
-		rc = fk_session_mount(se, mountpoint, &mo);
-	if (rc == 0)
-		rc = fk_session_run(se);
 	if (rc < 0)
 		fprintf(stderr, "fk-memfs: %s\n", strerror(-rc));
+	/* A failed mount has already said why. */
+	if (rc == 0)
+		rc = fk_session_mount(se, mountpoint, &mo);
+	if (rc == 0) {
+		rc = fk_session_run(se);
+		if (rc < 0)
+			fprintf(stderr, "fk-memfs: %s\n", strerror(-rc));
+	}
 	fk_session_destroy(se);
 	fk_mount_opts_free(&mo);
 	return rc < 0 ? 1 : 0;

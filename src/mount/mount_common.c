@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -54,8 +55,12 @@ int fk_mount_check(const char *mnt, const struct fk_mount_opts *mo, char *err,
 		snprintf(err, errlen, "no mountpoint given");
 		return -EINVAL;
 	}
-	if (stat(mnt, &st) < 0) {
-		int e = errno;
+	/* statvfs always asks the daemon (stat may be answered from the
+	 * attribute cache), so it is what reveals a mount whose daemon died. */
+	struct statvfs sv;
+	int dead = statvfs(mnt, &sv) < 0 && errno == ENOTCONN;
+	if (dead || stat(mnt, &st) < 0) {
+		int e = dead ? ENOTCONN : errno;
 		if (e == ENOTCONN)
 			snprintf(err, errlen,
 				 "mountpoint '%s' is a FUSE mount whose daemon has "

@@ -2,14 +2,21 @@
  * mount_linux.c — mounting on Linux.
  *
  * As root: open /dev/fuse and mount(2) with "fd=N,...". Otherwise (or when
- * mount(2) says EPERM, or auto_unmount is wanted): fusermount3, the setuid
- * helper. It reads _FUSE_COMMFD, mounts, and sends the device fd back over
- * that socket with SCM_RIGHTS. With auto_unmount it stays alive until the
- * socket closes (we exit or die) and then unmounts.
+ * mount(2) says EPERM): fusermount3, the setuid helper. It reads
+ * _FUSE_COMMFD, mounts, and sends the device fd back over that socket with
+ * SCM_RIGHTS.
+ *
+ * auto_unmount is our own watcher process, not fusermount3's: fusermount3
+ * before libfuse 3.15 (Debian 12 ships 3.14) checks the mount as root before
+ * unmounting it, which a mount without allow_other refuses, so it never
+ * unmounts. The watcher holds the read end of a pipe whose write end only
+ * the daemon has; when the daemon ends, however it ends, the read returns 0
+ * and the watcher unmounts with the caller's own rights.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,7 +154,7 @@ static int receive_fd(int sock)
 }
 
 static int mount_fusermount(const char *mnt, const struct fk_mount_opts *mo,
-			    int *commfd, char *err, size_t errlen)
+			    char *err, size_t errlen)
 {
 	char opts[2048] = "";
 	int rc = 0;
@@ -158,8 +165,6 @@ static int mount_fusermount(const char *mnt, const struct fk_mount_opts *mo,
 			rc |= opt_add(opts, sizeof opts, "%s", flag_map[i].off);
 	}
 	rc |= common_opts(mo, opts, sizeof opts);
-	if (mo->auto_unmount)
-		rc |= opt_add(opts, sizeof opts, "auto_unmount");
 	if (mo->fsname)
 		rc |= opt_add(opts, sizeof opts, "fsname=%s", mo->fsname);
 	if (mo->subtype)
@@ -188,8 +193,6 @@ static int mount_fusermount(const char *mnt, const struct fk_mount_opts *mo,
 		char env[32];
 		snprintf(env, sizeof env, "%d", sv[0]);
 		setenv("_FUSE_COMMFD", env, 1);
-		/* fusermount3 checks this to know libfuse-style callers. */
-		setenv("_FUSE_COMMVERS", "2", 1);
 		execlp(FUSERMOUNT, FUSERMOUNT, "-o", opts, "--", mnt, (char *)NULL);
 		dprintf(2, "fusekit: cannot run " FUSERMOUNT ": %s\n",
 			strerror(errno));
@@ -197,31 +200,100 @@ static int mount_fusermount(const char *mnt, const struct fk_mount_opts *mo,
 	}
 	close(sv[0]);
 	int fd = receive_fd(sv[1]);
-	if (mo->auto_unmount && fd >= 0) {
-		/* fusermount3 waits on this socket; it is the unmounter. */
-		*commfd = sv[1];
-	} else {
-		close(sv[1]);
-		int status = 0;
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-			;
-		if (fd < 0) {
-			if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-				snprintf(err, errlen, "mounting %s needs " FUSERMOUNT
-						      " (package fuse3)", mnt);
-			else
-				snprintf(err, errlen, "mounting %s: " FUSERMOUNT
-						      " failed (see its message above)",
-					 mnt);
-			return -EIO;
-		}
-	}
+	close(sv[1]);
+	int status = 0;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
 	if (fd < 0) {
-		snprintf(err, errlen, "mounting %s: " FUSERMOUNT " sent no device",
-			 mnt);
-		return fd;
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+			snprintf(err, errlen, "mounting %s needs " FUSERMOUNT
+					      " (package fuse3)", mnt);
+		else
+			snprintf(err, errlen, "mounting %s: " FUSERMOUNT
+					      " failed (see its message above)", mnt);
+		return -EIO;
 	}
 	return fd;
+}
+
+/* Is mnt still listed as a FUSE mount? (The watcher must not unmount
+ * something else that was mounted there since.) */
+static int still_fuse_mounted(const char *mnt)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return 0;
+	char *line = NULL;
+	size_t cap = 0;
+	int found = 0;
+	while (!found && getline(&line, &cap, f) > 0) {
+		char *sep = strstr(line, " - ");
+		char *save = NULL, *tok = strtok_r(line, " ", &save);
+		for (int i = 0; tok && i < 4; i++)
+			tok = strtok_r(NULL, " ", &save);
+		/* mountinfo escapes unusual characters; a mountpoint that
+		 * needs escaping simply is not matched here. */
+		if (tok && sep && strcmp(tok, mnt) == 0 &&
+		    strncmp(sep + 3, "fuse", 4) == 0)
+			found = 1;
+	}
+	free(line);
+	fclose(f);
+	return found;
+}
+
+/* Start the auto_unmount watcher; returns the pipe end the daemon keeps. */
+static int start_unmount_watcher(const char *mnt, char *err, size_t errlen)
+{
+	char real[PATH_MAX];
+	if (!realpath(mnt, real)) {
+		int e = errno;
+		snprintf(err, errlen, "auto_unmount: %s: %s", mnt, strerror(e));
+		return -e;
+	}
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		int e = errno;
+		snprintf(err, errlen, "auto_unmount: pipe: %s", strerror(e));
+		return -e;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		close(p[0]);
+		close(p[1]);
+		snprintf(err, errlen, "auto_unmount: fork: %s", strerror(e));
+		return -e;
+	}
+	if (pid == 0) {
+		/* The watcher: keep only the pipe and stderr, so that it
+		 * holds neither the device fd nor the write end. */
+		if (fork() > 0)
+			_exit(0); /* reparented to init: no zombie for us */
+		(void)setsid();
+		if (dup2(p[0], 3) < 0)
+			_exit(1);
+		if (close_range(4, ~0U, 0) < 0)
+			for (int fd = 4; fd < 1024; fd++)
+				close(fd);
+		if (chdir("/") < 0)
+			_exit(1);
+		for (;;) {
+			char byte;
+			ssize_t n = read(3, &byte, 1);
+			if (n == 0 || (n < 0 && errno != EINTR))
+				break; /* the daemon is gone */
+		}
+		if (still_fuse_mounted(real)) {
+			char e2[256];
+			(void)fk_unmount(real, 1, e2, sizeof e2);
+		}
+		_exit(0);
+	}
+	close(p[0]);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	return p[1];
 }
 
 int fk_mount_fd(const char *mnt, const struct fk_mount_opts *mo, int *commfd,
@@ -236,14 +308,24 @@ int fk_mount_fd(const char *mnt, const struct fk_mount_opts *mo, int *commfd,
 				      "(fuseblk) mounts, which fusekit does not make");
 		return -EINVAL;
 	}
-	if (geteuid() == 0 && !mo->auto_unmount) {
-		rc = mount_direct(mnt, mo, err, errlen);
-		if (rc != -EPERM)
-			return rc;
-		/* In a user namespace root may lack CAP_SYS_ADMIN over the
-		 * mount: fall back to the helper. */
+	int fd = -EPERM;
+	if (geteuid() == 0)
+		fd = mount_direct(mnt, mo, err, errlen);
+	/* In a user namespace root may lack CAP_SYS_ADMIN over the mount:
+	 * fall back to the helper as an ordinary user would. */
+	if (fd == -EPERM)
+		fd = mount_fusermount(mnt, mo, err, errlen);
+	if (fd < 0 || !mo->auto_unmount)
+		return fd;
+	int w = start_unmount_watcher(mnt, err, errlen);
+	if (w < 0) {
+		char e2[256];
+		(void)fk_unmount(mnt, 1, e2, sizeof e2);
+		close(fd);
+		return w;
 	}
-	return mount_fusermount(mnt, mo, commfd, err, errlen);
+	*commfd = w;
+	return fd;
 }
 
 int fk_mount(const char *mountpoint, const struct fk_mount_opts *mo,

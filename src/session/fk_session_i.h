@@ -22,6 +22,7 @@
 #define FK_SESSION_I_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 
 #include <fusekit/fk_mount.h>
@@ -69,6 +70,13 @@ struct fk_retrieve {
 	struct fk_retrieve *next;
 };
 
+#define FK_NSIGNALS 3 /* SIGINT, SIGTERM, SIGHUP */
+
+struct saved_signals {
+	struct sigaction old[FK_NSIGNALS];
+	int installed;
+};
+
 struct fk_session {
 	struct fk_ops ops;
 	void *fs;
@@ -97,6 +105,7 @@ struct fk_session {
 
 	struct fk_worker *workers;
 	unsigned nworkers;
+	struct saved_signals sigs;
 };
 
 /* session.c */

@@ -314,35 +314,37 @@ static void on_signal(int sig)
 		fk_session_exit(se);
 }
 
-struct saved_signals {
-	struct sigaction old[3];
-	int installed;
-};
+static const int handled_signals[FK_NSIGNALS] = { SIGINT, SIGTERM, SIGHUP };
 
-static const int handled_signals[3] = { SIGINT, SIGTERM, SIGHUP };
-
-static void install_signals(fk_session *se, struct saved_signals *s)
+/* Installed from fk_session_mount on, so that a signal arriving between
+ * the mount and fk_session_run still ends the session cleanly. */
+static void install_signals(fk_session *se)
 {
+	struct saved_signals *s = &se->sigs;
+	if (s->installed || !se->cfg.handle_signals)
+		return;
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = 0; /* no SA_RESTART: blocking reads return EINTR */
 	signal_session = se;
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < FK_NSIGNALS; i++)
 		(void)sigaction(handled_signals[i], &sa, &s->old[i]);
 	/* A closed pipe on the far side of a reply must not kill us. */
 	(void)signal(SIGPIPE, SIG_IGN);
 	s->installed = 1;
 }
 
-static void restore_signals(struct saved_signals *s)
+static void restore_signals(fk_session *se)
 {
+	struct saved_signals *s = &se->sigs;
 	if (!s->installed)
 		return;
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < FK_NSIGNALS; i++)
 		(void)sigaction(handled_signals[i], &s->old[i], NULL);
 	signal_session = NULL;
+	s->installed = 0;
 }
 
 void fk_session_exit(fk_session *se)
@@ -414,9 +416,7 @@ int fk_session_run(fk_session *se)
 {
 	if (se->fd < 0)
 		return -EBADF;
-	struct saved_signals sigs = { .installed = 0 };
-	if (se->cfg.handle_signals)
-		install_signals(se, &sigs);
+	install_signals(se);
 
 	int rc = 0;
 	if (!se->init_done) {
@@ -447,7 +447,7 @@ int fk_session_run(fk_session *se)
 	join_workers(se);
 out:
 	fk_session_call_destroy(se);
-	restore_signals(&sigs);
+	restore_signals(se);
 	return rc;
 }
 
@@ -474,6 +474,7 @@ int fk_session_mount(fk_session *se, const char *mountpoint,
 		return -EBUSY;
 	char err[512];
 	int commfd = -1;
+	install_signals(se);
 	int fd = fk_mount_fd(mountpoint, mo, &commfd, err, sizeof err);
 	if (fd < 0) {
 		fk_session_log(se, "%s", err);
@@ -499,6 +500,7 @@ void fk_session_destroy(fk_session *se)
 	if (!se)
 		return;
 	fk_session_unmount(se);
+	restore_signals(se);
 	uint64_t left = atomic_load(&se->pending);
 	if (left) {
 		fk_session_log(se, "%llu request(s) were never answered",

@@ -1,0 +1,99 @@
+# lib.sh — shared helpers for the mount tests (sourced, not run).
+#
+# Every test mounts under its own temporary directory and registers a trap
+# that unmounts (lazily) and kills only the daemon it started, by pid, so a
+# failing test never leaves a mount or a process behind. A mount that does
+# not appear within 10 s fails the test; ctest's TIMEOUT bounds the rest.
+
+set -u
+MEMFS=${1:?usage: $0 FK_MEMFS FUSEKIT SAMPLE_DIR}
+FUSEKIT=${2:?}
+SAMPLE=${3:?}
+
+PASS=0
+FAIL=0
+DAEMON_PIDS=()
+MOUNTS=()
+WORK=$(mktemp -d /tmp/fk-mount-test.XXXXXX)
+chmod 755 "$WORK"
+
+cleanup() {
+	for m in "${MOUNTS[@]}"; do
+		# Harmless when not mounted; clears dead mounts too.
+		umount -l "$m" 2>/dev/null || fusermount3 -u -z "$m" 2>/dev/null || true
+	done
+	for p in "${DAEMON_PIDS[@]}"; do
+		kill -9 "$p" 2>/dev/null || true
+	done
+	rm -rf "$WORK" 2>/dev/null || true
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+require_fuse() {
+	if [ "$(id -u)" != 0 ] || [ ! -c /dev/fuse ]; then
+		echo "SKIP: mount tests need root and /dev/fuse"
+		exit 77
+	fi
+}
+
+ok() { PASS=$((PASS + 1)); echo "ok   $*"; }
+bad() { FAIL=$((FAIL + 1)); echo "FAIL $*"; }
+
+# check DESCRIPTION COMMAND...: the command must succeed
+check() {
+	local d=$1; shift
+	if "$@" >/dev/null 2>"$WORK/.err"; then ok "$d"; else bad "$d: $(head -c 300 "$WORK/.err")"; fi
+}
+# check_fails DESCRIPTION COMMAND...: the command must fail
+check_fails() {
+	local d=$1; shift
+	if "$@" >/dev/null 2>&1; then bad "$d (succeeded)"; else ok "$d"; fi
+}
+# expect DESCRIPTION WANT GOT
+expect() {
+	if [ "$2" == "$3" ]; then ok "$1"; else bad "$1: want [$2] got [$3]"; fi
+}
+
+wait_mounted() { # MNT: wait up to 10 s for the mount to appear
+	for _ in $(seq 100); do
+		mountpoint -q "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+wait_gone() { # PID: wait up to 10 s for the process to exit
+	for _ in $(seq 100); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# start_memfs MNT [ARGS...]: run fk-memfs in the background; sets DPID
+start_memfs() {
+	local mnt=$1; shift
+	mkdir -p "$mnt"
+	MOUNTS+=("$mnt")
+	"$MEMFS" "$@" "$mnt" 2>"$WORK/memfs.$(basename "$mnt").log" &
+	DPID=$!
+	DAEMON_PIDS+=("$DPID")
+	if ! wait_mounted "$mnt"; then
+		bad "mount of $mnt did not appear"
+		cat "$WORK/memfs.$(basename "$mnt").log"
+		finish
+	fi
+}
+
+stop_memfs() { # MNT PID: unmount and wait for the daemon to exit 0
+	"$FUSEKIT" umount "$1"
+	wait_gone "$2"
+	wait "$2"
+}
+
+finish() {
+	echo "$PASS passed, $FAIL failed"
+	[ "$FAIL" = 0 ] && exit 0
+	exit 1
+}
