@@ -108,10 +108,9 @@ static struct node *node_get(struct memfs *fs, uint64_t ino)
 	return ino < fs->nnodes ? fs->nodes[ino] : NULL;
 }
 
-static void node_maybe_free(struct memfs *fs, struct node *n)
+/* Free a node's memory; its directory entries must be gone already. */
+static void node_destroy(struct memfs *fs, struct node *n)
 {
-	if (n->ino == FK_ROOT_INO || n->nlink || n->lookups || n->opens)
-		return;
 	fs->nodes[n->ino] = NULL;
 	while (n->xattrs) {
 		struct xattr *x = n->xattrs;
@@ -123,6 +122,13 @@ static void node_maybe_free(struct memfs *fs, struct node *n)
 	free(n->data);
 	free(n->target);
 	free(n);
+}
+
+static void node_maybe_free(struct memfs *fs, struct node *n)
+{
+	if (n->ino == FK_ROOT_INO || n->nlink || n->lookups || n->opens)
+		return;
+	node_destroy(fs, n);
 }
 
 static void fill_attr(const struct node *n, struct fk_attr *a)
@@ -968,8 +974,11 @@ static int seed_one(struct memfs *fs, struct node *dir, int dirfd,
 		node_maybe_free(fs, n);
 		return -ENOMEM;
 	}
-	n->mtime = st.st_mtim;
-	n->atime = st.st_atim;
+	/* Whole seconds: the portable part of struct stat. */
+	n->mtime.tv_sec = st.st_mtime;
+	n->mtime.tv_nsec = 0;
+	n->atime.tv_sec = st.st_atime;
+	n->atime.tv_nsec = 0;
 	if (S_ISDIR(st.st_mode)) {
 		n->nlink = 2;
 		int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
@@ -1032,6 +1041,25 @@ static int seed_dir(struct memfs *fs, struct node *dir, int dirfd, int depth)
 	return rc;
 }
 
+/* Free the whole tree at exit (the kernel's references are gone). */
+static void memfs_free(struct memfs *fs)
+{
+	for (size_t i = 0; i < fs->nnodes; i++) {
+		struct node *n = fs->nodes[i];
+		if (!n)
+			continue;
+		while (n->entries) {
+			struct dentry *d = n->entries;
+			n->entries = d->next;
+			free(d->name);
+			free(d);
+		}
+		node_destroy(fs, n);
+	}
+	free(fs->nodes);
+	pthread_mutex_destroy(&fs->lock);
+}
+
 /* ---- main ----------------------------------------------------------- */
 
 static void usage(FILE *out)
@@ -1070,12 +1098,14 @@ int main(int argc, char **argv)
 		const char *a = argv[i];
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			usage(stdout);
+			fk_mount_opts_free(&mo);
 			return 0;
 		} else if (!strcmp(a, "-s")) {
 			cfg.threads = 1;
 		} else if (!strcmp(a, "-o") || !strcmp(a, "--seed")) {
 			if (i + 1 >= argc) {
 				fprintf(stderr, "fk-memfs: %s needs an argument\n", a);
+				fk_mount_opts_free(&mo);
 				return 2;
 			}
 			if (!strcmp(a, "--seed")) {
@@ -1086,20 +1116,24 @@ int main(int argc, char **argv)
 						    { fk_session_opt_table, &cfg } };
 			if (fk_opt_parse(argv[++i], t, 2, err, sizeof err)) {
 				fprintf(stderr, "fk-memfs: %s\n", err);
+				fk_mount_opts_free(&mo);
 				return 2;
 			}
 		} else if (a[0] == '-') {
 			fprintf(stderr, "fk-memfs: unknown argument '%s' (try --help)\n", a);
+			fk_mount_opts_free(&mo);
 			return 2;
 		} else if (!mountpoint) {
 			mountpoint = a;
 		} else {
 			fprintf(stderr, "fk-memfs: unexpected argument '%s'\n", a);
+			fk_mount_opts_free(&mo);
 			return 2;
 		}
 	}
 	if (!mountpoint) {
 		usage(stderr);
+		fk_mount_opts_free(&mo);
 		return 2;
 	}
 
@@ -1109,8 +1143,10 @@ int main(int argc, char **argv)
 	fs.nodes = calloc(1, sizeof *fs.nodes);
 	fs.nnodes = 1;
 	struct node *root = node_new(&fs, S_IFDIR | 0755, getuid(), getgid());
-	if (!root)
+	if (!root) {
+		fk_mount_opts_free(&mo);
 		return 1;
+	}
 	root->nlink = 2;
 	if (seed) {
 		int fd = open(seed, O_RDONLY | O_DIRECTORY);
@@ -1120,6 +1156,8 @@ int main(int argc, char **argv)
 		if (rc < 0) {
 			fprintf(stderr, "fk-memfs: cannot read seed '%s': %s\n",
 				seed, strerror(-rc));
+			memfs_free(&fs);
+			fk_mount_opts_free(&mo);
 			return 1;
 		}
 	}
@@ -1137,6 +1175,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "fk-memfs: %s\n", strerror(-rc));
 	}
 	fk_session_destroy(se);
+	memfs_free(&fs);
 	fk_mount_opts_free(&mo);
 	return rc < 0 ? 1 : 0;
 }

@@ -5,6 +5,7 @@
 #define FK_MOUNT_I_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include <fusekit/fk_mount.h>
 
@@ -24,5 +25,18 @@ int fk_mount_init_timeout_ms(void);
  *  or -errno if it could not run. extra_env may be NULL. */
 int fk_mount_run_helper(const char *const argv[], const char *extra_env,
 			char *err, size_t errlen);
+
+/** Receive one fd sent with SCM_RIGHTS over sock (the helpers' way of
+ *  handing over the device). Returns it (close-on-exec) or -errno. */
+int fk_mount_receive_fd(int sock);
+
+/**
+ * Start argv (found on PATH) with _FUSE_COMMFD naming its end of a new
+ * socketpair, and the NAME=VALUE strings of env (NULL-terminated, or NULL).
+ * Returns our end of the pair; *pid is the child to wait for (with detach,
+ * a child that exits at once, leaving the helper to init).
+ */
+int fk_mount_spawn_helper(const char *const argv[], const char *const *env,
+			  int detach, pid_t *pid, char *err, size_t errlen);
 
 #endif /* FK_MOUNT_I_H */

@@ -122,37 +122,6 @@ static int mount_direct(const char *mnt, const struct fk_mount_opts *mo,
 	return fd;
 }
 
-/* Receive one fd over sock (SCM_RIGHTS). */
-static int receive_fd(int sock)
-{
-	char byte;
-	struct iovec iov = { &byte, 1 };
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} ctl;
-	struct msghdr msg;
-	memset(&msg, 0, sizeof msg);
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = ctl.buf;
-	msg.msg_controllen = sizeof ctl.buf;
-	ssize_t n;
-	do
-		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	if (n == 0)
-		return -ECONNRESET; /* fusermount3 failed and said why */
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-		return -EPROTO;
-	int fd;
-	memcpy(&fd, CMSG_DATA(c), sizeof fd);
-	return fd;
-}
-
 static int mount_fusermount(const char *mnt, const struct fk_mount_opts *mo,
 			    char *err, size_t errlen)
 {
@@ -174,33 +143,13 @@ static int mount_fusermount(const char *mnt, const struct fk_mount_opts *mo,
 		return -ENAMETOOLONG;
 	}
 
-	int sv[2];
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0) {
-		int e = errno;
-		snprintf(err, errlen, "socketpair: %s", strerror(e));
-		return -e;
-	}
-	(void)fcntl(sv[1], F_SETFD, FD_CLOEXEC);
-	pid_t pid = fork();
-	if (pid < 0) {
-		int e = errno;
-		close(sv[0]);
-		close(sv[1]);
-		snprintf(err, errlen, "fork: %s", strerror(e));
-		return -e;
-	}
-	if (pid == 0) {
-		char env[32];
-		snprintf(env, sizeof env, "%d", sv[0]);
-		setenv("_FUSE_COMMFD", env, 1);
-		execlp(FUSERMOUNT, FUSERMOUNT, "-o", opts, "--", mnt, (char *)NULL);
-		dprintf(2, "fusekit: cannot run " FUSERMOUNT ": %s\n",
-			strerror(errno));
-		_exit(127);
-	}
-	close(sv[0]);
-	int fd = receive_fd(sv[1]);
-	close(sv[1]);
+	const char *argv[] = { FUSERMOUNT, "-o", opts, "--", mnt, NULL };
+	pid_t pid;
+	int sock = fk_mount_spawn_helper(argv, NULL, 0, &pid, err, errlen);
+	if (sock < 0)
+		return sock;
+	int fd = fk_mount_receive_fd(sock);
+	close(sock);
 	int status = 0;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
@@ -325,16 +274,6 @@ int fk_mount_fd(const char *mnt, const struct fk_mount_opts *mo, int *commfd,
 		return w;
 	}
 	*commfd = w;
-	return fd;
-}
-
-int fk_mount(const char *mountpoint, const struct fk_mount_opts *mo,
-	     char *err, size_t errlen)
-{
-	int commfd;
-	int fd = fk_mount_fd(mountpoint, mo, &commfd, err, errlen);
-	/* With auto_unmount, commfd must stay open for the life of the
-	 * process: that is what keeps fusermount3 from unmounting. */
 	return fd;
 }
 

@@ -23,10 +23,6 @@ int fk_plat_dev_clone(int master);
 int fk_plat_backing_open(int devfd, int fd);
 int fk_plat_backing_close(int devfd, int backing_id);
 
-/** Write all iovecs to the device in one call; -errno on failure. */
-struct iovec;
-int fk_plat_dev_writev(int fd, const struct iovec *iov, int iovcnt);
-
 /** Is path the root of a mount (Linux: listed in /proc/self/mountinfo)?
  *  1 yes, 0 no, -errno when it cannot tell. */
 int fk_plat_is_mountpoint(const char *path);

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "../proto/fk_wire.h"
@@ -56,17 +55,6 @@ int fk_plat_backing_close(int devfd, int backing_id)
 	if (ioctl(devfd, FK_DEV_IOC_BACKING_CLOSE, &id) < 0)
 		return -errno;
 	return 0;
-}
-
-int fk_plat_dev_writev(int fd, const struct iovec *iov, int iovcnt)
-{
-	for (;;) {
-		ssize_t n = writev(fd, iov, iovcnt);
-		if (n >= 0)
-			return 0;
-		if (errno != EINTR)
-			return -errno;
-	}
 }
 
 /* mountinfo escapes space, tab, newline and backslash as \ooo. */

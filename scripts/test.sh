@@ -1,0 +1,89 @@
+#!/bin/bash
+# scripts/test.sh — build everything and run every test.
+#
+#   1. a normal build (RelWithDebInfo): unit tests and mount tests;
+#   2. an AddressSanitizer + UndefinedBehaviorSanitizer build (Debug, so
+#      assertions are live): the same tests again;
+#   3. a clang build of the libFuzzer target: a short fuzzing run;
+#   4. the macOS cross-compile check (scripts/cross-macos.sh), when zig is
+#      installed (CI installs it).
+#
+# Mount tests need root and /dev/fuse and skip otherwise. The last line is
+# "all: N passed, N failed".
+set -u
+cd "$(dirname "$0")/.."
+JOBS=$(nproc 2>/dev/null || echo 2)
+PASS=0
+FAIL=0
+SUMMARY=()
+
+run_ctest() { # NAME BUILD_DIR [CTEST ARGS]
+	local name=$1 dir=$2; shift 2
+	echo "=== $name"
+	local out
+	out=$(cd "$dir" && ctest --output-on-failure "$@" 2>&1)
+	local rc=$?
+	echo "$out" | grep -vE '^(ok   |ok$)' | tail -n 40
+	local line total failed
+	line=$(echo "$out" | grep -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' | tail -1)
+	if [ -z "$line" ]; then
+		FAIL=$((FAIL + 1))
+		SUMMARY+=("$name: no test result (ctest exit $rc)")
+		return
+	fi
+	failed=$(echo "$line" | sed -E 's/.*passed, ([0-9]+) tests? failed.*/\1/')
+	total=$(echo "$line" | sed -E 's/.*out of ([0-9]+).*/\1/')
+	PASS=$((PASS + total - failed))
+	FAIL=$((FAIL + failed))
+	SUMMARY+=("$name: $((total - failed)) passed, $failed failed")
+}
+
+build() { # DIR CMAKE_ARGS...
+	local dir=$1; shift
+	cmake -S . -B "$dir" "$@" >/dev/null &&
+		cmake --build "$dir" -j"$JOBS" 2>&1 | grep -E 'error|warning' ; return "${PIPESTATUS[0]}"
+}
+
+if build build -DCMAKE_BUILD_TYPE=RelWithDebInfo; then
+	run_ctest "release" build
+else
+	FAIL=$((FAIL + 1)); SUMMARY+=("release: build failed")
+fi
+
+if build build-asan -DCMAKE_BUILD_TYPE=Debug -DFK_SANITIZE=ON; then
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		run_ctest "asan+ubsan" build-asan
+else
+	FAIL=$((FAIL + 1)); SUMMARY+=("asan+ubsan: build failed")
+fi
+
+if command -v clang >/dev/null; then
+	if CC=clang build build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFK_FUZZ=ON; then
+		run_ctest "fuzz" build-fuzz -R '^fuzz\.'
+	else
+		FAIL=$((FAIL + 1)); SUMMARY+=("fuzz: build failed")
+	fi
+else
+	SUMMARY+=("fuzz: skipped (no clang)")
+fi
+
+if [ -x scripts/cross-macos.sh ]; then
+	echo "=== macos cross-compile"
+	if out=$(scripts/cross-macos.sh 2>&1); then
+		echo "$out" | tail -n 5
+		n=$(echo "$out" | grep -c '^linked ')
+		PASS=$((PASS + n)); SUMMARY+=("macos: $n targets linked")
+	elif [ $? = 77 ]; then
+		echo "$out" | tail -n 3
+		SUMMARY+=("macos: skipped (no cross compiler)")
+	else
+		echo "$out" | tail -n 30
+		FAIL=$((FAIL + 1)); SUMMARY+=("macos: cross-compile failed")
+	fi
+fi
+
+echo "=== summary"
+printf '%s\n' "${SUMMARY[@]}"
+echo "all: $PASS passed, $FAIL failed"
+[ "$FAIL" = 0 ]

@@ -1,0 +1,52 @@
+/*
+ * darwin.c — the macOS side of fk_platform.h (macFUSE).
+ *
+ * Compiled and linked for aarch64-macos and x86_64-macos in CI by
+ * scripts/cross-macos.sh; its behaviour that is not a system call (the
+ * macFUSE dialect) is tested on Linux through the fake kernel.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/param.h>
+#include <unistd.h>
+
+#include "fk_platform.h"
+
+enum fk_dialect fk_plat_default_dialect(void)
+{
+	return FK_DIALECT_MACFUSE;
+}
+
+int fk_plat_dev_clone(int master)
+{
+	(void)master;
+	return -EOPNOTSUPP; /* macFUSE has no FUSE_DEV_IOC_CLONE */
+}
+
+int fk_plat_backing_open(int devfd, int fd)
+{
+	(void)devfd;
+	(void)fd;
+	return -EOPNOTSUPP; /* no kernel passthrough in macFUSE */
+}
+
+int fk_plat_backing_close(int devfd, int backing_id)
+{
+	(void)devfd;
+	(void)backing_id;
+	return -EOPNOTSUPP;
+}
+
+int fk_plat_is_mountpoint(const char *path)
+{
+	char real[PATH_MAX];
+	struct statfs sf;
+	if (!realpath(path, real))
+		return -errno;
+	if (statfs(real, &sf) < 0)
+		return -errno;
+	return strcmp(sf.f_mntonname, real) == 0;
+}
