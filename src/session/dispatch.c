@@ -269,6 +269,9 @@ int fk_dispatch(fk_req *req, int fd, size_t n)
 				       fk_proto_opname(m->opcode),
 				       (unsigned long long)m->unique);
 		(void)fk_reply_err(req, -rc);
+	} else if (se->allow_root_only && m->ctx.uid != 0 &&
+		   m->ctx.uid != se->owner_uid && m->opcode != FK_OP_DESTROY) {
+		(void)fk_reply_err(req, EACCES);
 	} else {
 		inflight_add(se, req);
 		call_handler(se, req);

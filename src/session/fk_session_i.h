@@ -89,6 +89,10 @@ struct fk_session {
 	int commfd; /* fusermount3 auto_unmount socket, kept open; -1 */
 	int mounted;
 	int init_done;
+	/* allow_root: the kernel lets everyone in (allow_other); we then
+	 * turn away all but root and the user who mounted. */
+	int allow_root_only;
+	uint32_t owner_uid;
 	int init_timeout_ms; /* -1: wait forever for INIT */
 
 	atomic_int exiting;

@@ -491,6 +491,8 @@ int fk_session_mount(fk_session *se, const char *mountpoint,
 	se->fd = fd;
 	se->commfd = commfd;
 	se->mounted = 1;
+	se->allow_root_only = mo->allow_root && !mo->allow_other;
+	se->owner_uid = (uint32_t)getuid();
 	se->init_timeout_ms = fk_mount_init_timeout_ms();
 	return 0;
 }
@@ -503,8 +505,20 @@ void fk_session_destroy(fk_session *se)
 	restore_signals(se);
 	uint64_t left = atomic_load(&se->pending);
 	if (left) {
+		/* A handler kept a request and never answered it: the kernel
+		 * caller hung until the unmount. That is a filesystem bug. */
+		for (fk_req *r = se->inflight.next; r != &se->inflight; r = r->next)
+			fk_session_log(se, "bug: %s (unique %llu) was never answered",
+				       fk_proto_opname(r->msg.opcode),
+				       (unsigned long long)r->msg.unique);
 		fk_session_log(se, "%llu request(s) were never answered",
 			       (unsigned long long)left);
+		assert(!"requests were never answered");
+		while (se->inflight.next != &se->inflight) {
+			fk_req *r = se->inflight.next;
+			se->inflight.next = r->next;
+			free(r);
+		}
 	}
 	while (se->free_slots) {
 		fk_req *r = se->free_slots;

@@ -64,6 +64,16 @@ wait "$PID"
 expect "daemon exits 0 after the user's umount" 0 "$?"
 check_fails "no mount left" mounted "$M"
 
+# allow_root, mounted by root: root is in, the user is turned away by the
+# daemon (the kernel lets everyone through, as for allow_other).
+start_memfs "$WORK/rootmnt" -o allow_root
+RPID=$DPID
+chmod 755 "$WORK/rootmnt"
+check "allow_root: root may list" ls "$WORK/rootmnt"
+asuser ls "$WORK/rootmnt" 2>"$WORK/ar.err"
+expect "allow_root: another user gets EACCES" 1 "$(grep -c 'Permission denied' "$WORK/ar.err")"
+stop_memfs "$WORK/rootmnt" "$RPID"
+
 # SIGTERM: the daemon unmounts itself through fusermount3.
 start_user_memfs "$M"
 PID=$DPID

@@ -338,6 +338,41 @@ static void test_double_reply(void)
 #endif
 }
 
+/* ---- Never answering ------------------------------------------------- */
+
+static void drop_getattr(fk_req *req, const struct fk_getattr_in *in)
+{
+	(void)req; /* a bug: kept and forgotten */
+}
+
+static void test_never_answered(void)
+{
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		static const struct fk_ops ops = { .getattr = drop_getattr };
+		struct fake_kernel k;
+		struct fake_opts o = { FK_DIALECT_LINUX, 45, 0, 1, NULL };
+		if (fake_start(&k, &ops, NULL, &o))
+			_exit(3);
+		struct fk_wire_getattr_in g = { 0, 0, 0 };
+		struct iovec p = IOV(&g, sizeof g);
+		fake_send(&k, FK_OP_GETATTR, 1, &p, 1);
+		usleep(50000);
+		if (fk_session_pending(k.se) != 1)
+			_exit(4);
+		fake_stop(&k); /* reports it: logged, or an assertion */
+		_exit(0);
+	}
+	int status;
+	waitpid(pid, &status, 0);
+#ifdef NDEBUG
+	FK_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+#else
+	FK_CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+#endif
+}
+
 /* ---- INIT corner cases and DESTROY ----------------------------------- */
 
 static int destroyed;
@@ -491,6 +526,7 @@ int main(void)
 		FK_TEST(test_forget),
 		FK_TEST(test_notify),
 		FK_TEST(test_double_reply),
+		FK_TEST(test_never_answered),
 		FK_TEST(test_init_and_destroy),
 		FK_TEST(test_threads),
 		FK_TEST(test_caps),

@@ -1,0 +1,24 @@
+#!/bin/bash
+# check_install.sh BUILD_DIR — `cmake --install` into a temporary prefix,
+# then build and run a program with nothing but `pkg-config --cflags --libs
+# fusekit`, against the shared and the static library.
+set -eu
+BUILD=$1
+HERE=$(cd "$(dirname "$0")" && pwd)
+PREFIX=$(mktemp -d /tmp/fk-install.XXXXXX)
+trap 'rm -rf "$PREFIX"' EXIT
+cmake --install "$BUILD" --prefix "$PREFIX" >/dev/null
+PC=$(dirname "$(find "$PREFIX" -name fusekit.pc | head -1)")
+[ -n "$PC" ] || { echo "FAIL: no fusekit.pc installed"; exit 1; }
+export PKG_CONFIG_PATH=$PC
+for h in fusekit.h fk_ops.h fk_session.h fk_mount.h fk_opt.h fk_types.h; do
+	[ -f "$PREFIX/include/fusekit/$h" ] || { echo "FAIL: header $h not installed"; exit 1; }
+done
+[ -f "$PREFIX/share/man/man1/fusekit.1" ] || { echo "FAIL: man page not installed"; exit 1; }
+cc "$HERE/hello.c" $(pkg-config --cflags --libs fusekit) -o "$PREFIX/hello-shared"
+LIBDIR=$(pkg-config --variable=libdir fusekit)
+LD_LIBRARY_PATH=$LIBDIR "$PREFIX/hello-shared"
+cc "$HERE/hello.c" $(pkg-config --cflags fusekit) "$LIBDIR/libfusekit.a" \
+	$(pkg-config --libs-only-other --static fusekit) -o "$PREFIX/hello-static"
+"$PREFIX/hello-static"
+echo "1 passed, 0 failed"
