@@ -32,10 +32,11 @@ run ln "$MNT/hello.txt" "$MNT/hard-link"
 run stat -c '%n: %h links, inode %i' "$MNT/hello.txt" "$MNT/hard-link"
 run dd if=/dev/zero of="$MNT/1MiB" bs=1M count=1 status=none
 run setfattr -n user.demo -v hello "$MNT/1MiB"
-run getfattr -d "$MNT/1MiB"
+run getfattr -d --absolute-names "$MNT/1MiB"
 run df -h "$MNT"
 echo "--- unmounting"
 run build/fusekit umount "$MNT"
-wait "$PID"
+status=0
+wait "$PID" || status=$?
 PID=
-echo "demo: done, daemon exited $?"
+echo "demo: done, the daemon exited with status $status"

@@ -539,6 +539,7 @@ int fk_reply_open(fk_req *req, const struct fk_open_out *o);
 int fk_reply_write(fk_req *req, uint32_t written);
 int fk_reply_buf(fk_req *req, const void *buf, size_t size);
 struct iovec;
+/** read: the data in up to 7 pieces, sent in one write (no copying). */
 int fk_reply_iov(fk_req *req, const struct iovec *iov, int count);
 int fk_reply_statfs(fk_req *req, const struct fk_statfs *st);
 int fk_reply_xattr_size(fk_req *req, uint32_t size);

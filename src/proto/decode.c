@@ -705,9 +705,6 @@ int fk_proto_decode(const struct fk_proto *p, const void *buf, size_t len,
 	if (len < sizeof h)
 		return -EPROTO;
 	memcpy(&h, buf, sizeof h);
-	if (h.len != len)
-		return -EPROTO;
-
 	m->opcode = h.opcode;
 	m->len = h.len;
 	m->unique = h.unique;
@@ -715,6 +712,10 @@ int fk_proto_decode(const struct fk_proto *p, const void *buf, size_t len,
 	m->ctx.uid = h.uid;
 	m->ctx.gid = h.gid;
 	m->ctx.pid = h.pid;
+	/* A length that disagrees with what arrived (oversized or cut
+	 * short): the header is still whole, so the request can be refused. */
+	if (h.len != len)
+		return -EINVAL;
 
 	struct cursor c = { (const uint8_t *)buf + sizeof h, len - sizeof h };
 	/* Before 7.38 the extension length field was padding. */

@@ -101,10 +101,10 @@ struct fk_msg {
 /**
  * Decode buf[0..len). buf must be 8-byte aligned (the kernel's layout is).
  * Returns 0, or:
- *   -EPROTO  shorter than a header, or header.len != len: there is no
- *            trustworthy unique to answer, drop the message;
- *   -EINVAL  the header is sound but the arguments are truncated or
- *            inconsistent: answer EINVAL to out->unique;
+ *   -EPROTO  shorter than a header: there is no unique to answer, drop
+ *            the message;
+ *   -EINVAL  header.len disagrees with len, or the arguments are
+ *            truncated or inconsistent: answer EINVAL to out->unique;
  *   -ENOSYS  an opcode we do not know (or not in this dialect): answer
  *            ENOSYS to out->unique.
  * On -EINVAL and -ENOSYS, out->opcode/unique/nodeid are filled.

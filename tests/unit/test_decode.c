@@ -685,14 +685,16 @@ static void test_bad_headers(void)
 	build(FK_OP_LOOKUP, 1, &p, 1);
 	/* shorter than a header */
 	FK_CHECK_EQ(fk_proto_decode(&proto, msgbuf, 20, &msg), -EPROTO);
-	/* header len larger than what arrived (oversized claim) */
+	/* header len larger than what arrived (oversized claim): refused,
+	 * with the unique known so the refusal can be sent */
 	uint32_t l = (uint32_t)msglen + 100;
 	memcpy(msgbuf, &l, 4);
-	FK_CHECK_EQ(decode(), -EPROTO);
+	FK_CHECK_EQ(decode(), -EINVAL);
+	FK_CHECK_EQ(msg.unique, 0x1234);
 	/* header len smaller than what arrived */
 	l = (uint32_t)msglen - 1;
 	memcpy(msgbuf, &l, 4);
-	FK_CHECK_EQ(decode(), -EPROTO);
+	FK_CHECK_EQ(decode(), -EINVAL);
 }
 
 int main(void)

@@ -511,6 +511,21 @@ static void test_linux_replies(void)
 	FK_CHECK_EQ(fake_call(&k, FK_OP_GETXTIMES, 10, NULL, 0, out, sizeof out, &outlen),
 		    -ENOSYS); /* macFUSE only */
 	FK_CHECK_EQ(fake_call(&k, 4000, 10, NULL, 0, out, sizeof out, &outlen), -ENOSYS);
+	/* a request whose header claims more bytes than arrived: EINVAL */
+	{
+		struct fk_wire_in_header bad;
+		memset(&bad, 0, sizeof bad);
+		bad.len = 4096; /* only the header is sent */
+		bad.opcode = FK_OP_GETATTR;
+		bad.unique = 0x7770;
+		FK_CHECK_EQ(fake_send_raw(&k, &bad, sizeof bad), 0);
+		ssize_t n = fake_recv(&k, out, sizeof out);
+		struct fk_wire_out_header oh;
+		memcpy(&oh, out, sizeof oh);
+		FK_CHECK_EQ(n, sizeof oh);
+		FK_CHECK_EQ(oh.unique, 0x7770);
+		FK_CHECK_EQ(oh.error, -EINVAL);
+	}
 	/* a truncated request gets EINVAL, and the session goes on */
 	FK_CHECK_EQ(fake_call(&k, FK_OP_GETLK, 10, &lp, 0, out, sizeof out, &outlen), -EINVAL);
 	FK_CHECK_EQ(fake_call(&k, FK_OP_READLINK, 10, NULL, 0, out, sizeof out, &outlen), 0);

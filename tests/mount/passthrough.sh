@@ -1,0 +1,39 @@
+#!/bin/bash
+# passthrough.sh — kernel FUSE passthrough through libfusekit: a file
+# opened with a backing id is read and written by the kernel directly, so
+# its data is right and no READ or WRITE request reaches the daemon.
+. "$(dirname "$0")/lib.sh"
+require_fuse
+PTPROBE=${4:?ptprobe binary}
+
+head -c 3000000 /dev/urandom > "$WORK/backing"
+M=$WORK/mnt
+mkdir -p "$M"
+MOUNTS+=("$M")
+"$PTPROBE" "$WORK/backing" "$M" > "$WORK/probe.out" 2>"$WORK/probe.err" &
+PID=$!
+DAEMON_PIDS+=("$PID")
+wait_mounted "$M" || { bad "ptprobe did not mount"; cat "$WORK/probe.err"; finish; }
+
+expect "reads through the mount see the backing data" \
+	"$(md5sum < "$WORK/backing")" "$(md5sum < "$M/data")"
+dd if=/dev/zero of="$M/data" bs=4096 count=10 seek=5 conv=notrunc status=none
+expect "writes through the mount reach the backing file" \
+	"$(md5sum < "$M/data")" "$(md5sum < "$WORK/backing")"
+expect "written range is zero" "$(head -c 40960 /dev/zero | md5sum)" \
+	"$(dd if="$WORK/backing" bs=4096 skip=5 count=10 status=none | md5sum)"
+
+"$FUSEKIT" umount "$M"
+wait_gone "$PID"
+wait "$PID"
+expect "probe exits 0" 0 "$?"
+cat "$WORK/probe.out"
+if grep -q "granted=0" "$WORK/probe.out"; then
+	echo "SKIP: the kernel did not grant FUSE_PASSTHROUGH"
+	exit 77
+fi
+expect "files were opened in passthrough mode" 1 \
+	"$(grep -c 'passthrough=[1-9]' "$WORK/probe.out")"
+expect "no READ or WRITE reached the daemon" 1 \
+	"$(grep -c 'reads=0 writes=0' "$WORK/probe.out")"
+finish
