@@ -274,20 +274,30 @@ static void memfs_getattr(fk_req *req, const struct fk_getattr_in *in)
 	pthread_mutex_unlock(&fs->lock);
 }
 
-static int resize(struct node *n, uint64_t size)
+/* Room for size bytes (capacity doubles, so appends stay linear). */
+static int reserve(struct node *n, uint64_t size)
 {
 	if (size > (uint64_t)1 << 34) /* 16 GiB: it is all in memory */
 		return EFBIG;
-	if (size > n->cap) {
-		size_t cap = n->cap ? n->cap : 4096;
-		while (cap < size)
-			cap *= 2;
-		char *d = realloc(n->data, cap);
-		if (!d)
-			return ENOSPC;
-		n->data = d;
-		n->cap = cap;
-	}
+	if (size <= n->cap)
+		return 0;
+	size_t cap = n->cap ? n->cap : 4096;
+	while (cap < size)
+		cap *= 2;
+	char *d = realloc(n->data, cap);
+	if (!d)
+		return ENOSPC;
+	n->data = d;
+	n->cap = cap;
+	return 0;
+}
+
+/* Set the size; bytes that appear read as zeros. */
+static int resize(struct node *n, uint64_t size)
+{
+	int err = reserve(n, size);
+	if (err)
+		return err;
 	if (size > n->size)
 		memset(n->data + n->size, 0, size - n->size);
 	n->size = size;
@@ -671,12 +681,17 @@ static void memfs_write(fk_req *req, const struct fk_write_in *in)
 	uint64_t off = in->offset;
 	if (!err && (in->flags & O_APPEND))
 		off = n->size;
+	/* Zero only a hole before the write, not what it overwrites. */
 	if (!err && off + in->size > n->size)
-		err = resize(n, off + in->size);
+		err = off > n->size ? resize(n, off) : 0;
+	if (!err)
+		err = reserve(n, off + in->size);
 	if (err) {
 		(void)fk_reply_err(req, err);
 	} else {
 		memcpy(n->data + off, in->data, in->size);
+		if (off + in->size > n->size)
+			n->size = off + in->size;
 		n->mtime = n->ctime = now();
 		(void)fk_reply_write(req, in->size);
 	}
