@@ -29,10 +29,10 @@ for target in aarch64-macos x86_64-macos; do
 		fi
 		objs+=("$obj")
 	done
-	for prog in tools/fusekit.c examples/memfs.c; do
-		name=$(basename "${prog%.c}")
+	for prog in "tools/fusekit.c tools/tool_common.c tools/cmd_unported.c" examples/memfs.c; do
+		name=$(basename "${prog%%.c*}")
 		[ "$name" = memfs ] && name=fk-memfs
-		if "$ZIG" cc -target "$target" $CFLAGS "$prog" "${objs[@]}" -lpthread -o "$dir/$name"; then
+		if "$ZIG" cc -target "$target" $CFLAGS $prog "${objs[@]}" -lpthread -o "$dir/$name"; then
 			echo "linked $name ($target): $(file -b "$dir/$name" | cut -c1-60)"
 		else
 			echo "FAILED to link $name for $target"

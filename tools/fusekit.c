@@ -1,11 +1,12 @@
 /*
  * fusekit.c — the fusekit command.
  *
+ *     fusekit passthrough [OPTIONS] SOURCE MOUNTPOINT
  *     fusekit umount [-l] MOUNTPOINT...
  *     fusekit --version | --help
  *
- * The filesystems (passthrough, overlay, union) join as subcommands as they
- * are built; their options go through the shared parser in fk_opt.h.
+ * Each filesystem is a subcommand in its own file (cmd_*.c); they share
+ * argument parsing and serving in tool_common.c.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -14,12 +15,17 @@
 
 #include <fusekit/fusekit.h>
 
+#include "fk_tool.h"
+
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: fusekit COMMAND [ARGS]\n"
 		"\n"
 		"Commands:\n"
+		"  passthrough [OPTIONS] SOURCE MOUNTPOINT\n"
+		"                             mirror a directory (see\n"
+		"                             fusekit passthrough --help)\n"
 		"  umount [-l] MOUNTPOINT...  unmount FUSE filesystems: your own\n"
 		"                             (through fusermount3), any as root,\n"
 		"                             and mounts whose daemon has died\n"
@@ -91,6 +97,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "umount") || !strcmp(cmd, "unmount"))
 		return cmd_umount(argc - 1, argv + 1);
+	if (!strcmp(cmd, "passthrough"))
+		return fk_cmd_passthrough(argc - 1, argv + 1);
 	fprintf(stderr, "fusekit: unknown command '%s' (try fusekit --help)\n", cmd);
 	return 2;
 }

@@ -1,0 +1,164 @@
+/*
+ * pt.h — the passthrough filesystem's private structures (fk_pt_*).
+ *
+ *   pt_node.c   the node table: host (dev, ino, mount id) <-> FUSE node id
+ *   pt_cred.c   acting with the caller's fsuid/fsgid/groups
+ *   pt_entry.c  lookup, getattr, setattr, create/link/remove/rename, statfs
+ *   pt_file.c   open, read, write, sync, fallocate, locks, copy, lseek, ioctl
+ *   pt_dir.c    opendir, readdir(plus), releasedir
+ *   pt_xattr.c  extended attributes
+ *   pt_main.c   options, setup, the ops table
+ *
+ * Node lifetime. A node is referenced by the kernel (nlookup: entry
+ * replies minus forgets) and by operations in progress (refs, taken by
+ * fk_pt_node_get and dropped by fk_pt_node_put). It is freed, and its
+ * O_PATH descriptor closed, when both reach zero. The root is never freed.
+ * The kernel never sees our pointers: node ids are table keys, so a stale
+ * or forged id is an ENOENT, not a crash.
+ */
+#ifndef FK_PT_H
+#define FK_PT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <fusekit/fk_passthrough.h>
+#include <fusekit/fk_session.h>
+
+struct fk_pt_node {
+	uint64_t nodeid;
+	uint64_t dev, ino, mnt_id;
+	int fd; /* O_PATH, O_NOFOLLOW */
+	mode_t type; /* S_IFMT bits */
+	uint64_t nlookup; /* under table lock */
+	uint64_t refs; /* under table lock */
+	struct fk_pt_node *next_id, *next_key; /* hash chains */
+};
+
+struct fk_pt_table {
+	pthread_mutex_t lock;
+	struct fk_pt_node **by_id;
+	struct fk_pt_node **by_key;
+	size_t nbuckets; /* power of two */
+	size_t count;
+	uint64_t next_id;
+};
+
+struct fk_pt {
+	struct fk_pt_options o;
+	uint64_t entry_ns, attr_ns, negative_ns;
+	struct fk_pt_table table;
+	struct fk_pt_node *root;
+	atomic_int passthrough_ok; /* backing ids work here (until EPERM) */
+};
+
+/* An open file: fh is a pointer to this (the kernel returns fh as given). */
+struct fk_pt_file {
+	int fd;
+	int backing_id; /* > 0 while registered with the kernel */
+};
+
+/* ---- pt_node.c ---- */
+int fk_pt_table_init(struct fk_pt_table *t);
+void fk_pt_table_destroy(struct fk_pt_table *t);
+/** Find a node by id and take an operation reference; NULL if unknown. */
+struct fk_pt_node *fk_pt_node_get(struct fk_pt *pt, uint64_t nodeid);
+void fk_pt_node_put(struct fk_pt *pt, struct fk_pt_node *n);
+/** fk_pt_node_get for a request's node: answers ENOENT itself when the
+ *  node is unknown (then returns NULL). */
+struct fk_pt_node *fk_pt_node_of(fk_req *req, uint64_t nodeid);
+/**
+ * The node for the O_PATH fd (consumed) with stat st: an existing node for
+ * the same host inode, or a new one. Adds one kernel lookup reference.
+ * Returns NULL with fd closed on allocation failure.
+ */
+struct fk_pt_node *fk_pt_node_lookup(struct fk_pt *pt, int fd,
+				     const struct statx *st);
+/** Make the root node (id FK_ROOT_INO, never freed) from its fd. */
+struct fk_pt_node *fk_pt_node_root(struct fk_pt *pt, int fd,
+				   const struct statx *st);
+/** Drop n kernel lookup references from a node. */
+void fk_pt_node_forget(struct fk_pt *pt, uint64_t nodeid, uint64_t n);
+
+/* ---- pt_cred.c ---- */
+/** Act as the request's caller (fsuid, fsgid, groups) on this thread until
+ *  fk_pt_cred_restore. Only does anything when the daemon runs as root. */
+struct fk_pt_cred_saved {
+	int switched;
+};
+int fk_pt_cred_switch(fk_req *req, struct fk_pt_cred_saved *s);
+void fk_pt_cred_restore(struct fk_pt_cred_saved *s);
+
+/* ---- helpers shared by the op files (pt_entry.c) ---- */
+/** statx of a node's O_PATH fd, not following symlinks. */
+int fk_pt_stat_fd(int fd, struct statx *st);
+void fk_pt_statx_to_attr(const struct statx *st, struct fk_attr *a);
+/** Look up name in parent: open it O_PATH|O_NOFOLLOW, find or make its
+ *  node, fill e. Returns 0 or -errno. Takes one kernel reference. */
+int fk_pt_do_lookup(struct fk_pt *pt, struct fk_pt_node *parent,
+		    const char *name, struct fk_entry *e);
+/** Open name in dirfd as the request's caller (creating files). Returns
+ *  the fd or -errno. */
+int fk_pt_openat_as_caller(fk_req *req, int dirfd, const char *name,
+			   int flags, mode_t mode);
+/** Reopen a node's O_PATH fd with real access (through /proc/self/fd). */
+int fk_pt_reopen(const struct fk_pt_node *n, int flags);
+/** Names the kernel may send that must never reach the host: "", ".",
+ *  "..", anything with '/'. Returns 0 or -errno. */
+int fk_pt_check_name(const char *name);
+
+#define FK_PT(req) ((struct fk_pt *)fk_req_fs(req))
+
+/* ---- pt_main.c ---- */
+enum { FK_PT_BUF_READ, FK_PT_BUF_XATTR, FK_PT_NBUFS };
+/** This thread's buffer number which, grown to size; NULL if out of
+ *  memory. Valid until the thread's next call with the same which. */
+void *fk_pt_thread_buf(int which, size_t size);
+
+/* The ops, by file. */
+void fk_pt_lookup(fk_req *req, const struct fk_name_in *in);
+void fk_pt_forget(void *fs, uint64_t ino, uint64_t nlookup);
+void fk_pt_getattr(fk_req *req, const struct fk_getattr_in *in);
+void fk_pt_setattr(fk_req *req, const struct fk_setattr_in *in);
+void fk_pt_readlink(fk_req *req, const struct fk_ino_in *in);
+void fk_pt_symlink(fk_req *req, const struct fk_symlink_in *in);
+void fk_pt_mknod(fk_req *req, const struct fk_mknod_in *in);
+void fk_pt_mkdir(fk_req *req, const struct fk_mkdir_in *in);
+void fk_pt_unlink(fk_req *req, const struct fk_name_in *in);
+void fk_pt_rmdir(fk_req *req, const struct fk_name_in *in);
+void fk_pt_rename(fk_req *req, const struct fk_rename_in *in);
+void fk_pt_link(fk_req *req, const struct fk_link_in *in);
+void fk_pt_statfs(fk_req *req, const struct fk_ino_in *in);
+void fk_pt_statx(fk_req *req, const struct fk_statx_in *in);
+
+void fk_pt_open(fk_req *req, const struct fk_open_in *in);
+void fk_pt_create(fk_req *req, const struct fk_create_in *in);
+void fk_pt_tmpfile(fk_req *req, const struct fk_create_in *in);
+void fk_pt_read(fk_req *req, const struct fk_read_in *in);
+void fk_pt_write(fk_req *req, const struct fk_write_in *in);
+void fk_pt_flush(fk_req *req, const struct fk_flush_in *in);
+void fk_pt_release(fk_req *req, const struct fk_release_in *in);
+void fk_pt_fsync(fk_req *req, const struct fk_fsync_in *in);
+void fk_pt_fallocate(fk_req *req, const struct fk_fallocate_in *in);
+void fk_pt_lseek(fk_req *req, const struct fk_lseek_in *in);
+void fk_pt_copy_file_range(fk_req *req, const struct fk_copy_range_in *in);
+void fk_pt_getlk(fk_req *req, const struct fk_lock_in *in);
+void fk_pt_setlk(fk_req *req, const struct fk_lock_in *in);
+void fk_pt_ioctl(fk_req *req, const struct fk_ioctl_in *in);
+void fk_pt_syncfs(fk_req *req, const struct fk_ino_in *in);
+
+void fk_pt_opendir(fk_req *req, const struct fk_open_in *in);
+void fk_pt_readdir(fk_req *req, const struct fk_read_in *in);
+void fk_pt_readdirplus(fk_req *req, const struct fk_read_in *in);
+void fk_pt_releasedir(fk_req *req, const struct fk_release_in *in);
+void fk_pt_fsyncdir(fk_req *req, const struct fk_fsync_in *in);
+
+void fk_pt_setxattr(fk_req *req, const struct fk_setxattr_in *in);
+void fk_pt_getxattr(fk_req *req, const struct fk_getxattr_in *in);
+void fk_pt_listxattr(fk_req *req, const struct fk_listxattr_in *in);
+void fk_pt_removexattr(fk_req *req, const struct fk_removexattr_in *in);
+
+#endif /* FK_PT_H */

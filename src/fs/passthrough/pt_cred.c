@@ -1,0 +1,71 @@
+/*
+ * pt_cred.c — creating files as the caller.
+ *
+ * A root daemon that creates files with its own identity hands them to
+ * root (the trap in libfuse's passthrough examples). Before mknod, mkdir,
+ * symlink, create and link we take the caller's fsuid, fsgid and the
+ * supplementary groups the kernel sent, for this thread only: the raw
+ * system calls, because glibc's setgroups() changes every thread of the
+ * process. Afterwards we return to root.
+ *
+ * A daemon that is not root cannot take another identity, and does not
+ * need to: everything it creates is its user's anyway.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "pt.h"
+
+int fk_pt_cred_switch(fk_req *req, struct fk_pt_cred_saved *s)
+{
+	s->switched = 0;
+	if (geteuid() != 0)
+		return 0;
+	const struct fk_ctx *c = fk_req_ctx(req);
+	/* Groups first: after fsuid changes we may no longer be allowed. */
+	if (syscall(SYS_setgroups, (size_t)c->ngroups,
+		    (const gid_t *)(const void *)c->groups) < 0)
+		return -errno;
+	/* setfsuid/setfsgid return the previous value, never an error code;
+	 * asking twice tells whether the change took. */
+	syscall(SYS_setfsgid, c->gid);
+	if ((uint32_t)syscall(SYS_setfsgid, -1) != c->gid)
+		goto fail;
+	syscall(SYS_setfsuid, c->uid);
+	if ((uint32_t)syscall(SYS_setfsuid, -1) != c->uid)
+		goto fail;
+	s->switched = 1;
+	return 0;
+fail:
+	s->switched = 1;
+	fk_pt_cred_restore(s);
+	return -EPERM;
+}
+
+void fk_pt_cred_restore(struct fk_pt_cred_saved *s)
+{
+	if (!s->switched)
+		return;
+	/* Back to root; these cannot fail for a process whose euid is 0. */
+	syscall(SYS_setfsuid, 0);
+	syscall(SYS_setfsgid, 0);
+	syscall(SYS_setgroups, (size_t)0, NULL);
+	s->switched = 0;
+}
+
+int fk_pt_openat_as_caller(fk_req *req, int dirfd, const char *name,
+			   int flags, mode_t mode)
+{
+	struct fk_pt_cred_saved cred;
+	int rc = fk_pt_cred_switch(req, &cred);
+	if (rc)
+		return rc;
+	int fd = openat(dirfd, name, flags | O_CLOEXEC, mode);
+	if (fd < 0)
+		fd = -errno;
+	fk_pt_cred_restore(&cred);
+	return fd;
+}

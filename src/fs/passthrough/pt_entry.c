@@ -1,0 +1,413 @@
+/*
+ * pt_entry.c — passthrough operations on names and attributes: lookup,
+ * forget, getattr, setattr, statx, readlink, mknod, mkdir, symlink, link,
+ * unlink, rmdir, rename, statfs.
+ *
+ * Confinement: every host call is relative to a node's O_PATH descriptor
+ * and one name the kernel sent, never a path we built, and never follows a
+ * symlink (O_NOFOLLOW, AT_SYMLINK_NOFOLLOW). Names with '/' and the names
+ * "." and ".." are refused, so no request can step outside SOURCE.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "pt.h"
+
+#define PT_STATX_MASK (STATX_BASIC_STATS | STATX_BTIME | STATX_MNT_ID)
+
+int fk_pt_check_name(const char *name)
+{
+	if (!name[0] || strchr(name, '/') || !strcmp(name, ".") ||
+	    !strcmp(name, ".."))
+		return -EINVAL;
+	if (strlen(name) > NAME_MAX)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int fk_pt_stat_fd(int fd, struct statx *st)
+{
+	if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, PT_STATX_MASK, st) < 0)
+		return -errno;
+	return 0;
+}
+
+static struct timespec sx_ts(const struct statx_timestamp *t)
+{
+	struct timespec ts = { (time_t)t->tv_sec, (long)t->tv_nsec };
+	return ts;
+}
+
+void fk_pt_statx_to_attr(const struct statx *st, struct fk_attr *a)
+{
+	memset(a, 0, sizeof *a);
+	a->ino = st->stx_ino;
+	a->size = st->stx_size;
+	a->blocks = st->stx_blocks;
+	a->atime = sx_ts(&st->stx_atime);
+	a->mtime = sx_ts(&st->stx_mtime);
+	a->ctime = sx_ts(&st->stx_ctime);
+	if (st->stx_mask & STATX_BTIME)
+		a->crtime = sx_ts(&st->stx_btime);
+	a->mode = st->stx_mode;
+	a->nlink = st->stx_nlink;
+	a->uid = st->stx_uid;
+	a->gid = st->stx_gid;
+	a->rdev = (uint32_t)makedev(st->stx_rdev_major, st->stx_rdev_minor);
+	a->blksize = st->stx_blksize;
+}
+
+static int proc_path(const struct fk_pt_node *n, char *buf, size_t len)
+{
+	int r = snprintf(buf, len, "/proc/self/fd/%d", n->fd);
+	return r > 0 && (size_t)r < len ? 0 : -ENAMETOOLONG;
+}
+
+int fk_pt_reopen(const struct fk_pt_node *n, int flags)
+{
+	char p[64];
+	if (proc_path(n, p, sizeof p))
+		return -ENAMETOOLONG;
+	int fd = open(p, (flags | O_CLOEXEC) & ~O_NOFOLLOW);
+	return fd < 0 ? -errno : fd;
+}
+
+int fk_pt_do_lookup(struct fk_pt *pt, struct fk_pt_node *parent,
+		    const char *name, struct fk_entry *e)
+{
+	int rc = fk_pt_check_name(name);
+	if (rc)
+		return rc;
+	int fd = openat(parent->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	struct statx st;
+	rc = fk_pt_stat_fd(fd, &st);
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	struct fk_pt_node *n = fk_pt_node_lookup(pt, fd, &st);
+	if (!n)
+		return -ENOMEM;
+	memset(e, 0, sizeof *e);
+	e->ino = n->nodeid;
+	fk_pt_statx_to_attr(&st, &e->attr);
+	e->entry_valid_ns = pt->entry_ns;
+	e->attr_valid_ns = pt->attr_ns;
+	return 0;
+}
+
+void fk_pt_lookup(fk_req *req, const struct fk_name_in *in)
+{
+	struct fk_pt *pt = FK_PT(req);
+	struct fk_pt_node *parent = fk_pt_node_of(req, in->parent);
+	if (!parent)
+		return;
+	struct fk_entry e;
+	int rc = fk_pt_do_lookup(pt, parent, in->name, &e);
+	fk_pt_node_put(pt, parent);
+	if (rc == -ENOENT && pt->negative_ns) {
+		memset(&e, 0, sizeof e); /* cacheable "no such name" */
+		e.entry_valid_ns = pt->negative_ns;
+		(void)fk_reply_entry(req, &e);
+	} else if (rc) {
+		(void)fk_reply_err(req, -rc);
+	} else {
+		(void)fk_reply_entry(req, &e);
+	}
+}
+
+void fk_pt_forget(void *fs, uint64_t ino, uint64_t nlookup)
+{
+	fk_pt_node_forget(fs, ino, nlookup);
+}
+
+static void reply_attr_of(fk_req *req, struct fk_pt *pt, int fd)
+{
+	struct statx st;
+	int rc = fk_pt_stat_fd(fd, &st);
+	if (rc) {
+		(void)fk_reply_err(req, -rc);
+		return;
+	}
+	struct fk_attr a;
+	fk_pt_statx_to_attr(&st, &a);
+	(void)fk_reply_attr(req, &a, pt->attr_ns);
+}
+
+void fk_pt_getattr(fk_req *req, const struct fk_getattr_in *in)
+{
+	struct fk_pt *pt = FK_PT(req);
+	struct fk_pt_node *n = fk_pt_node_of(req, in->ino);
+	if (!n)
+		return;
+	reply_attr_of(req, pt, n->fd);
+	fk_pt_node_put(pt, n);
+}
+
+void fk_pt_statx(fk_req *req, const struct fk_statx_in *in)
+{
+	struct fk_pt *pt = FK_PT(req);
+	struct fk_pt_node *n = fk_pt_node_of(req, in->ino);
+	if (!n)
+		return;
+	struct statx st;
+	int rc = fk_pt_stat_fd(n->fd, &st);
+	fk_pt_node_put(pt, n);
+	if (rc) {
+		(void)fk_reply_err(req, -rc);
+		return;
+	}
+	struct fk_attr a;
+	fk_pt_statx_to_attr(&st, &a);
+	(void)fk_reply_statx(req, &a, pt->attr_ns);
+}
+
+/* Apply one setattr; fd is the open file when the kernel named one. */
+static int do_setattr(struct fk_pt_node *n, int fd,
+		      const struct fk_setattr_in *in)
+{
+	char p[64];
+	if (proc_path(n, p, sizeof p))
+		return -ENAMETOOLONG;
+	if (in->valid & FK_SET_MODE) {
+		int r = fd >= 0 ? fchmod(fd, in->mode & 07777)
+				: fchmodat(AT_FDCWD, p, in->mode & 07777, 0);
+		if (r < 0)
+			return -errno;
+	}
+	if (in->valid & (FK_SET_UID | FK_SET_GID)) {
+		uid_t u = (in->valid & FK_SET_UID) ? in->uid : (uid_t)-1;
+		gid_t g = (in->valid & FK_SET_GID) ? in->gid : (gid_t)-1;
+		if (fchownat(n->fd, "", u, g, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
+			return -errno;
+	}
+	if (in->valid & FK_SET_SIZE) {
+		int r = fd >= 0 ? ftruncate(fd, (off_t)in->size)
+				: truncate(p, (off_t)in->size);
+		if (r < 0)
+			return -errno;
+	}
+	if (in->valid & (FK_SET_ATIME | FK_SET_MTIME | FK_SET_ATIME_NOW |
+			 FK_SET_MTIME_NOW)) {
+		struct timespec ts[2] = { { 0, UTIME_OMIT }, { 0, UTIME_OMIT } };
+		if (in->valid & FK_SET_ATIME_NOW)
+			ts[0].tv_nsec = UTIME_NOW;
+		else if (in->valid & FK_SET_ATIME)
+			ts[0] = in->atime;
+		if (in->valid & FK_SET_MTIME_NOW)
+			ts[1].tv_nsec = UTIME_NOW;
+		else if (in->valid & FK_SET_MTIME)
+			ts[1] = in->mtime;
+		int r = fd >= 0 ? futimens(fd, ts)
+				: utimensat(n->fd, "", ts, AT_EMPTY_PATH);
+		if (r < 0)
+			return -errno;
+	}
+	/* FK_SET_CTIME: the host sets ctime itself on every change above. */
+	return 0;
+}
+
+void fk_pt_setattr(fk_req *req, const struct fk_setattr_in *in)
+{
+	struct fk_pt *pt = FK_PT(req);
+	struct fk_pt_node *n = fk_pt_node_of(req, in->ino);
+	if (!n)
+		return;
+	int fd = -1;
+	if (in->has_fh)
+		fd = ((struct fk_pt_file *)(uintptr_t)in->fh)->fd;
+	int rc = do_setattr(n, fd, in);
+	if (rc)
+		(void)fk_reply_err(req, -rc);
+	else
+		reply_attr_of(req, pt, n->fd);
+	fk_pt_node_put(pt, n);
+}
+
+void fk_pt_readlink(fk_req *req, const struct fk_ino_in *in)
+{
+	struct fk_pt *pt = FK_PT(req);
+	struct fk_pt_node *n = fk_pt_node_of(req, in->ino);
+	if (!n)
+		return;
+	char buf[PATH_MAX + 1];
+	ssize_t len = readlinkat(n->fd, "", buf, sizeof buf - 1);
+	fk_pt_node_put(pt, n);
+	if (len < 0) {
+		(void)fk_reply_err(req, errno);
+		return;
+	}
+	buf[len] = 0;
+	(void)fk_reply_readlink(req, buf);
+}
+
+/* The new-entry ops: run make() as the caller, then answer with a lookup
+ * of the name it made. */
+enum make_kind { MAKE_NOD, MAKE_DIR, MAKE_SYMLINK };
+
+static void make_entry(fk_req *req, uint64_t parent_id, const char *name,
+		       enum make_kind kind, uint32_t mode, uint32_t rdev,
+		       const char *target)
+{
+	struct fk_pt *pt = FK_PT(req);
+	int rc = fk_pt_check_name(name);
+	if (rc) {
+		(void)fk_reply_err(req, -rc);
+		return;
+	}
+	struct fk_pt_node *parent = fk_pt_node_of(req, parent_id);
+	if (!parent)
+		return;
+	struct fk_pt_cred_saved cred;
+	rc = fk_pt_cred_switch(req, &cred);
+	if (rc == 0) {
+		int r;
+		switch (kind) {
+		case MAKE_DIR:
+			r = mkdirat(parent->fd, name, mode & 07777);
+			break;
+		case MAKE_SYMLINK:
+			r = symlinkat(target, parent->fd, name);
+			break;
+		default:
+			r = mknodat(parent->fd, name, mode, rdev);
+			break;
+		}
+		rc = r < 0 ? -errno : 0;
+		fk_pt_cred_restore(&cred);
+	}
+	struct fk_entry e;
+	if (rc == 0)
+		rc = fk_pt_do_lookup(pt, parent, name, &e);
+	fk_pt_node_put(pt, parent);
+	if (rc)
+		(void)fk_reply_err(req, -rc);
+	else
+		(void)fk_reply_entry(req, &e);
+}
+
+void fk_pt_mknod(fk_req *req, const struct fk_mknod_in *in)
+{
+	make_entry(req, in->parent, in->name, MAKE_NOD, in->mode, in->rdev, NULL);
+}
+
+void fk_pt_mkdir(fk_req *req, const struct fk_mkdir_in *in)
+{
+	make_entry(req, in->parent, in->name, MAKE_DIR, in->mode, 0, NULL);
+}
+
+void fk_pt_symlink(fk_req *req, const struct fk_symlink_in *in)
+{
+	make_entry(req, in->parent, in->name, MAKE_SYMLINK, 0, 0, in->target);
+}
+
+void fk_pt_link(fk_req *req, const struct fk_link_in *in)
+{
+	struct fk_pt *pt = FK_PT(req);
+	int rc = fk_pt_check_name(in->newname);
+	if (rc) {
+		(void)fk_reply_err(req, -rc);
+		return;
+	}
+	struct fk_pt_node *n = fk_pt_node_get(pt, in->ino);
+	struct fk_pt_node *parent = fk_pt_node_get(pt, in->newparent);
+	if (!n || !parent) {
+		rc = -ENOENT;
+	} else {
+		/* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; the /proc path
+		 * with AT_SYMLINK_FOLLOW links the same inode without it. */
+		char p[64];
+		snprintf(p, sizeof p, "/proc/self/fd/%d", n->fd);
+		if (linkat(AT_FDCWD, p, parent->fd, in->newname, AT_SYMLINK_FOLLOW) < 0)
+			rc = -errno;
+	}
+	struct fk_entry e;
+	if (rc == 0)
+		rc = fk_pt_do_lookup(pt, parent, in->newname, &e);
+	fk_pt_node_put(pt, n);
+	fk_pt_node_put(pt, parent);
+	if (rc)
+		(void)fk_reply_err(req, -rc);
+	else
+		(void)fk_reply_entry(req, &e);
+}
+
+static void remove_name(fk_req *req, const struct fk_name_in *in, int flags)
+{
+	struct fk_pt *pt = FK_PT(req);
+	int rc = fk_pt_check_name(in->name);
+	struct fk_pt_node *parent = rc ? NULL : fk_pt_node_get(pt, in->parent);
+	if (!rc && !parent)
+		rc = -ENOENT;
+	if (!rc && unlinkat(parent->fd, in->name, flags) < 0)
+		rc = -errno;
+	fk_pt_node_put(pt, parent);
+	(void)fk_reply_err(req, -rc);
+}
+
+void fk_pt_unlink(fk_req *req, const struct fk_name_in *in)
+{
+	remove_name(req, in, 0);
+}
+
+void fk_pt_rmdir(fk_req *req, const struct fk_name_in *in)
+{
+	remove_name(req, in, AT_REMOVEDIR);
+}
+
+void fk_pt_rename(fk_req *req, const struct fk_rename_in *in)
+{
+	struct fk_pt *pt = FK_PT(req);
+	int rc = fk_pt_check_name(in->name);
+	if (!rc)
+		rc = fk_pt_check_name(in->newname);
+	struct fk_pt_node *a = rc ? NULL : fk_pt_node_get(pt, in->parent);
+	struct fk_pt_node *b = rc ? NULL : fk_pt_node_get(pt, in->newparent);
+	if (!rc && (!a || !b))
+		rc = -ENOENT;
+	if (!rc) {
+		struct fk_pt_cred_saved cred;
+		/* RENAME_WHITEOUT makes a device node: as the caller. */
+		int as_caller = (in->flags & FK_RENAME_WHITEOUT) != 0;
+		if (as_caller)
+			rc = fk_pt_cred_switch(req, &cred);
+		if (!rc && renameat2(a->fd, in->name, b->fd, in->newname,
+				     in->flags) < 0)
+			rc = -errno;
+		if (as_caller)
+			fk_pt_cred_restore(&cred);
+	}
+	fk_pt_node_put(pt, a);
+	fk_pt_node_put(pt, b);
+	(void)fk_reply_err(req, -rc);
+}
+
+void fk_pt_statfs(fk_req *req, const struct fk_ino_in *in)
+{
+	struct fk_pt *pt = FK_PT(req);
+	struct fk_pt_node *n = fk_pt_node_get(pt, in->ino);
+	if (!n)
+		n = fk_pt_node_get(pt, FK_ROOT_INO);
+	struct statvfs sv;
+	int rc = fstatvfs(n->fd, &sv) < 0 ? -errno : 0;
+	fk_pt_node_put(pt, n);
+	if (rc) {
+		(void)fk_reply_err(req, -rc);
+		return;
+	}
+	struct fk_statfs st = { sv.f_blocks, sv.f_bfree, sv.f_bavail,
+				sv.f_files, sv.f_ffree, (uint32_t)sv.f_bsize,
+				(uint32_t)sv.f_namemax, (uint32_t)sv.f_frsize };
+	(void)fk_reply_statfs(req, &st);
+}

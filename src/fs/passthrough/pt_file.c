@@ -1,0 +1,301 @@
+/*
+ * pt_file.c — passthrough operations on open files: open, create,
+ * tmpfile, read, write, flush, release, fsync, fallocate, lseek,
+ * copy_file_range, ioctl, syncfs.
+ *
+ * An open file is a struct fk_pt_file (its pointer is the fh the kernel
+ * hands back). Where the kernel allows it, the file is registered as a
+ * backing file (kernel passthrough): reads and writes then never reach us.
+ *
+ * Locks are not implemented here on purpose: without POSIX_LOCKS and
+ * FLOCK_LOCKS the kernel keeps fcntl and flock locks itself, per FUSE
+ * inode, which makes client processes exclude each other exactly as on a
+ * local filesystem. (A daemon forwarding them with plain fcntl would own
+ * every lock itself, and clients would never conflict.)
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pt.h"
+
+#define FH(fh) ((struct fk_pt_file *)(uintptr_t)(fh))
+
+/* FOPEN_* flags for the cache mode. */
+static uint32_t open_flags(const struct fk_pt *pt, int is_dir)
+{
+	switch (pt->o.cache) {
+	case FK_PT_CACHE_NEVER:
+	case FK_PT_CACHE_METADATA:
+		return is_dir ? 0 : FK_FOPEN_DIRECT_IO;
+	case FK_PT_CACHE_ALWAYS:
+		return FK_FOPEN_KEEP_CACHE | (is_dir ? FK_FOPEN_CACHE_DIR : 0);
+	default:
+		return 0;
+	}
+}
+
+/* Answer an open/create with file fd, registering it for kernel
+ * passthrough when we can. e: the entry for create, or NULL. */
+static void reply_opened(fk_req *req, int fd, const struct fk_entry *e)
+{
+	struct fk_pt *pt = FK_PT(req);
+	struct fk_pt_file *f = malloc(sizeof *f);
+	if (!f) {
+		close(fd);
+		(void)fk_reply_err(req, ENOMEM);
+		return;
+	}
+	f->fd = fd;
+	f->backing_id = 0;
+	struct fk_open_out o = { (uint64_t)(uintptr_t)f, open_flags(pt, 0), 0 };
+	const struct fk_conn *c = fk_session_conn(fk_req_session(req));
+	if (pt->passthrough_ok && (c->want & FK_CAP_PASSTHROUGH) &&
+	    !(o.open_flags & FK_FOPEN_DIRECT_IO)) {
+		int id = fk_backing_open(fk_req_session(req), fd);
+		if (id > 0) {
+			/* Kept until release: the kernel resolves the id
+			 * after our reply, in the opener's context. */
+			f->backing_id = id;
+			o.open_flags |= FK_FOPEN_PASSTHROUGH;
+			o.backing_id = id;
+		} else if (id == -EPERM || id == -EOPNOTSUPP) {
+			pt->passthrough_ok = 0; /* not allowed here: stop trying */
+		}
+	}
+	int rc = e ? fk_reply_create(req, e, &o) : fk_reply_open(req, &o);
+	if (rc == -ENOENT) {
+		/* The opener was interrupted: the kernel will not release. */
+		if (f->backing_id > 0)
+			(void)fk_backing_close(fk_req_session(req), f->backing_id);
+		close(fd);
+		free(f);
+	}
+}
+
+/* open(2) flags to use on the host. */
+static int host_flags(const struct fk_pt *pt, uint32_t flags)
+{
+	int fl = (int)flags & ~(O_CREAT | O_EXCL | O_NOCTTY);
+	/* With the writeback cache the kernel sends whole pages and does
+	 * append itself; O_APPEND on our fd would put them at the end. It
+	 * also reads to fill pages, so write-only opens must be able to. */
+	if (pt->o.writeback) {
+		fl &= ~O_APPEND;
+		if ((fl & O_ACCMODE) == O_WRONLY)
+			fl = (fl & ~O_ACCMODE) | O_RDWR;
+	}
+	return fl;
+}
+
+void fk_pt_open(fk_req *req, const struct fk_open_in *in)
+{
+	struct fk_pt *pt = FK_PT(req);
+	struct fk_pt_node *n = fk_pt_node_of(req, in->ino);
+	if (!n)
+		return;
+	int fd = fk_pt_reopen(n, host_flags(pt, in->flags));
+	fk_pt_node_put(pt, n);
+	if (fd < 0) {
+		(void)fk_reply_err(req, -fd);
+		return;
+	}
+	reply_opened(req, fd, NULL);
+}
+
+void fk_pt_create(fk_req *req, const struct fk_create_in *in)
+{
+	struct fk_pt *pt = FK_PT(req);
+	int rc = fk_pt_check_name(in->name);
+	if (rc) {
+		(void)fk_reply_err(req, -rc);
+		return;
+	}
+	struct fk_pt_node *parent = fk_pt_node_of(req, in->parent);
+	if (!parent)
+		return;
+	int fd = fk_pt_openat_as_caller(req, parent->fd, in->name,
+					host_flags(pt, in->flags) | O_CREAT | O_NOFOLLOW,
+					in->mode & 07777);
+	struct fk_entry e;
+	rc = fd;
+	if (fd >= 0)
+		rc = fk_pt_do_lookup(pt, parent, in->name, &e);
+	fk_pt_node_put(pt, parent);
+	if (rc < 0) {
+		if (fd >= 0)
+			close(fd);
+		(void)fk_reply_err(req, -rc);
+		return;
+	}
+	reply_opened(req, fd, &e);
+}
+
+void fk_pt_tmpfile(fk_req *req, const struct fk_create_in *in)
+{
+	struct fk_pt *pt = FK_PT(req);
+	struct fk_pt_node *parent = fk_pt_node_of(req, in->parent);
+	if (!parent)
+		return;
+	int fl = (host_flags(pt, in->flags) & ~O_ACCMODE) | O_RDWR | O_TMPFILE;
+	int fd = fk_pt_openat_as_caller(req, parent->fd, ".", fl, in->mode & 07777);
+	fk_pt_node_put(pt, parent);
+	if (fd < 0) {
+		(void)fk_reply_err(req, -fd);
+		return;
+	}
+	/* The node needs an O_PATH descriptor of the unnamed inode. */
+	char p[64];
+	snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
+	int pfd = open(p, O_PATH | O_CLOEXEC);
+	struct statx st;
+	int rc = pfd < 0 ? -errno : fk_pt_stat_fd(pfd, &st);
+	struct fk_pt_node *n = NULL;
+	if (rc == 0)
+		n = fk_pt_node_lookup(pt, pfd, &st);
+	else if (pfd >= 0)
+		close(pfd);
+	if (!n) {
+		close(fd);
+		(void)fk_reply_err(req, rc ? -rc : ENOMEM);
+		return;
+	}
+	struct fk_entry e;
+	memset(&e, 0, sizeof e);
+	e.ino = n->nodeid;
+	fk_pt_statx_to_attr(&st, &e.attr);
+	e.entry_valid_ns = pt->entry_ns;
+	e.attr_valid_ns = pt->attr_ns;
+	reply_opened(req, fd, &e);
+}
+
+void fk_pt_read(fk_req *req, const struct fk_read_in *in)
+{
+	char *buf = fk_pt_thread_buf(FK_PT_BUF_READ, in->size ? in->size : 1);
+	if (!buf) {
+		(void)fk_reply_err(req, ENOMEM);
+		return;
+	}
+	ssize_t n = pread(FH(in->fh)->fd, buf, in->size, (off_t)in->offset);
+	if (n < 0)
+		(void)fk_reply_err(req, errno);
+	else
+		(void)fk_reply_buf(req, buf, (size_t)n);
+}
+
+void fk_pt_write(fk_req *req, const struct fk_write_in *in)
+{
+	ssize_t n = pwrite(FH(in->fh)->fd, in->data, in->size, (off_t)in->offset);
+	if (n < 0)
+		(void)fk_reply_err(req, errno);
+	else
+		(void)fk_reply_write(req, (uint32_t)n);
+}
+
+void fk_pt_flush(fk_req *req, const struct fk_flush_in *in)
+{
+	/* close(dup()) is what a close(2) of the caller's fd does to the
+	 * host file (e.g. NFS flushes on close). */
+	int fd = dup(FH(in->fh)->fd);
+	int rc = fd < 0 ? errno : (close(fd) < 0 ? errno : 0);
+	(void)fk_reply_err(req, rc);
+}
+
+void fk_pt_release(fk_req *req, const struct fk_release_in *in)
+{
+	struct fk_pt_file *f = FH(in->fh);
+	if (f->backing_id > 0)
+		(void)fk_backing_close(fk_req_session(req), f->backing_id);
+	close(f->fd);
+	free(f);
+	(void)fk_reply_err(req, 0);
+}
+
+void fk_pt_fsync(fk_req *req, const struct fk_fsync_in *in)
+{
+	int fd = FH(in->fh)->fd;
+	int r = in->datasync ? fdatasync(fd) : fsync(fd);
+	(void)fk_reply_err(req, r < 0 ? errno : 0);
+}
+
+void fk_pt_fallocate(fk_req *req, const struct fk_fallocate_in *in)
+{
+	int r = fallocate(FH(in->fh)->fd, (int)in->mode, (off_t)in->offset,
+			  (off_t)in->length);
+	(void)fk_reply_err(req, r < 0 ? errno : 0);
+}
+
+void fk_pt_lseek(fk_req *req, const struct fk_lseek_in *in)
+{
+	off_t r = lseek(FH(in->fh)->fd, (off_t)in->offset, (int)in->whence);
+	if (r < 0)
+		(void)fk_reply_err(req, errno);
+	else
+		(void)fk_reply_lseek(req, (uint64_t)r);
+}
+
+void fk_pt_copy_file_range(fk_req *req, const struct fk_copy_range_in *in)
+{
+	int from = FH(in->fh_in)->fd, to = FH(in->fh_out)->fd;
+	/* A reflink first: shares the blocks where the host can (btrfs,
+	 * XFS); the host refuses when it cannot, and we copy. */
+	struct file_clone_range cr = { from, in->off_in, in->len, in->off_out };
+	if (in->flags == 0 && in->len > 0 && ioctl(to, FICLONERANGE, &cr) == 0) {
+		(void)fk_reply_copied(req, in->len);
+		return;
+	}
+	loff_t off_in = (loff_t)in->off_in, off_out = (loff_t)in->off_out;
+	ssize_t n = copy_file_range(from, &off_in, to, &off_out, in->len,
+				    (unsigned)in->flags);
+	if (n < 0)
+		(void)fk_reply_err(req, errno);
+	else
+		(void)fk_reply_copied(req, (uint64_t)n);
+}
+
+void fk_pt_ioctl(fk_req *req, const struct fk_ioctl_in *in)
+{
+	int fd = FH(in->fh)->fd;
+	/* Only the inode flags (chattr/lsattr). Their argument is an int,
+	 * whatever size the ioctl number claims. */
+	if (in->cmd == (uint32_t)FS_IOC_GETFLAGS) {
+		int flags;
+		if (ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0)
+			(void)fk_reply_err(req, errno);
+		else
+			(void)fk_reply_ioctl(req, 0, &flags, sizeof flags);
+		return;
+	}
+	if (in->cmd == (uint32_t)FS_IOC_SETFLAGS) {
+		int flags;
+		if (in->in_size < sizeof flags) {
+			(void)fk_reply_err(req, EINVAL);
+			return;
+		}
+		memcpy(&flags, in->in_data, sizeof flags);
+		if (ioctl(fd, FS_IOC_SETFLAGS, &flags) < 0)
+			(void)fk_reply_err(req, errno);
+		else
+			(void)fk_reply_ioctl(req, 0, NULL, 0);
+		return;
+	}
+	(void)fk_reply_err(req, ENOTTY);
+}
+
+void fk_pt_syncfs(fk_req *req, const struct fk_ino_in *in)
+{
+	struct fk_pt *pt = FK_PT(req);
+	/* syncfs(2) needs a real descriptor, not O_PATH. */
+	int fd = fk_pt_reopen(pt->root, O_RDONLY | O_DIRECTORY);
+	int rc = fd < 0 ? -fd : (syncfs(fd) < 0 ? errno : 0);
+	if (fd >= 0)
+		close(fd);
+	(void)in;
+	(void)fk_reply_err(req, rc);
+}

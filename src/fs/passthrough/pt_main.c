@@ -1,0 +1,253 @@
+/*
+ * pt_main.c — the passthrough filesystem's options, setup and ops table.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pt.h"
+
+void fk_pt_options_init(struct fk_pt_options *o)
+{
+	memset(o, 0, sizeof *o);
+	o->entry_timeout = -1;
+	o->attr_timeout = -1;
+	o->negative_timeout = -1;
+	o->cache = FK_PT_CACHE_AUTO;
+	o->xattr = 1;
+	o->passthrough = 1;
+}
+
+static int opt_cache(void *target, const char *name, const char *val,
+		     char *err, size_t errlen)
+{
+	static const char *const names[] = { "never", "metadata", "auto", "always" };
+	struct fk_pt_options *o = target;
+	for (int i = 0; val && i < 4; i++) {
+		if (!strcmp(val, names[i])) {
+			o->cache = (enum fk_pt_cache)i;
+			return 0;
+		}
+	}
+	snprintf(err, errlen, "option '%s' is never, metadata, auto or always", name);
+	return -EINVAL;
+}
+
+#define PO(field) offsetof(struct fk_pt_options, field)
+
+const struct fk_opt fk_pt_opt_table[] = {
+	{ "cache", FK_OPT_FUNC, 0, 0, opt_cache,
+	  "=MODE  never|metadata|auto|always (default auto)" },
+	{ "entry_timeout", FK_OPT_DOUBLE, PO(entry_timeout), 0, NULL,
+	  "=SEC   how long names are cached (default from cache=)" },
+	{ "attr_timeout", FK_OPT_DOUBLE, PO(attr_timeout), 0, NULL,
+	  "=SEC   how long attributes are cached (default from cache=)" },
+	{ "negative_timeout", FK_OPT_DOUBLE, PO(negative_timeout), 0, NULL,
+	  "=SEC   how long a missing name is cached (default 0)" },
+	{ "writeback", FK_OPT_FLAG, PO(writeback), 0, NULL,
+	  "       kernel writeback cache (buffers writes; no kernel passthrough)" },
+	{ "xattr", FK_OPT_FLAG, PO(xattr), 0, NULL,
+	  "       extended attributes (default)" },
+	{ "noxattr", FK_OPT_FLAG_OFF, PO(xattr), 0, NULL,
+	  "       no extended attributes (EOPNOTSUPP)" },
+	{ "passthrough", FK_OPT_FLAG, PO(passthrough), 0, NULL,
+	  "       kernel passthrough for open files where allowed (default)" },
+	{ "nopassthrough", FK_OPT_FLAG_OFF, PO(passthrough), 0, NULL,
+	  "       every read and write goes through the daemon" },
+	{ NULL, 0, 0, 0, NULL, NULL },
+};
+
+static uint64_t to_ns(double sec)
+{
+	if (sec <= 0)
+		return 0;
+	if (sec > 1e9)
+		sec = 1e9;
+	return (uint64_t)llround(sec * 1e9);
+}
+
+/* Timeouts each cache mode implies, unless set explicitly. */
+static void resolve_timeouts(struct fk_pt *pt)
+{
+	double t = pt->o.cache == FK_PT_CACHE_NEVER ? 0.0
+		   : pt->o.cache == FK_PT_CACHE_ALWAYS ? 86400.0
+						       : 1.0;
+	pt->entry_ns = to_ns(pt->o.entry_timeout >= 0 ? pt->o.entry_timeout : t);
+	pt->attr_ns = to_ns(pt->o.attr_timeout >= 0 ? pt->o.attr_timeout : t);
+	pt->negative_ns = to_ns(pt->o.negative_timeout >= 0 ? pt->o.negative_timeout
+							    : 0.0);
+}
+
+/* Every node holds a descriptor: allow as many as the hard limit does. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl); /* best effort */
+	}
+}
+
+int fk_pt_new(struct fk_pt **out, const char *source,
+	      const struct fk_pt_options *o, char *err, size_t errlen)
+{
+	*out = NULL;
+	int fd = open(source, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		if (e == ENOTDIR)
+			snprintf(err, errlen, "source '%s' is not a directory", source);
+		else
+			snprintf(err, errlen, "source '%s': %s", source, strerror(e));
+		return -e;
+	}
+	struct fk_pt *pt = calloc(1, sizeof *pt);
+	if (!pt) {
+		close(fd);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	pt->o = *o;
+	resolve_timeouts(pt);
+	atomic_init(&pt->passthrough_ok, o->passthrough && !o->writeback);
+	struct statx st;
+	int rc = fk_pt_stat_fd(fd, &st);
+	if (rc == 0)
+		rc = fk_pt_table_init(&pt->table);
+	if (rc == 0 && !(pt->root = fk_pt_node_root(pt, fd, &st))) {
+		fk_pt_table_destroy(&pt->table);
+		rc = -ENOMEM;
+	}
+	if (rc) {
+		snprintf(err, errlen, "source '%s': %s", source, strerror(-rc));
+		close(fd);
+		free(pt);
+		return rc;
+	}
+	raise_nofile();
+	/* The kernel has applied the caller's umask to every mode it sends;
+	 * ours must not be applied on top. */
+	umask(0);
+	*out = pt;
+	return 0;
+}
+
+void fk_pt_free(struct fk_pt *pt)
+{
+	if (!pt)
+		return;
+	fk_pt_table_destroy(&pt->table); /* closes the root too */
+	free(pt);
+}
+
+/* ---- Per-thread buffers ---------------------------------------------- */
+
+/* Each worker thread keeps its buffers between requests (no allocation
+ * per request); a key destructor frees them when the thread ends. */
+struct pt_bufs {
+	char *buf[FK_PT_NBUFS];
+	size_t cap[FK_PT_NBUFS];
+};
+
+static pthread_key_t bufs_key;
+static pthread_once_t bufs_once = PTHREAD_ONCE_INIT;
+
+static void free_bufs(void *p)
+{
+	struct pt_bufs *b = p;
+	for (int i = 0; i < FK_PT_NBUFS; i++)
+		free(b->buf[i]);
+	free(b);
+}
+
+static void make_key(void)
+{
+	(void)pthread_key_create(&bufs_key, free_bufs);
+}
+
+void *fk_pt_thread_buf(int which, size_t size)
+{
+	(void)pthread_once(&bufs_once, make_key);
+	struct pt_bufs *b = pthread_getspecific(bufs_key);
+	if (!b) {
+		b = calloc(1, sizeof *b);
+		if (!b || pthread_setspecific(bufs_key, b)) {
+			free(b);
+			return NULL;
+		}
+	}
+	if (size > b->cap[which]) {
+		char *n = realloc(b->buf[which], size);
+		if (!n)
+			return NULL;
+		b->buf[which] = n;
+		b->cap[which] = size;
+	}
+	return b->buf[which];
+}
+
+static void pt_init(void *fs, struct fk_conn *c)
+{
+	struct fk_pt *pt = fs;
+	if (pt->o.writeback)
+		c->want |= FK_CAP_WRITEBACK_CACHE;
+	if (atomic_load(&pt->passthrough_ok))
+		c->want |= FK_CAP_PASSTHROUGH;
+	/* The kernel checks permissions against the modes we report. */
+	c->want &= ~FK_CAP_POSIX_ACL;
+	if (pt->o.cache == FK_PT_CACHE_AUTO)
+		c->want |= FK_CAP_AUTO_INVAL_DATA;
+}
+
+static const struct fk_ops pt_ops = {
+	.init = pt_init,
+	.lookup = fk_pt_lookup,
+	.forget = fk_pt_forget,
+	.getattr = fk_pt_getattr,
+	.setattr = fk_pt_setattr,
+	.readlink = fk_pt_readlink,
+	.symlink = fk_pt_symlink,
+	.mknod = fk_pt_mknod,
+	.mkdir = fk_pt_mkdir,
+	.unlink = fk_pt_unlink,
+	.rmdir = fk_pt_rmdir,
+	.rename = fk_pt_rename,
+	.link = fk_pt_link,
+	.open = fk_pt_open,
+	.read = fk_pt_read,
+	.write = fk_pt_write,
+	.statfs = fk_pt_statfs,
+	.release = fk_pt_release,
+	.fsync = fk_pt_fsync,
+	.setxattr = fk_pt_setxattr,
+	.getxattr = fk_pt_getxattr,
+	.listxattr = fk_pt_listxattr,
+	.removexattr = fk_pt_removexattr,
+	.flush = fk_pt_flush,
+	.opendir = fk_pt_opendir,
+	.readdir = fk_pt_readdir,
+	.readdirplus = fk_pt_readdirplus,
+	.releasedir = fk_pt_releasedir,
+	.fsyncdir = fk_pt_fsyncdir,
+	.create = fk_pt_create,
+	.ioctl = fk_pt_ioctl,
+	.fallocate = fk_pt_fallocate,
+	.lseek = fk_pt_lseek,
+	.copy_file_range = fk_pt_copy_file_range,
+	.syncfs = fk_pt_syncfs,
+	.tmpfile = fk_pt_tmpfile,
+	.statx = fk_pt_statx,
+};
+
+const struct fk_ops *fk_pt_ops(void)
+{
+	return &pt_ops;
+}

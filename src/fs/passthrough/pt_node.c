@@ -1,0 +1,235 @@
+/*
+ * pt_node.c — the passthrough node table.
+ *
+ * Two hash indexes over the same nodes, under one mutex: by FUSE node id
+ * (every request) and by host identity (dev, ino, mount id: lookups, so
+ * that hard links and repeated lookups meet the same node). The table
+ * doubles when it holds more nodes than buckets.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pt.h"
+
+#define FK_PT_INITIAL_BUCKETS 1024
+
+static size_t hash_id(uint64_t id, size_t n)
+{
+	return (size_t)((id * 0x9e3779b97f4a7c15ULL) >> 20) & (n - 1);
+}
+
+static size_t hash_key(uint64_t dev, uint64_t ino, uint64_t mnt, size_t n)
+{
+	uint64_t h = ino * 0x9e3779b97f4a7c15ULL;
+	h ^= (dev + 0x632be59bd9b4e019ULL) * 0xc2b2ae3d27d4eb4fULL;
+	h ^= mnt * 0x165667b19e3779f9ULL;
+	return (size_t)(h >> 17) & (n - 1);
+}
+
+int fk_pt_table_init(struct fk_pt_table *t)
+{
+	memset(t, 0, sizeof *t);
+	t->nbuckets = FK_PT_INITIAL_BUCKETS;
+	t->by_id = calloc(t->nbuckets, sizeof *t->by_id);
+	t->by_key = calloc(t->nbuckets, sizeof *t->by_key);
+	if (!t->by_id || !t->by_key) {
+		free(t->by_id);
+		free(t->by_key);
+		return -ENOMEM;
+	}
+	t->next_id = FK_ROOT_INO + 1;
+	int rc = pthread_mutex_init(&t->lock, NULL);
+	return -rc;
+}
+
+void fk_pt_table_destroy(struct fk_pt_table *t)
+{
+	for (size_t i = 0; i < t->nbuckets; i++) {
+		struct fk_pt_node *n = t->by_id[i];
+		while (n) {
+			struct fk_pt_node *next = n->next_id;
+			close(n->fd);
+			free(n);
+			n = next;
+		}
+	}
+	free(t->by_id);
+	free(t->by_key);
+	pthread_mutex_destroy(&t->lock);
+}
+
+static void insert(struct fk_pt_table *t, struct fk_pt_node *n)
+{
+	size_t i = hash_id(n->nodeid, t->nbuckets);
+	n->next_id = t->by_id[i];
+	t->by_id[i] = n;
+	i = hash_key(n->dev, n->ino, n->mnt_id, t->nbuckets);
+	n->next_key = t->by_key[i];
+	t->by_key[i] = n;
+	t->count++;
+}
+
+/* Double the buckets; on allocation failure keep the old ones (slower
+ * chains, still correct). */
+static void grow(struct fk_pt_table *t)
+{
+	size_t n2 = t->nbuckets * 2;
+	struct fk_pt_node **id2 = calloc(n2, sizeof *id2);
+	struct fk_pt_node **key2 = calloc(n2, sizeof *key2);
+	if (!id2 || !key2) {
+		free(id2);
+		free(key2);
+		return;
+	}
+	struct fk_pt_node **old = t->by_id;
+	size_t oldn = t->nbuckets;
+	free(t->by_key);
+	t->by_id = id2;
+	t->by_key = key2;
+	t->nbuckets = n2;
+	t->count = 0;
+	for (size_t i = 0; i < oldn; i++) {
+		struct fk_pt_node *n = old[i];
+		while (n) {
+			struct fk_pt_node *next = n->next_id;
+			insert(t, n);
+			n = next;
+		}
+	}
+	free(old);
+}
+
+static void unlink_node(struct fk_pt_table *t, struct fk_pt_node *n)
+{
+	struct fk_pt_node **pp = &t->by_id[hash_id(n->nodeid, t->nbuckets)];
+	while (*pp != n)
+		pp = &(*pp)->next_id;
+	*pp = n->next_id;
+	pp = &t->by_key[hash_key(n->dev, n->ino, n->mnt_id, t->nbuckets)];
+	while (*pp != n)
+		pp = &(*pp)->next_key;
+	*pp = n->next_key;
+	t->count--;
+}
+
+/* Under the lock: free n if nothing references it. */
+static void maybe_free(struct fk_pt *pt, struct fk_pt_node *n)
+{
+	if (n->nlookup || n->refs || n == pt->root)
+		return;
+	unlink_node(&pt->table, n);
+	close(n->fd);
+	free(n);
+}
+
+struct fk_pt_node *fk_pt_node_get(struct fk_pt *pt, uint64_t nodeid)
+{
+	struct fk_pt_table *t = &pt->table;
+	pthread_mutex_lock(&t->lock);
+	struct fk_pt_node *n = t->by_id[hash_id(nodeid, t->nbuckets)];
+	while (n && n->nodeid != nodeid)
+		n = n->next_id;
+	if (n)
+		n->refs++;
+	pthread_mutex_unlock(&t->lock);
+	return n;
+}
+
+struct fk_pt_node *fk_pt_node_of(fk_req *req, uint64_t nodeid)
+{
+	struct fk_pt_node *n = fk_pt_node_get(FK_PT(req), nodeid);
+	if (!n)
+		(void)fk_reply_err(req, ENOENT);
+	return n;
+}
+
+void fk_pt_node_put(struct fk_pt *pt, struct fk_pt_node *n)
+{
+	if (!n)
+		return;
+	pthread_mutex_lock(&pt->table.lock);
+	n->refs--;
+	maybe_free(pt, n);
+	pthread_mutex_unlock(&pt->table.lock);
+}
+
+struct fk_pt_node *fk_pt_node_lookup(struct fk_pt *pt, int fd,
+				     const struct statx *st)
+{
+	struct fk_pt_table *t = &pt->table;
+	uint64_t dev = ((uint64_t)st->stx_dev_major << 32) | st->stx_dev_minor;
+	uint64_t mnt = (st->stx_mask & STATX_MNT_ID) ? st->stx_mnt_id : 0;
+
+	pthread_mutex_lock(&t->lock);
+	struct fk_pt_node *n = t->by_key[hash_key(dev, st->stx_ino, mnt, t->nbuckets)];
+	while (n && !(n->ino == st->stx_ino && n->dev == dev && n->mnt_id == mnt))
+		n = n->next_key;
+	if (n) {
+		n->nlookup++;
+		pthread_mutex_unlock(&t->lock);
+		close(fd); /* the node keeps the descriptor it already has */
+		return n;
+	}
+	n = calloc(1, sizeof *n);
+	if (!n) {
+		pthread_mutex_unlock(&t->lock);
+		close(fd);
+		return NULL;
+	}
+	n->nodeid = t->next_id++;
+	n->dev = dev;
+	n->ino = st->stx_ino;
+	n->mnt_id = mnt;
+	n->fd = fd;
+	n->type = st->stx_mode & S_IFMT;
+	n->nlookup = 1;
+	if (t->count >= t->nbuckets)
+		grow(t);
+	insert(t, n);
+	pthread_mutex_unlock(&t->lock);
+	return n;
+}
+
+void fk_pt_node_forget(struct fk_pt *pt, uint64_t nodeid, uint64_t count)
+{
+	struct fk_pt_table *t = &pt->table;
+	pthread_mutex_lock(&t->lock);
+	struct fk_pt_node *n = t->by_id[hash_id(nodeid, t->nbuckets)];
+	while (n && n->nodeid != nodeid)
+		n = n->next_id;
+	if (n) {
+		n->nlookup = count > n->nlookup ? 0 : n->nlookup - count;
+		maybe_free(pt, n);
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
+uint64_t fk_pt_node_count(struct fk_pt *pt)
+{
+	pthread_mutex_lock(&pt->table.lock);
+	uint64_t n = pt->table.count;
+	pthread_mutex_unlock(&pt->table.lock);
+	return n;
+}
+
+struct fk_pt_node *fk_pt_node_root(struct fk_pt *pt, int fd,
+				   const struct statx *st)
+{
+	struct fk_pt_table *t = &pt->table;
+	struct fk_pt_node *n = calloc(1, sizeof *n);
+	if (!n)
+		return NULL;
+	n->nodeid = FK_ROOT_INO;
+	n->dev = ((uint64_t)st->stx_dev_major << 32) | st->stx_dev_minor;
+	n->ino = st->stx_ino;
+	n->mnt_id = (st->stx_mask & STATX_MNT_ID) ? st->stx_mnt_id : 0;
+	n->fd = fd;
+	n->type = S_IFDIR;
+	pthread_mutex_lock(&t->lock);
+	insert(t, n);
+	pthread_mutex_unlock(&t->lock);
+	return n;
+}

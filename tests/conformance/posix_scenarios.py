@@ -1,0 +1,323 @@
+#!/usr/bin/env python3
+"""posix_scenarios.py DIR — run POSIX scenarios in DIR and print what happened.
+
+Every step prints one line: its name and either "ok" with the fields that
+must match (stat fields, data, listings) or the errno name. The same script
+runs in a native directory and through a mount; the two outputs must be
+identical (tests/mount/pt_conformance.sh diffs them). Times are printed only
+where a scenario set them, inode numbers never (they differ between two
+trees; the mount test checks them against the source separately).
+"""
+import ctypes
+import errno
+import os
+import stat
+import sys
+
+ROOT = sys.argv[1]
+IS_ROOT = os.geteuid() == 0
+libc = ctypes.CDLL(None, use_errno=True)
+out = []
+
+
+def emit(name, value):
+    out.append(f"{name}: {value}")
+
+
+def step(name, fn, *args):
+    """Run fn; print its result or the errno it failed with."""
+    try:
+        r = fn(*args)
+        emit(name, "ok" if r is None else f"ok {r}")
+    except OSError as e:
+        emit(name, errno.errorcode.get(e.errno, str(e.errno)))
+
+
+def st(path, follow=False):
+    s = os.stat(path, follow_symlinks=follow)
+    return (f"{stat.filemode(s.st_mode)} {oct(s.st_mode)} nlink={s.st_nlink} "
+            f"uid={s.st_uid} gid={s.st_gid} size={s.st_size if not stat.S_ISDIR(s.st_mode) else '-'}")
+
+
+def p(*parts):
+    return os.path.join(ROOT, *parts)
+
+
+def write(path, data, flags=os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode=0o644):
+    fd = os.open(path, flags, mode)
+    try:
+        return os.write(fd, data)
+    finally:
+        os.close(fd)
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def rename2(a, b, flags):
+    r = libc.renameat2(-100, a.encode(), -100, b.encode(), flags)
+    if r != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
+
+
+def fallocate(path, mode, off, length):
+    fd = os.open(path, os.O_RDWR)
+    try:
+        r = libc.fallocate(fd, mode, ctypes.c_long(off), ctypes.c_long(length))
+        if r != 0:
+            e = ctypes.get_errno()
+            raise OSError(e, os.strerror(e))
+    finally:
+        os.close(fd)
+
+
+def seek(path, off, whence):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return os.lseek(fd, off, whence)
+    finally:
+        os.close(fd)
+
+
+def scenario_files():
+    d = p("files")
+    os.mkdir(d)
+    f = os.path.join(d, "a")
+    step("create", write, f, b"hello")
+    step("stat new file", st, f)
+    step("read back", lambda: read(f))
+    step("O_EXCL on existing", write, f, b"x", os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+    step("open missing", os.open, os.path.join(d, "missing"), os.O_RDONLY)
+    step("O_APPEND", write, f, b" world", os.O_WRONLY | os.O_APPEND)
+    step("after append", lambda: read(f))
+    step("O_TRUNC", write, f, b"new", os.O_WRONLY | os.O_TRUNC)
+    step("after trunc", lambda: (read(f), st(f)))
+    step("pwrite past end", lambda: (os.pwrite(fd := os.open(f, os.O_WRONLY), b"Z", 10), os.close(fd)))
+    step("sparse read", lambda: read(f))
+    step("open dir for write", os.open, d, os.O_WRONLY)
+    step("open file as dir", os.open, f, os.O_RDONLY | os.O_DIRECTORY)
+    step("truncate up", os.truncate, f, 100000)
+    step("size up", st, f)
+    step("truncate down", os.truncate, f, 2)
+    step("content down", lambda: read(f))
+    step("truncate dir", os.truncate, d, 0)
+
+
+def scenario_dirs():
+    d = p("dirs")
+    step("mkdir", os.mkdir, d, 0o755)
+    step("stat dir", st, d)
+    step("mkdir existing", os.mkdir, d)
+    step("mkdir nested", os.makedirs, os.path.join(d, "x", "y"))
+    step("nlink counts subdirs", st, d)
+    step("rmdir non-empty", os.rmdir, os.path.join(d, "x"))
+    write(os.path.join(d, "file"), b"1")
+    step("rmdir a file", os.rmdir, os.path.join(d, "file"))
+    step("unlink a dir", os.unlink, os.path.join(d, "x"))
+    step("rmdir leaf", os.rmdir, os.path.join(d, "x", "y"))
+    step("listing", lambda: sorted(os.listdir(d)))
+    step("mkdir mode 0700", os.mkdir, os.path.join(d, "private"), 0o700)
+    step("mode kept", st, os.path.join(d, "private"))
+    many = os.path.join(d, "many")
+    os.mkdir(many)
+    for i in range(600):
+        write(os.path.join(many, f"entry-{i:04d}"), b"")
+    step("large listing", lambda: (len(os.listdir(many)), sorted(os.listdir(many))[::97]))
+    step("scandir types", lambda: sorted((e.name, e.is_dir(follow_symlinks=False)) for e in os.scandir(d)))
+
+
+def scenario_links():
+    d = p("links")
+    os.mkdir(d)
+    f = os.path.join(d, "f")
+    write(f, b"data")
+    step("link", os.link, f, os.path.join(d, "h"))
+    step("nlink 2", st, f)
+    step("link over existing", os.link, f, os.path.join(d, "h"))
+    step("link a dir", os.link, d, os.path.join(d, "dl"))
+    step("unlink one", os.unlink, os.path.join(d, "h"))
+    step("nlink 1", st, f)
+    step("symlink", os.symlink, "f", os.path.join(d, "s"))
+    step("readlink", os.readlink, os.path.join(d, "s"))
+    step("lstat symlink", st, os.path.join(d, "s"))
+    step("stat through symlink", st, os.path.join(d, "s"), True)
+    step("readlink a file", os.readlink, f)
+    step("dangling symlink", os.symlink, "nowhere", os.path.join(d, "dang"))
+    step("open dangling", os.open, os.path.join(d, "dang"), os.O_RDONLY)
+    step("O_NOFOLLOW on symlink", os.open, os.path.join(d, "s"), os.O_RDONLY | os.O_NOFOLLOW)
+    step("long symlink target", os.symlink, "t" * 4000, os.path.join(d, "longtarget"))
+    step("readlink long", lambda: len(os.readlink(os.path.join(d, "longtarget"))))
+
+
+def scenario_rename():
+    d = p("rename")
+    os.mkdir(d)
+    a, b = os.path.join(d, "a"), os.path.join(d, "b")
+    write(a, b"A")
+    write(b, b"B")
+    step("rename over file", os.rename, a, b)
+    step("target content", lambda: read(b))
+    step("source gone", os.stat, a)
+    os.mkdir(os.path.join(d, "d1"))
+    os.mkdir(os.path.join(d, "d2"))
+    step("dir over empty dir", os.rename, os.path.join(d, "d1"), os.path.join(d, "d2"))
+    os.mkdir(os.path.join(d, "d3"))
+    write(os.path.join(d, "d2", "inside"), b"")
+    step("dir over non-empty dir", os.rename, os.path.join(d, "d3"), os.path.join(d, "d2"))
+    step("file over dir", os.rename, b, os.path.join(d, "d3"))
+    step("dir over file", os.rename, os.path.join(d, "d3"), b)
+    step("dir into own child", os.rename, os.path.join(d, "d2"), os.path.join(d, "d2", "x"))
+    write(a, b"A2")
+    step("RENAME_NOREPLACE onto existing", rename2, a, b, 1)
+    step("RENAME_NOREPLACE to new", rename2, a, os.path.join(d, "c"), 1)
+    step("RENAME_EXCHANGE", rename2, os.path.join(d, "c"), b, 2)
+    step("exchanged", lambda: (read(os.path.join(d, "c")), read(b)))
+    step("RENAME_EXCHANGE with missing", rename2, b, os.path.join(d, "nothere"), 2)
+    step("rename missing", os.rename, os.path.join(d, "nothere"), a)
+    if IS_ROOT:
+        step("RENAME_WHITEOUT", rename2, b, os.path.join(d, "w"), 4)
+        step("whiteout left behind", st, b)
+    step("listing", lambda: sorted(os.listdir(d)))
+
+
+def scenario_attrs():
+    d = p("attrs")
+    os.mkdir(d)
+    f = os.path.join(d, "f")
+    write(f, b"x")
+    step("chmod", os.chmod, f, 0o4751)
+    step("mode", st, f)
+    step("utime ns", lambda: os.utime(f, ns=(1_600_000_000_123_456_789, 1_500_000_000_987_654_321)))
+    step("times", lambda: (os.stat(f).st_atime_ns, os.stat(f).st_mtime_ns))
+    step("utime omit atime", lambda: libc_utimensat_omit(f))
+    step("times after omit", lambda: (os.stat(f).st_atime_ns, os.stat(f).st_mtime_ns))
+    if IS_ROOT:
+        step("chown", os.chown, f, 1234, 5678)
+        step("owner", st, f)
+        step("chown uid only", os.chown, f, 42, -1)
+        step("owner after uid only", st, f)
+        step("lchown symlink", lambda: (os.symlink("f", os.path.join(d, "s")),
+                                        os.chown(os.path.join(d, "s"), 7, 8, follow_symlinks=False)))
+        step("symlink owner", st, os.path.join(d, "s"))
+    else:
+        step("chown to root", os.chown, f, 0, 0)
+
+
+class Timespec(ctypes.Structure):
+    _fields_ = [("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long)]
+
+
+def libc_utimensat_omit(path):
+    UTIME_OMIT = (1 << 30) - 2
+    ts = (Timespec * 2)(Timespec(0, UTIME_OMIT), Timespec(1_400_000_000, 5))
+    if libc.utimensat(-100, path.encode(), ts, 0) != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
+
+
+def scenario_special():
+    d = p("special")
+    os.mkdir(d)
+    step("mkfifo", os.mkfifo, os.path.join(d, "fifo"), 0o640)
+    step("fifo", st, os.path.join(d, "fifo"))
+    step("mknod socket", os.mknod, os.path.join(d, "sock"), stat.S_IFSOCK | 0o600)
+    step("socket", st, os.path.join(d, "sock"))
+    if IS_ROOT:
+        step("mknod char", os.mknod, os.path.join(d, "null"), stat.S_IFCHR | 0o666, os.makedev(1, 3))
+        step("char dev", lambda: (st(os.path.join(d, "null")), os.major(os.stat(os.path.join(d, "null")).st_rdev)))
+        step("mknod block", os.mknod, os.path.join(d, "blk"), stat.S_IFBLK | 0o600, os.makedev(7, 200))
+        step("block dev", lambda: (st(os.path.join(d, "blk")), os.minor(os.stat(os.path.join(d, "blk")).st_rdev)))
+    else:
+        step("mknod char as user", os.mknod, os.path.join(d, "null"), stat.S_IFCHR | 0o666, os.makedev(1, 3))
+
+
+def scenario_xattr():
+    d = p("xattr")
+    os.mkdir(d)
+    f = os.path.join(d, "f")
+    write(f, b"")
+    step("setxattr", os.setxattr, f, "user.k", b"v1")
+    step("getxattr", os.getxattr, f, "user.k")
+    step("XATTR_CREATE on existing", os.setxattr, f, "user.k", b"v2", os.XATTR_CREATE)
+    step("XATTR_REPLACE missing", os.setxattr, f, "user.none", b"v", os.XATTR_REPLACE)
+    step("XATTR_REPLACE", os.setxattr, f, "user.k", b"v3", os.XATTR_REPLACE)
+    step("value", os.getxattr, f, "user.k")
+    step("big value", os.setxattr, f, "user.big", b"b" * 4000)
+    step("big back", lambda: len(os.getxattr(f, "user.big")))
+    step("listxattr", lambda: sorted(os.listxattr(f)))
+    step("getxattr missing", os.getxattr, f, "user.none")
+    step("removexattr", os.removexattr, f, "user.k")
+    step("removexattr missing", os.removexattr, f, "user.k")
+    step("dir xattr", os.setxattr, d, "user.d", b"dir")
+    step("dir value", os.getxattr, d, "user.d")
+
+
+def scenario_data():
+    d = p("data")
+    os.mkdir(d)
+    f = os.path.join(d, "f")
+    step("posix_fallocate", lambda: (os.posix_fallocate(fd := os.open(f, os.O_RDWR | os.O_CREAT, 0o644), 0, 1 << 20), os.close(fd)))
+    step("allocated size", st, f)
+    write(f, b"D" * (1 << 20), os.O_WRONLY)
+    step("punch hole", fallocate, f, 3, 65536, 131072)  # PUNCH_HOLE|KEEP_SIZE
+    step("hole reads zeros", lambda: read(f)[65536:65536 + 131072] == b"\0" * 131072)
+    step("SEEK_HOLE", seek, f, 0, os.SEEK_HOLE)
+    step("SEEK_DATA after hole", seek, f, 65536, os.SEEK_DATA)
+    step("SEEK_DATA past end", seek, f, 2 << 20, os.SEEK_DATA)
+    step("zero range", fallocate, f, 0x10, 0, 4096)
+    step("copy_file_range", lambda: copy_range(f, os.path.join(d, "copy")))
+    step("copy content", lambda: read(os.path.join(d, "copy")) == read(f)[:500000])
+    step("O_TMPFILE + link", lambda: tmpfile_link(d))
+    step("tmpfile result", lambda: (read(os.path.join(d, "from-tmp")), st(os.path.join(d, "from-tmp"))))
+
+
+def copy_range(src, dst):
+    a = os.open(src, os.O_RDONLY)
+    b = os.open(dst, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        return os.copy_file_range(a, b, 500000)
+    finally:
+        os.close(a)
+        os.close(b)
+
+
+def tmpfile_link(d):
+    fd = os.open(d, os.O_TMPFILE | os.O_RDWR, 0o640)
+    try:
+        os.write(fd, b"tmp data")
+        AT_SYMLINK_FOLLOW = 0x400
+        if libc.linkat(-100, f"/proc/self/fd/{fd}".encode(), -100,
+                       os.path.join(d, "from-tmp").encode(), AT_SYMLINK_FOLLOW) != 0:
+            e = ctypes.get_errno()
+            raise OSError(e, os.strerror(e))
+    finally:
+        os.close(fd)
+
+
+def scenario_names():
+    d = p("names")
+    os.mkdir(d)
+    step("255-byte name", write, os.path.join(d, "n" * 255), b"")
+    step("256-byte name", write, os.path.join(d, "m" * 256), b"")
+    step("256-byte lookup", os.stat, os.path.join(d, "m" * 256))
+    bad = os.path.join(d.encode(), b"bad\xff\xfe")
+    step("non-UTF-8 name", write, bad, b"raw")
+    step("non-UTF-8 listed", lambda: sorted(os.listdir(d.encode()))[0][:6])
+    step("leading dash", write, os.path.join(d, "-rf"), b"")
+    step("dots in name", write, os.path.join(d, "..."), b"")
+    step("dot-dot up and back", lambda: read(os.path.join(d, "..", "names", "...")))
+    step("listing", lambda: sorted(n if len(n) < 20 else n[:3] + str(len(n)) for n in os.listdir(d) if isinstance(n, str)))
+
+
+for s in (scenario_files, scenario_dirs, scenario_links, scenario_rename,
+          scenario_attrs, scenario_special, scenario_xattr, scenario_data,
+          scenario_names):
+    emit(f"== {s.__name__}", "")
+    try:
+        s()
+    except OSError as e:
+        emit(f"{s.__name__} aborted", errno.errorcode.get(e.errno, str(e.errno)))
+print("\n".join(out))

@@ -1,0 +1,75 @@
+#!/bin/bash
+# pt_conformance.sh — the POSIX scenarios of tests/conformance run in a
+# native directory and through `fusekit passthrough`, as root and as an
+# unprivileged user; return values, errno and stat fields must match. Inode
+# numbers through the mount must be the source's.
+. "$(dirname "$0")/lib.sh"
+require_fuse
+SCEN=$(cd "$(dirname "$0")/../conformance" && pwd)/posix_scenarios.py
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=$(command -v python3)
+
+start_pt() { # SRC MNT [OPTIONS]: fusekit passthrough in the foreground, backgrounded
+	local src=$1 mnt=$2; shift 2
+	mkdir -p "$mnt"
+	MOUNTS+=("$mnt")
+	"$FUSEKIT" passthrough -f "$@" "$src" "$mnt" 2>"$WORK/pt.$(basename "$mnt").log" &
+	DPID=$!
+	DAEMON_PIDS+=("$DPID")
+	wait_mounted "$mnt" || { bad "passthrough mount of $mnt did not appear";
+		cat "$WORK/pt.$(basename "$mnt").log"; finish; }
+}
+
+# As root
+mkdir -p "$WORK/native" "$WORK/src"
+start_pt "$WORK/src" "$WORK/mnt"
+PID=$DPID
+"$PY" "$SCEN" "$WORK/native" > "$WORK/native.out" 2>&1
+"$PY" "$SCEN" "$WORK/mnt" > "$WORK/mnt.out" 2>&1
+if diff -u "$WORK/native.out" "$WORK/mnt.out"; then
+	ok "root: $(wc -l < "$WORK/native.out") scenario steps identical on native and mount"
+else
+	bad "root: scenarios differ (- native, + mount)"
+fi
+expect "no scenario aborted" 0 "$(grep -c aborted "$WORK/mnt.out")"
+# The same inode numbers as the source, for every file, via stat and readdir.
+(cd "$WORK/src" && find . -printf '%i %p\n' | sort) > "$WORK/src.ino"
+(cd "$WORK/mnt" && find . -printf '%i %p\n' | sort) > "$WORK/mnt.ino"
+if diff -q "$WORK/src.ino" "$WORK/mnt.ino" >/dev/null; then
+	ok "inode numbers equal the source's ($(wc -l < "$WORK/src.ino") files)"
+else
+	bad "inode numbers differ from the source's"
+fi
+expect "ls -i (readdir) agrees with stat" "$(ls -i "$WORK/mnt/links" | awk '{print $1}' | sort | xargs)" \
+	"$(stat -c %i "$WORK/mnt/links"/* | sort | xargs)"
+"$FUSEKIT" umount "$WORK/mnt"
+wait_gone "$PID"
+wait "$PID"
+expect "root: daemon exits 0" 0 "$?"
+
+# As an unprivileged user, through a root daemon with allow_other: files
+# must belong to the user, and the kernel must enforce permissions.
+U=fktest
+id "$U" >/dev/null 2>&1 || useradd -M -s /usr/sbin/nologin "$U" || {
+	echo "SKIP: cannot create user $U"; finish; }
+mkdir -p "$WORK/unative" "$WORK/usrc"
+chown "$U:" "$WORK/unative" "$WORK/usrc"
+cp "$SCEN" "$WORK/scen.py" && chmod 644 "$WORK/scen.py"
+start_pt "$WORK/usrc" "$WORK/umnt" -o allow_other
+PID=$DPID
+chmod 755 "$WORK/umnt"
+setpriv --reuid="$U" --regid="$U" --init-groups -- "$PY" "$WORK/scen.py" "$WORK/unative" > "$WORK/unative.out" 2>&1
+setpriv --reuid="$U" --regid="$U" --init-groups -- "$PY" "$WORK/scen.py" "$WORK/umnt" > "$WORK/umnt.out" 2>&1
+if diff -u "$WORK/unative.out" "$WORK/umnt.out"; then
+	ok "user: $(wc -l < "$WORK/unative.out") scenario steps identical on native and mount"
+else
+	bad "user: scenarios differ (- native, + mount)"
+fi
+expect "user's files belong to the user in the source" 0 \
+	"$(find "$WORK/usrc" ! -user "$U" | wc -l)"
+expect "root owns nothing new" 0 "$(find "$WORK/usrc" -user root | wc -l)"
+"$FUSEKIT" umount "$WORK/umnt"
+wait_gone "$PID"
+wait "$PID"
+expect "user run: daemon exits 0" 0 "$?"
+finish
