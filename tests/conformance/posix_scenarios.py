@@ -312,9 +312,128 @@ def scenario_names():
     step("listing", lambda: sorted(n if len(n) < 20 else n[:3] + str(len(n)) for n in os.listdir(d) if isinstance(n, str)))
 
 
+def scenario_locks():
+    import fcntl
+    d = p("locks")
+    os.mkdir(d)
+    f = os.path.join(d, "f")
+    write(f, b"x" * 100)
+    a = os.open(f, os.O_RDWR)
+    fcntl.lockf(a, fcntl.LOCK_EX | fcntl.LOCK_NB, 10, 0)
+
+    def other_process(fn):
+        """Run fn in a child process; report its errno name or ok."""
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(r)
+            try:
+                fn()
+                msg = b"ok"
+            except OSError as e:
+                msg = errno.errorcode.get(e.errno, "?").encode()
+            os.write(w, msg)
+            os._exit(0)
+        os.close(w)
+        res = os.read(r, 64).decode()
+        os.close(r)
+        os.waitpid(pid, 0)
+        return res
+
+    def lock_range(start, length):
+        b = os.open(f, os.O_RDWR)
+        fcntl.lockf(b, fcntl.LOCK_EX | fcntl.LOCK_NB, length, start)
+
+    step("POSIX lock held by another process", other_process, lambda: lock_range(0, 10))
+    step("POSIX lock on a free range", other_process, lambda: lock_range(50, 10))
+    b = os.open(f, os.O_RDWR)
+    step("same process, second fd", lambda: fcntl.lockf(b, fcntl.LOCK_EX | fcntl.LOCK_NB, 10, 0))
+    fcntl.lockf(a, fcntl.LOCK_UN, 10, 0)
+    os.close(b)  # closing any fd drops the process's POSIX locks
+    step("after unlock", other_process, lambda: lock_range(0, 10))
+    fcntl.flock(a, fcntl.LOCK_EX)
+
+    def flock_other():
+        c = os.open(f, os.O_RDONLY)
+        fcntl.flock(c, fcntl.LOCK_SH | fcntl.LOCK_NB)
+
+    step("flock held by another open", other_process, flock_other)
+    fcntl.flock(a, fcntl.LOCK_UN)
+    step("flock after release", other_process, flock_other)
+    os.close(a)
+
+
+class Dirent(ctypes.Structure):
+    _fields_ = [("d_ino", ctypes.c_uint64), ("d_off", ctypes.c_int64),
+                ("d_reclen", ctypes.c_ushort), ("d_type", ctypes.c_ubyte),
+                ("d_name", ctypes.c_char * 256)]
+
+
+def scenario_seekdir():
+    d = p("seekdir")
+    os.mkdir(d)
+    for i in range(300):
+        write(os.path.join(d, f"e{i:03d}"), b"")
+    libc.opendir.restype = ctypes.c_void_p
+    libc.readdir.restype = ctypes.POINTER(Dirent)
+    libc.readdir.argtypes = [ctypes.c_void_p]
+    libc.telldir.restype = ctypes.c_long
+    libc.telldir.argtypes = [ctypes.c_void_p]
+    libc.seekdir.argtypes = [ctypes.c_void_p, ctypes.c_long]
+    libc.closedir.argtypes = [ctypes.c_void_p]
+    dp = libc.opendir(d.encode())
+
+    def names(n):
+        got = []
+        for _ in range(n):
+            e = libc.readdir(dp)
+            if not e:
+                break
+            got.append(e.contents.d_name.decode())
+        return got
+
+    first = names(100)
+    pos = libc.telldir(dp)
+    rest1 = names(1000)
+    libc.seekdir(dp, pos)
+    rest2 = names(1000)
+    libc.seekdir(dp, 0)
+    again = names(1000)
+    libc.closedir(dp)
+    step("seekdir back to telldir", lambda: rest1 == rest2 and len(rest1) > 0)
+    step("seekdir 0 lists everything", lambda: sorted(again) == sorted(first + rest1))
+    step("each name once", lambda: len(set(first + rest1)) == 302)
+
+
+def scenario_inode_flags():
+    import fcntl
+    import struct
+    FS_IOC_GETFLAGS, FS_IOC_SETFLAGS, FS_APPEND_FL = 0x80086601, 0x40086602, 0x20
+    d = p("flags")
+    os.mkdir(d)
+    f = os.path.join(d, "f")
+    write(f, b"x")
+    fd = os.open(f, os.O_RDONLY)
+
+    def getflags():
+        return struct.unpack("i", fcntl.ioctl(fd, FS_IOC_GETFLAGS, b"\0" * 4))[0]
+
+    def setflags(v):
+        fcntl.ioctl(fd, FS_IOC_SETFLAGS, struct.pack("i", v))
+
+    step("lsattr", lambda: getflags() & FS_APPEND_FL)
+    step("chattr +a", lambda: setflags(getflags() | FS_APPEND_FL))
+    step("append-only refuses O_TRUNC", os.open, f, os.O_WRONLY | os.O_TRUNC)
+    step("append-only allows O_APPEND", lambda: os.close(os.open(f, os.O_WRONLY | os.O_APPEND)))
+    step("chattr -a", lambda: setflags(getflags() & ~FS_APPEND_FL))
+    step("other ioctl", lambda: fcntl.ioctl(fd, 0x5401, b"\0" * 64))  # TCGETS: ENOTTY
+    os.close(fd)
+
+
 for s in (scenario_files, scenario_dirs, scenario_links, scenario_rename,
           scenario_attrs, scenario_special, scenario_xattr, scenario_data,
-          scenario_names):
+          scenario_names, scenario_locks, scenario_seekdir,
+          scenario_inode_flags):
     emit(f"== {s.__name__}", "")
     try:
         s()

@@ -35,6 +35,10 @@ struct fk_pt_node {
 	mode_t type; /* S_IFMT bits */
 	uint64_t nlookup; /* under table lock */
 	uint64_t refs; /* under table lock */
+	/* Kernel passthrough allows one backing file per inode: every open
+	 * of the node shares this id (under table lock). */
+	int backing_id;
+	uint32_t backing_users;
 	struct fk_pt_node *next_id, *next_key; /* hash chains */
 };
 
@@ -55,10 +59,12 @@ struct fk_pt {
 	atomic_int passthrough_ok; /* backing ids work here (until EPERM) */
 };
 
-/* An open file: fh is a pointer to this (the kernel returns fh as given). */
+/* An open file: fh is a pointer to this (the kernel returns fh as given).
+ * It holds an operation reference on its node while open. */
 struct fk_pt_file {
 	int fd;
-	int backing_id; /* > 0 while registered with the kernel */
+	int passthrough; /* counted in node->backing_users */
+	struct fk_pt_node *node;
 };
 
 /* ---- pt_node.c ---- */
@@ -80,6 +86,12 @@ struct fk_pt_node *fk_pt_node_lookup(struct fk_pt *pt, int fd,
 /** Make the root node (id FK_ROOT_INO, never freed) from its fd. */
 struct fk_pt_node *fk_pt_node_root(struct fk_pt *pt, int fd,
 				   const struct statx *st);
+/** Share the node's backing id (registering fd as the backing file if it
+ *  has none). Returns the id (> 0) or -errno. */
+int fk_pt_backing_get(struct fk_pt *pt, fk_session *se, struct fk_pt_node *n,
+		      int fd);
+/** Drop one user of the node's backing id; the last closes it. */
+void fk_pt_backing_put(struct fk_pt *pt, fk_session *se, struct fk_pt_node *n);
 /** Drop n kernel lookup references from a node. */
 void fk_pt_node_forget(struct fk_pt *pt, uint64_t nodeid, uint64_t n);
 

@@ -41,40 +41,46 @@ static uint32_t open_flags(const struct fk_pt *pt, int is_dir)
 	}
 }
 
-/* Answer an open/create with file fd, registering it for kernel
+/* Answer an open/create with file fd of node n (whose operation reference
+ * the open file takes over), sharing the node's backing file for kernel
  * passthrough when we can. e: the entry for create, or NULL. */
-static void reply_opened(fk_req *req, int fd, const struct fk_entry *e)
+static void reply_opened(fk_req *req, struct fk_pt_node *n, int fd,
+			 const struct fk_entry *e)
 {
 	struct fk_pt *pt = FK_PT(req);
+	fk_session *se = fk_req_session(req);
 	struct fk_pt_file *f = malloc(sizeof *f);
 	if (!f) {
 		close(fd);
+		fk_pt_node_put(pt, n);
 		(void)fk_reply_err(req, ENOMEM);
 		return;
 	}
 	f->fd = fd;
-	f->backing_id = 0;
+	f->passthrough = 0;
+	f->node = n;
 	struct fk_open_out o = { (uint64_t)(uintptr_t)f, open_flags(pt, 0), 0 };
-	const struct fk_conn *c = fk_session_conn(fk_req_session(req));
-	if (pt->passthrough_ok && (c->want & FK_CAP_PASSTHROUGH) &&
+	if (atomic_load(&pt->passthrough_ok) &&
+	    (fk_session_conn(se)->want & FK_CAP_PASSTHROUGH) &&
 	    !(o.open_flags & FK_FOPEN_DIRECT_IO)) {
-		int id = fk_backing_open(fk_req_session(req), fd);
+		/* Kept until the last release: the kernel resolves the id
+		 * after our reply, in the opener's context. */
+		int id = fk_pt_backing_get(pt, se, n, fd);
 		if (id > 0) {
-			/* Kept until release: the kernel resolves the id
-			 * after our reply, in the opener's context. */
-			f->backing_id = id;
+			f->passthrough = 1;
 			o.open_flags |= FK_FOPEN_PASSTHROUGH;
 			o.backing_id = id;
 		} else if (id == -EPERM || id == -EOPNOTSUPP) {
-			pt->passthrough_ok = 0; /* not allowed here: stop trying */
+			atomic_store(&pt->passthrough_ok, 0); /* not allowed here */
 		}
 	}
 	int rc = e ? fk_reply_create(req, e, &o) : fk_reply_open(req, &o);
 	if (rc == -ENOENT) {
 		/* The opener was interrupted: the kernel will not release. */
-		if (f->backing_id > 0)
-			(void)fk_backing_close(fk_req_session(req), f->backing_id);
+		if (f->passthrough)
+			fk_pt_backing_put(pt, se, n);
 		close(fd);
+		fk_pt_node_put(pt, n);
 		free(f);
 	}
 }
@@ -101,12 +107,12 @@ void fk_pt_open(fk_req *req, const struct fk_open_in *in)
 	if (!n)
 		return;
 	int fd = fk_pt_reopen(n, host_flags(pt, in->flags));
-	fk_pt_node_put(pt, n);
 	if (fd < 0) {
+		fk_pt_node_put(pt, n);
 		(void)fk_reply_err(req, -fd);
 		return;
 	}
-	reply_opened(req, fd, NULL);
+	reply_opened(req, n, fd, NULL);
 }
 
 void fk_pt_create(fk_req *req, const struct fk_create_in *in)
@@ -124,9 +130,12 @@ void fk_pt_create(fk_req *req, const struct fk_create_in *in)
 					host_flags(pt, in->flags) | O_CREAT | O_NOFOLLOW,
 					in->mode & 07777);
 	struct fk_entry e;
+	struct fk_pt_node *n = NULL;
 	rc = fd;
 	if (fd >= 0)
 		rc = fk_pt_do_lookup(pt, parent, in->name, &e);
+	if (rc >= 0 && !(n = fk_pt_node_get(pt, e.ino)))
+		rc = -ENOENT; /* cannot happen: the lookup holds a reference */
 	fk_pt_node_put(pt, parent);
 	if (rc < 0) {
 		if (fd >= 0)
@@ -134,7 +143,7 @@ void fk_pt_create(fk_req *req, const struct fk_create_in *in)
 		(void)fk_reply_err(req, -rc);
 		return;
 	}
-	reply_opened(req, fd, &e);
+	reply_opened(req, n, fd, &e);
 }
 
 void fk_pt_tmpfile(fk_req *req, const struct fk_create_in *in)
@@ -172,7 +181,14 @@ void fk_pt_tmpfile(fk_req *req, const struct fk_create_in *in)
 	fk_pt_statx_to_attr(&st, &e.attr);
 	e.entry_valid_ns = pt->entry_ns;
 	e.attr_valid_ns = pt->attr_ns;
-	reply_opened(req, fd, &e);
+	/* The open file's own reference, besides the kernel's lookup one. */
+	struct fk_pt_node *ref = fk_pt_node_get(pt, n->nodeid);
+	if (!ref) {
+		close(fd);
+		(void)fk_reply_err(req, ENOENT);
+		return;
+	}
+	reply_opened(req, ref, fd, &e);
 }
 
 void fk_pt_read(fk_req *req, const struct fk_read_in *in)
@@ -209,10 +225,12 @@ void fk_pt_flush(fk_req *req, const struct fk_flush_in *in)
 
 void fk_pt_release(fk_req *req, const struct fk_release_in *in)
 {
+	struct fk_pt *pt = FK_PT(req);
 	struct fk_pt_file *f = FH(in->fh);
-	if (f->backing_id > 0)
-		(void)fk_backing_close(fk_req_session(req), f->backing_id);
+	if (f->passthrough)
+		fk_pt_backing_put(pt, fk_req_session(req), f->node);
 	close(f->fd);
+	fk_pt_node_put(pt, f->node);
 	free(f);
 	(void)fk_reply_err(req, 0);
 }
@@ -262,8 +280,8 @@ void fk_pt_copy_file_range(fk_req *req, const struct fk_copy_range_in *in)
 void fk_pt_ioctl(fk_req *req, const struct fk_ioctl_in *in)
 {
 	int fd = FH(in->fh)->fd;
-	/* Only the inode flags (chattr/lsattr). Their argument is an int,
-	 * whatever size the ioctl number claims. */
+	/* Only the inode flags (chattr/lsattr, and the fsxattr form). The
+	 * flags argument is an int, whatever size the ioctl number claims. */
 	if (in->cmd == (uint32_t)FS_IOC_GETFLAGS) {
 		int flags;
 		if (ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0)
@@ -280,6 +298,28 @@ void fk_pt_ioctl(fk_req *req, const struct fk_ioctl_in *in)
 		}
 		memcpy(&flags, in->in_data, sizeof flags);
 		if (ioctl(fd, FS_IOC_SETFLAGS, &flags) < 0)
+			(void)fk_reply_err(req, errno);
+		else
+			(void)fk_reply_ioctl(req, 0, NULL, 0);
+		return;
+	}
+	/* The kernel's fileattr calls read and write these too. */
+	if (in->cmd == (uint32_t)FS_IOC_FSGETXATTR) {
+		struct fsxattr fsx;
+		if (ioctl(fd, FS_IOC_FSGETXATTR, &fsx) < 0)
+			(void)fk_reply_err(req, errno);
+		else
+			(void)fk_reply_ioctl(req, 0, &fsx, sizeof fsx);
+		return;
+	}
+	if (in->cmd == (uint32_t)FS_IOC_FSSETXATTR) {
+		struct fsxattr fsx;
+		if (in->in_size < sizeof fsx) {
+			(void)fk_reply_err(req, EINVAL);
+			return;
+		}
+		memcpy(&fsx, in->in_data, sizeof fsx);
+		if (ioctl(fd, FS_IOC_FSSETXATTR, &fsx) < 0)
 			(void)fk_reply_err(req, errno);
 		else
 			(void)fk_reply_ioctl(req, 0, NULL, 0);

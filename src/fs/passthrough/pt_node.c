@@ -233,3 +233,29 @@ struct fk_pt_node *fk_pt_node_root(struct fk_pt *pt, int fd,
 	pthread_mutex_unlock(&t->lock);
 	return n;
 }
+
+int fk_pt_backing_get(struct fk_pt *pt, fk_session *se, struct fk_pt_node *n,
+		      int fd)
+{
+	pthread_mutex_lock(&pt->table.lock);
+	int id = n->backing_id;
+	if (id <= 0) {
+		id = fk_backing_open(se, fd);
+		if (id > 0)
+			n->backing_id = id;
+	}
+	if (id > 0)
+		n->backing_users++;
+	pthread_mutex_unlock(&pt->table.lock);
+	return id;
+}
+
+void fk_pt_backing_put(struct fk_pt *pt, fk_session *se, struct fk_pt_node *n)
+{
+	pthread_mutex_lock(&pt->table.lock);
+	if (n->backing_users && --n->backing_users == 0 && n->backing_id > 0) {
+		(void)fk_backing_close(se, n->backing_id);
+		n->backing_id = 0;
+	}
+	pthread_mutex_unlock(&pt->table.lock);
+}
