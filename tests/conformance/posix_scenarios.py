@@ -430,10 +430,32 @@ def scenario_inode_flags():
     os.close(fd)
 
 
+def scenario_escapes():
+    """Symlinks and '..' that point out of the tree resolve in the caller's
+    view of the filesystem, exactly as on the native directory; the daemon
+    itself never follows them."""
+    d = p("escapes")
+    os.mkdir(d)
+    depth = os.path.abspath(d).count("/")
+    up = "/".join([".."] * (depth + 2))
+    step("symlink pointing above /", os.symlink, up + "/etc", os.path.join(d, "esc"))
+    step("follow it", lambda: os.path.isfile(os.path.join(d, "esc", "hostname")))
+    step("lstat it", st, os.path.join(d, "esc"))
+    step("absolute symlink", os.symlink, "/etc/hostname", os.path.join(d, "abs"))
+    step("read through it", lambda: len(read(os.path.join(d, "abs"))) > 0)
+    step("lchown/chmod the link only", lambda: os.chmod(os.path.join(d, "abs"), 0o600, follow_symlinks=False))
+    step("dot-dot in a path", lambda: sorted(os.listdir(os.path.join(d, "..", "escapes"))))
+    step("create through dangling link", write, os.path.join(d, "dang"), b"")
+    os.symlink("target-made", os.path.join(d, "dl"))
+    step("O_CREAT through a dangling symlink", write, os.path.join(d, "dl"), b"made")
+    step("made the target", lambda: read(os.path.join(d, "target-made")))
+    step("O_CREAT|O_EXCL on a symlink", write, os.path.join(d, "abs"), b"", os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+
+
 for s in (scenario_files, scenario_dirs, scenario_links, scenario_rename,
           scenario_attrs, scenario_special, scenario_xattr, scenario_data,
           scenario_names, scenario_locks, scenario_seekdir,
-          scenario_inode_flags):
+          scenario_inode_flags, scenario_escapes):
     emit(f"== {s.__name__}", "")
     try:
         s()
