@@ -34,6 +34,18 @@ enum fk_pt_cache {
 	FK_PT_CACHE_ALWAYS, /* everything cached, data kept across opens */
 };
 
+/**
+ * One range of an id mapping, fuse-overlayfs style: ids host..host+len-1
+ * as stored in SOURCE are shown through the mount as to..to+len-1, and
+ * callers' ids map back the other way. Ids outside every range show as
+ * 65534 (the overflow id).
+ */
+struct fk_pt_idmap {
+	uint32_t host, to, len;
+};
+
+#define FK_PT_MAX_IDMAPS 16
+
 struct fk_pt_options {
 	double entry_timeout; /* seconds; negative: from cache= */
 	double attr_timeout;
@@ -42,13 +54,17 @@ struct fk_pt_options {
 	int writeback; /* FUSE writeback cache */
 	int xattr; /* extended attributes on (default) */
 	int passthrough; /* kernel passthrough for opened files (default on) */
+	/* uidmapping=HOST:SHOWN:LEN[:HOST:SHOWN:LEN...], gidmapping= */
+	struct fk_pt_idmap uidmap[FK_PT_MAX_IDMAPS], gidmap[FK_PT_MAX_IDMAPS];
+	unsigned nuidmap, ngidmap;
 };
 
 void fk_pt_options_init(struct fk_pt_options *o);
 
 /** The -o options of the passthrough filesystem (target: fk_pt_options):
  *  entry_timeout=, attr_timeout=, negative_timeout=, cache=,
- *  writeback, xattr, noxattr, passthrough, nopassthrough. */
+ *  writeback, xattr, noxattr, passthrough, nopassthrough, uidmapping=,
+ *  gidmapping=. */
 extern const struct fk_opt fk_pt_opt_table[];
 
 struct fk_pt;

@@ -107,7 +107,11 @@ void fk_pt_cred_restore(struct fk_pt_cred_saved *s);
 /* ---- helpers shared by the op files (pt_entry.c) ---- */
 /** statx of a node's O_PATH fd, not following symlinks. */
 int fk_pt_stat_fd(int fd, struct statx *st);
-void fk_pt_statx_to_attr(const struct statx *st, struct fk_attr *a);
+/** The attributes the mount shows for st: every reply that carries
+ *  attributes (lookup, getattr, readdirplus, statx, create) goes through
+ *  here, so all show the same inode number and the same mapped owner. */
+void fk_pt_statx_to_attr(const struct fk_pt *pt, const struct statx *st,
+			 struct fk_attr *a);
 /** Look up name in parent: open it O_PATH|O_NOFOLLOW, find or make its
  *  node, fill e. Returns 0 or -errno. Takes one kernel reference. */
 int fk_pt_do_lookup(struct fk_pt *pt, struct fk_pt_node *parent,
@@ -125,6 +129,13 @@ int fk_pt_check_name(const char *name);
 #define FK_PT(req) ((struct fk_pt *)fk_req_fs(req))
 
 /* ---- pt_main.c ---- */
+/** Map an id through a mapping: SOURCE -> shown (to_host 0) or back. */
+uint32_t fk_pt_map_id(const struct fk_pt_idmap *map, unsigned n, uint32_t id,
+		      int to_host);
+#define FK_PT_UID_SHOWN(pt, id) fk_pt_map_id((pt)->o.uidmap, (pt)->o.nuidmap, (id), 0)
+#define FK_PT_GID_SHOWN(pt, id) fk_pt_map_id((pt)->o.gidmap, (pt)->o.ngidmap, (id), 0)
+#define FK_PT_UID_HOST(pt, id) fk_pt_map_id((pt)->o.uidmap, (pt)->o.nuidmap, (id), 1)
+#define FK_PT_GID_HOST(pt, id) fk_pt_map_id((pt)->o.gidmap, (pt)->o.ngidmap, (id), 1)
 enum { FK_PT_BUF_READ, FK_PT_BUF_XATTR, FK_PT_NBUFS };
 /** This thread's buffer number which, grown to size; NULL if out of
  *  memory. Valid until the thread's next call with the same which. */

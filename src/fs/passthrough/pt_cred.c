@@ -19,23 +19,33 @@
 
 #include "pt.h"
 
+/* The kernel sends at most a few; fk_msg keeps up to 32. */
+#define FK_MSG_GROUPS_MAX 32
+
 int fk_pt_cred_switch(fk_req *req, struct fk_pt_cred_saved *s)
 {
 	s->switched = 0;
 	if (geteuid() != 0)
 		return 0;
+	const struct fk_pt *pt = FK_PT(req);
 	const struct fk_ctx *c = fk_req_ctx(req);
+	/* The caller's ids as SOURCE stores them (uidmapping/gidmapping). */
+	uint32_t uid = FK_PT_UID_HOST(pt, c->uid);
+	uint32_t gid = FK_PT_GID_HOST(pt, c->gid);
+	gid_t groups[FK_MSG_GROUPS_MAX];
+	size_t ng = c->ngroups < FK_MSG_GROUPS_MAX ? c->ngroups : FK_MSG_GROUPS_MAX;
+	for (size_t i = 0; i < ng; i++)
+		groups[i] = FK_PT_GID_HOST(pt, c->groups[i]);
 	/* Groups first: after fsuid changes we may no longer be allowed. */
-	if (syscall(SYS_setgroups, (size_t)c->ngroups,
-		    (const gid_t *)(const void *)c->groups) < 0)
+	if (syscall(SYS_setgroups, ng, groups) < 0)
 		return -errno;
 	/* setfsuid/setfsgid return the previous value, never an error code;
 	 * asking twice tells whether the change took. */
-	syscall(SYS_setfsgid, c->gid);
-	if ((uint32_t)syscall(SYS_setfsgid, -1) != c->gid)
+	syscall(SYS_setfsgid, gid);
+	if ((uint32_t)syscall(SYS_setfsgid, -1) != gid)
 		goto fail;
-	syscall(SYS_setfsuid, c->uid);
-	if ((uint32_t)syscall(SYS_setfsuid, -1) != c->uid)
+	syscall(SYS_setfsuid, uid);
+	if ((uint32_t)syscall(SYS_setfsuid, -1) != uid)
 		goto fail;
 	s->switched = 1;
 	return 0;

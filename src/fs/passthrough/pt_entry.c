@@ -47,7 +47,8 @@ static struct timespec sx_ts(const struct statx_timestamp *t)
 	return ts;
 }
 
-void fk_pt_statx_to_attr(const struct statx *st, struct fk_attr *a)
+void fk_pt_statx_to_attr(const struct fk_pt *pt, const struct statx *st,
+			 struct fk_attr *a)
 {
 	memset(a, 0, sizeof *a);
 	a->ino = st->stx_ino;
@@ -60,8 +61,8 @@ void fk_pt_statx_to_attr(const struct statx *st, struct fk_attr *a)
 		a->crtime = sx_ts(&st->stx_btime);
 	a->mode = st->stx_mode;
 	a->nlink = st->stx_nlink;
-	a->uid = st->stx_uid;
-	a->gid = st->stx_gid;
+	a->uid = FK_PT_UID_SHOWN(pt, st->stx_uid);
+	a->gid = FK_PT_GID_SHOWN(pt, st->stx_gid);
 	a->rdev = (uint32_t)makedev(st->stx_rdev_major, st->stx_rdev_minor);
 	a->blksize = st->stx_blksize;
 }
@@ -101,7 +102,7 @@ int fk_pt_do_lookup(struct fk_pt *pt, struct fk_pt_node *parent,
 		return -ENOMEM;
 	memset(e, 0, sizeof *e);
 	e->ino = n->nodeid;
-	fk_pt_statx_to_attr(&st, &e->attr);
+	fk_pt_statx_to_attr(pt, &st, &e->attr);
 	e->entry_valid_ns = pt->entry_ns;
 	e->attr_valid_ns = pt->attr_ns;
 	return 0;
@@ -141,7 +142,7 @@ static void reply_attr_of(fk_req *req, struct fk_pt *pt, int fd)
 		return;
 	}
 	struct fk_attr a;
-	fk_pt_statx_to_attr(&st, &a);
+	fk_pt_statx_to_attr(pt, &st, &a);
 	(void)fk_reply_attr(req, &a, pt->attr_ns);
 }
 
@@ -169,12 +170,12 @@ void fk_pt_statx(fk_req *req, const struct fk_statx_in *in)
 		return;
 	}
 	struct fk_attr a;
-	fk_pt_statx_to_attr(&st, &a);
+	fk_pt_statx_to_attr(pt, &st, &a);
 	(void)fk_reply_statx(req, &a, pt->attr_ns);
 }
 
 /* Apply one setattr; fd is the open file when the kernel named one. */
-static int do_setattr(struct fk_pt_node *n, int fd,
+static int do_setattr(struct fk_pt *pt, struct fk_pt_node *n, int fd,
 		      const struct fk_setattr_in *in)
 {
 	char p[64];
@@ -187,8 +188,8 @@ static int do_setattr(struct fk_pt_node *n, int fd,
 			return -errno;
 	}
 	if (in->valid & (FK_SET_UID | FK_SET_GID)) {
-		uid_t u = (in->valid & FK_SET_UID) ? in->uid : (uid_t)-1;
-		gid_t g = (in->valid & FK_SET_GID) ? in->gid : (gid_t)-1;
+		uid_t u = (in->valid & FK_SET_UID) ? FK_PT_UID_HOST(pt, in->uid) : (uid_t)-1;
+		gid_t g = (in->valid & FK_SET_GID) ? FK_PT_GID_HOST(pt, in->gid) : (gid_t)-1;
 		if (fchownat(n->fd, "", u, g, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
 			return -errno;
 	}
@@ -227,7 +228,7 @@ void fk_pt_setattr(fk_req *req, const struct fk_setattr_in *in)
 	int fd = -1;
 	if (in->has_fh)
 		fd = ((struct fk_pt_file *)(uintptr_t)in->fh)->fd;
-	int rc = do_setattr(n, fd, in);
+	int rc = do_setattr(pt, n, fd, in);
 	if (rc)
 		(void)fk_reply_err(req, -rc);
 	else

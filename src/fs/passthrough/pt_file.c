@@ -178,7 +178,7 @@ void fk_pt_tmpfile(fk_req *req, const struct fk_create_in *in)
 	struct fk_entry e;
 	memset(&e, 0, sizeof e);
 	e.ino = n->nodeid;
-	fk_pt_statx_to_attr(&st, &e.attr);
+	fk_pt_statx_to_attr(pt, &st, &e.attr);
 	e.entry_valid_ns = pt->entry_ns;
 	e.attr_valid_ns = pt->attr_ns;
 	/* The open file's own reference, besides the kernel's lookup one. */

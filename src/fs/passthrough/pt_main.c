@@ -41,6 +41,46 @@ static int opt_cache(void *target, const char *name, const char *val,
 	return -EINVAL;
 }
 
+/* uidmapping=/gidmapping=: triples HOST:SHOWN:LEN joined by ':'. */
+static int opt_idmap(void *target, const char *name, const char *val,
+		     char *err, size_t errlen)
+{
+	struct fk_pt_options *o = target;
+	int uid = name[0] == 'u';
+	struct fk_pt_idmap *map = uid ? o->uidmap : o->gidmap;
+	unsigned *n = uid ? &o->nuidmap : &o->ngidmap;
+	uint32_t v[3 * FK_PT_MAX_IDMAPS];
+	unsigned count = 0;
+	const char *p = val;
+	while (p && *p && count < sizeof v / sizeof v[0]) {
+		char *end;
+		errno = 0;
+		unsigned long x = strtoul(p, &end, 10);
+		if (errno || end == p || x > UINT32_MAX || (*end && *end != ':'))
+			break;
+		v[count++] = (uint32_t)x;
+		p = *end ? end + 1 : end;
+	}
+	if (!val || *p || count == 0 || count % 3) {
+		snprintf(err, errlen, "option '%s' takes HOST:SHOWN:LEN triples "
+				      "joined by ':' (at most %d)", name, FK_PT_MAX_IDMAPS);
+		return -EINVAL;
+	}
+	*n = count / 3;
+	for (unsigned i = 0; i < *n; i++) {
+		map[i].host = v[3 * i];
+		map[i].to = v[3 * i + 1];
+		map[i].len = v[3 * i + 2];
+		if (map[i].len == 0 || map[i].host + (uint64_t)map[i].len > 1ULL << 32 ||
+		    map[i].to + (uint64_t)map[i].len > 1ULL << 32) {
+			snprintf(err, errlen, "option '%s': range %u is empty or "
+					      "past the largest id", name, i + 1);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 #define PO(field) offsetof(struct fk_pt_options, field)
 
 const struct fk_opt fk_pt_opt_table[] = {
@@ -62,8 +102,30 @@ const struct fk_opt fk_pt_opt_table[] = {
 	  "       kernel passthrough for open files where allowed (default)" },
 	{ "nopassthrough", FK_OPT_FLAG_OFF, PO(passthrough), 0, NULL,
 	  "       every read and write goes through the daemon" },
+	{ "uidmapping", FK_OPT_FUNC, 0, 0, opt_idmap,
+	  "=H:S:L[:H:S:L..] show owners H..H+L-1 of SOURCE as S..S+L-1" },
+	{ "gidmapping", FK_OPT_FUNC, 0, 0, opt_idmap,
+	  "=H:S:L[:H:S:L..] the same for groups" },
 	{ NULL, 0, 0, 0, NULL, NULL },
 };
+
+/* ---- Id mapping ------------------------------------------------------ */
+
+#define FK_PT_OVERFLOW_ID 65534u
+
+uint32_t fk_pt_map_id(const struct fk_pt_idmap *map, unsigned n, uint32_t id,
+		      int to_host)
+{
+	if (n == 0)
+		return id;
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t from = to_host ? map[i].to : map[i].host;
+		uint32_t dest = to_host ? map[i].host : map[i].to;
+		if (id >= from && id - from < map[i].len)
+			return dest + (id - from);
+	}
+	return FK_PT_OVERFLOW_ID;
+}
 
 static uint64_t to_ns(double sec)
 {
