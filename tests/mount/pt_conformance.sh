@@ -20,18 +20,30 @@ start_pt() { # SRC MNT [OPTIONS]: fusekit passthrough in the foreground, backgro
 		cat "$WORK/pt.$(basename "$mnt").log"; finish; }
 }
 
+# compare_scenarios LABEL NATIVE MNT [RUNNER...]: the scenarios must run
+# to their end in both directories, abort nowhere, and print the same.
+compare_scenarios() {
+	local label=$1 native=$2 mnt=$3; shift 3
+	local dir
+	for dir in "$native" "$mnt"; do
+		"$@" "$PY" "$SCEN" "$dir" > "$dir.out" 2> "$dir.err"
+		expect "$label: scenarios in $(basename "$dir") exit 0" 0 "$?"
+		check "$label: scenarios in $(basename "$dir") ran to the end" grep -q '^== end' "$dir.out"
+		expect "$label: no scenario aborted in $(basename "$dir")" 0 "$(grep -c aborted "$dir.out")"
+		[ -s "$dir.err" ] && { echo "# stderr of $dir:"; head -20 "$dir.err"; }
+	done
+	if diff -u "$native.out" "$mnt.out"; then
+		ok "$label: $(grep -vc '^==' "$native.out") scenario steps identical on native and mount"
+	else
+		bad "$label: scenarios differ (- native, + mount)"
+	fi
+}
+
 # As root
 mkdir -p "$WORK/native" "$WORK/src"
 start_pt "$WORK/src" "$WORK/mnt"
 PID=$DPID
-"$PY" "$SCEN" "$WORK/native" > "$WORK/native.out" 2>&1
-"$PY" "$SCEN" "$WORK/mnt" > "$WORK/mnt.out" 2>&1
-if diff -u "$WORK/native.out" "$WORK/mnt.out"; then
-	ok "root: $(wc -l < "$WORK/native.out") scenario steps identical on native and mount"
-else
-	bad "root: scenarios differ (- native, + mount)"
-fi
-expect "no scenario aborted" 0 "$(grep -c aborted "$WORK/mnt.out")"
+compare_scenarios root "$WORK/native" "$WORK/mnt"
 # The same inode numbers as the source, for every file, via stat and readdir.
 (cd "$WORK/src" && find . -printf '%i %p\n' | sort) > "$WORK/src.ino"
 (cd "$WORK/mnt" && find . -printf '%i %p\n' | sort) > "$WORK/mnt.ino"
@@ -58,13 +70,8 @@ cp "$SCEN" "$WORK/scen.py" && chmod 644 "$WORK/scen.py"
 start_pt "$WORK/usrc" "$WORK/umnt" -o allow_other
 PID=$DPID
 chmod 755 "$WORK/umnt"
-setpriv --reuid="$U" --regid="$U" --init-groups -- "$PY" "$WORK/scen.py" "$WORK/unative" > "$WORK/unative.out" 2>&1
-setpriv --reuid="$U" --regid="$U" --init-groups -- "$PY" "$WORK/scen.py" "$WORK/umnt" > "$WORK/umnt.out" 2>&1
-if diff -u "$WORK/unative.out" "$WORK/umnt.out"; then
-	ok "user: $(wc -l < "$WORK/unative.out") scenario steps identical on native and mount"
-else
-	bad "user: scenarios differ (- native, + mount)"
-fi
+SCEN="$WORK/scen.py" compare_scenarios user "$WORK/unative" "$WORK/umnt" \
+	setpriv --reuid="$U" --regid="$U" --init-groups --
 expect "user's files belong to the user in the source" 0 \
 	"$(find "$WORK/usrc" ! -user "$U" | wc -l)"
 expect "root owns nothing new" 0 "$(find "$WORK/usrc" -user root | wc -l)"

@@ -31,6 +31,11 @@
 struct fk_pt_node {
 	uint64_t nodeid;
 	uint64_t dev, ino, mnt_id;
+	/* Birth time, to tell a new file from a deleted one whose inode
+	 * number the host reused (0 where the host has none). */
+	int64_t btime_sec;
+	uint32_t btime_nsec;
+	int keyed; /* still in the by_key index */
 	int fd; /* O_PATH, O_NOFOLLOW */
 	mode_t type; /* S_IFMT bits */
 	uint64_t nlookup; /* under table lock */
@@ -63,6 +68,7 @@ struct fk_pt {
  * It holds an operation reference on its node while open. */
 struct fk_pt_file {
 	int fd;
+	int odirect; /* fd has O_DIRECT: buffers must be aligned */
 	int passthrough; /* counted in node->backing_users */
 	struct fk_pt_node *node;
 };
@@ -136,9 +142,10 @@ uint32_t fk_pt_map_id(const struct fk_pt_idmap *map, unsigned n, uint32_t id,
 #define FK_PT_GID_SHOWN(pt, id) fk_pt_map_id((pt)->o.gidmap, (pt)->o.ngidmap, (id), 0)
 #define FK_PT_UID_HOST(pt, id) fk_pt_map_id((pt)->o.uidmap, (pt)->o.nuidmap, (id), 1)
 #define FK_PT_GID_HOST(pt, id) fk_pt_map_id((pt)->o.gidmap, (pt)->o.ngidmap, (id), 1)
-enum { FK_PT_BUF_READ, FK_PT_BUF_XATTR, FK_PT_NBUFS };
-/** This thread's buffer number which, grown to size; NULL if out of
- *  memory. Valid until the thread's next call with the same which. */
+enum { FK_PT_BUF_READ, FK_PT_BUF_WRITE, FK_PT_BUF_XATTR, FK_PT_NBUFS };
+/** This thread's buffer number which, grown to size and page aligned;
+ *  NULL if out of memory. Valid until the thread's next call with the
+ *  same which. */
 void *fk_pt_thread_buf(int which, size_t size);
 
 /* The ops, by file. */

@@ -57,6 +57,8 @@ static void reply_opened(fk_req *req, struct fk_pt_node *n, int fd,
 		return;
 	}
 	f->fd = fd;
+	int fl = fcntl(fd, F_GETFL);
+	f->odirect = fl >= 0 && (fl & O_DIRECT);
 	f->passthrough = 0;
 	f->node = n;
 	struct fk_open_out o = { (uint64_t)(uintptr_t)f, open_flags(pt, 0), 0 };
@@ -207,7 +209,20 @@ void fk_pt_read(fk_req *req, const struct fk_read_in *in)
 
 void fk_pt_write(fk_req *req, const struct fk_write_in *in)
 {
-	ssize_t n = pwrite(FH(in->fh)->fd, in->data, in->size, (off_t)in->offset);
+	struct fk_pt_file *f = FH(in->fh);
+	const void *data = in->data;
+	/* O_DIRECT wants an aligned buffer; the request's data sits after
+	 * its headers. */
+	if (f->odirect && ((uintptr_t)data & 4095)) {
+		void *b = fk_pt_thread_buf(FK_PT_BUF_WRITE, in->size ? in->size : 1);
+		if (!b) {
+			(void)fk_reply_err(req, ENOMEM);
+			return;
+		}
+		memcpy(b, in->data, in->size);
+		data = b;
+	}
+	ssize_t n = pwrite(f->fd, data, in->size, (off_t)in->offset);
 	if (n < 0)
 		(void)fk_reply_err(req, errno);
 	else

@@ -247,9 +247,12 @@ void *fk_pt_thread_buf(int which, size_t size)
 		}
 	}
 	if (size > b->cap[which]) {
-		char *n = realloc(b->buf[which], size);
-		if (!n)
+		/* Page aligned, so O_DIRECT files can read into it. The old
+		 * contents are not needed. */
+		void *n = NULL;
+		if (posix_memalign(&n, 4096, size))
 			return NULL;
+		free(b->buf[which]);
 		b->buf[which] = n;
 		b->cap[which] = size;
 	}

@@ -66,9 +66,11 @@ static void insert(struct fk_pt_table *t, struct fk_pt_node *n)
 	size_t i = hash_id(n->nodeid, t->nbuckets);
 	n->next_id = t->by_id[i];
 	t->by_id[i] = n;
-	i = hash_key(n->dev, n->ino, n->mnt_id, t->nbuckets);
-	n->next_key = t->by_key[i];
-	t->by_key[i] = n;
+	if (n->keyed) {
+		i = hash_key(n->dev, n->ino, n->mnt_id, t->nbuckets);
+		n->next_key = t->by_key[i];
+		t->by_key[i] = n;
+	}
 	t->count++;
 }
 
@@ -102,16 +104,25 @@ static void grow(struct fk_pt_table *t)
 	free(old);
 }
 
+static void unkey(struct fk_pt_table *t, struct fk_pt_node *n)
+{
+	if (!n->keyed)
+		return;
+	struct fk_pt_node **pp =
+		&t->by_key[hash_key(n->dev, n->ino, n->mnt_id, t->nbuckets)];
+	while (*pp != n)
+		pp = &(*pp)->next_key;
+	*pp = n->next_key;
+	n->keyed = 0;
+}
+
 static void unlink_node(struct fk_pt_table *t, struct fk_pt_node *n)
 {
 	struct fk_pt_node **pp = &t->by_id[hash_id(n->nodeid, t->nbuckets)];
 	while (*pp != n)
 		pp = &(*pp)->next_id;
 	*pp = n->next_id;
-	pp = &t->by_key[hash_key(n->dev, n->ino, n->mnt_id, t->nbuckets)];
-	while (*pp != n)
-		pp = &(*pp)->next_key;
-	*pp = n->next_key;
+	unkey(t, n);
 	t->count--;
 }
 
@@ -163,10 +174,19 @@ struct fk_pt_node *fk_pt_node_lookup(struct fk_pt *pt, int fd,
 	uint64_t dev = ((uint64_t)st->stx_dev_major << 32) | st->stx_dev_minor;
 	uint64_t mnt = (st->stx_mask & STATX_MNT_ID) ? st->stx_mnt_id : 0;
 
+	int64_t bsec = (st->stx_mask & STATX_BTIME) ? st->stx_btime.tv_sec : 0;
+	uint32_t bnsec = (st->stx_mask & STATX_BTIME) ? st->stx_btime.tv_nsec : 0;
 	pthread_mutex_lock(&t->lock);
 	struct fk_pt_node *n = t->by_key[hash_key(dev, st->stx_ino, mnt, t->nbuckets)];
 	while (n && !(n->ino == st->stx_ino && n->dev == dev && n->mnt_id == mnt))
 		n = n->next_key;
+	if (n && (n->btime_sec != bsec || n->btime_nsec != bnsec)) {
+		/* The host reused the inode number of a deleted file whose
+		 * node the kernel still holds: that node keeps its id, the new
+		 * file gets its own. */
+		unkey(t, n);
+		n = NULL;
+	}
 	if (n) {
 		n->nlookup++;
 		pthread_mutex_unlock(&t->lock);
@@ -186,6 +206,9 @@ struct fk_pt_node *fk_pt_node_lookup(struct fk_pt *pt, int fd,
 	n->fd = fd;
 	n->type = st->stx_mode & S_IFMT;
 	n->nlookup = 1;
+	n->btime_sec = bsec;
+	n->btime_nsec = bnsec;
+	n->keyed = 1;
 	if (t->count >= t->nbuckets)
 		grow(t);
 	insert(t, n);
@@ -228,6 +251,11 @@ struct fk_pt_node *fk_pt_node_root(struct fk_pt *pt, int fd,
 	n->mnt_id = (st->stx_mask & STATX_MNT_ID) ? st->stx_mnt_id : 0;
 	n->fd = fd;
 	n->type = S_IFDIR;
+	n->keyed = 1;
+	if (st->stx_mask & STATX_BTIME) {
+		n->btime_sec = st->stx_btime.tv_sec;
+		n->btime_nsec = st->stx_btime.tv_nsec;
+	}
 	pthread_mutex_lock(&t->lock);
 	insert(t, n);
 	pthread_mutex_unlock(&t->lock);
