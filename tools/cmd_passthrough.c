@@ -26,6 +26,8 @@ static void usage(FILE *out)
 		"\n"
 		"Files created through the mount belong to the user who creates them.\n"
 		"The kernel checks permissions (default_permissions is always on).\n"
+		"SIGUSR1 logs the node and descriptor counts and the reopen counter\n"
+		"(to stderr with -f, else to syslog).\n"
 		"\n"
 		"Passthrough options:\n");
 	fk_opt_print_help(out, fk_pt_opt_table);
@@ -33,6 +35,16 @@ static void usage(FILE *out)
 	fk_opt_print_help(out, fk_mount_opt_table);
 	fprintf(out, "\nSession options:\n");
 	fk_opt_print_help(out, fk_session_opt_table);
+}
+
+static void report(void *fs, char *buf, size_t len)
+{
+	struct fk_pt_stats st;
+	fk_pt_get_stats(fs, &st);
+	snprintf(buf, len, "inode=%s nodes=%llu fds=%llu fd_cap=%llu reopens=%llu",
+		 fk_pt_inode_mode_name(st.inode), (unsigned long long)st.nodes,
+		 (unsigned long long)st.fds, (unsigned long long)st.fd_cap,
+		 (unsigned long long)st.reopens);
 }
 
 int fk_cmd_passthrough(int argc, char **argv)
@@ -78,8 +90,16 @@ int fk_cmd_passthrough(int argc, char **argv)
 		fk_mount_opts_free(&mo);
 		return 1;
 	}
+	if (po.inode == FK_PT_INODE_HANDLE) {
+		struct fk_pt_stats st;
+		fk_pt_get_stats(pt, &st);
+		if (st.inode != FK_PT_INODE_HANDLE)
+			fprintf(stderr, "fusekit passthrough: inode=handle: file handles "
+					"cannot be opened here (needs CAP_DAC_READ_SEARCH "
+					"and a filesystem with handles); using inode=fd\n");
+	}
 	rc = fk_tool_serve("passthrough", fk_pt_ops(), pt, args.pos[1], &mo, &cfg,
-			   args.foreground);
+			   args.foreground, report);
 	fk_pt_free(pt);
 	fk_mount_opts_free(&mo);
 	return rc;

@@ -25,14 +25,19 @@ int fk_tool_parse(int argc, char **argv, const char *cmd,
 		  const struct fk_opt *fs_table, void *fs_target,
 		  struct fk_tool_args *args);
 
+/** Writes one line of statistics about fs (no newline) into buf. */
+typedef void fk_tool_report_fn(void *fs, char *buf, size_t len);
+
 /**
  * Mount at mountpoint, detach into the background unless foreground, and
- * serve until unmounted or signalled. Returns the exit status: 0, or 1
- * after printing why.
+ * serve until unmounted or signalled. With report, SIGUSR1 logs a line of
+ * statistics: to stderr in the foreground, else to syslog. Returns the
+ * exit status: 0, or 1 after printing why.
  */
 int fk_tool_serve(const char *cmd, const struct fk_ops *ops, void *fs,
 		  const char *mountpoint, const struct fk_mount_opts *mo,
-		  const struct fk_session_config *cfg, int foreground);
+		  const struct fk_session_config *cfg, int foreground,
+		  fk_tool_report_fn *report);
 
 /* Subcommands */
 int fk_cmd_passthrough(int argc, char **argv);

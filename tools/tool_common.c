@@ -5,8 +5,11 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "fk_tool.h"
@@ -86,10 +89,55 @@ static int daemonize(void)
 	return 0;
 }
 
+struct reporter {
+	const char *cmd;
+	void *fs;
+	fk_tool_report_fn *report;
+	int to_syslog;
+};
+
+/* The SIGUSR1 thread: every other thread has the signal blocked. */
+static void *report_thread(void *arg)
+{
+	struct reporter *r = arg;
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	for (;;) {
+		int sig;
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		char line[512];
+		r->report(r->fs, line, sizeof line);
+		if (r->to_syslog)
+			syslog(LOG_INFO, "fusekit %s: %s", r->cmd, line);
+		else
+			fprintf(stderr, "fusekit %s: %s\n", r->cmd, line);
+	}
+	return NULL;
+}
+
+/* Block SIGUSR1 here (so in every thread started later) and answer it on
+ * a thread of its own. Best effort: without it, SIGUSR1 stays blocked. */
+static void start_reporter(struct reporter *r)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
+		return;
+	pthread_t t;
+	if (pthread_create(&t, NULL, report_thread, r) == 0)
+		(void)pthread_detach(t);
+}
+
 int fk_tool_serve(const char *cmd, const struct fk_ops *ops, void *fs,
 		  const char *mountpoint, const struct fk_mount_opts *mo,
-		  const struct fk_session_config *cfg, int foreground)
+		  const struct fk_session_config *cfg, int foreground,
+		  fk_tool_report_fn *report)
 {
+	/* Lives until exit: the reporter thread is never joined. */
+	static struct reporter reporter;
 	fk_session *se;
 	int rc = fk_session_new(&se, ops, sizeof *ops, fs, cfg);
 	if (rc < 0) {
@@ -102,6 +150,10 @@ int fk_tool_serve(const char *cmd, const struct fk_ops *ops, void *fs,
 		if (rc < 0)
 			fprintf(stderr, "fusekit %s: cannot daemonize: %s\n", cmd,
 				strerror(-rc));
+	}
+	if (rc == 0 && report) {
+		reporter = (struct reporter){ cmd, fs, report, !foreground };
+		start_reporter(&reporter); /* after the fork: threads do not survive it */
 	}
 	if (rc == 0) {
 		rc = fk_session_run(se);

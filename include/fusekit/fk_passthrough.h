@@ -10,10 +10,15 @@
  *     ...
  *     fk_pt_free(pt);
  *
- * Nodes are held as O_PATH descriptors and keyed by the host's (dev, ino,
- * mount id), so hard links and repeated lookups meet the same node. Every
- * path is resolved relative to a descriptor inside SOURCE, one name at a
- * time, never following a symlink, so nothing outside SOURCE is reachable.
+ * Nodes are keyed by the host's (dev, ino, mount id), so hard links and
+ * repeated lookups meet the same node. A node holds its inode one of
+ * three ways (fk_pt_options.inode): an O_PATH descriptor for its whole
+ * life (fd, the Linux default); a file handle (handle), reopened through
+ * a bounded descriptor cache; or its parent and name (lazy), reopened the
+ * same way, for hosts where descriptors are scarce. Every path is
+ * resolved beneath a descriptor inside SOURCE without following a symlink
+ * (openat2 RESOLVE_BENEATH where the kernel has it, one name at a time
+ * otherwise), so nothing outside SOURCE is reachable.
  * Files created through the mount belong to the calling user (per-request
  * fsuid/fsgid). Permissions are checked by the kernel (default_permissions).
  */
@@ -46,6 +51,22 @@ struct fk_pt_idmap {
 
 #define FK_PT_MAX_IDMAPS 16
 
+/* Extended attribute namespaces a mount passes through (xattr_ns=). */
+enum {
+	FK_PT_XATTR_USER = 1,
+	FK_PT_XATTR_TRUSTED = 2,
+	FK_PT_XATTR_SECURITY = 4,
+	FK_PT_XATTR_SYSTEM = 8, /* POSIX ACLs among them */
+	FK_PT_XATTR_OTHER = 16, /* any other prefix (e.g. macOS's com.apple.) */
+	FK_PT_XATTR_ALL = 31,
+};
+
+enum fk_pt_inode_mode {
+	FK_PT_INODE_FD, /* an O_PATH descriptor per node */
+	FK_PT_INODE_HANDLE, /* a file handle per node, descriptors cached */
+	FK_PT_INODE_LAZY, /* parent and name per node, descriptors cached */
+};
+
 struct fk_pt_options {
 	double entry_timeout; /* seconds; negative: from cache= */
 	double attr_timeout;
@@ -53,10 +74,18 @@ struct fk_pt_options {
 	enum fk_pt_cache cache;
 	int writeback; /* FUSE writeback cache */
 	int xattr; /* extended attributes on (default) */
+	unsigned xattr_ns; /* FK_PT_XATTR_* bits (default FK_PT_XATTR_ALL) */
 	int passthrough; /* kernel passthrough for opened files (default on) */
 	/* uidmapping=HOST:SHOWN:LEN[:HOST:SHOWN:LEN...], gidmapping= */
 	struct fk_pt_idmap uidmap[FK_PT_MAX_IDMAPS], gidmap[FK_PT_MAX_IDMAPS];
 	unsigned nuidmap, ngidmap;
+	enum fk_pt_inode_mode inode; /* inode=fd|handle|lazy */
+	/* fd_cap=N: descriptors on SOURCE the handle and lazy modes hold:
+	 * nodes', open files' and the root's (at least 2; operations in
+	 * flight may pin a few more; open directory streams are not
+	 * counted). 0: half the soft RLIMIT_NOFILE, after raising it to the
+	 * hard limit. */
+	uint32_t fd_cap;
 };
 
 void fk_pt_options_init(struct fk_pt_options *o);
@@ -64,7 +93,7 @@ void fk_pt_options_init(struct fk_pt_options *o);
 /** The -o options of the passthrough filesystem (target: fk_pt_options):
  *  entry_timeout=, attr_timeout=, negative_timeout=, cache=,
  *  writeback, xattr, noxattr, passthrough, nopassthrough, uidmapping=,
- *  gidmapping=. */
+ *  gidmapping=, inode=, fd_cap=, xattr_ns=. */
 extern const struct fk_opt fk_pt_opt_table[];
 
 struct fk_pt;
@@ -79,8 +108,18 @@ void fk_pt_free(struct fk_pt *pt);
  *  struct fk_pt. */
 const struct fk_ops *fk_pt_ops(void);
 
-/** Nodes currently known (for tests and statistics). */
-uint64_t fk_pt_node_count(struct fk_pt *pt);
+struct fk_pt_stats {
+	uint64_t nodes; /* nodes the kernel knows or requests use */
+	enum fk_pt_inode_mode inode; /* the mode in effect */
+	uint64_t fds; /* cached descriptors open now (handle, lazy) */
+	uint64_t fd_cap; /* their bound (handle, lazy; 0 in fd mode) */
+	uint64_t reopens; /* descriptors reopened after being closed */
+};
+
+/** A snapshot of the counters. Safe from any thread. */
+void fk_pt_get_stats(struct fk_pt *pt, struct fk_pt_stats *st);
+/** "fd", "handle" or "lazy". */
+const char *fk_pt_inode_mode_name(enum fk_pt_inode_mode m);
 
 #ifdef __cplusplus
 }

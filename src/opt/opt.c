@@ -163,10 +163,30 @@ int fk_opt_parse(const char *optstr, const struct fk_opt_table *tables,
 
 void fk_opt_print_help(FILE *out, const struct fk_opt *opts)
 {
+	enum { COLUMN = 28 }; /* where descriptions start */
 	for (const struct fk_opt *o = opts; o->name; o++) {
 		if (!o->help)
 			continue;
-		fprintf(out, "    -o %-24s %s\n", o->name, o->help);
+		/* "=VALUE  text": the value's name goes with the option's. */
+		const char *text = o->help;
+		int vlen = 0;
+		if (*text == '=') {
+			vlen = (int)strcspn(text, " ");
+			text += vlen;
+		}
+		text += strspn(text, " ");
+		int w = fprintf(out, "  -o %s%.*s", o->name, vlen, o->help);
+		fprintf(out, "%*s", w < COLUMN ? COLUMN - w : 1, "");
+		/* Continuation lines (after '\n') line up under the first. */
+		for (;;) {
+			size_t len = strcspn(text, "\n");
+			fprintf(out, "%.*s\n", (int)len, text);
+			if (!text[len])
+				break;
+			text += len + 1;
+			text += strspn(text, " ");
+			fprintf(out, "%*s", COLUMN, "");
+		}
 	}
 }
 

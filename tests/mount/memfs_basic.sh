@@ -90,7 +90,7 @@ check "name with leading dash" touch -- "$M/-rf"
 check "statfs" stat -f "$M"
 expect "fs type" "fuse.memfs" "$(findmnt -n -o FSTYPE "$M")"
 
-stop_memfs "$M" "$PID"
+stop_daemon "$M" "$PID"
 expect "daemon exits 0 after umount" 0 "$?"
 check_fails "no mount left" mountpoint -q "$M"
 finish

@@ -70,6 +70,6 @@ same=0
 for n in 1 2 3 4 5 6; do [ "$(cat "$WORK/r$n")" == "$want" ] && same=$((same + 1)); done
 expect "6 parallel readers agree" 6 "$same"
 
-stop_memfs "$M" "$PID"
+stop_daemon "$M" "$PID"
 expect "daemon exits 0" 0 "$?"
 finish

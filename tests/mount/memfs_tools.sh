@@ -59,6 +59,6 @@ fi
 lsl() { (cd "$1" && ls -l x-renamed | grep -v '^[td]' | awk '{print $1,$2,$3,$4,$5,$NF}'); }
 expect "ls -l" "$(lsl "$N")" "$(lsl "$M")"
 
-stop_memfs "$M" "$PID"
+stop_daemon "$M" "$PID"
 expect "daemon exits 0" 0 "$?"
 finish

@@ -72,7 +72,7 @@ chmod 755 "$WORK/rootmnt"
 check "allow_root: root may list" ls "$WORK/rootmnt"
 asuser ls "$WORK/rootmnt" 2>"$WORK/ar.err"
 expect "allow_root: another user gets EACCES" 1 "$(grep -c 'Permission denied' "$WORK/ar.err")"
-stop_memfs "$WORK/rootmnt" "$RPID"
+stop_daemon "$WORK/rootmnt" "$RPID"
 
 # SIGTERM: the daemon unmounts itself through fusermount3.
 start_user_memfs "$M"

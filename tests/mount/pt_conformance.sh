@@ -5,39 +5,6 @@
 # numbers through the mount must be the source's.
 . "$(dirname "$0")/lib.sh"
 require_fuse
-SCEN=$(cd "$(dirname "$0")/../conformance" && pwd)/posix_scenarios.py
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=$(command -v python3)
-
-start_pt() { # SRC MNT [OPTIONS]: fusekit passthrough in the foreground, backgrounded
-	local src=$1 mnt=$2; shift 2
-	mkdir -p "$mnt"
-	MOUNTS+=("$mnt")
-	"$FUSEKIT" passthrough -f "$@" "$src" "$mnt" 2>"$WORK/pt.$(basename "$mnt").log" &
-	DPID=$!
-	DAEMON_PIDS+=("$DPID")
-	wait_mounted "$mnt" || { bad "passthrough mount of $mnt did not appear";
-		cat "$WORK/pt.$(basename "$mnt").log"; finish; }
-}
-
-# compare_scenarios LABEL NATIVE MNT [RUNNER...]: the scenarios must run
-# to their end in both directories, abort nowhere, and print the same.
-compare_scenarios() {
-	local label=$1 native=$2 mnt=$3; shift 3
-	local dir
-	for dir in "$native" "$mnt"; do
-		"$@" "$PY" "$SCEN" "$dir" > "$dir.out" 2> "$dir.err"
-		expect "$label: scenarios in $(basename "$dir") exit 0" 0 "$?"
-		check "$label: scenarios in $(basename "$dir") ran to the end" grep -q '^== end' "$dir.out"
-		expect "$label: no scenario aborted in $(basename "$dir")" 0 "$(grep -c aborted "$dir.out")"
-		[ -s "$dir.err" ] && { echo "# stderr of $dir:"; head -20 "$dir.err"; }
-	done
-	if diff -u "$native.out" "$mnt.out"; then
-		ok "$label: $(grep -vc '^==' "$native.out") scenario steps identical on native and mount"
-	else
-		bad "$label: scenarios differ (- native, + mount)"
-	fi
-}
 
 # As root
 mkdir -p "$WORK/native" "$WORK/src"

@@ -2,6 +2,8 @@
  * pt.h — the passthrough filesystem's private structures (fk_pt_*).
  *
  *   pt_node.c   the node table: host (dev, ino, mount id) <-> FUSE node id
+ *   pt_hold.c   how a node reaches its inode (inode=fd|handle|lazy) and
+ *               the descriptor cache the handle and lazy modes share
  *   pt_cred.c   acting with the caller's fsuid/fsgid/groups
  *   pt_entry.c  lookup, getattr, setattr, create/link/remove/rename, statfs
  *   pt_file.c   open, read, write, sync, fallocate, locks, copy, lseek, ioctl
@@ -15,6 +17,16 @@
  * O_PATH descriptor closed, when both reach zero. The root is never freed.
  * The kernel never sees our pointers: node ids are table keys, so a stale
  * or forged id is an ENOENT, not a crash.
+ *
+ * Descriptors. With inode=fd every node owns its O_PATH descriptor for
+ * life. With inode=handle or inode=lazy a node owns a way to reopen its
+ * inode (a file handle, or its parent and name) and its descriptor, like
+ * an open file's, lives in a cache of at most fd_cap descriptors: an
+ * operation pins the descriptor it uses (fk_pt_node_at/fk_pt_file_fd) and
+ * unpins it when done, and only unpinned descriptors are closed to make
+ * room. The root's descriptor is never closed. In lazy mode a node holds
+ * an operation reference on its parent, so the chain to the root exists
+ * while the node does, and rename moves a node by changing its parent.
  */
 #ifndef FK_PT_H
 #define FK_PT_H
@@ -28,6 +40,15 @@
 #include <fusekit/fk_passthrough.h>
 #include <fusekit/fk_session.h>
 
+/* A descriptor the cache may close and reopen (handle and lazy modes),
+ * or a fixed one (fd mode, the root). Fields under the table lock. */
+struct fk_pt_cfd {
+	int fd; /* -1 while closed */
+	unsigned pins; /* operations using fd now; never closed while > 0 */
+	int listed; /* counted in the cache's LRU list */
+	struct fk_pt_cfd *newer, *older; /* LRU list */
+};
+
 struct fk_pt_node {
 	uint64_t nodeid;
 	uint64_t dev, ino, mnt_id;
@@ -36,7 +57,14 @@ struct fk_pt_node {
 	int64_t btime_sec;
 	uint32_t btime_nsec;
 	int keyed; /* still in the by_key index */
-	int fd; /* O_PATH, O_NOFOLLOW */
+	struct fk_pt_cfd cfd; /* O_PATH, O_NOFOLLOW */
+	/* One pin held for the node's life: its inode cannot be reopened by
+	 * name or handle (an O_TMPFILE file, a file unlinked while open). */
+	int kept;
+	unsigned opens; /* open files of this node (under table lock) */
+	struct fk_pt_node *parent; /* lazy mode: holds a reference */
+	char *name; /* lazy mode: the name in parent */
+	struct file_handle *handle; /* handle mode; NULL: held by fd */
 	mode_t type; /* S_IFMT bits */
 	uint64_t nlookup; /* under table lock */
 	uint64_t refs; /* under table lock */
@@ -56,10 +84,34 @@ struct fk_pt_table {
 	uint64_t next_id;
 };
 
+/* The descriptor cache of the handle and lazy modes (under table lock). */
+struct fk_pt_fdcache {
+	struct fk_pt_cfd *newest, *oldest;
+	unsigned open; /* listed descriptors */
+	unsigned reserved; /* being opened right now */
+	unsigned cap;
+	uint64_t reopens;
+};
+
+/* Descriptors of the mounts inside SOURCE, for open_by_handle_at. */
+#define FK_PT_MAX_MOUNT_FDS 16
+struct fk_pt_mount_fd {
+	uint64_t dev;
+	int fd;
+};
+
 struct fk_pt {
 	struct fk_pt_options o;
+	enum fk_pt_inode_mode mode; /* in effect (handle may fall back) */
 	uint64_t entry_ns, attr_ns, negative_ns;
 	struct fk_pt_table table;
+	struct fk_pt_fdcache fdc;
+	struct fk_pt_mount_fd mount_fds[FK_PT_MAX_MOUNT_FDS];
+	unsigned nmount_fds;
+	/* Lazy mode: a name change (rename, unlink) on the host and the
+	 * nodes' names updated after it are one step for anyone resolving a
+	 * node's path (write: changes; read: reopen by path). */
+	pthread_rwlock_t names;
 	struct fk_pt_node *root;
 	atomic_int passthrough_ok; /* backing ids work here (until EPERM) */
 };
@@ -67,7 +119,8 @@ struct fk_pt {
 /* An open file: fh is a pointer to this (the kernel returns fh as given).
  * It holds an operation reference on its node while open. */
 struct fk_pt_file {
-	int fd;
+	struct fk_pt_cfd cfd;
+	int flags; /* to reopen it: the open flags, less O_CREAT|O_EXCL|O_TRUNC */
 	int odirect; /* fd has O_DIRECT: buffers must be aligned */
 	int passthrough; /* counted in node->backing_users */
 	struct fk_pt_node *node;
@@ -76,6 +129,8 @@ struct fk_pt_file {
 /* ---- pt_node.c ---- */
 int fk_pt_table_init(struct fk_pt_table *t);
 void fk_pt_table_destroy(struct fk_pt_table *t);
+/** Under the table lock: free n if nothing references it any more. */
+void fk_pt_node_maybe_free(struct fk_pt *pt, struct fk_pt_node *n);
 /** Find a node by id and take an operation reference; NULL if unknown. */
 struct fk_pt_node *fk_pt_node_get(struct fk_pt *pt, uint64_t nodeid);
 void fk_pt_node_put(struct fk_pt *pt, struct fk_pt_node *n);
@@ -83,12 +138,17 @@ void fk_pt_node_put(struct fk_pt *pt, struct fk_pt_node *n);
  *  node is unknown (then returns NULL). */
 struct fk_pt_node *fk_pt_node_of(fk_req *req, uint64_t nodeid);
 /**
- * The node for the O_PATH fd (consumed) with stat st: an existing node for
- * the same host inode, or a new one. Adds one kernel lookup reference.
- * Returns NULL with fd closed on allocation failure.
+ * The node for the O_PATH fd (consumed) with stat st, found as name in
+ * parent (NULL for an unnamed file): an existing node for the same host
+ * inode, or a new one. Adds one kernel lookup reference. Returns NULL
+ * with fd closed on allocation failure.
  */
 struct fk_pt_node *fk_pt_node_lookup(struct fk_pt *pt, int fd,
-				     const struct statx *st);
+				     const struct statx *st,
+				     struct fk_pt_node *parent, const char *name);
+/** The node of host inode st, if the table has one (no reference). Under
+ *  the table lock. */
+struct fk_pt_node *fk_pt_node_find(struct fk_pt *pt, const struct statx *st);
 /** Make the root node (id FK_ROOT_INO, never freed) from its fd. */
 struct fk_pt_node *fk_pt_node_root(struct fk_pt *pt, int fd,
 				   const struct statx *st);
@@ -100,6 +160,63 @@ int fk_pt_backing_get(struct fk_pt *pt, fk_session *se, struct fk_pt_node *n,
 void fk_pt_backing_put(struct fk_pt *pt, fk_session *se, struct fk_pt_node *n);
 /** Drop n kernel lookup references from a node. */
 void fk_pt_node_forget(struct fk_pt *pt, uint64_t nodeid, uint64_t n);
+
+/* ---- pt_hold.c ---- */
+/** Choose the mode (handle falls back to fd where open_by_handle_at is not
+ *  permitted) and the cache size; after the root exists. */
+void fk_pt_hold_init(struct fk_pt *pt);
+/** Give a new node its O_PATH fd (consumed) and, in handle and lazy mode,
+ *  its way back (handle, or parent and name). Under the table lock;
+ *  handle: from fk_pt_hold_handle, taken over. Returns 0 or -ENOMEM. */
+int fk_pt_hold_attach(struct fk_pt *pt, struct fk_pt_node *n, int fd,
+		      struct fk_pt_node *parent, const char *name,
+		      struct file_handle *handle);
+/** Handle mode: the file handle of O_PATH fd (NULL: hold it by fd). */
+struct file_handle *fk_pt_hold_handle(struct fk_pt *pt, int fd,
+				      const struct statx *st);
+/** A lookup met node n again as name in parent: offer the fresh fd to the
+ *  cache (else it is closed) and, in lazy mode, remember the newest name.
+ *  Under the table lock. */
+void fk_pt_hold_refresh(struct fk_pt *pt, struct fk_pt_node *n, int fd,
+			struct fk_pt_node *parent, const char *name);
+/** Release what a node holds (descriptor, handle, name, parent
+ *  reference). Under the table lock, when the node is freed. */
+void fk_pt_hold_detach(struct fk_pt *pt, struct fk_pt_node *n);
+/** Pin the node's O_PATH descriptor, reopening it if needed. Returns it,
+ *  or -errno (ESTALE: the inode is no longer where the node says). */
+int fk_pt_node_fd(struct fk_pt *pt, struct fk_pt_node *n);
+void fk_pt_node_unfd(struct fk_pt *pt, struct fk_pt_node *n);
+/** Keep the node's descriptor open for the node's life (it is about to
+ *  lose its name, or has none). Returns 0 or -errno. */
+int fk_pt_node_keep(struct fk_pt *pt, struct fk_pt_node *n);
+/** Take a new open file's descriptor into the cache. */
+void fk_pt_file_attach(struct fk_pt *pt, struct fk_pt_file *f, int fd);
+/** Pin an open file's descriptor, reopening it if needed; -errno if not. */
+int fk_pt_file_fd(struct fk_pt *pt, struct fk_pt_file *f);
+void fk_pt_file_unfd(struct fk_pt *pt, struct fk_pt_file *f);
+/** Close an open file's descriptor for good (release). */
+void fk_pt_file_detach(struct fk_pt *pt, struct fk_pt_file *f);
+/** Bracket a host rename or unlink together with what follows it
+ *  (fk_pt_hold_renamed): lazy mode resolves no path meanwhile. Only
+ *  fk_pt_node_* calls in between. */
+void fk_pt_names_change_begin(struct fk_pt *pt);
+void fk_pt_names_change_end(struct fk_pt *pt);
+/** Lazy mode: name in parent was renamed to newname in newparent (flags as
+ *  renameat2), or removed (newparent NULL): update the nodes involved.
+ *  moved/victim: the host inodes at the names before the call (NULL if
+ *  none). */
+void fk_pt_hold_renamed(struct fk_pt *pt, const struct statx *moved,
+			const struct statx *victim, struct fk_pt_node *newparent,
+			const char *newname, struct fk_pt_node *oldparent,
+			const char *oldname, unsigned flags);
+
+/** A node in use: operation reference and pinned descriptor. Answers the
+ *  request itself and returns NULL when the node is unknown or gone. */
+struct fk_pt_node *fk_pt_node_at(fk_req *req, uint64_t nodeid, int *fd);
+/** The same without answering: NULL with *fd = -errno. */
+struct fk_pt_node *fk_pt_node_use(struct fk_pt *pt, uint64_t nodeid, int *fd);
+/** Undo fk_pt_node_at/fk_pt_node_use (NULL is fine). */
+void fk_pt_node_done(struct fk_pt *pt, struct fk_pt_node *n);
 
 /* ---- pt_cred.c ---- */
 /** Act as the request's caller (fsuid, fsgid, groups) on this thread until
@@ -118,16 +235,17 @@ int fk_pt_stat_fd(int fd, struct statx *st);
  *  here, so all show the same inode number and the same mapped owner. */
 void fk_pt_statx_to_attr(const struct fk_pt *pt, const struct statx *st,
 			 struct fk_attr *a);
-/** Look up name in parent: open it O_PATH|O_NOFOLLOW, find or make its
- *  node, fill e. Returns 0 or -errno. Takes one kernel reference. */
-int fk_pt_do_lookup(struct fk_pt *pt, struct fk_pt_node *parent,
+/** Look up name in parent (whose pinned descriptor is parent_fd): open it
+ *  O_PATH|O_NOFOLLOW, find or make its node, fill e. Returns 0 or -errno.
+ *  Takes one kernel reference. */
+int fk_pt_do_lookup(struct fk_pt *pt, struct fk_pt_node *parent, int parent_fd,
 		    const char *name, struct fk_entry *e);
 /** Open name in dirfd as the request's caller (creating files). Returns
  *  the fd or -errno. */
 int fk_pt_openat_as_caller(fk_req *req, int dirfd, const char *name,
 			   int flags, mode_t mode);
-/** Reopen a node's O_PATH fd with real access (through /proc/self/fd). */
-int fk_pt_reopen(const struct fk_pt_node *n, int flags);
+/** Reopen an O_PATH fd with real access (through /proc/self/fd). */
+int fk_pt_reopen(int opath_fd, int flags);
 /** Names the kernel may send that must never reach the host: "", ".",
  *  "..", anything with '/'. Returns 0 or -errno. */
 int fk_pt_check_name(const char *name);

@@ -30,11 +30,12 @@ struct fk_pt_dir {
 void fk_pt_opendir(fk_req *req, const struct fk_open_in *in)
 {
 	struct fk_pt *pt = FK_PT(req);
-	struct fk_pt_node *n = fk_pt_node_of(req, in->ino);
+	int nfd;
+	struct fk_pt_node *n = fk_pt_node_at(req, in->ino, &nfd);
 	if (!n)
 		return;
-	int fd = fk_pt_reopen(n, O_RDONLY | O_DIRECTORY);
-	fk_pt_node_put(pt, n);
+	int fd = fk_pt_reopen(nfd, O_RDONLY | O_DIRECTORY);
+	fk_pt_node_done(pt, n);
 	if (fd < 0) {
 		(void)fk_reply_err(req, -fd);
 		return;
@@ -62,7 +63,7 @@ void fk_pt_opendir(fk_req *req, const struct fk_open_in *in)
 /* Add one entry; for readdirplus, look it up (taking a kernel reference
  * only if the entry is sent). Returns 0 if added, -ENOSPC if full. */
 static int add_entry(fk_req *req, struct fk_pt *pt, struct fk_pt_node *dir,
-		     const struct dirent *de, int plus)
+		     int dir_fd, const struct dirent *de, int plus)
 {
 	uint32_t mode = (uint32_t)DTTOIF(de->d_type);
 	uint64_t next = (uint64_t)de->d_off;
@@ -72,7 +73,7 @@ static int add_entry(fk_req *req, struct fk_pt *pt, struct fk_pt_node *dir,
 	struct fk_entry e;
 	memset(&e, 0, sizeof e);
 	int dot = !strcmp(de->d_name, ".") || !strcmp(de->d_name, "..");
-	if (dot || fk_pt_do_lookup(pt, dir, de->d_name, &e) < 0) {
+	if (dot || fk_pt_do_lookup(pt, dir, dir_fd, de->d_name, &e) < 0) {
 		/* "." and "..", and names gone since: no lookup, ino 0
 		 * tells the kernel not to make a dentry. */
 		memset(&e, 0, sizeof e);
@@ -111,7 +112,7 @@ static void read_dir(fk_req *req, const struct fk_read_in *in, int plus)
 				break;
 			}
 		}
-		if (add_entry(req, pt, dir, d->pending, plus))
+		if (add_entry(req, pt, dir, dirfd(d->dp), d->pending, plus))
 			break; /* full: this entry leads the next reply */
 		d->offset = (uint64_t)d->pending->d_off;
 		d->pending = NULL;

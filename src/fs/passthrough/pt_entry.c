@@ -67,28 +67,26 @@ void fk_pt_statx_to_attr(const struct fk_pt *pt, const struct statx *st,
 	a->blksize = st->stx_blksize;
 }
 
-static int proc_path(const struct fk_pt_node *n, char *buf, size_t len)
+static void proc_path(int fd, char buf[static 32])
 {
-	int r = snprintf(buf, len, "/proc/self/fd/%d", n->fd);
-	return r > 0 && (size_t)r < len ? 0 : -ENAMETOOLONG;
+	snprintf(buf, 32, "/proc/self/fd/%d", fd);
 }
 
-int fk_pt_reopen(const struct fk_pt_node *n, int flags)
+int fk_pt_reopen(int opath_fd, int flags)
 {
-	char p[64];
-	if (proc_path(n, p, sizeof p))
-		return -ENAMETOOLONG;
+	char p[32];
+	proc_path(opath_fd, p);
 	int fd = open(p, (flags | O_CLOEXEC) & ~O_NOFOLLOW);
 	return fd < 0 ? -errno : fd;
 }
 
-int fk_pt_do_lookup(struct fk_pt *pt, struct fk_pt_node *parent,
+int fk_pt_do_lookup(struct fk_pt *pt, struct fk_pt_node *parent, int parent_fd,
 		    const char *name, struct fk_entry *e)
 {
 	int rc = fk_pt_check_name(name);
 	if (rc)
 		return rc;
-	int fd = openat(parent->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	int fd = openat(parent_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	struct statx st;
@@ -97,7 +95,7 @@ int fk_pt_do_lookup(struct fk_pt *pt, struct fk_pt_node *parent,
 		close(fd);
 		return rc;
 	}
-	struct fk_pt_node *n = fk_pt_node_lookup(pt, fd, &st);
+	struct fk_pt_node *n = fk_pt_node_lookup(pt, fd, &st, parent, name);
 	if (!n)
 		return -ENOMEM;
 	memset(e, 0, sizeof *e);
@@ -111,12 +109,13 @@ int fk_pt_do_lookup(struct fk_pt *pt, struct fk_pt_node *parent,
 void fk_pt_lookup(fk_req *req, const struct fk_name_in *in)
 {
 	struct fk_pt *pt = FK_PT(req);
-	struct fk_pt_node *parent = fk_pt_node_of(req, in->parent);
+	int pfd;
+	struct fk_pt_node *parent = fk_pt_node_at(req, in->parent, &pfd);
 	if (!parent)
 		return;
 	struct fk_entry e;
-	int rc = fk_pt_do_lookup(pt, parent, in->name, &e);
-	fk_pt_node_put(pt, parent);
+	int rc = fk_pt_do_lookup(pt, parent, pfd, in->name, &e);
+	fk_pt_node_done(pt, parent);
 	if (rc == -ENOENT && pt->negative_ns) {
 		memset(&e, 0, sizeof e); /* cacheable "no such name" */
 		e.entry_valid_ns = pt->negative_ns;
@@ -149,22 +148,24 @@ static void reply_attr_of(fk_req *req, struct fk_pt *pt, int fd)
 void fk_pt_getattr(fk_req *req, const struct fk_getattr_in *in)
 {
 	struct fk_pt *pt = FK_PT(req);
-	struct fk_pt_node *n = fk_pt_node_of(req, in->ino);
+	int fd;
+	struct fk_pt_node *n = fk_pt_node_at(req, in->ino, &fd);
 	if (!n)
 		return;
-	reply_attr_of(req, pt, n->fd);
-	fk_pt_node_put(pt, n);
+	reply_attr_of(req, pt, fd);
+	fk_pt_node_done(pt, n);
 }
 
 void fk_pt_statx(fk_req *req, const struct fk_statx_in *in)
 {
 	struct fk_pt *pt = FK_PT(req);
-	struct fk_pt_node *n = fk_pt_node_of(req, in->ino);
+	int fd;
+	struct fk_pt_node *n = fk_pt_node_at(req, in->ino, &fd);
 	if (!n)
 		return;
 	struct statx st;
-	int rc = fk_pt_stat_fd(n->fd, &st);
-	fk_pt_node_put(pt, n);
+	int rc = fk_pt_stat_fd(fd, &st);
+	fk_pt_node_done(pt, n);
 	if (rc) {
 		(void)fk_reply_err(req, -rc);
 		return;
@@ -174,13 +175,13 @@ void fk_pt_statx(fk_req *req, const struct fk_statx_in *in)
 	(void)fk_reply_statx(req, &a, pt->attr_ns);
 }
 
-/* Apply one setattr; fd is the open file when the kernel named one. */
-static int do_setattr(struct fk_pt *pt, struct fk_pt_node *n, int fd,
+/* Apply one setattr to the node with O_PATH descriptor nfd; fd is the
+ * open file when the kernel named one, else -1. */
+static int do_setattr(struct fk_pt *pt, int nfd, int fd,
 		      const struct fk_setattr_in *in)
 {
-	char p[64];
-	if (proc_path(n, p, sizeof p))
-		return -ENAMETOOLONG;
+	char p[32];
+	proc_path(nfd, p);
 	if (in->valid & FK_SET_MODE) {
 		int r = fd >= 0 ? fchmod(fd, in->mode & 07777)
 				: fchmodat(AT_FDCWD, p, in->mode & 07777, 0);
@@ -190,7 +191,7 @@ static int do_setattr(struct fk_pt *pt, struct fk_pt_node *n, int fd,
 	if (in->valid & (FK_SET_UID | FK_SET_GID)) {
 		uid_t u = (in->valid & FK_SET_UID) ? FK_PT_UID_HOST(pt, in->uid) : (uid_t)-1;
 		gid_t g = (in->valid & FK_SET_GID) ? FK_PT_GID_HOST(pt, in->gid) : (gid_t)-1;
-		if (fchownat(n->fd, "", u, g, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
+		if (fchownat(nfd, "", u, g, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
 			return -errno;
 	}
 	if (in->valid & FK_SET_SIZE) {
@@ -211,7 +212,7 @@ static int do_setattr(struct fk_pt *pt, struct fk_pt_node *n, int fd,
 		else if (in->valid & FK_SET_MTIME)
 			ts[1] = in->mtime;
 		int r = fd >= 0 ? futimens(fd, ts)
-				: utimensat(n->fd, "", ts, AT_EMPTY_PATH);
+				: utimensat(nfd, "", ts, AT_EMPTY_PATH);
 		if (r < 0)
 			return -errno;
 	}
@@ -222,31 +223,35 @@ static int do_setattr(struct fk_pt *pt, struct fk_pt_node *n, int fd,
 void fk_pt_setattr(fk_req *req, const struct fk_setattr_in *in)
 {
 	struct fk_pt *pt = FK_PT(req);
-	struct fk_pt_node *n = fk_pt_node_of(req, in->ino);
+	int nfd;
+	struct fk_pt_node *n = fk_pt_node_at(req, in->ino, &nfd);
 	if (!n)
 		return;
-	int fd = -1;
-	if (in->has_fh)
-		fd = ((struct fk_pt_file *)(uintptr_t)in->fh)->fd;
-	int rc = do_setattr(pt, n, fd, in);
+	struct fk_pt_file *f = in->has_fh ? (struct fk_pt_file *)(uintptr_t)in->fh : NULL;
+	int fd = f ? fk_pt_file_fd(pt, f) : -1;
+	int rc = fd < -1 ? fd : do_setattr(pt, nfd, fd, in);
+	if (fd >= 0)
+		fk_pt_file_unfd(pt, f);
 	if (rc)
 		(void)fk_reply_err(req, -rc);
 	else
-		reply_attr_of(req, pt, n->fd);
-	fk_pt_node_put(pt, n);
+		reply_attr_of(req, pt, nfd);
+	fk_pt_node_done(pt, n);
 }
 
 void fk_pt_readlink(fk_req *req, const struct fk_ino_in *in)
 {
 	struct fk_pt *pt = FK_PT(req);
-	struct fk_pt_node *n = fk_pt_node_of(req, in->ino);
+	int fd;
+	struct fk_pt_node *n = fk_pt_node_at(req, in->ino, &fd);
 	if (!n)
 		return;
 	char buf[PATH_MAX + 1];
-	ssize_t len = readlinkat(n->fd, "", buf, sizeof buf - 1);
-	fk_pt_node_put(pt, n);
+	ssize_t len = readlinkat(fd, "", buf, sizeof buf - 1);
+	int e = errno;
+	fk_pt_node_done(pt, n);
 	if (len < 0) {
-		(void)fk_reply_err(req, errno);
+		(void)fk_reply_err(req, e);
 		return;
 	}
 	buf[len] = 0;
@@ -267,7 +272,8 @@ static void make_entry(fk_req *req, uint64_t parent_id, const char *name,
 		(void)fk_reply_err(req, -rc);
 		return;
 	}
-	struct fk_pt_node *parent = fk_pt_node_of(req, parent_id);
+	int pfd;
+	struct fk_pt_node *parent = fk_pt_node_at(req, parent_id, &pfd);
 	if (!parent)
 		return;
 	struct fk_pt_cred_saved cred;
@@ -276,13 +282,13 @@ static void make_entry(fk_req *req, uint64_t parent_id, const char *name,
 		int r;
 		switch (kind) {
 		case MAKE_DIR:
-			r = mkdirat(parent->fd, name, mode & 07777);
+			r = mkdirat(pfd, name, mode & 07777);
 			break;
 		case MAKE_SYMLINK:
-			r = symlinkat(target, parent->fd, name);
+			r = symlinkat(target, pfd, name);
 			break;
 		default:
-			r = mknodat(parent->fd, name, mode, rdev);
+			r = mknodat(pfd, name, mode, rdev);
 			break;
 		}
 		rc = r < 0 ? -errno : 0;
@@ -290,8 +296,8 @@ static void make_entry(fk_req *req, uint64_t parent_id, const char *name,
 	}
 	struct fk_entry e;
 	if (rc == 0)
-		rc = fk_pt_do_lookup(pt, parent, name, &e);
-	fk_pt_node_put(pt, parent);
+		rc = fk_pt_do_lookup(pt, parent, pfd, name, &e);
+	fk_pt_node_done(pt, parent);
 	if (rc)
 		(void)fk_reply_err(req, -rc);
 	else
@@ -321,39 +327,73 @@ void fk_pt_link(fk_req *req, const struct fk_link_in *in)
 		(void)fk_reply_err(req, -rc);
 		return;
 	}
-	struct fk_pt_node *n = fk_pt_node_get(pt, in->ino);
-	struct fk_pt_node *parent = fk_pt_node_get(pt, in->newparent);
+	int fd, pfd = -ENOENT;
+	struct fk_pt_node *n = fk_pt_node_use(pt, in->ino, &fd);
+	struct fk_pt_node *parent = n ? fk_pt_node_use(pt, in->newparent, &pfd) : NULL;
 	if (!n || !parent) {
-		rc = -ENOENT;
+		rc = n ? pfd : fd;
 	} else {
 		/* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; the /proc path
 		 * with AT_SYMLINK_FOLLOW links the same inode without it. */
-		char p[64];
-		snprintf(p, sizeof p, "/proc/self/fd/%d", n->fd);
-		if (linkat(AT_FDCWD, p, parent->fd, in->newname, AT_SYMLINK_FOLLOW) < 0)
+		char p[32];
+		proc_path(fd, p);
+		if (linkat(AT_FDCWD, p, pfd, in->newname, AT_SYMLINK_FOLLOW) < 0)
 			rc = -errno;
 	}
 	struct fk_entry e;
 	if (rc == 0)
-		rc = fk_pt_do_lookup(pt, parent, in->newname, &e);
-	fk_pt_node_put(pt, n);
-	fk_pt_node_put(pt, parent);
+		rc = fk_pt_do_lookup(pt, parent, pfd, in->newname, &e);
+	fk_pt_node_done(pt, n);
+	fk_pt_node_done(pt, parent);
 	if (rc)
 		(void)fk_reply_err(req, -rc);
 	else
 		(void)fk_reply_entry(req, &e);
 }
 
+/* The host inode of name in dirfd (0), or -errno. */
+static int stat_name(int dirfd, const char *name, struct statx *st)
+{
+	if (statx(dirfd, name, AT_SYMLINK_NOFOLLOW, PT_STATX_MASK, st) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Handle and lazy modes: the inode st is about to lose a name. If the
+ * kernel knows it, keep its node's descriptor: the name may have been the
+ * node's way back (lazy), and a handle may not reopen an unlinked inode.
+ * The kernel forgets such a node soon after, unless it is open. */
+static void keep_before_unlink(struct fk_pt *pt, const struct statx *st)
+{
+	if (pt->mode == FK_PT_INODE_FD)
+		return;
+	pthread_mutex_lock(&pt->table.lock);
+	struct fk_pt_node *n = fk_pt_node_find(pt, st);
+	if (n)
+		n->refs++;
+	pthread_mutex_unlock(&pt->table.lock);
+	if (n) {
+		(void)fk_pt_node_keep(pt, n); /* failing: the node goes stale */
+		fk_pt_node_put(pt, n);
+	}
+}
+
 static void remove_name(fk_req *req, const struct fk_name_in *in, int flags)
 {
 	struct fk_pt *pt = FK_PT(req);
+	int pfd = -ENOENT;
 	int rc = fk_pt_check_name(in->name);
-	struct fk_pt_node *parent = rc ? NULL : fk_pt_node_get(pt, in->parent);
+	struct fk_pt_node *parent = rc ? NULL : fk_pt_node_use(pt, in->parent, &pfd);
 	if (!rc && !parent)
-		rc = -ENOENT;
-	if (!rc && unlinkat(parent->fd, in->name, flags) < 0)
+		rc = pfd;
+	struct statx st;
+	fk_pt_names_change_begin(pt);
+	if (!rc && pt->mode != FK_PT_INODE_FD && stat_name(pfd, in->name, &st) == 0)
+		keep_before_unlink(pt, &st);
+	if (!rc && unlinkat(pfd, in->name, flags) < 0)
 		rc = -errno;
-	fk_pt_node_put(pt, parent);
+	fk_pt_names_change_end(pt);
+	fk_pt_node_done(pt, parent);
 	(void)fk_reply_err(req, -rc);
 }
 
@@ -373,36 +413,54 @@ void fk_pt_rename(fk_req *req, const struct fk_rename_in *in)
 	int rc = fk_pt_check_name(in->name);
 	if (!rc)
 		rc = fk_pt_check_name(in->newname);
-	struct fk_pt_node *a = rc ? NULL : fk_pt_node_get(pt, in->parent);
-	struct fk_pt_node *b = rc ? NULL : fk_pt_node_get(pt, in->newparent);
+	int afd = -ENOENT, bfd = -ENOENT;
+	struct fk_pt_node *a = rc ? NULL : fk_pt_node_use(pt, in->parent, &afd);
+	struct fk_pt_node *b = a ? fk_pt_node_use(pt, in->newparent, &bfd) : NULL;
 	if (!rc && (!a || !b))
-		rc = -ENOENT;
+		rc = a ? bfd : afd;
+	/* Handle and lazy modes track names: which inodes move, which one
+	 * loses its name. */
+	struct statx moved, victim;
+	fk_pt_names_change_begin(pt);
+	int have_moved = 0, have_victim = 0;
+	if (!rc && pt->mode != FK_PT_INODE_FD) {
+		have_moved = stat_name(afd, in->name, &moved) == 0;
+		have_victim = stat_name(bfd, in->newname, &victim) == 0;
+		if (have_victim && !(in->flags & (FK_RENAME_EXCHANGE | FK_RENAME_NOREPLACE)))
+			keep_before_unlink(pt, &victim);
+	}
 	if (!rc) {
 		struct fk_pt_cred_saved cred;
 		/* RENAME_WHITEOUT makes a device node: as the caller. */
 		int as_caller = (in->flags & FK_RENAME_WHITEOUT) != 0;
 		if (as_caller)
 			rc = fk_pt_cred_switch(req, &cred);
-		if (!rc && renameat2(a->fd, in->name, b->fd, in->newname,
+		if (!rc && renameat2(afd, in->name, bfd, in->newname,
 				     in->flags) < 0)
 			rc = -errno;
 		if (as_caller)
 			fk_pt_cred_restore(&cred);
 	}
-	fk_pt_node_put(pt, a);
-	fk_pt_node_put(pt, b);
+	if (!rc)
+		fk_pt_hold_renamed(pt, have_moved ? &moved : NULL,
+				   have_victim ? &victim : NULL, b, in->newname,
+				   a, in->name, in->flags);
+	fk_pt_names_change_end(pt);
+	fk_pt_node_done(pt, a);
+	fk_pt_node_done(pt, b);
 	(void)fk_reply_err(req, -rc);
 }
 
 void fk_pt_statfs(fk_req *req, const struct fk_ino_in *in)
 {
 	struct fk_pt *pt = FK_PT(req);
-	struct fk_pt_node *n = fk_pt_node_get(pt, in->ino);
+	int fd;
+	struct fk_pt_node *n = fk_pt_node_use(pt, in->ino, &fd);
 	if (!n)
-		n = fk_pt_node_get(pt, FK_ROOT_INO);
+		n = fk_pt_node_use(pt, FK_ROOT_INO, &fd);
 	struct statvfs sv;
-	int rc = fstatvfs(n->fd, &sv) < 0 ? -errno : 0;
-	fk_pt_node_put(pt, n);
+	int rc = fstatvfs(fd, &sv) < 0 ? -errno : 0;
+	fk_pt_node_done(pt, n);
 	if (rc) {
 		(void)fk_reply_err(req, -rc);
 		return;

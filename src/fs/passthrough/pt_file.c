@@ -27,6 +27,21 @@
 
 #define FH(fh) ((struct fk_pt_file *)(uintptr_t)(fh))
 
+/* Pin the descriptor of open file fh for a request, or answer its error
+ * (then < 0). file_done unpins it. */
+static int file_fd(fk_req *req, uint64_t fh)
+{
+	int fd = fk_pt_file_fd(FK_PT(req), FH(fh));
+	if (fd < 0)
+		(void)fk_reply_err(req, -fd);
+	return fd;
+}
+
+static void file_done(fk_req *req, uint64_t fh)
+{
+	fk_pt_file_unfd(FK_PT(req), FH(fh));
+}
+
 /* FOPEN_* flags for the cache mode. */
 static uint32_t open_flags(const struct fk_pt *pt, int is_dir)
 {
@@ -42,9 +57,10 @@ static uint32_t open_flags(const struct fk_pt *pt, int is_dir)
 }
 
 /* Answer an open/create with file fd of node n (whose operation reference
- * the open file takes over), sharing the node's backing file for kernel
- * passthrough when we can. e: the entry for create, or NULL. */
-static void reply_opened(fk_req *req, struct fk_pt_node *n, int fd,
+ * the open file takes over), opened with host flags fl, sharing the
+ * node's backing file for kernel passthrough when we can. e: the entry
+ * for create, or NULL. */
+static void reply_opened(fk_req *req, struct fk_pt_node *n, int fd, int fl,
 			 const struct fk_entry *e)
 {
 	struct fk_pt *pt = FK_PT(req);
@@ -56,9 +72,8 @@ static void reply_opened(fk_req *req, struct fk_pt_node *n, int fd,
 		(void)fk_reply_err(req, ENOMEM);
 		return;
 	}
-	f->fd = fd;
-	int fl = fcntl(fd, F_GETFL);
-	f->odirect = fl >= 0 && (fl & O_DIRECT);
+	f->flags = fl & ~(O_CREAT | O_EXCL | O_TRUNC | O_TMPFILE);
+	f->odirect = (fl & O_DIRECT) != 0;
 	f->passthrough = 0;
 	f->node = n;
 	struct fk_open_out o = { (uint64_t)(uintptr_t)f, open_flags(pt, 0), 0 };
@@ -76,12 +91,14 @@ static void reply_opened(fk_req *req, struct fk_pt_node *n, int fd,
 			atomic_store(&pt->passthrough_ok, 0); /* not allowed here */
 		}
 	}
+	/* Into the cache before the reply: a read may follow at once. */
+	fk_pt_file_attach(pt, f, fd);
 	int rc = e ? fk_reply_create(req, e, &o) : fk_reply_open(req, &o);
 	if (rc == -ENOENT) {
 		/* The opener was interrupted: the kernel will not release. */
 		if (f->passthrough)
 			fk_pt_backing_put(pt, se, n);
-		close(fd);
+		fk_pt_file_detach(pt, f);
 		fk_pt_node_put(pt, n);
 		free(f);
 	}
@@ -105,16 +122,19 @@ static int host_flags(const struct fk_pt *pt, uint32_t flags)
 void fk_pt_open(fk_req *req, const struct fk_open_in *in)
 {
 	struct fk_pt *pt = FK_PT(req);
-	struct fk_pt_node *n = fk_pt_node_of(req, in->ino);
+	int nfd;
+	struct fk_pt_node *n = fk_pt_node_at(req, in->ino, &nfd);
 	if (!n)
 		return;
-	int fd = fk_pt_reopen(n, host_flags(pt, in->flags));
+	int fl = host_flags(pt, in->flags);
+	int fd = fk_pt_reopen(nfd, fl);
+	fk_pt_node_unfd(pt, n); /* the open file keeps the reference */
 	if (fd < 0) {
 		fk_pt_node_put(pt, n);
 		(void)fk_reply_err(req, -fd);
 		return;
 	}
-	reply_opened(req, n, fd, NULL);
+	reply_opened(req, n, fd, fl, NULL);
 }
 
 void fk_pt_create(fk_req *req, const struct fk_create_in *in)
@@ -125,53 +145,52 @@ void fk_pt_create(fk_req *req, const struct fk_create_in *in)
 		(void)fk_reply_err(req, -rc);
 		return;
 	}
-	struct fk_pt_node *parent = fk_pt_node_of(req, in->parent);
+	int pfd;
+	struct fk_pt_node *parent = fk_pt_node_at(req, in->parent, &pfd);
 	if (!parent)
 		return;
-	int fd = fk_pt_openat_as_caller(req, parent->fd, in->name,
-					host_flags(pt, in->flags) | O_CREAT | O_NOFOLLOW,
-					in->mode & 07777);
+	int fl = host_flags(pt, in->flags) | O_CREAT | O_NOFOLLOW;
+	int fd = fk_pt_openat_as_caller(req, pfd, in->name, fl, in->mode & 07777);
 	struct fk_entry e;
 	struct fk_pt_node *n = NULL;
 	rc = fd;
 	if (fd >= 0)
-		rc = fk_pt_do_lookup(pt, parent, in->name, &e);
+		rc = fk_pt_do_lookup(pt, parent, pfd, in->name, &e);
 	if (rc >= 0 && !(n = fk_pt_node_get(pt, e.ino)))
 		rc = -ENOENT; /* cannot happen: the lookup holds a reference */
-	fk_pt_node_put(pt, parent);
+	fk_pt_node_done(pt, parent);
 	if (rc < 0) {
 		if (fd >= 0)
 			close(fd);
 		(void)fk_reply_err(req, -rc);
 		return;
 	}
-	reply_opened(req, n, fd, &e);
+	reply_opened(req, n, fd, fl, &e);
 }
 
 void fk_pt_tmpfile(fk_req *req, const struct fk_create_in *in)
 {
 	struct fk_pt *pt = FK_PT(req);
-	struct fk_pt_node *parent = fk_pt_node_of(req, in->parent);
+	int pfd;
+	struct fk_pt_node *parent = fk_pt_node_at(req, in->parent, &pfd);
 	if (!parent)
 		return;
 	int fl = (host_flags(pt, in->flags) & ~O_ACCMODE) | O_RDWR | O_TMPFILE;
-	int fd = fk_pt_openat_as_caller(req, parent->fd, ".", fl, in->mode & 07777);
-	fk_pt_node_put(pt, parent);
+	int fd = fk_pt_openat_as_caller(req, pfd, ".", fl, in->mode & 07777);
+	fk_pt_node_done(pt, parent);
 	if (fd < 0) {
 		(void)fk_reply_err(req, -fd);
 		return;
 	}
 	/* The node needs an O_PATH descriptor of the unnamed inode. */
-	char p[64];
-	snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
-	int pfd = open(p, O_PATH | O_CLOEXEC);
+	int opath = fk_pt_reopen(fd, O_PATH);
 	struct statx st;
-	int rc = pfd < 0 ? -errno : fk_pt_stat_fd(pfd, &st);
+	int rc = opath < 0 ? opath : fk_pt_stat_fd(opath, &st);
 	struct fk_pt_node *n = NULL;
 	if (rc == 0)
-		n = fk_pt_node_lookup(pt, pfd, &st);
-	else if (pfd >= 0)
-		close(pfd);
+		n = fk_pt_node_lookup(pt, opath, &st, NULL, NULL);
+	else if (opath >= 0)
+		close(opath);
 	if (!n) {
 		close(fd);
 		(void)fk_reply_err(req, rc ? -rc : ENOMEM);
@@ -190,7 +209,7 @@ void fk_pt_tmpfile(fk_req *req, const struct fk_create_in *in)
 		(void)fk_reply_err(req, ENOENT);
 		return;
 	}
-	reply_opened(req, ref, fd, &e);
+	reply_opened(req, ref, fd, fl, &e);
 }
 
 void fk_pt_read(fk_req *req, const struct fk_read_in *in)
@@ -200,9 +219,14 @@ void fk_pt_read(fk_req *req, const struct fk_read_in *in)
 		(void)fk_reply_err(req, ENOMEM);
 		return;
 	}
-	ssize_t n = pread(FH(in->fh)->fd, buf, in->size, (off_t)in->offset);
+	int fd = file_fd(req, in->fh);
+	if (fd < 0)
+		return;
+	ssize_t n = pread(fd, buf, in->size, (off_t)in->offset);
+	int e = errno;
+	file_done(req, in->fh);
 	if (n < 0)
-		(void)fk_reply_err(req, errno);
+		(void)fk_reply_err(req, e);
 	else
 		(void)fk_reply_buf(req, buf, (size_t)n);
 }
@@ -222,9 +246,14 @@ void fk_pt_write(fk_req *req, const struct fk_write_in *in)
 		memcpy(b, in->data, in->size);
 		data = b;
 	}
-	ssize_t n = pwrite(f->fd, data, in->size, (off_t)in->offset);
+	int fd = file_fd(req, in->fh);
+	if (fd < 0)
+		return;
+	ssize_t n = pwrite(fd, data, in->size, (off_t)in->offset);
+	int e = errno;
+	file_done(req, in->fh);
 	if (n < 0)
-		(void)fk_reply_err(req, errno);
+		(void)fk_reply_err(req, e);
 	else
 		(void)fk_reply_write(req, (uint32_t)n);
 }
@@ -233,8 +262,12 @@ void fk_pt_flush(fk_req *req, const struct fk_flush_in *in)
 {
 	/* close(dup()) is what a close(2) of the caller's fd does to the
 	 * host file (e.g. NFS flushes on close). */
-	int fd = dup(FH(in->fh)->fd);
-	int rc = fd < 0 ? errno : (close(fd) < 0 ? errno : 0);
+	int fd = file_fd(req, in->fh);
+	if (fd < 0)
+		return;
+	int dfd = dup(fd);
+	int rc = dfd < 0 ? errno : (close(dfd) < 0 ? errno : 0);
+	file_done(req, in->fh);
 	(void)fk_reply_err(req, rc);
 }
 
@@ -244,7 +277,7 @@ void fk_pt_release(fk_req *req, const struct fk_release_in *in)
 	struct fk_pt_file *f = FH(in->fh);
 	if (f->passthrough)
 		fk_pt_backing_put(pt, fk_req_session(req), f->node);
-	close(f->fd);
+	fk_pt_file_detach(pt, f);
 	fk_pt_node_put(pt, f->node);
 	free(f);
 	(void)fk_reply_err(req, 0);
@@ -252,102 +285,134 @@ void fk_pt_release(fk_req *req, const struct fk_release_in *in)
 
 void fk_pt_fsync(fk_req *req, const struct fk_fsync_in *in)
 {
-	int fd = FH(in->fh)->fd;
+	int fd = file_fd(req, in->fh);
+	if (fd < 0)
+		return;
 	int r = in->datasync ? fdatasync(fd) : fsync(fd);
-	(void)fk_reply_err(req, r < 0 ? errno : 0);
+	int e = errno;
+	file_done(req, in->fh);
+	(void)fk_reply_err(req, r < 0 ? e : 0);
 }
 
 void fk_pt_fallocate(fk_req *req, const struct fk_fallocate_in *in)
 {
-	int r = fallocate(FH(in->fh)->fd, (int)in->mode, (off_t)in->offset,
-			  (off_t)in->length);
-	(void)fk_reply_err(req, r < 0 ? errno : 0);
+	int fd = file_fd(req, in->fh);
+	if (fd < 0)
+		return;
+	int r = fallocate(fd, (int)in->mode, (off_t)in->offset, (off_t)in->length);
+	int e = errno;
+	file_done(req, in->fh);
+	(void)fk_reply_err(req, r < 0 ? e : 0);
 }
 
 void fk_pt_lseek(fk_req *req, const struct fk_lseek_in *in)
 {
-	off_t r = lseek(FH(in->fh)->fd, (off_t)in->offset, (int)in->whence);
+	int fd = file_fd(req, in->fh);
+	if (fd < 0)
+		return;
+	off_t r = lseek(fd, (off_t)in->offset, (int)in->whence);
+	int e = errno;
+	file_done(req, in->fh);
 	if (r < 0)
-		(void)fk_reply_err(req, errno);
+		(void)fk_reply_err(req, e);
 	else
 		(void)fk_reply_lseek(req, (uint64_t)r);
 }
 
-void fk_pt_copy_file_range(fk_req *req, const struct fk_copy_range_in *in)
+/* Copy between two files; the bytes copied, or -errno. */
+static ssize_t copy_range(int from, int to, const struct fk_copy_range_in *in)
 {
-	int from = FH(in->fh_in)->fd, to = FH(in->fh_out)->fd;
 	/* A reflink first: shares the blocks where the host can (btrfs,
 	 * XFS); the host refuses when it cannot, and we copy. */
 	struct file_clone_range cr = { from, in->off_in, in->len, in->off_out };
-	if (in->flags == 0 && in->len > 0 && ioctl(to, FICLONERANGE, &cr) == 0) {
-		(void)fk_reply_copied(req, in->len);
-		return;
-	}
+	if (in->flags == 0 && in->len > 0 && ioctl(to, FICLONERANGE, &cr) == 0)
+		return (ssize_t)in->len;
 	loff_t off_in = (loff_t)in->off_in, off_out = (loff_t)in->off_out;
 	ssize_t n = copy_file_range(from, &off_in, to, &off_out, in->len,
 				    (unsigned)in->flags);
+	return n < 0 ? -errno : n;
+}
+
+void fk_pt_copy_file_range(fk_req *req, const struct fk_copy_range_in *in)
+{
+	int from = file_fd(req, in->fh_in);
+	if (from < 0)
+		return;
+	int to = file_fd(req, in->fh_out);
+	if (to < 0) {
+		file_done(req, in->fh_in);
+		return;
+	}
+	ssize_t n = copy_range(from, to, in);
+	file_done(req, in->fh_out);
+	file_done(req, in->fh_in);
 	if (n < 0)
-		(void)fk_reply_err(req, errno);
+		(void)fk_reply_err(req, (int)-n);
 	else
 		(void)fk_reply_copied(req, (uint64_t)n);
 }
 
+/* Runs the ioctl on fd: 0 with the output in out (*out_size bytes), or
+ * an errno. Only the inode flags (chattr/lsattr, and the fsxattr form the
+ * kernel's fileattr calls use); the flags argument is an int, whatever
+ * size the ioctl number claims. */
+static int do_ioctl(const struct fk_ioctl_in *in, int fd, void *out,
+		    size_t *out_size)
+{
+	size_t size;
+	unsigned long cmd;
+	int get;
+	switch (in->cmd) {
+	case (uint32_t)FS_IOC_GETFLAGS:
+	case (uint32_t)FS_IOC_SETFLAGS:
+		size = sizeof(int);
+		cmd = in->cmd == (uint32_t)FS_IOC_GETFLAGS ? FS_IOC_GETFLAGS : FS_IOC_SETFLAGS;
+		get = cmd == FS_IOC_GETFLAGS;
+		break;
+	case (uint32_t)FS_IOC_FSGETXATTR:
+	case (uint32_t)FS_IOC_FSSETXATTR:
+		size = sizeof(struct fsxattr);
+		cmd = in->cmd == (uint32_t)FS_IOC_FSGETXATTR ? FS_IOC_FSGETXATTR : FS_IOC_FSSETXATTR;
+		get = cmd == FS_IOC_FSGETXATTR;
+		break;
+	default:
+		return ENOTTY;
+	}
+	if (!get) {
+		if (in->in_size < size)
+			return EINVAL;
+		memcpy(out, in->in_data, size);
+	}
+	if (ioctl(fd, cmd, out) < 0)
+		return errno;
+	*out_size = get ? size : 0;
+	return 0;
+}
+
 void fk_pt_ioctl(fk_req *req, const struct fk_ioctl_in *in)
 {
-	int fd = FH(in->fh)->fd;
-	/* Only the inode flags (chattr/lsattr, and the fsxattr form). The
-	 * flags argument is an int, whatever size the ioctl number claims. */
-	if (in->cmd == (uint32_t)FS_IOC_GETFLAGS) {
+	union {
 		int flags;
-		if (ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0)
-			(void)fk_reply_err(req, errno);
-		else
-			(void)fk_reply_ioctl(req, 0, &flags, sizeof flags);
-		return;
-	}
-	if (in->cmd == (uint32_t)FS_IOC_SETFLAGS) {
-		int flags;
-		if (in->in_size < sizeof flags) {
-			(void)fk_reply_err(req, EINVAL);
-			return;
-		}
-		memcpy(&flags, in->in_data, sizeof flags);
-		if (ioctl(fd, FS_IOC_SETFLAGS, &flags) < 0)
-			(void)fk_reply_err(req, errno);
-		else
-			(void)fk_reply_ioctl(req, 0, NULL, 0);
-		return;
-	}
-	/* The kernel's fileattr calls read and write these too. */
-	if (in->cmd == (uint32_t)FS_IOC_FSGETXATTR) {
 		struct fsxattr fsx;
-		if (ioctl(fd, FS_IOC_FSGETXATTR, &fsx) < 0)
-			(void)fk_reply_err(req, errno);
-		else
-			(void)fk_reply_ioctl(req, 0, &fsx, sizeof fsx);
+	} out;
+	size_t out_size = 0;
+	int fd = file_fd(req, in->fh);
+	if (fd < 0)
 		return;
-	}
-	if (in->cmd == (uint32_t)FS_IOC_FSSETXATTR) {
-		struct fsxattr fsx;
-		if (in->in_size < sizeof fsx) {
-			(void)fk_reply_err(req, EINVAL);
-			return;
-		}
-		memcpy(&fsx, in->in_data, sizeof fsx);
-		if (ioctl(fd, FS_IOC_FSSETXATTR, &fsx) < 0)
-			(void)fk_reply_err(req, errno);
-		else
-			(void)fk_reply_ioctl(req, 0, NULL, 0);
-		return;
-	}
-	(void)fk_reply_err(req, ENOTTY);
+	int rc = do_ioctl(in, fd, &out, &out_size);
+	/* Unpinned before the reply: after it, a release may free the file. */
+	file_done(req, in->fh);
+	if (rc)
+		(void)fk_reply_err(req, rc);
+	else
+		(void)fk_reply_ioctl(req, 0, out_size ? &out : NULL, out_size);
 }
 
 void fk_pt_syncfs(fk_req *req, const struct fk_ino_in *in)
 {
 	struct fk_pt *pt = FK_PT(req);
 	/* syncfs(2) needs a real descriptor, not O_PATH. */
-	int fd = fk_pt_reopen(pt->root, O_RDONLY | O_DIRECTORY);
+	int fd = fk_pt_reopen(pt->root->cfd.fd, O_RDONLY | O_DIRECTORY);
 	int rc = fd < 0 ? -fd : (syncfs(fd) < 0 ? errno : 0);
 	if (fd >= 0)
 		close(fd);

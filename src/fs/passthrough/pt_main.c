@@ -23,7 +23,80 @@ void fk_pt_options_init(struct fk_pt_options *o)
 	o->negative_timeout = -1;
 	o->cache = FK_PT_CACHE_AUTO;
 	o->xattr = 1;
+	o->xattr_ns = FK_PT_XATTR_ALL;
 	o->passthrough = 1;
+	o->inode = FK_PT_INODE_FD;
+}
+
+static int opt_inode(void *target, const char *name, const char *val,
+		     char *err, size_t errlen)
+{
+	struct fk_pt_options *o = target;
+	for (int m = FK_PT_INODE_FD; val && m <= FK_PT_INODE_LAZY; m++) {
+		if (!strcmp(val, fk_pt_inode_mode_name((enum fk_pt_inode_mode)m))) {
+			o->inode = (enum fk_pt_inode_mode)m;
+			return 0;
+		}
+	}
+	snprintf(err, errlen, "option '%s' is fd, handle or lazy", name);
+	return -EINVAL;
+}
+
+/* fd_cap=N: the root's descriptor counts, so at least 2. */
+static int opt_fd_cap(void *target, const char *name, const char *val,
+		      char *err, size_t errlen)
+{
+	struct fk_pt_options *o = target;
+	char *end = NULL;
+	errno = 0;
+	unsigned long n = val && *val >= '0' && *val <= '9' ? strtoul(val, &end, 10) : 0;
+	if (!end || *end || errno || n < 2 || n > UINT32_MAX) {
+		snprintf(err, errlen, "option '%s' takes a number of descriptors, "
+				      "at least 2", name);
+		return -EINVAL;
+	}
+	o->fd_cap = (uint32_t)n;
+	return 0;
+}
+
+/* xattr_ns=NS[:NS...]: user, trusted, security, system, other, all. */
+static int opt_xattr_ns(void *target, const char *name, const char *val,
+			char *err, size_t errlen)
+{
+	static const struct {
+		const char *name;
+		unsigned bits;
+	} ns[] = {
+		{ "user", FK_PT_XATTR_USER }, { "trusted", FK_PT_XATTR_TRUSTED },
+		{ "security", FK_PT_XATTR_SECURITY }, { "system", FK_PT_XATTR_SYSTEM },
+		{ "other", FK_PT_XATTR_OTHER }, { "all", FK_PT_XATTR_ALL },
+	};
+	struct fk_pt_options *o = target;
+	unsigned bits = 0;
+	const char *p = val;
+	while (p && *p) {
+		size_t len = strcspn(p, ":");
+		size_t i = 0;
+		while (i < sizeof ns / sizeof ns[0] &&
+		       !(strlen(ns[i].name) == len && !strncmp(p, ns[i].name, len)))
+			i++;
+		if (i == sizeof ns / sizeof ns[0])
+			break;
+		bits |= ns[i].bits;
+		p += len;
+		if (*p == ':' && p[1])
+			p++;
+		else if (*p == ':')
+			break;
+	}
+	if (!val || !*val || *p) {
+		snprintf(err, errlen, "option '%s' takes namespaces joined by ':' "
+				      "(user, trusted, security, system, other, all)",
+			 name);
+		return -EINVAL;
+	}
+	o->xattr_ns = bits;
+	return 0;
 }
 
 static int opt_cache(void *target, const char *name, const char *val,
@@ -98,6 +171,18 @@ const struct fk_opt fk_pt_opt_table[] = {
 	  "       extended attributes (default)" },
 	{ "noxattr", FK_OPT_FLAG_OFF, PO(xattr), 0, NULL,
 	  "       no extended attributes (EOPNOTSUPP)" },
+	{ "xattr_ns", FK_OPT_FUNC, 0, 0, opt_xattr_ns,
+	  "=NS:..  xattr namespaces passed through, of user, trusted, security,\n"
+	  "system, other, all (default); others: EOPNOTSUPP, not listed" },
+	{ "inode", FK_OPT_FUNC, 0, 0, opt_inode,
+	  "=MODE  how nodes hold inodes: fd (default: an O_PATH descriptor\n"
+	  "each), handle (file handles; needs CAP_DAC_READ_SEARCH, else\n"
+	  "fd), lazy (parent and name); handle and lazy keep at most\n"
+	  "fd_cap descriptors open" },
+	{ "fd_cap", FK_OPT_FUNC, 0, 0, opt_fd_cap,
+	  "=N     most descriptors on SOURCE inode=handle|lazy hold, the\n"
+	  "root's included (at least 2; default: half the descriptor\n"
+	  "limit); operations in flight may pin a few more" },
 	{ "passthrough", FK_OPT_FLAG, PO(passthrough), 0, NULL,
 	  "       kernel passthrough for open files where allowed (default)" },
 	{ "nopassthrough", FK_OPT_FLAG_OFF, PO(passthrough), 0, NULL,
@@ -195,6 +280,7 @@ int fk_pt_new(struct fk_pt **out, const char *source,
 		return rc;
 	}
 	raise_nofile();
+	fk_pt_hold_init(pt);
 	/* The kernel has applied the caller's umask to every mode it sends;
 	 * ours must not be applied on top. */
 	umask(0);
@@ -207,6 +293,8 @@ void fk_pt_free(struct fk_pt *pt)
 	if (!pt)
 		return;
 	fk_pt_table_destroy(&pt->table); /* closes the root too */
+	for (unsigned i = 0; i < pt->nmount_fds; i++)
+		close(pt->mount_fds[i].fd);
 	free(pt);
 }
 

@@ -51,7 +51,11 @@ void fk_pt_table_destroy(struct fk_pt_table *t)
 		struct fk_pt_node *n = t->by_id[i];
 		while (n) {
 			struct fk_pt_node *next = n->next_id;
-			close(n->fd);
+			/* Every node goes: no parent references to drop. */
+			if (n->cfd.fd >= 0)
+				close(n->cfd.fd);
+			free(n->name);
+			free(n->handle);
 			free(n);
 			n = next;
 		}
@@ -126,14 +130,19 @@ static void unlink_node(struct fk_pt_table *t, struct fk_pt_node *n)
 	t->count--;
 }
 
-/* Under the lock: free n if nothing references it. */
-static void maybe_free(struct fk_pt *pt, struct fk_pt_node *n)
+void fk_pt_node_maybe_free(struct fk_pt *pt, struct fk_pt_node *n)
 {
-	if (n->nlookup || n->refs || n == pt->root)
-		return;
-	unlink_node(&pt->table, n);
-	close(n->fd);
-	free(n);
+	/* A lazy node's parent may go with it, and its parent... */
+	while (n && !n->nlookup && !n->refs && n != pt->root) {
+		struct fk_pt_node *parent = n->parent;
+		n->parent = NULL;
+		unlink_node(&pt->table, n);
+		fk_pt_hold_detach(pt, n);
+		free(n);
+		if (parent)
+			parent->refs--;
+		n = parent;
+	}
 }
 
 struct fk_pt_node *fk_pt_node_get(struct fk_pt *pt, uint64_t nodeid)
@@ -163,52 +172,81 @@ void fk_pt_node_put(struct fk_pt *pt, struct fk_pt_node *n)
 		return;
 	pthread_mutex_lock(&pt->table.lock);
 	n->refs--;
-	maybe_free(pt, n);
+	fk_pt_node_maybe_free(pt, n);
 	pthread_mutex_unlock(&pt->table.lock);
 }
 
-struct fk_pt_node *fk_pt_node_lookup(struct fk_pt *pt, int fd,
-				     const struct statx *st)
+/* Under the lock: the keyed node of inode st; one whose birth time
+ * differs is a deleted file whose inode number the host reused, so it
+ * leaves the index (the kernel may still hold its id) and NULL is the
+ * answer. */
+static struct fk_pt_node *find_keyed(struct fk_pt_table *t, const struct statx *st)
 {
-	struct fk_pt_table *t = &pt->table;
 	uint64_t dev = ((uint64_t)st->stx_dev_major << 32) | st->stx_dev_minor;
 	uint64_t mnt = (st->stx_mask & STATX_MNT_ID) ? st->stx_mnt_id : 0;
-
-	int64_t bsec = (st->stx_mask & STATX_BTIME) ? st->stx_btime.tv_sec : 0;
-	uint32_t bnsec = (st->stx_mask & STATX_BTIME) ? st->stx_btime.tv_nsec : 0;
-	pthread_mutex_lock(&t->lock);
 	struct fk_pt_node *n = t->by_key[hash_key(dev, st->stx_ino, mnt, t->nbuckets)];
 	while (n && !(n->ino == st->stx_ino && n->dev == dev && n->mnt_id == mnt))
 		n = n->next_key;
+	int64_t bsec = (st->stx_mask & STATX_BTIME) ? st->stx_btime.tv_sec : 0;
+	uint32_t bnsec = (st->stx_mask & STATX_BTIME) ? st->stx_btime.tv_nsec : 0;
 	if (n && (n->btime_sec != bsec || n->btime_nsec != bnsec)) {
-		/* The host reused the inode number of a deleted file whose
-		 * node the kernel still holds: that node keeps its id, the new
-		 * file gets its own. */
 		unkey(t, n);
 		n = NULL;
 	}
+	return n;
+}
+
+struct fk_pt_node *fk_pt_node_find(struct fk_pt *pt, const struct statx *st)
+{
+	return find_keyed(&pt->table, st);
+}
+
+/* A node for inode st, not yet in the table. */
+static struct fk_pt_node *new_node(const struct statx *st)
+{
+	struct fk_pt_node *n = calloc(1, sizeof *n);
+	if (!n)
+		return NULL;
+	n->dev = ((uint64_t)st->stx_dev_major << 32) | st->stx_dev_minor;
+	n->ino = st->stx_ino;
+	n->mnt_id = (st->stx_mask & STATX_MNT_ID) ? st->stx_mnt_id : 0;
+	if (st->stx_mask & STATX_BTIME) {
+		n->btime_sec = st->stx_btime.tv_sec;
+		n->btime_nsec = st->stx_btime.tv_nsec;
+	}
+	n->type = st->stx_mode & S_IFMT;
+	n->cfd.fd = -1;
+	n->keyed = 1;
+	return n;
+}
+
+struct fk_pt_node *fk_pt_node_lookup(struct fk_pt *pt, int fd,
+				     const struct statx *st,
+				     struct fk_pt_node *parent, const char *name)
+{
+	struct fk_pt_table *t = &pt->table;
+	/* Outside the lock: a system call, needed only for a new node (which
+	 * most lookups of a handle-mode mount are not; the cost is small). */
+	struct file_handle *handle = fk_pt_hold_handle(pt, fd, st);
+	pthread_mutex_lock(&t->lock);
+	struct fk_pt_node *n = find_keyed(t, st);
 	if (n) {
 		n->nlookup++;
+		fk_pt_hold_refresh(pt, n, fd, parent, name);
 		pthread_mutex_unlock(&t->lock);
-		close(fd); /* the node keeps the descriptor it already has */
+		free(handle);
 		return n;
 	}
-	n = calloc(1, sizeof *n);
-	if (!n) {
+	n = new_node(st);
+	if (!n || fk_pt_hold_attach(pt, n, fd, parent, name, handle) < 0) {
 		pthread_mutex_unlock(&t->lock);
+		free(n);
+		free(handle);
 		close(fd);
 		return NULL;
 	}
 	n->nodeid = t->next_id++;
-	n->dev = dev;
-	n->ino = st->stx_ino;
-	n->mnt_id = mnt;
-	n->fd = fd;
-	n->type = st->stx_mode & S_IFMT;
 	n->nlookup = 1;
-	n->btime_sec = bsec;
-	n->btime_nsec = bnsec;
-	n->keyed = 1;
 	if (t->count >= t->nbuckets)
 		grow(t);
 	insert(t, n);
@@ -225,37 +263,21 @@ void fk_pt_node_forget(struct fk_pt *pt, uint64_t nodeid, uint64_t count)
 		n = n->next_id;
 	if (n) {
 		n->nlookup = count > n->nlookup ? 0 : n->nlookup - count;
-		maybe_free(pt, n);
+		fk_pt_node_maybe_free(pt, n);
 	}
 	pthread_mutex_unlock(&t->lock);
-}
-
-uint64_t fk_pt_node_count(struct fk_pt *pt)
-{
-	pthread_mutex_lock(&pt->table.lock);
-	uint64_t n = pt->table.count;
-	pthread_mutex_unlock(&pt->table.lock);
-	return n;
 }
 
 struct fk_pt_node *fk_pt_node_root(struct fk_pt *pt, int fd,
 				   const struct statx *st)
 {
 	struct fk_pt_table *t = &pt->table;
-	struct fk_pt_node *n = calloc(1, sizeof *n);
+	struct fk_pt_node *n = new_node(st);
 	if (!n)
 		return NULL;
 	n->nodeid = FK_ROOT_INO;
-	n->dev = ((uint64_t)st->stx_dev_major << 32) | st->stx_dev_minor;
-	n->ino = st->stx_ino;
-	n->mnt_id = (st->stx_mask & STATX_MNT_ID) ? st->stx_mnt_id : 0;
-	n->fd = fd;
 	n->type = S_IFDIR;
-	n->keyed = 1;
-	if (st->stx_mask & STATX_BTIME) {
-		n->btime_sec = st->stx_btime.tv_sec;
-		n->btime_nsec = st->stx_btime.tv_nsec;
-	}
+	n->cfd.fd = fd; /* never closed before the end, in every mode */
 	pthread_mutex_lock(&t->lock);
 	insert(t, n);
 	pthread_mutex_unlock(&t->lock);

@@ -1,0 +1,662 @@
+/*
+ * pt_hold.c — how a passthrough node reaches its host inode, and the
+ * descriptor cache of the handle and lazy modes.
+ *
+ *   inode=fd      the node's O_PATH descriptor, open for the node's life.
+ *   inode=handle  a file handle (name_to_handle_at); the descriptor is
+ *                 reopened with open_by_handle_at when the cache closed it.
+ *                 Needs CAP_DAC_READ_SEARCH: without it the mount uses fd.
+ *   inode=lazy    the node's parent and name; the descriptor is reopened by
+ *                 resolving the names from the nearest ancestor whose
+ *                 descriptor is open, beneath it, without symlinks
+ *                 (openat2 RESOLVE_BENEATH, else one name at a time).
+ *
+ * The cache holds node descriptors and open files' descriptors, at most
+ * fd_cap of them plus those pinned by operations in flight: a slot is made
+ * (the least recently used unpinned descriptor closed) before a descriptor
+ * is opened, so the bound holds at every instant while operations pin
+ * fewer than fd_cap. The root's descriptor, and in handle mode one per
+ * filesystem (for open_by_handle_at), are outside the cache but count
+ * against fd_cap.
+ *
+ * Invariants (under the table lock): a listed cfd has fd >= 0; an
+ * unlisted cfd of a cached mode has fd == -1, except the root's and the
+ * descriptors of fd mode, which are never listed and never closed early;
+ * fdc.open == number of listed cfds.
+ */
+#define _GNU_SOURCE
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifdef __linux__
+#include <linux/openat2.h>
+#endif
+
+#include "pt.h"
+
+#define LOCK(pt) pthread_mutex_lock(&(pt)->table.lock)
+#define UNLOCK(pt) pthread_mutex_unlock(&(pt)->table.lock)
+
+static int cached_mode(const struct fk_pt *pt)
+{
+	return pt->mode != FK_PT_INODE_FD;
+}
+
+const char *fk_pt_inode_mode_name(enum fk_pt_inode_mode m)
+{
+	return m == FK_PT_INODE_HANDLE ? "handle" : m == FK_PT_INODE_LAZY ? "lazy" : "fd";
+}
+
+/* ---- The LRU list ---------------------------------------------------- */
+
+static void lru_unlink(struct fk_pt_fdcache *c, struct fk_pt_cfd *e)
+{
+	if (e->newer)
+		e->newer->older = e->older;
+	else
+		c->newest = e->older;
+	if (e->older)
+		e->older->newer = e->newer;
+	else
+		c->oldest = e->newer;
+	e->newer = e->older = NULL;
+}
+
+static void lru_push(struct fk_pt_fdcache *c, struct fk_pt_cfd *e)
+{
+	e->older = c->newest;
+	e->newer = NULL;
+	if (c->newest)
+		c->newest->newer = e;
+	c->newest = e;
+	if (!c->oldest)
+		c->oldest = e;
+}
+
+/* Close the least recently used unpinned descriptor. 0 if all pinned. */
+static int evict_one(struct fk_pt *pt)
+{
+	struct fk_pt_fdcache *c = &pt->fdc;
+	for (struct fk_pt_cfd *e = c->oldest; e; e = e->newer) {
+		if (e->pins)
+			continue;
+		lru_unlink(c, e);
+		e->listed = 0;
+		c->open--;
+		close(e->fd); /* an O_PATH or read/write fd: nothing to flush */
+		e->fd = -1;
+		return 1;
+	}
+	return 0;
+}
+
+/* Make room for one more descriptor and reserve it. */
+static void reserve_slot(struct fk_pt *pt)
+{
+	struct fk_pt_fdcache *c = &pt->fdc;
+	unsigned fixed = 1 + pt->nmount_fds; /* the root, the mount fds */
+	while (c->open + c->reserved + fixed >= c->cap && evict_one(pt))
+		;
+	c->reserved++;
+}
+
+/* Put fd (opened in a reserved slot, or -1 if that failed) into e, pinned
+ * when pin. If e got a descriptor meanwhile (another thread), fd is
+ * closed and e's is used. Returns e's descriptor or -errno. */
+static int fill_slot(struct fk_pt *pt, struct fk_pt_cfd *e, int fd, int pin)
+{
+	struct fk_pt_fdcache *c = &pt->fdc;
+	c->reserved--;
+	if (fd < 0)
+		return fd;
+	if (e->fd >= 0) {
+		close(fd);
+	} else {
+		e->fd = fd;
+		e->listed = 1;
+		lru_push(c, e);
+		c->open++;
+	}
+	if (pin)
+		e->pins++;
+	return e->fd;
+}
+
+/* Pin e's descriptor, reopening it with reopen(obj) if it is closed.
+ * reopen runs without the lock. */
+static int cfd_get(struct fk_pt *pt, struct fk_pt_cfd *e,
+		   int (*reopen)(struct fk_pt *, void *), void *obj)
+{
+	LOCK(pt);
+	if (e->fd >= 0) {
+		e->pins++;
+		if (e->listed) {
+			lru_unlink(&pt->fdc, e);
+			lru_push(&pt->fdc, e);
+		}
+		UNLOCK(pt);
+		return e->fd;
+	}
+	reserve_slot(pt);
+	UNLOCK(pt);
+	int fd = reopen(pt, obj);
+	LOCK(pt);
+	if (fd >= 0)
+		pt->fdc.reopens++;
+	fd = fill_slot(pt, e, fd, 1);
+	UNLOCK(pt);
+	return fd;
+}
+
+static void cfd_put(struct fk_pt *pt, struct fk_pt_cfd *e)
+{
+	LOCK(pt);
+	assert(e->pins > 0);
+	e->pins--;
+	UNLOCK(pt);
+}
+
+/* Under the lock: close e for good. */
+static void cfd_drop(struct fk_pt *pt, struct fk_pt_cfd *e)
+{
+	if (e->listed) {
+		lru_unlink(&pt->fdc, e);
+		e->listed = 0;
+		pt->fdc.open--;
+	}
+	if (e->fd >= 0)
+		close(e->fd);
+	e->fd = -1;
+}
+
+/* Under the lock: take the fresh descriptor fd into e (which has none). */
+static void cfd_install(struct fk_pt *pt, struct fk_pt_cfd *e, int fd)
+{
+	reserve_slot(pt);
+	(void)fill_slot(pt, e, fd, 0);
+}
+
+/* ---- Setup ------------------------------------------------------------ */
+
+/* Mount descriptors for open_by_handle_at: one per device seen, taken
+ * from the first node on it. Under the lock. -1 if the table is full. */
+/* The descriptor open_by_handle_at needs for dev's filesystem, made from
+ * fd (on that filesystem) the first time; -1 if there is none. It cannot
+ * be an O_PATH descriptor (the kernel answers EBADF), so it is a
+ * read-only reopen of fd. */
+static int mount_fd_for(struct fk_pt *pt, uint64_t dev, int fd)
+{
+	for (unsigned i = 0; i < pt->nmount_fds; i++)
+		if (pt->mount_fds[i].dev == dev)
+			return pt->mount_fds[i].fd;
+	if (fd < 0 || pt->nmount_fds == FK_PT_MAX_MOUNT_FDS)
+		return -1;
+	int m = fk_pt_reopen(fd, O_RDONLY);
+	if (m < 0)
+		return -1;
+	pt->mount_fds[pt->nmount_fds].dev = dev;
+	pt->mount_fds[pt->nmount_fds++].fd = m;
+	return m;
+}
+
+static struct file_handle *handle_of(int fd)
+{
+	size_t size = sizeof(struct file_handle) + MAX_HANDLE_SZ;
+	struct file_handle *h = malloc(size);
+	if (!h)
+		return NULL;
+	h->handle_bytes = MAX_HANDLE_SZ;
+	int mount_id;
+	if (name_to_handle_at(fd, "", h, &mount_id, AT_EMPTY_PATH) < 0) {
+		free(h);
+		return NULL;
+	}
+	struct file_handle *small = realloc(h, sizeof *h + h->handle_bytes);
+	return small ? small : h;
+}
+
+void fk_pt_hold_init(struct fk_pt *pt)
+{
+	/* Never destroyed: glibc's rwlock holds no resources. */
+	pthread_rwlock_init(&pt->names, NULL);
+	pt->mode = pt->o.inode;
+	if (pt->mode == FK_PT_INODE_HANDLE) {
+		/* Try the whole round trip on the root: name_to_handle_at works
+		 * for anyone, open_by_handle_at needs CAP_DAC_READ_SEARCH. */
+		struct file_handle *h = handle_of(pt->root->cfd.fd);
+		int m = h ? mount_fd_for(pt, pt->root->dev, pt->root->cfd.fd) : -1;
+		int fd = m >= 0 ? open_by_handle_at(m, h, O_PATH | O_CLOEXEC) : -1;
+		free(h);
+		if (fd >= 0)
+			close(fd);
+		else
+			pt->mode = FK_PT_INODE_FD;
+	}
+	unsigned cap = pt->o.fd_cap;
+	if (cap == 0) {
+		struct rlimit rl;
+		cap = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
+			      ? (unsigned)(rl.rlim_cur / 2 < UINT_MAX ? rl.rlim_cur / 2 : UINT_MAX)
+			      : 1024;
+	}
+	pt->fdc.cap = cap < 2 ? 2 : cap;
+}
+
+struct file_handle *fk_pt_hold_handle(struct fk_pt *pt, int fd,
+				      const struct statx *st)
+{
+	(void)st;
+	return pt->mode == FK_PT_INODE_HANDLE ? handle_of(fd) : NULL;
+}
+
+int fk_pt_hold_attach(struct fk_pt *pt, struct fk_pt_node *n, int fd,
+		      struct fk_pt_node *parent, const char *name,
+		      struct file_handle *handle)
+{
+	if (pt->mode == FK_PT_INODE_LAZY && parent && name) {
+		if (!(n->name = strdup(name)))
+			return -ENOMEM;
+		n->parent = parent;
+		parent->refs++;
+	}
+	if (pt->mode == FK_PT_INODE_HANDLE && handle &&
+	    mount_fd_for(pt, n->dev, fd) >= 0)
+		n->handle = handle;
+	else if (pt->mode == FK_PT_INODE_HANDLE)
+		free(handle); /* no handle here: the node keeps its fd */
+	if (!cached_mode(pt)) {
+		n->cfd.fd = fd;
+		return 0;
+	}
+	if (!n->handle && !n->name) {
+		/* Cannot be reopened (no handles on this filesystem, or an
+		 * unnamed file): its descriptor stays, pinned, for life. */
+		n->kept = 1;
+		n->cfd.pins = 1;
+	}
+	cfd_install(pt, &n->cfd, fd);
+	return 0;
+}
+
+/* Under the lock: n's parent is now parent (which the caller holds). */
+static void set_parent(struct fk_pt *pt, struct fk_pt_node *n,
+		       struct fk_pt_node *parent)
+{
+	struct fk_pt_node *old = n->parent;
+	parent->refs++;
+	n->parent = parent;
+	old->refs--;
+	fk_pt_node_maybe_free(pt, old);
+}
+
+void fk_pt_hold_refresh(struct fk_pt *pt, struct fk_pt_node *n, int fd,
+			struct fk_pt_node *parent, const char *name)
+{
+	if (pt->mode == FK_PT_INODE_LAZY && n->name && parent && name &&
+	    (n->parent != parent || strcmp(n->name, name))) {
+		char *copy = strdup(name);
+		if (copy) { /* else keep the old name, still a valid guess */
+			free(n->name);
+			n->name = copy;
+			set_parent(pt, n, parent);
+		}
+	}
+	if (cached_mode(pt) && n->cfd.fd < 0 && n != pt->root)
+		cfd_install(pt, &n->cfd, fd);
+	else
+		close(fd); /* the node keeps the descriptor it has */
+}
+
+void fk_pt_hold_detach(struct fk_pt *pt, struct fk_pt_node *n)
+{
+	cfd_drop(pt, &n->cfd);
+	free(n->name);
+	n->name = NULL;
+	free(n->handle);
+	n->handle = NULL;
+}
+
+/* ---- Reopening a node -------------------------------------------------- */
+
+/* Is fd still the inode of n? */
+static int same_inode(const struct fk_pt_node *n, int fd)
+{
+	struct statx st;
+	if (fk_pt_stat_fd(fd, &st))
+		return 0;
+	uint64_t dev = ((uint64_t)st.stx_dev_major << 32) | st.stx_dev_minor;
+	int64_t bsec = (st.stx_mask & STATX_BTIME) ? st.stx_btime.tv_sec : 0;
+	uint32_t bnsec = (st.stx_mask & STATX_BTIME) ? st.stx_btime.tv_nsec : 0;
+	return st.stx_ino == n->ino && dev == n->dev && bsec == n->btime_sec &&
+	       bnsec == n->btime_nsec;
+}
+
+/* Open path (names joined by '/', none "." or "..") beneath dirfd, never
+ * following a symlink, the last name as O_PATH|O_NOFOLLOW. */
+static int open_beneath(int dirfd, char *path)
+{
+#if defined(__linux__) && defined(SYS_openat2)
+	static int no_openat2; /* ENOSYS once: an old kernel */
+	if (!__atomic_load_n(&no_openat2, __ATOMIC_RELAXED)) {
+		struct open_how how = {
+			.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+			.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+				   RESOLVE_NO_MAGICLINKS,
+		};
+		long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+		if (fd >= 0)
+			return (int)fd;
+		if (errno != ENOSYS && errno != ENAMETOOLONG)
+			return -errno;
+		if (errno == ENOSYS)
+			__atomic_store_n(&no_openat2, 1, __ATOMIC_RELAXED);
+	}
+#endif
+	/* One name at a time: each openat sees a single name, no symlink. */
+	int cur = dirfd;
+	char *name = path;
+	for (;;) {
+		char *slash = strchr(name, '/');
+		if (slash)
+			*slash = 0;
+		int next = openat(cur, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		int e = errno;
+		if (cur != dirfd)
+			close(cur);
+		if (next < 0)
+			return -e;
+		cur = next;
+		if (!slash)
+			return cur;
+		name = slash + 1;
+	}
+}
+
+/* Lazy mode: pin the nearest ancestor of n with an open descriptor (and
+ * take a reference: a rename may cut it from n meanwhile) and write the
+ * names from it down to n into *path (malloc'd). Under the lock; n's own
+ * descriptor is closed. Returns the ancestor, or NULL (ENOMEM, or a node
+ * without a name). */
+static struct fk_pt_node *path_from_ancestor(struct fk_pt_node *n, char **path)
+{
+	assert(n->cfd.fd < 0);
+	size_t len = 0;
+	struct fk_pt_node *a = n;
+	for (; a && a->cfd.fd < 0; a = a->parent) {
+		if (!a->name)
+			return NULL;
+		len += strlen(a->name) + 1;
+	}
+	if (!a)
+		return NULL;
+	char *p = malloc(len);
+	if (!p)
+		return NULL;
+	size_t at = len - 1;
+	p[at] = 0;
+	for (struct fk_pt_node *b = n; b != a; b = b->parent) {
+		size_t l = strlen(b->name);
+		at -= l;
+		memcpy(p + at, b->name, l);
+		if (at)
+			p[--at] = '/';
+	}
+	a->cfd.pins++;
+	a->refs++;
+	*path = p;
+	return a;
+}
+
+/* This thread is between fk_pt_names_change_begin and _end. */
+static __thread int names_changing;
+
+void fk_pt_names_change_begin(struct fk_pt *pt)
+{
+	if (pt->mode != FK_PT_INODE_LAZY)
+		return;
+	assert(!names_changing);
+	pthread_rwlock_wrlock(&pt->names);
+	names_changing = 1;
+}
+
+void fk_pt_names_change_end(struct fk_pt *pt)
+{
+	if (pt->mode != FK_PT_INODE_LAZY)
+		return;
+	names_changing = 0;
+	pthread_rwlock_unlock(&pt->names);
+}
+
+/* Under the lock: if another thread reopened n since cfd_get looked, a
+ * copy of that descriptor (fill_slot keeps the node's and closes the
+ * copy) in *fd, and 1. */
+static int already_open(struct fk_pt_node *n, int *fd)
+{
+	if (n->cfd.fd < 0)
+		return 0;
+	*fd = fcntl(n->cfd.fd, F_DUPFD_CLOEXEC, 0);
+	if (*fd < 0)
+		*fd = -errno;
+	return 1;
+}
+
+static int reopen_by_handle(struct fk_pt *pt, struct fk_pt_node *n)
+{
+	int fd = -ESTALE;
+	LOCK(pt);
+	int m = already_open(n, &fd) ? -2 : mount_fd_for(pt, n->dev, -1);
+	UNLOCK(pt);
+	if (m == -2)
+		return fd;
+	if (m < 0)
+		return -ESTALE;
+	fd = open_by_handle_at(m, n->handle, O_PATH | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+static int reopen_by_path(struct fk_pt *pt, struct fk_pt_node *n)
+{
+	int fd = -ESTALE;
+	char *path = NULL;
+	/* The names from the ancestor down must not change until they have
+	 * been resolved (lock order: names, then the table). */
+	if (!names_changing)
+		pthread_rwlock_rdlock(&pt->names);
+	LOCK(pt);
+	int done = already_open(n, &fd);
+	struct fk_pt_node *a = done ? NULL : path_from_ancestor(n, &path);
+	UNLOCK(pt);
+	if (!done)
+		fd = a ? open_beneath(a->cfd.fd, path) : -ESTALE;
+	if (!names_changing)
+		pthread_rwlock_unlock(&pt->names);
+	free(path);
+	if (a) {
+		LOCK(pt);
+		a->cfd.pins--;
+		UNLOCK(pt);
+		fk_pt_node_put(pt, a);
+	}
+	if (fd == -ENOENT || fd == -ENOTDIR || fd == -ELOOP || fd == -EXDEV)
+		fd = -ESTALE; /* the name no longer leads there */
+	return fd;
+}
+
+static int reopen_node(struct fk_pt *pt, void *obj)
+{
+	struct fk_pt_node *n = obj;
+	int fd = n->handle ? reopen_by_handle(pt, n) : reopen_by_path(pt, n);
+	if (fd >= 0 && !same_inode(n, fd)) {
+		close(fd);
+		fd = -ESTALE;
+	}
+	return fd;
+}
+
+int fk_pt_node_fd(struct fk_pt *pt, struct fk_pt_node *n)
+{
+	if (!cached_mode(pt) || n == pt->root)
+		return n->cfd.fd;
+	return cfd_get(pt, &n->cfd, reopen_node, n);
+}
+
+void fk_pt_node_unfd(struct fk_pt *pt, struct fk_pt_node *n)
+{
+	if (cached_mode(pt) && n != pt->root)
+		cfd_put(pt, &n->cfd);
+}
+
+int fk_pt_node_keep(struct fk_pt *pt, struct fk_pt_node *n)
+{
+	if (!cached_mode(pt) || n == pt->root)
+		return 0;
+	int fd = fk_pt_node_fd(pt, n);
+	if (fd < 0)
+		return fd;
+	LOCK(pt);
+	int had = n->kept;
+	n->kept = 1;
+	UNLOCK(pt);
+	if (had)
+		fk_pt_node_unfd(pt, n); /* the first keep's pin is enough */
+	return 0;
+}
+
+struct fk_pt_node *fk_pt_node_use(struct fk_pt *pt, uint64_t nodeid, int *fd)
+{
+	struct fk_pt_node *n = fk_pt_node_get(pt, nodeid);
+	if (!n) {
+		*fd = -ENOENT;
+		return NULL;
+	}
+	*fd = fk_pt_node_fd(pt, n);
+	if (*fd < 0) {
+		fk_pt_node_put(pt, n);
+		return NULL;
+	}
+	return n;
+}
+
+struct fk_pt_node *fk_pt_node_at(fk_req *req, uint64_t nodeid, int *fd)
+{
+	struct fk_pt_node *n = fk_pt_node_use(FK_PT(req), nodeid, fd);
+	if (!n)
+		(void)fk_reply_err(req, -*fd);
+	return n;
+}
+
+void fk_pt_node_done(struct fk_pt *pt, struct fk_pt_node *n)
+{
+	if (!n)
+		return;
+	fk_pt_node_unfd(pt, n);
+	fk_pt_node_put(pt, n);
+}
+
+/* ---- Open files ------------------------------------------------------ */
+
+void fk_pt_file_attach(struct fk_pt *pt, struct fk_pt_file *f, int fd)
+{
+	memset(&f->cfd, 0, sizeof f->cfd);
+	f->cfd.fd = fd;
+	if (!cached_mode(pt))
+		return;
+	f->cfd.fd = -1;
+	LOCK(pt);
+	cfd_install(pt, &f->cfd, fd);
+	f->node->opens++;
+	UNLOCK(pt);
+}
+
+static int reopen_file(struct fk_pt *pt, void *obj)
+{
+	struct fk_pt_file *f = obj;
+	int pfd = fk_pt_node_fd(pt, f->node);
+	if (pfd < 0)
+		return pfd;
+	int fd = fk_pt_reopen(pfd, f->flags);
+	fk_pt_node_unfd(pt, f->node);
+	return fd;
+}
+
+int fk_pt_file_fd(struct fk_pt *pt, struct fk_pt_file *f)
+{
+	if (!cached_mode(pt))
+		return f->cfd.fd;
+	return cfd_get(pt, &f->cfd, reopen_file, f);
+}
+
+void fk_pt_file_unfd(struct fk_pt *pt, struct fk_pt_file *f)
+{
+	if (cached_mode(pt))
+		cfd_put(pt, &f->cfd);
+}
+
+void fk_pt_file_detach(struct fk_pt *pt, struct fk_pt_file *f)
+{
+	if (!cached_mode(pt)) {
+		close(f->cfd.fd);
+		return;
+	}
+	LOCK(pt);
+	cfd_drop(pt, &f->cfd);
+	f->node->opens--;
+	UNLOCK(pt);
+}
+
+/* ---- Names changing under nodes (lazy mode) ----------------------------- */
+
+/* Under the lock: n now lives as name in parent. */
+static void move_node(struct fk_pt *pt, struct fk_pt_node *n,
+		      struct fk_pt_node *parent, const char *name)
+{
+	if (!n->name)
+		return;
+	char *copy = strdup(name);
+	if (!copy)
+		return; /* the old name: the node may turn stale (ESTALE) */
+	free(n->name);
+	n->name = copy;
+	set_parent(pt, n, parent);
+}
+
+void fk_pt_hold_renamed(struct fk_pt *pt, const struct statx *moved,
+			const struct statx *victim, struct fk_pt_node *newparent,
+			const char *newname, struct fk_pt_node *oldparent,
+			const char *oldname, unsigned flags)
+{
+	if (pt->mode != FK_PT_INODE_LAZY)
+		return;
+	LOCK(pt);
+	struct fk_pt_node *m = moved ? fk_pt_node_find(pt, moved) : NULL;
+	struct fk_pt_node *v = victim ? fk_pt_node_find(pt, victim) : NULL;
+	if (m && newparent)
+		move_node(pt, m, newparent, newname);
+	if (v && (flags & RENAME_EXCHANGE))
+		move_node(pt, v, oldparent, oldname);
+	UNLOCK(pt);
+}
+
+/* ---- Statistics ------------------------------------------------------- */
+
+void fk_pt_get_stats(struct fk_pt *pt, struct fk_pt_stats *st)
+{
+	memset(st, 0, sizeof *st);
+	LOCK(pt);
+	st->nodes = pt->table.count;
+	st->inode = pt->mode;
+	if (cached_mode(pt)) {
+		st->fds = pt->fdc.open;
+		st->fd_cap = pt->fdc.cap;
+	}
+	st->reopens = pt->fdc.reopens;
+	UNLOCK(pt);
+}
