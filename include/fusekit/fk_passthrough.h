@@ -25,6 +25,7 @@
 #ifndef FUSEKIT_FK_PASSTHROUGH_H
 #define FUSEKIT_FK_PASSTHROUGH_H
 
+#include <fusekit/fk_layer.h>
 #include <fusekit/fk_ops.h>
 #include <fusekit/fk_opt.h>
 
@@ -103,6 +104,12 @@ struct fk_pt;
 int fk_pt_new(struct fk_pt **out, const char *source,
 	      const struct fk_pt_options *o, char *err, size_t errlen);
 void fk_pt_free(struct fk_pt *pt);
+
+/** The same filesystem as a layer (fk_layer.h) for overlay and union:
+ *  fk_pt_new's arguments; fk_layer_free frees it. Its handles are nodes
+ *  of the same kind the FUSE ops use (every inode mode works). */
+int fk_pt_layer_new(struct fk_layer **out, const char *source,
+		    const struct fk_pt_options *o, char *err, size_t errlen);
 
 /** The operations; the fs pointer given to fk_session_new must be the
  *  struct fk_pt. */

@@ -6,11 +6,14 @@
  * macFUSE dialect) is tested on Linux through the fake kernel.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/param.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fk_platform.h"
@@ -49,4 +52,32 @@ int fk_plat_is_mountpoint(const char *path)
 	if (statfs(real, &sf) < 0)
 		return -errno;
 	return strcmp(sf.f_mntonname, real) == 0;
+}
+
+int fk_plat_anon_file(void)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/fusekit.XXXXXX", dir && *dir ? dir : "/tmp");
+	int fd = mkstemp(path);
+	if (fd < 0)
+		return -errno;
+	(void)unlink(path); /* failing: a stray temporary file, no harm */
+	(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+	return fd;
+}
+
+int fk_plat_reopen_fd(int fd, int flags)
+{
+	(void)flags;
+	int r = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	return r < 0 ? -errno : r;
+}
+
+void fk_plat_stat_times(const struct stat *st, struct timespec *atime,
+			struct timespec *mtime, struct timespec *ctime)
+{
+	*atime = st->st_atimespec;
+	*mtime = st->st_mtimespec;
+	*ctime = st->st_ctimespec;
 }

@@ -27,4 +27,20 @@ int fk_plat_backing_close(int devfd, int backing_id);
  *  1 yes, 0 no, -errno when it cannot tell. */
 int fk_plat_is_mountpoint(const char *path);
 
+/** An anonymous file in memory, read-write, close-on-exec (Linux: a
+ *  memfd; macOS: an unlinked temporary file). The fd or -errno. */
+int fk_plat_anon_file(void);
+
+/** A new open file description of the file fd refers to, with flags as
+ *  open(2) (Linux: through /proc/self/fd). macOS has no such call: a dup,
+ *  which shares the offset and the status flags. The fd or -errno. */
+int fk_plat_reopen_fd(int fd, int flags);
+
+struct stat;
+struct timespec;
+/** The access, modification and change times of st (the fields are
+ *  st_atim... on Linux, st_atimespec... on macOS). */
+void fk_plat_stat_times(const struct stat *st, struct timespec *atime,
+			struct timespec *mtime, struct timespec *ctime);
+
 #endif /* FK_PLATFORM_H */

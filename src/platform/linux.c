@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../proto/fk_wire.h"
@@ -101,4 +103,26 @@ int fk_plat_is_mountpoint(const char *path)
 	free(line);
 	fclose(f);
 	return found;
+}
+
+int fk_plat_anon_file(void)
+{
+	int fd = memfd_create("fusekit", MFD_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+int fk_plat_reopen_fd(int fd, int flags)
+{
+	char p[32];
+	snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
+	int r = open(p, flags | O_CLOEXEC);
+	return r < 0 ? -errno : r;
+}
+
+void fk_plat_stat_times(const struct stat *st, struct timespec *atime,
+			struct timespec *mtime, struct timespec *ctime)
+{
+	*atime = st->st_atim;
+	*mtime = st->st_mtim;
+	*ctime = st->st_ctim;
 }

@@ -9,6 +9,7 @@
  *   pt_file.c   open, read, write, sync, fallocate, locks, copy, lseek, ioctl
  *   pt_dir.c    opendir, readdir(plus), releasedir
  *   pt_xattr.c  extended attributes
+ *   pt_layer.c  the layer interface (fk_layer.h) over the same nodes
  *   pt_main.c   options, setup, the ops table
  *
  * Node lifetime. A node is referenced by the kernel (nlookup: entry
@@ -37,6 +38,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <fusekit/fk_layer.h>
 #include <fusekit/fk_passthrough.h>
 #include <fusekit/fk_session.h>
 
@@ -114,6 +116,7 @@ struct fk_pt {
 	pthread_rwlock_t names;
 	struct fk_pt_node *root;
 	atomic_int passthrough_ok; /* backing ids work here (until EPERM) */
+	struct fk_layer layer; /* the layer interface's view (pt_layer.c) */
 };
 
 /* An open file: fh is a pointer to this (the kernel returns fh as given).
@@ -137,15 +140,20 @@ void fk_pt_node_put(struct fk_pt *pt, struct fk_pt_node *n);
 /** fk_pt_node_get for a request's node: answers ENOENT itself when the
  *  node is unknown (then returns NULL). */
 struct fk_pt_node *fk_pt_node_of(fk_req *req, uint64_t nodeid);
+/** The references a found node is given: the kernel's (nlookup, dropped
+ *  by forget) or an operation's (refs, dropped by fk_pt_node_put; the
+ *  layer interface's handles are these). */
+enum fk_pt_ref { FK_PT_REF_KERNEL, FK_PT_REF_OP };
 /**
  * The node for the O_PATH fd (consumed) with stat st, found as name in
  * parent (NULL for an unnamed file): an existing node for the same host
- * inode, or a new one. Adds one kernel lookup reference. Returns NULL
- * with fd closed on allocation failure.
+ * inode, or a new one. Adds one reference of kind ref. Returns NULL with
+ * fd closed on allocation failure.
  */
 struct fk_pt_node *fk_pt_node_lookup(struct fk_pt *pt, int fd,
 				     const struct statx *st,
-				     struct fk_pt_node *parent, const char *name);
+				     struct fk_pt_node *parent, const char *name,
+				     enum fk_pt_ref ref);
 /** The node of host inode st, if the table has one (no reference). Under
  *  the table lock. */
 struct fk_pt_node *fk_pt_node_find(struct fk_pt *pt, const struct statx *st);
@@ -219,13 +227,32 @@ struct fk_pt_node *fk_pt_node_use(struct fk_pt *pt, uint64_t nodeid, int *fd);
 void fk_pt_node_done(struct fk_pt *pt, struct fk_pt_node *n);
 
 /* ---- pt_cred.c ---- */
-/** Act as the request's caller (fsuid, fsgid, groups) on this thread until
+/* The kernel sends at most a few supplementary groups; we keep 32. */
+#define FK_PT_GROUPS_MAX 32
+/** Whose identity creates files (host ids, after uid/gid mapping). */
+struct fk_pt_who {
+	uint32_t uid, gid;
+	unsigned ngroups;
+	gid_t groups[FK_PT_GROUPS_MAX];
+	/* Keep the daemon's capabilities: only the owner changes (layer
+	 * ops); else permissions are checked as this user (FUSE ops). */
+	int privileged;
+};
+/** A FUSE request's caller. */
+void fk_pt_who_of_req(fk_req *req, struct fk_pt_who *w);
+/** An owner given as shown ids (layer ops), acting privileged. */
+void fk_pt_who_of_owner(const struct fk_pt *pt, uint32_t uid, uint32_t gid,
+			struct fk_pt_who *w);
+/** Act as w (fsuid, fsgid, groups) on this thread until
  *  fk_pt_cred_restore. Only does anything when the daemon runs as root. */
 struct fk_pt_cred_saved {
 	int switched;
 };
-int fk_pt_cred_switch(fk_req *req, struct fk_pt_cred_saved *s);
+int fk_pt_cred_switch(const struct fk_pt_who *w, struct fk_pt_cred_saved *s);
 void fk_pt_cred_restore(struct fk_pt_cred_saved *s);
+/** openat as w. Returns the fd or -errno. */
+int fk_pt_openat_as(const struct fk_pt_who *w, int dirfd, const char *name,
+		    int flags, mode_t mode);
 
 /* ---- helpers shared by the op files (pt_entry.c) ---- */
 /** statx of a node's O_PATH fd, not following symlinks. */
@@ -236,14 +263,53 @@ int fk_pt_stat_fd(int fd, struct statx *st);
 void fk_pt_statx_to_attr(const struct fk_pt *pt, const struct statx *st,
 			 struct fk_attr *a);
 /** Look up name in parent (whose pinned descriptor is parent_fd): open it
- *  O_PATH|O_NOFOLLOW, find or make its node, fill e. Returns 0 or -errno.
- *  Takes one kernel reference. */
+ *  O_PATH|O_NOFOLLOW, find or make its node. Returns 0 or -errno; on
+ *  success *out holds one reference of kind ref, and *st the stat. */
+int fk_pt_lookup_name(struct fk_pt *pt, struct fk_pt_node *parent,
+		      int parent_fd, const char *name, enum fk_pt_ref ref,
+		      struct fk_pt_node **out, struct statx *st);
+/** The entry reply for node n with attributes st. */
+void fk_pt_entry_of(const struct fk_pt *pt, const struct fk_pt_node *n,
+		    const struct statx *st, struct fk_entry *e);
+/** fk_pt_lookup_name for the kernel: fills e, takes a kernel reference. */
 int fk_pt_do_lookup(struct fk_pt *pt, struct fk_pt_node *parent, int parent_fd,
 		    const char *name, struct fk_entry *e);
-/** Open name in dirfd as the request's caller (creating files). Returns
- *  the fd or -errno. */
-int fk_pt_openat_as_caller(fk_req *req, int dirfd, const char *name,
-			   int flags, mode_t mode);
+/** Make a directory, symlink (target) or other non-regular node (mode,
+ *  rdev) named name in parent as w, then look it up (as
+ *  fk_pt_lookup_name). */
+enum fk_pt_make_kind { FK_PT_MAKE_NOD, FK_PT_MAKE_DIR, FK_PT_MAKE_SYMLINK };
+int fk_pt_make(struct fk_pt *pt, struct fk_pt_node *parent, int parent_fd,
+	       const struct fk_pt_who *w, enum fk_pt_make_kind kind,
+	       const char *name, uint32_t mode, uint32_t rdev,
+	       const char *target, enum fk_pt_ref ref, struct fk_pt_node **out,
+	       struct statx *st);
+/** Create regular file name in parent as w and open it with flags (as
+ *  open(2), O_CREAT implied), then look it up (as fk_pt_lookup_name).
+ *  Returns the open descriptor or -errno. */
+int fk_pt_create_at(struct fk_pt *pt, struct fk_pt_node *parent,
+		    int parent_fd, const struct fk_pt_who *w, const char *name,
+		    int flags, uint32_t mode, enum fk_pt_ref ref,
+		    struct fk_pt_node **out, struct statx *st);
+/** Give the inode of O_PATH fd a new name in parent, then look it up. */
+int fk_pt_link_at(struct fk_pt *pt, int fd, struct fk_pt_node *parent,
+		  int parent_fd, const char *newname, enum fk_pt_ref ref,
+		  struct fk_pt_node **out, struct statx *st);
+/** unlinkat(parent_fd, name, flags), keeping the nodes right. */
+int fk_pt_remove(struct fk_pt *pt, int parent_fd, const char *name, int flags);
+/** renameat2 of name in a to newname in b (pinned descriptors afd, bfd),
+ *  keeping the nodes right; w makes the whiteout of FK_RENAME_WHITEOUT. */
+int fk_pt_rename_at(struct fk_pt *pt, struct fk_pt_node *a, int afd,
+		    const char *name, struct fk_pt_node *b, int bfd,
+		    const char *newname, unsigned flags,
+		    const struct fk_pt_who *w);
+/** The host filesystem's figures, from any descriptor on it. */
+int fk_pt_statfs_fd(int fd, struct fk_statfs *st);
+/** syncfs of SOURCE's filesystem. */
+int fk_pt_sync(struct fk_pt *pt);
+/** Apply a setattr to the node with O_PATH descriptor nfd; fd: an open
+ *  file of it, or -1. Ids are shown ids (mapped to the host here). */
+int fk_pt_setattr_fd(struct fk_pt *pt, int nfd, int fd,
+		     const struct fk_setattr_in *in);
 /** Reopen an O_PATH fd with real access (through /proc/self/fd). */
 int fk_pt_reopen(int opath_fd, int flags);
 /** Names the kernel may send that must never reach the host: "", ".",
@@ -260,7 +326,13 @@ uint32_t fk_pt_map_id(const struct fk_pt_idmap *map, unsigned n, uint32_t id,
 #define FK_PT_GID_SHOWN(pt, id) fk_pt_map_id((pt)->o.gidmap, (pt)->o.ngidmap, (id), 0)
 #define FK_PT_UID_HOST(pt, id) fk_pt_map_id((pt)->o.uidmap, (pt)->o.nuidmap, (id), 1)
 #define FK_PT_GID_HOST(pt, id) fk_pt_map_id((pt)->o.gidmap, (pt)->o.ngidmap, (id), 1)
-enum { FK_PT_BUF_READ, FK_PT_BUF_WRITE, FK_PT_BUF_XATTR, FK_PT_NBUFS };
+enum {
+	FK_PT_BUF_READ,
+	FK_PT_BUF_WRITE,
+	FK_PT_BUF_XATTR, /* a get or list reply */
+	FK_PT_BUF_XATTR_ALL, /* a host list, before the policy filters it */
+	FK_PT_NBUFS
+};
 /** This thread's buffer number which, grown to size and page aligned;
  *  NULL if out of memory. Valid until the thread's next call with the
  *  same which. */
@@ -303,6 +375,16 @@ void fk_pt_readdir(fk_req *req, const struct fk_read_in *in);
 void fk_pt_readdirplus(fk_req *req, const struct fk_read_in *in);
 void fk_pt_releasedir(fk_req *req, const struct fk_release_in *in);
 void fk_pt_fsyncdir(fk_req *req, const struct fk_fsync_in *in);
+
+/* pt_xattr.c's work, for the ops and the layer interface: on the node
+ * whose O_PATH descriptor is nfd, through the namespace policy. get and
+ * list answer the length (size 0: only that). */
+int fk_pt_xattr_get(struct fk_pt *pt, int nfd, const char *name, void *buf,
+		    size_t size);
+int fk_pt_xattr_list(struct fk_pt *pt, int nfd, char *buf, size_t size);
+int fk_pt_xattr_set(struct fk_pt *pt, int nfd, const char *name,
+		    const void *value, size_t size, int flags);
+int fk_pt_xattr_remove(struct fk_pt *pt, int nfd, const char *name);
 
 void fk_pt_setxattr(fk_req *req, const struct fk_setxattr_in *in);
 void fk_pt_getxattr(fk_req *req, const struct fk_getxattr_in *in);

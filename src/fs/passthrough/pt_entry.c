@@ -80,8 +80,9 @@ int fk_pt_reopen(int opath_fd, int flags)
 	return fd < 0 ? -errno : fd;
 }
 
-int fk_pt_do_lookup(struct fk_pt *pt, struct fk_pt_node *parent, int parent_fd,
-		    const char *name, struct fk_entry *e)
+int fk_pt_lookup_name(struct fk_pt *pt, struct fk_pt_node *parent,
+		      int parent_fd, const char *name, enum fk_pt_ref ref,
+		      struct fk_pt_node **out, struct statx *st)
 {
 	int rc = fk_pt_check_name(name);
 	if (rc)
@@ -89,21 +90,35 @@ int fk_pt_do_lookup(struct fk_pt *pt, struct fk_pt_node *parent, int parent_fd,
 	int fd = openat(parent_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	struct statx st;
-	rc = fk_pt_stat_fd(fd, &st);
+	rc = fk_pt_stat_fd(fd, st);
 	if (rc) {
 		close(fd);
 		return rc;
 	}
-	struct fk_pt_node *n = fk_pt_node_lookup(pt, fd, &st, parent, name);
-	if (!n)
-		return -ENOMEM;
+	*out = fk_pt_node_lookup(pt, fd, st, parent, name, ref);
+	return *out ? 0 : -ENOMEM;
+}
+
+void fk_pt_entry_of(const struct fk_pt *pt, const struct fk_pt_node *n,
+		     const struct statx *st, struct fk_entry *e)
+{
 	memset(e, 0, sizeof *e);
 	e->ino = n->nodeid;
-	fk_pt_statx_to_attr(pt, &st, &e->attr);
+	fk_pt_statx_to_attr(pt, st, &e->attr);
 	e->entry_valid_ns = pt->entry_ns;
 	e->attr_valid_ns = pt->attr_ns;
-	return 0;
+}
+
+int fk_pt_do_lookup(struct fk_pt *pt, struct fk_pt_node *parent, int parent_fd,
+		    const char *name, struct fk_entry *e)
+{
+	struct fk_pt_node *n;
+	struct statx st;
+	int rc = fk_pt_lookup_name(pt, parent, parent_fd, name,
+				   FK_PT_REF_KERNEL, &n, &st);
+	if (rc == 0)
+		fk_pt_entry_of(pt, n, &st, e);
+	return rc;
 }
 
 void fk_pt_lookup(fk_req *req, const struct fk_name_in *in)
@@ -130,6 +145,16 @@ void fk_pt_lookup(fk_req *req, const struct fk_name_in *in)
 void fk_pt_forget(void *fs, uint64_t ino, uint64_t nlookup)
 {
 	fk_pt_node_forget(fs, ino, nlookup);
+}
+
+/* Answer an entry for node n (which holds the kernel reference) with
+ * attributes st. */
+static void reply_entry_of(fk_req *req, struct fk_pt *pt, struct fk_pt_node *n,
+			   const struct statx *st)
+{
+	struct fk_entry e;
+	fk_pt_entry_of(pt, n, st, &e);
+	(void)fk_reply_entry(req, &e);
 }
 
 static void reply_attr_of(fk_req *req, struct fk_pt *pt, int fd)
@@ -175,10 +200,8 @@ void fk_pt_statx(fk_req *req, const struct fk_statx_in *in)
 	(void)fk_reply_statx(req, &a, pt->attr_ns);
 }
 
-/* Apply one setattr to the node with O_PATH descriptor nfd; fd is the
- * open file when the kernel named one, else -1. */
-static int do_setattr(struct fk_pt *pt, int nfd, int fd,
-		      const struct fk_setattr_in *in)
+int fk_pt_setattr_fd(struct fk_pt *pt, int nfd, int fd,
+		     const struct fk_setattr_in *in)
 {
 	char p[32];
 	proc_path(nfd, p);
@@ -229,7 +252,7 @@ void fk_pt_setattr(fk_req *req, const struct fk_setattr_in *in)
 		return;
 	struct fk_pt_file *f = in->has_fh ? (struct fk_pt_file *)(uintptr_t)in->fh : NULL;
 	int fd = f ? fk_pt_file_fd(pt, f) : -1;
-	int rc = fd < -1 ? fd : do_setattr(pt, nfd, fd, in);
+	int rc = fd < -1 ? fd : fk_pt_setattr_fd(pt, nfd, fd, in);
 	if (fd >= 0)
 		fk_pt_file_unfd(pt, f);
 	if (rc)
@@ -258,97 +281,112 @@ void fk_pt_readlink(fk_req *req, const struct fk_ino_in *in)
 	(void)fk_reply_readlink(req, buf);
 }
 
-/* The new-entry ops: run make() as the caller, then answer with a lookup
- * of the name it made. */
-enum make_kind { MAKE_NOD, MAKE_DIR, MAKE_SYMLINK };
+int fk_pt_make(struct fk_pt *pt, struct fk_pt_node *parent, int parent_fd,
+	       const struct fk_pt_who *w, enum fk_pt_make_kind kind,
+	       const char *name, uint32_t mode, uint32_t rdev,
+	       const char *target, enum fk_pt_ref ref, struct fk_pt_node **out,
+	       struct statx *st)
+{
+	int rc = fk_pt_check_name(name);
+	if (rc)
+		return rc;
+	struct fk_pt_cred_saved cred;
+	rc = fk_pt_cred_switch(w, &cred);
+	if (rc)
+		return rc;
+	int r;
+	switch (kind) {
+	case FK_PT_MAKE_DIR:
+		r = mkdirat(parent_fd, name, mode & 07777);
+		break;
+	case FK_PT_MAKE_SYMLINK:
+		r = symlinkat(target, parent_fd, name);
+		break;
+	default:
+		r = mknodat(parent_fd, name, mode, rdev);
+		break;
+	}
+	rc = r < 0 ? -errno : 0;
+	fk_pt_cred_restore(&cred);
+	if (rc)
+		return rc;
+	return fk_pt_lookup_name(pt, parent, parent_fd, name, ref, out, st);
+}
 
+/* The new-entry ops: make the node as the caller, answer with its entry. */
 static void make_entry(fk_req *req, uint64_t parent_id, const char *name,
-		       enum make_kind kind, uint32_t mode, uint32_t rdev,
+		       enum fk_pt_make_kind kind, uint32_t mode, uint32_t rdev,
 		       const char *target)
 {
 	struct fk_pt *pt = FK_PT(req);
-	int rc = fk_pt_check_name(name);
-	if (rc) {
-		(void)fk_reply_err(req, -rc);
-		return;
-	}
 	int pfd;
 	struct fk_pt_node *parent = fk_pt_node_at(req, parent_id, &pfd);
 	if (!parent)
 		return;
-	struct fk_pt_cred_saved cred;
-	rc = fk_pt_cred_switch(req, &cred);
-	if (rc == 0) {
-		int r;
-		switch (kind) {
-		case MAKE_DIR:
-			r = mkdirat(pfd, name, mode & 07777);
-			break;
-		case MAKE_SYMLINK:
-			r = symlinkat(target, pfd, name);
-			break;
-		default:
-			r = mknodat(pfd, name, mode, rdev);
-			break;
-		}
-		rc = r < 0 ? -errno : 0;
-		fk_pt_cred_restore(&cred);
-	}
-	struct fk_entry e;
-	if (rc == 0)
-		rc = fk_pt_do_lookup(pt, parent, pfd, name, &e);
+	struct fk_pt_who who;
+	fk_pt_who_of_req(req, &who);
+	struct fk_pt_node *n;
+	struct statx st;
+	int rc = fk_pt_make(pt, parent, pfd, &who, kind, name, mode, rdev,
+			    target, FK_PT_REF_KERNEL, &n, &st);
 	fk_pt_node_done(pt, parent);
 	if (rc)
 		(void)fk_reply_err(req, -rc);
 	else
-		(void)fk_reply_entry(req, &e);
+		reply_entry_of(req, pt, n, &st);
 }
 
 void fk_pt_mknod(fk_req *req, const struct fk_mknod_in *in)
 {
-	make_entry(req, in->parent, in->name, MAKE_NOD, in->mode, in->rdev, NULL);
+	make_entry(req, in->parent, in->name, FK_PT_MAKE_NOD, in->mode, in->rdev, NULL);
 }
 
 void fk_pt_mkdir(fk_req *req, const struct fk_mkdir_in *in)
 {
-	make_entry(req, in->parent, in->name, MAKE_DIR, in->mode, 0, NULL);
+	make_entry(req, in->parent, in->name, FK_PT_MAKE_DIR, in->mode, 0, NULL);
 }
 
 void fk_pt_symlink(fk_req *req, const struct fk_symlink_in *in)
 {
-	make_entry(req, in->parent, in->name, MAKE_SYMLINK, 0, 0, in->target);
+	make_entry(req, in->parent, in->name, FK_PT_MAKE_SYMLINK, 0, 0, in->target);
+}
+
+int fk_pt_link_at(struct fk_pt *pt, int fd, struct fk_pt_node *parent,
+		  int parent_fd, const char *newname, enum fk_pt_ref ref,
+		  struct fk_pt_node **out, struct statx *st)
+{
+	int rc = fk_pt_check_name(newname);
+	if (rc)
+		return rc;
+	/* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; the /proc path with
+	 * AT_SYMLINK_FOLLOW links the same inode without it. */
+	char p[32];
+	proc_path(fd, p);
+	if (linkat(AT_FDCWD, p, parent_fd, newname, AT_SYMLINK_FOLLOW) < 0)
+		return -errno;
+	return fk_pt_lookup_name(pt, parent, parent_fd, newname, ref, out, st);
 }
 
 void fk_pt_link(fk_req *req, const struct fk_link_in *in)
 {
 	struct fk_pt *pt = FK_PT(req);
-	int rc = fk_pt_check_name(in->newname);
-	if (rc) {
-		(void)fk_reply_err(req, -rc);
-		return;
-	}
 	int fd, pfd = -ENOENT;
 	struct fk_pt_node *n = fk_pt_node_use(pt, in->ino, &fd);
 	struct fk_pt_node *parent = n ? fk_pt_node_use(pt, in->newparent, &pfd) : NULL;
-	if (!n || !parent) {
+	struct fk_pt_node *made = NULL;
+	struct statx st;
+	int rc;
+	if (!n || !parent)
 		rc = n ? pfd : fd;
-	} else {
-		/* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; the /proc path
-		 * with AT_SYMLINK_FOLLOW links the same inode without it. */
-		char p[32];
-		proc_path(fd, p);
-		if (linkat(AT_FDCWD, p, pfd, in->newname, AT_SYMLINK_FOLLOW) < 0)
-			rc = -errno;
-	}
-	struct fk_entry e;
-	if (rc == 0)
-		rc = fk_pt_do_lookup(pt, parent, pfd, in->newname, &e);
+	else
+		rc = fk_pt_link_at(pt, fd, parent, pfd, in->newname,
+				   FK_PT_REF_KERNEL, &made, &st);
 	fk_pt_node_done(pt, n);
 	fk_pt_node_done(pt, parent);
 	if (rc)
 		(void)fk_reply_err(req, -rc);
 	else
-		(void)fk_reply_entry(req, &e);
+		reply_entry_of(req, pt, made, &st);
 }
 
 /* The host inode of name in dirfd (0), or -errno. */
@@ -378,21 +416,27 @@ static void keep_before_unlink(struct fk_pt *pt, const struct statx *st)
 	}
 }
 
+int fk_pt_remove(struct fk_pt *pt, int parent_fd, const char *name, int flags)
+{
+	int rc = fk_pt_check_name(name);
+	if (rc)
+		return rc;
+	struct statx st;
+	fk_pt_names_change_begin(pt);
+	if (pt->mode != FK_PT_INODE_FD && stat_name(parent_fd, name, &st) == 0)
+		keep_before_unlink(pt, &st);
+	if (unlinkat(parent_fd, name, flags) < 0)
+		rc = -errno;
+	fk_pt_names_change_end(pt);
+	return rc;
+}
+
 static void remove_name(fk_req *req, const struct fk_name_in *in, int flags)
 {
 	struct fk_pt *pt = FK_PT(req);
-	int pfd = -ENOENT;
-	int rc = fk_pt_check_name(in->name);
-	struct fk_pt_node *parent = rc ? NULL : fk_pt_node_use(pt, in->parent, &pfd);
-	if (!rc && !parent)
-		rc = pfd;
-	struct statx st;
-	fk_pt_names_change_begin(pt);
-	if (!rc && pt->mode != FK_PT_INODE_FD && stat_name(pfd, in->name, &st) == 0)
-		keep_before_unlink(pt, &st);
-	if (!rc && unlinkat(pfd, in->name, flags) < 0)
-		rc = -errno;
-	fk_pt_names_change_end(pt);
+	int pfd;
+	struct fk_pt_node *parent = fk_pt_node_use(pt, in->parent, &pfd);
+	int rc = parent ? fk_pt_remove(pt, pfd, in->name, flags) : pfd;
 	fk_pt_node_done(pt, parent);
 	(void)fk_reply_err(req, -rc);
 }
@@ -407,48 +451,71 @@ void fk_pt_rmdir(fk_req *req, const struct fk_name_in *in)
 	remove_name(req, in, AT_REMOVEDIR);
 }
 
-void fk_pt_rename(fk_req *req, const struct fk_rename_in *in)
+int fk_pt_rename_at(struct fk_pt *pt, struct fk_pt_node *a, int afd,
+		    const char *name, struct fk_pt_node *b, int bfd,
+		    const char *newname, unsigned flags,
+		    const struct fk_pt_who *w)
 {
-	struct fk_pt *pt = FK_PT(req);
-	int rc = fk_pt_check_name(in->name);
+	int rc = fk_pt_check_name(name);
 	if (!rc)
-		rc = fk_pt_check_name(in->newname);
-	int afd = -ENOENT, bfd = -ENOENT;
-	struct fk_pt_node *a = rc ? NULL : fk_pt_node_use(pt, in->parent, &afd);
-	struct fk_pt_node *b = a ? fk_pt_node_use(pt, in->newparent, &bfd) : NULL;
-	if (!rc && (!a || !b))
-		rc = a ? bfd : afd;
+		rc = fk_pt_check_name(newname);
+	if (rc)
+		return rc;
 	/* Handle and lazy modes track names: which inodes move, which one
 	 * loses its name. */
 	struct statx moved, victim;
 	fk_pt_names_change_begin(pt);
 	int have_moved = 0, have_victim = 0;
-	if (!rc && pt->mode != FK_PT_INODE_FD) {
-		have_moved = stat_name(afd, in->name, &moved) == 0;
-		have_victim = stat_name(bfd, in->newname, &victim) == 0;
-		if (have_victim && !(in->flags & (FK_RENAME_EXCHANGE | FK_RENAME_NOREPLACE)))
+	if (pt->mode != FK_PT_INODE_FD) {
+		have_moved = stat_name(afd, name, &moved) == 0;
+		have_victim = stat_name(bfd, newname, &victim) == 0;
+		if (have_victim && !(flags & (FK_RENAME_EXCHANGE | FK_RENAME_NOREPLACE)))
 			keep_before_unlink(pt, &victim);
 	}
-	if (!rc) {
-		struct fk_pt_cred_saved cred;
-		/* RENAME_WHITEOUT makes a device node: as the caller. */
-		int as_caller = (in->flags & FK_RENAME_WHITEOUT) != 0;
-		if (as_caller)
-			rc = fk_pt_cred_switch(req, &cred);
-		if (!rc && renameat2(afd, in->name, bfd, in->newname,
-				     in->flags) < 0)
-			rc = -errno;
-		if (as_caller)
-			fk_pt_cred_restore(&cred);
-	}
+	/* RENAME_WHITEOUT makes a device node: as w. */
+	struct fk_pt_cred_saved cred = { 0 };
+	if (flags & FK_RENAME_WHITEOUT)
+		rc = fk_pt_cred_switch(w, &cred);
+	if (!rc && renameat2(afd, name, bfd, newname, flags) < 0)
+		rc = -errno;
+	fk_pt_cred_restore(&cred);
 	if (!rc)
 		fk_pt_hold_renamed(pt, have_moved ? &moved : NULL,
-				   have_victim ? &victim : NULL, b, in->newname,
-				   a, in->name, in->flags);
+				   have_victim ? &victim : NULL, b, newname, a,
+				   name, flags);
 	fk_pt_names_change_end(pt);
+	return rc;
+}
+
+void fk_pt_rename(fk_req *req, const struct fk_rename_in *in)
+{
+	struct fk_pt *pt = FK_PT(req);
+	int afd, bfd = -ENOENT;
+	struct fk_pt_node *a = fk_pt_node_use(pt, in->parent, &afd);
+	struct fk_pt_node *b = a ? fk_pt_node_use(pt, in->newparent, &bfd) : NULL;
+	int rc;
+	if (!a || !b) {
+		rc = a ? bfd : afd;
+	} else {
+		struct fk_pt_who who;
+		fk_pt_who_of_req(req, &who);
+		rc = fk_pt_rename_at(pt, a, afd, in->name, b, bfd, in->newname,
+				     in->flags, &who);
+	}
 	fk_pt_node_done(pt, a);
 	fk_pt_node_done(pt, b);
 	(void)fk_reply_err(req, -rc);
+}
+
+int fk_pt_statfs_fd(int fd, struct fk_statfs *st)
+{
+	struct statvfs sv;
+	if (fstatvfs(fd, &sv) < 0)
+		return -errno;
+	*st = (struct fk_statfs){ sv.f_blocks, sv.f_bfree, sv.f_bavail,
+				  sv.f_files, sv.f_ffree, (uint32_t)sv.f_bsize,
+				  (uint32_t)sv.f_namemax, (uint32_t)sv.f_frsize };
+	return 0;
 }
 
 void fk_pt_statfs(fk_req *req, const struct fk_ino_in *in)
@@ -458,15 +525,11 @@ void fk_pt_statfs(fk_req *req, const struct fk_ino_in *in)
 	struct fk_pt_node *n = fk_pt_node_use(pt, in->ino, &fd);
 	if (!n)
 		n = fk_pt_node_use(pt, FK_ROOT_INO, &fd);
-	struct statvfs sv;
-	int rc = fstatvfs(fd, &sv) < 0 ? -errno : 0;
+	struct fk_statfs st;
+	int rc = n ? fk_pt_statfs_fd(fd, &st) : fd;
 	fk_pt_node_done(pt, n);
-	if (rc) {
+	if (rc)
 		(void)fk_reply_err(req, -rc);
-		return;
-	}
-	struct fk_statfs st = { sv.f_blocks, sv.f_bfree, sv.f_bavail,
-				sv.f_files, sv.f_ffree, (uint32_t)sv.f_bsize,
-				(uint32_t)sv.f_namemax, (uint32_t)sv.f_frsize };
-	(void)fk_reply_statfs(req, &st);
+	else
+		(void)fk_reply_statfs(req, &st);
 }

@@ -137,35 +137,56 @@ void fk_pt_open(fk_req *req, const struct fk_open_in *in)
 	reply_opened(req, n, fd, fl, NULL);
 }
 
+int fk_pt_create_at(struct fk_pt *pt, struct fk_pt_node *parent,
+		    int parent_fd, const struct fk_pt_who *w, const char *name,
+		    int flags, uint32_t mode, enum fk_pt_ref ref,
+		    struct fk_pt_node **out, struct statx *st)
+{
+	int rc = fk_pt_check_name(name);
+	if (rc)
+		return rc;
+	int fd = fk_pt_openat_as(w, parent_fd, name, flags | O_CREAT | O_NOFOLLOW,
+				 mode & 07777);
+	if (fd < 0)
+		return fd;
+	rc = fk_pt_lookup_name(pt, parent, parent_fd, name, ref, out, st);
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
 void fk_pt_create(fk_req *req, const struct fk_create_in *in)
 {
 	struct fk_pt *pt = FK_PT(req);
-	int rc = fk_pt_check_name(in->name);
-	if (rc) {
-		(void)fk_reply_err(req, -rc);
-		return;
-	}
 	int pfd;
 	struct fk_pt_node *parent = fk_pt_node_at(req, in->parent, &pfd);
 	if (!parent)
 		return;
-	int fl = host_flags(pt, in->flags) | O_CREAT | O_NOFOLLOW;
-	int fd = fk_pt_openat_as_caller(req, pfd, in->name, fl, in->mode & 07777);
-	struct fk_entry e;
-	struct fk_pt_node *n = NULL;
-	rc = fd;
-	if (fd >= 0)
-		rc = fk_pt_do_lookup(pt, parent, pfd, in->name, &e);
-	if (rc >= 0 && !(n = fk_pt_node_get(pt, e.ino)))
-		rc = -ENOENT; /* cannot happen: the lookup holds a reference */
+	struct fk_pt_who who;
+	fk_pt_who_of_req(req, &who);
+	/* O_EXCL stays: another client may have made the name since the
+	 * kernel looked. */
+	int fl = host_flags(pt, in->flags) | ((int)in->flags & O_EXCL);
+	struct fk_pt_node *n;
+	struct statx st;
+	int fd = fk_pt_create_at(pt, parent, pfd, &who, in->name, fl, in->mode,
+				 FK_PT_REF_KERNEL, &n, &st);
 	fk_pt_node_done(pt, parent);
-	if (rc < 0) {
-		if (fd >= 0)
-			close(fd);
-		(void)fk_reply_err(req, -rc);
+	/* The open file's own reference, besides the kernel's lookup one. */
+	struct fk_pt_node *ref = fd >= 0 ? fk_pt_node_get(pt, n->nodeid) : NULL;
+	if (fd >= 0 && !ref) {
+		close(fd);
+		fd = -ENOENT; /* cannot happen: the lookup holds a reference */
+	}
+	if (fd < 0) {
+		(void)fk_reply_err(req, -fd);
 		return;
 	}
-	reply_opened(req, n, fd, fl, &e);
+	struct fk_entry e;
+	fk_pt_entry_of(pt, n, &st, &e);
+	reply_opened(req, ref, fd, fl | O_CREAT, &e);
 }
 
 void fk_pt_tmpfile(fk_req *req, const struct fk_create_in *in)
@@ -176,7 +197,9 @@ void fk_pt_tmpfile(fk_req *req, const struct fk_create_in *in)
 	if (!parent)
 		return;
 	int fl = (host_flags(pt, in->flags) & ~O_ACCMODE) | O_RDWR | O_TMPFILE;
-	int fd = fk_pt_openat_as_caller(req, pfd, ".", fl, in->mode & 07777);
+	struct fk_pt_who who;
+	fk_pt_who_of_req(req, &who);
+	int fd = fk_pt_openat_as(&who, pfd, ".", fl, in->mode & 07777);
 	fk_pt_node_done(pt, parent);
 	if (fd < 0) {
 		(void)fk_reply_err(req, -fd);
@@ -188,7 +211,7 @@ void fk_pt_tmpfile(fk_req *req, const struct fk_create_in *in)
 	int rc = opath < 0 ? opath : fk_pt_stat_fd(opath, &st);
 	struct fk_pt_node *n = NULL;
 	if (rc == 0)
-		n = fk_pt_node_lookup(pt, opath, &st, NULL, NULL);
+		n = fk_pt_node_lookup(pt, opath, &st, NULL, NULL, FK_PT_REF_KERNEL);
 	else if (opath >= 0)
 		close(opath);
 	if (!n) {
@@ -197,11 +220,7 @@ void fk_pt_tmpfile(fk_req *req, const struct fk_create_in *in)
 		return;
 	}
 	struct fk_entry e;
-	memset(&e, 0, sizeof e);
-	e.ino = n->nodeid;
-	fk_pt_statx_to_attr(pt, &st, &e.attr);
-	e.entry_valid_ns = pt->entry_ns;
-	e.attr_valid_ns = pt->attr_ns;
+	fk_pt_entry_of(pt, n, &st, &e);
 	/* The open file's own reference, besides the kernel's lookup one. */
 	struct fk_pt_node *ref = fk_pt_node_get(pt, n->nodeid);
 	if (!ref) {
@@ -408,14 +427,19 @@ void fk_pt_ioctl(fk_req *req, const struct fk_ioctl_in *in)
 		(void)fk_reply_ioctl(req, 0, out_size ? &out : NULL, out_size);
 }
 
-void fk_pt_syncfs(fk_req *req, const struct fk_ino_in *in)
+int fk_pt_sync(struct fk_pt *pt)
 {
-	struct fk_pt *pt = FK_PT(req);
 	/* syncfs(2) needs a real descriptor, not O_PATH. */
 	int fd = fk_pt_reopen(pt->root->cfd.fd, O_RDONLY | O_DIRECTORY);
-	int rc = fd < 0 ? -fd : (syncfs(fd) < 0 ? errno : 0);
-	if (fd >= 0)
-		close(fd);
+	if (fd < 0)
+		return fd;
+	int rc = syncfs(fd) < 0 ? -errno : 0;
+	close(fd);
+	return rc;
+}
+
+void fk_pt_syncfs(fk_req *req, const struct fk_ino_in *in)
+{
 	(void)in;
-	(void)fk_reply_err(req, rc);
+	(void)fk_reply_err(req, -fk_pt_sync(FK_PT(req)));
 }

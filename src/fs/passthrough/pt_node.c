@@ -222,7 +222,8 @@ static struct fk_pt_node *new_node(const struct statx *st)
 
 struct fk_pt_node *fk_pt_node_lookup(struct fk_pt *pt, int fd,
 				     const struct statx *st,
-				     struct fk_pt_node *parent, const char *name)
+				     struct fk_pt_node *parent, const char *name,
+				     enum fk_pt_ref ref)
 {
 	struct fk_pt_table *t = &pt->table;
 	/* Outside the lock: a system call, needed only for a new node (which
@@ -231,7 +232,10 @@ struct fk_pt_node *fk_pt_node_lookup(struct fk_pt *pt, int fd,
 	pthread_mutex_lock(&t->lock);
 	struct fk_pt_node *n = find_keyed(t, st);
 	if (n) {
-		n->nlookup++;
+		if (ref == FK_PT_REF_KERNEL)
+			n->nlookup++;
+		else
+			n->refs++;
 		fk_pt_hold_refresh(pt, n, fd, parent, name);
 		pthread_mutex_unlock(&t->lock);
 		free(handle);
@@ -246,7 +250,10 @@ struct fk_pt_node *fk_pt_node_lookup(struct fk_pt *pt, int fd,
 		return NULL;
 	}
 	n->nodeid = t->next_id++;
-	n->nlookup = 1;
+	if (ref == FK_PT_REF_KERNEL)
+		n->nlookup = 1;
+	else
+		n->refs = 1;
 	if (t->count >= t->nbuckets)
 		grow(t);
 	insert(t, n);

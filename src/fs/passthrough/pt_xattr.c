@@ -37,21 +37,15 @@ static int name_allowed(const struct fk_pt *pt, const char *name)
 	return (pt->o.xattr_ns & FK_PT_XATTR_OTHER) != 0;
 }
 
-/* Get the node (with its descriptor pinned) and its /proc path, or
- * answer the request. Undo with fk_pt_node_done. */
-static struct fk_pt_node *node_path(fk_req *req, uint64_t ino,
-				    const char *name, char *p, size_t len)
+static void proc_path(int fd, char p[static 32])
 {
-	struct fk_pt *pt = FK_PT(req);
-	if (!pt->o.xattr || (name && !name_allowed(pt, name))) {
-		(void)fk_reply_err(req, EOPNOTSUPP);
-		return NULL;
-	}
-	int fd;
-	struct fk_pt_node *n = fk_pt_node_at(req, ino, &fd);
-	if (n)
-		snprintf(p, len, "/proc/self/fd/%d", fd);
-	return n;
+	snprintf(p, 32, "/proc/self/fd/%d", fd);
+}
+
+/* Is the name passed at all? 0, or -EOPNOTSUPP. */
+static int check_name(const struct fk_pt *pt, const char *name)
+{
+	return pt->o.xattr && (!name || name_allowed(pt, name)) ? 0 : -EOPNOTSUPP;
 }
 
 /* Drop the names the policy hides from a list of n bytes; the new length. */
@@ -69,62 +63,83 @@ static ssize_t filter_list(const struct fk_pt *pt, char *buf, ssize_t n)
 	return out;
 }
 
-/* Answer a get/list: size query, the data, or the error (-errno in n). */
-static void reply_sized(fk_req *req, ssize_t n, uint32_t asked, const char *buf)
+int fk_pt_xattr_get(struct fk_pt *pt, int nfd, const char *name, void *buf,
+		    size_t size)
 {
-	if (n < 0)
-		(void)fk_reply_err(req, (int)-n);
-	else if (asked == 0)
-		(void)fk_reply_xattr_size(req, (uint32_t)n);
-	else
-		(void)fk_reply_buf(req, buf, (size_t)n);
+	int rc = check_name(pt, name);
+	if (rc)
+		return rc;
+	char p[32];
+	proc_path(nfd, p);
+	ssize_t n = getxattr(p, name, buf, size);
+	return n < 0 ? -errno : (int)n;
 }
 
-void fk_pt_setxattr(fk_req *req, const struct fk_setxattr_in *in)
+int fk_pt_xattr_list(struct fk_pt *pt, int nfd, char *buf, size_t size)
 {
-	char p[64];
-	struct fk_pt_node *n = node_path(req, in->ino, in->name, p, sizeof p);
-	if (!n)
-		return;
-	int r = setxattr(p, in->name, in->value, in->size, (int)in->flags);
-	int e = errno;
-	fk_pt_node_done(FK_PT(req), n);
-	(void)fk_reply_err(req, r < 0 ? e : 0);
-}
-
-/* listxattr through the policy: the length of the names it lets through
- * (into *out, a thread buffer), or -errno. size 0 asks for the length. */
-static ssize_t list_names(const struct fk_pt *pt, const char *p, uint32_t size,
-			  char **out)
-{
-	*out = NULL;
+	int rc = check_name(pt, NULL);
+	if (rc)
+		return rc;
+	char p[32];
+	proc_path(nfd, p);
 	if ((pt->o.xattr_ns & FK_PT_XATTR_ALL) == FK_PT_XATTR_ALL) {
-		char *buf = size ? fk_pt_thread_buf(FK_PT_BUF_XATTR, size) : NULL;
-		if (size && !buf)
-			return -ENOMEM;
 		ssize_t n = listxattr(p, buf, size);
-		*out = buf;
-		return n < 0 ? -errno : n;
+		return n < 0 ? -errno : (int)n;
 	}
 	/* Hidden names still take room in the host's list: read it whole. */
 	for (;;) {
 		ssize_t full = listxattr(p, NULL, 0);
 		if (full < 0)
 			return -errno;
-		char *buf = fk_pt_thread_buf(FK_PT_BUF_XATTR, full ? (size_t)full : 1);
-		if (!buf)
+		char *all = fk_pt_thread_buf(FK_PT_BUF_XATTR_ALL, full ? (size_t)full : 1);
+		if (!all)
 			return -ENOMEM;
-		ssize_t n = listxattr(p, buf, (size_t)full);
+		ssize_t n = listxattr(p, all, (size_t)full);
 		if (n < 0 && errno == ERANGE)
 			continue; /* the list grew meanwhile */
 		if (n < 0)
 			return -errno;
-		n = filter_list(pt, buf, n);
-		if (size && n > (ssize_t)size)
+		n = filter_list(pt, all, n);
+		if (size && (size_t)n > size)
 			return -ERANGE;
-		*out = buf;
-		return n;
+		if (size)
+			memcpy(buf, all, (size_t)n);
+		return (int)n;
 	}
+}
+
+int fk_pt_xattr_set(struct fk_pt *pt, int nfd, const char *name,
+		    const void *value, size_t size, int flags)
+{
+	int rc = check_name(pt, name);
+	if (rc)
+		return rc;
+	char p[32];
+	proc_path(nfd, p);
+	return setxattr(p, name, value, size, flags) < 0 ? -errno : 0;
+}
+
+int fk_pt_xattr_remove(struct fk_pt *pt, int nfd, const char *name)
+{
+	int rc = check_name(pt, name);
+	if (rc)
+		return rc;
+	char p[32];
+	proc_path(nfd, p);
+	return removexattr(p, name) < 0 ? -errno : 0;
+}
+
+void fk_pt_setxattr(fk_req *req, const struct fk_setxattr_in *in)
+{
+	struct fk_pt *pt = FK_PT(req);
+	int fd;
+	struct fk_pt_node *n = fk_pt_node_at(req, in->ino, &fd);
+	if (!n)
+		return;
+	int rc = fk_pt_xattr_set(pt, fd, in->name, in->value, in->size,
+				 (int)in->flags);
+	fk_pt_node_done(pt, n);
+	(void)fk_reply_err(req, -rc);
 }
 
 /* getxattr (name) or listxattr (name NULL): the size, or the data. */
@@ -132,23 +147,24 @@ static void get_or_list(fk_req *req, uint64_t ino, const char *name,
 			uint32_t size)
 {
 	struct fk_pt *pt = FK_PT(req);
-	char p[64];
-	struct fk_pt_node *n = node_path(req, ino, name, p, sizeof p);
+	char *buf = size ? fk_pt_thread_buf(FK_PT_BUF_XATTR, size) : NULL;
+	if (size && !buf) {
+		(void)fk_reply_err(req, ENOMEM);
+		return;
+	}
+	int fd;
+	struct fk_pt_node *n = fk_pt_node_at(req, ino, &fd);
 	if (!n)
 		return;
-	ssize_t r;
-	char *buf = NULL;
-	if (!name) {
-		r = list_names(pt, p, size, &buf);
-	} else if (size && !(buf = fk_pt_thread_buf(FK_PT_BUF_XATTR, size))) {
-		r = -ENOMEM;
-	} else {
-		r = getxattr(p, name, buf, size);
-		if (r < 0)
-			r = -errno;
-	}
+	int r = name ? fk_pt_xattr_get(pt, fd, name, buf, size)
+		     : fk_pt_xattr_list(pt, fd, buf, size);
 	fk_pt_node_done(pt, n);
-	reply_sized(req, r, size, buf);
+	if (r < 0)
+		(void)fk_reply_err(req, -r);
+	else if (size == 0)
+		(void)fk_reply_xattr_size(req, (uint32_t)r);
+	else
+		(void)fk_reply_buf(req, buf, (size_t)r);
 }
 
 void fk_pt_getxattr(fk_req *req, const struct fk_getxattr_in *in)
@@ -163,12 +179,12 @@ void fk_pt_listxattr(fk_req *req, const struct fk_listxattr_in *in)
 
 void fk_pt_removexattr(fk_req *req, const struct fk_removexattr_in *in)
 {
-	char p[64];
-	struct fk_pt_node *n = node_path(req, in->ino, in->name, p, sizeof p);
+	struct fk_pt *pt = FK_PT(req);
+	int fd;
+	struct fk_pt_node *n = fk_pt_node_at(req, in->ino, &fd);
 	if (!n)
 		return;
-	int r = removexattr(p, in->name);
-	int e = errno;
-	fk_pt_node_done(FK_PT(req), n);
-	(void)fk_reply_err(req, r < 0 ? e : 0);
+	int rc = fk_pt_xattr_remove(pt, fd, in->name);
+	fk_pt_node_done(pt, n);
+	(void)fk_reply_err(req, -rc);
 }
