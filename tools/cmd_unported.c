@@ -14,3 +14,11 @@ int fk_cmd_passthrough(int argc, char **argv)
 	fprintf(stderr, "fusekit passthrough: not yet available on this system\n");
 	return 1;
 }
+
+int fk_cmd_overlay(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fprintf(stderr, "fusekit overlay: not yet available on this system\n");
+	return 1;
+}

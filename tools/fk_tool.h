@@ -41,5 +41,6 @@ int fk_tool_serve(const char *cmd, const struct fk_ops *ops, void *fs,
 
 /* Subcommands */
 int fk_cmd_passthrough(int argc, char **argv);
+int fk_cmd_overlay(int argc, char **argv);
 
 #endif

@@ -2,6 +2,7 @@
  * fusekit.c — the fusekit command.
  *
  *     fusekit passthrough [OPTIONS] SOURCE MOUNTPOINT
+ *     fusekit overlay -o lowerdir=L1:L2... MOUNTPOINT
  *     fusekit umount [-l] MOUNTPOINT...
  *     fusekit --version | --help
  *
@@ -26,6 +27,10 @@ static void usage(FILE *out)
 		"  passthrough [OPTIONS] SOURCE MOUNTPOINT\n"
 		"                             mirror a directory (see\n"
 		"                             fusekit passthrough --help)\n"
+		"  overlay -o lowerdir=L1:L2... MOUNTPOINT\n"
+		"                             merge directories, as overlayfs\n"
+		"                             (read-only so far; see\n"
+		"                             fusekit overlay --help)\n"
 		"  umount [-l] MOUNTPOINT...  unmount FUSE filesystems: your own\n"
 		"                             (through fusermount3), any as root,\n"
 		"                             and mounts whose daemon has died\n"
@@ -99,6 +104,8 @@ int main(int argc, char **argv)
 		return cmd_umount(argc - 1, argv + 1);
 	if (!strcmp(cmd, "passthrough"))
 		return fk_cmd_passthrough(argc - 1, argv + 1);
+	if (!strcmp(cmd, "overlay"))
+		return fk_cmd_overlay(argc - 1, argv + 1);
 	fprintf(stderr, "fusekit: unknown command '%s' (try fusekit --help)\n", cmd);
 	return 2;
 }

@@ -1,0 +1,53 @@
+/*
+ * fk_overlay.h — the overlay filesystem: layers merged into one tree, as
+ * kernel overlayfs and fuse-overlayfs merge them, over any layers
+ * (fk_layer.h).
+ *
+ *     struct fk_layer *layers[2];   top first
+ *     fk_pt_layer_new(&layers[0], "/lower1", &po, err, sizeof err);
+ *     fk_pt_layer_new(&layers[1], "/lower2", &po, err, sizeof err);
+ *     struct fk_ovl *ovl;
+ *     fk_ovl_new(&ovl, layers, 2, &oo, err, sizeof err);
+ *     fk_session_new(&se, fk_ovl_ops(), sizeof(struct fk_ops), ovl, &cfg);
+ *
+ * What exists so far: the read-only merge of lower layers (no upper
+ * layer): lookup through the layers, whiteouts and opaque directories in
+ * the layers' format hiding what is below them, merged directory listings
+ * in which each name appears once, reads, symlinks and xattrs with the
+ * overlay's own markers hidden. The mount must be read-only (the kernel
+ * then answers EROFS to every change).
+ */
+#ifndef FUSEKIT_FK_OVERLAY_H
+#define FUSEKIT_FK_OVERLAY_H
+
+#include <fusekit/fk_layer.h>
+#include <fusekit/fk_ops.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct fk_ovl_options {
+	double entry_timeout; /* seconds (default 1) */
+	double attr_timeout; /* seconds (default 1) */
+};
+
+void fk_ovl_options_init(struct fk_ovl_options *o);
+
+struct fk_ovl;
+
+/** Merge nlayers layers, layers[0] on top. On success the overlay owns
+ *  them (fk_ovl_free frees them); on failure the caller still does.
+ *  Returns 0 or -errno with a sentence in err. */
+int fk_ovl_new(struct fk_ovl **out, struct fk_layer **layers, unsigned nlayers,
+	       const struct fk_ovl_options *o, char *err, size_t errlen);
+void fk_ovl_free(struct fk_ovl *ovl);
+
+/** The operations; the fs pointer given to fk_session_new must be the
+ *  struct fk_ovl. */
+const struct fk_ops *fk_ovl_ops(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* FUSEKIT_FK_OVERLAY_H */

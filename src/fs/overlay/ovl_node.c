@@ -1,0 +1,228 @@
+/*
+ * ovl_node.c — the overlay's node table: two hash indexes under one mutex,
+ * by FUSE node id (every request) and by the topmost layer node's
+ * identity (lookups). It doubles when it holds more nodes than buckets.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ovl.h"
+
+#define OVL_INITIAL_BUCKETS 1024
+
+static size_t hash_id(uint64_t id, size_t n)
+{
+	return (size_t)((id * 0x9e3779b97f4a7c15ULL) >> 20) & (n - 1);
+}
+
+static size_t hash_key(unsigned layer, uint64_t dev, uint64_t ino, size_t n)
+{
+	uint64_t h = ino * 0x9e3779b97f4a7c15ULL;
+	h ^= (dev + layer + 0x632be59bd9b4e019ULL) * 0xc2b2ae3d27d4eb4fULL;
+	return (size_t)(h >> 17) & (n - 1);
+}
+
+static size_t key_of(const struct fk_ovl_node *n, size_t nb)
+{
+	return hash_key(n->stack[0].layer, n->key_dev, n->key_ino, nb);
+}
+
+int fk_ovl_table_init(struct fk_ovl *ovl)
+{
+	ovl->nbuckets = OVL_INITIAL_BUCKETS;
+	ovl->by_id = calloc(ovl->nbuckets, sizeof *ovl->by_id);
+	ovl->by_key = calloc(ovl->nbuckets, sizeof *ovl->by_key);
+	if (!ovl->by_id || !ovl->by_key) {
+		free(ovl->by_id);
+		free(ovl->by_key);
+		return -ENOMEM;
+	}
+	ovl->next_id = FK_ROOT_INO + 1;
+	return -pthread_mutex_init(&ovl->lock, NULL);
+}
+
+void fk_ovl_stack_free(struct fk_ovl *ovl, struct fk_ovl_layer_ref *stack,
+		       unsigned depth)
+{
+	for (unsigned i = 0; i < depth; i++) {
+		struct fk_layer *l = ovl->layers[stack[i].layer];
+		fk_layer_put(l, stack[i].h);
+	}
+	free(stack);
+}
+
+void fk_ovl_table_destroy(struct fk_ovl *ovl)
+{
+	for (size_t i = 0; ovl->by_id && i < ovl->nbuckets; i++) {
+		struct fk_ovl_node *n = ovl->by_id[i];
+		while (n) {
+			struct fk_ovl_node *next = n->next_id;
+			fk_ovl_stack_free(ovl, n->stack, n->depth);
+			free(n);
+			n = next;
+		}
+	}
+	free(ovl->by_id);
+	free(ovl->by_key);
+	pthread_mutex_destroy(&ovl->lock);
+}
+
+static void insert(struct fk_ovl *ovl, struct fk_ovl_node *n)
+{
+	size_t i = hash_id(n->nodeid, ovl->nbuckets);
+	n->next_id = ovl->by_id[i];
+	ovl->by_id[i] = n;
+	i = key_of(n, ovl->nbuckets);
+	n->next_key = ovl->by_key[i];
+	ovl->by_key[i] = n;
+	ovl->count++;
+}
+
+/* Double the buckets; on allocation failure keep the old ones. */
+static void grow(struct fk_ovl *ovl)
+{
+	size_t n2 = ovl->nbuckets * 2;
+	struct fk_ovl_node **id2 = calloc(n2, sizeof *id2);
+	struct fk_ovl_node **key2 = calloc(n2, sizeof *key2);
+	if (!id2 || !key2) {
+		free(id2);
+		free(key2);
+		return;
+	}
+	struct fk_ovl_node **old = ovl->by_id;
+	size_t oldn = ovl->nbuckets;
+	free(ovl->by_key);
+	ovl->by_id = id2;
+	ovl->by_key = key2;
+	ovl->nbuckets = n2;
+	ovl->count = 0;
+	for (size_t i = 0; i < oldn; i++) {
+		struct fk_ovl_node *n = old[i];
+		while (n) {
+			struct fk_ovl_node *next = n->next_id;
+			insert(ovl, n);
+			n = next;
+		}
+	}
+	free(old);
+}
+
+/* Under the lock: unlink n from both indexes and free it. */
+static void drop(struct fk_ovl *ovl, struct fk_ovl_node *n)
+{
+	struct fk_ovl_node **pp = &ovl->by_id[hash_id(n->nodeid, ovl->nbuckets)];
+	while (*pp != n)
+		pp = &(*pp)->next_id;
+	*pp = n->next_id;
+	pp = &ovl->by_key[key_of(n, ovl->nbuckets)];
+	while (*pp != n)
+		pp = &(*pp)->next_key;
+	*pp = n->next_key;
+	ovl->count--;
+	fk_ovl_stack_free(ovl, n->stack, n->depth);
+	free(n);
+}
+
+static void maybe_free(struct fk_ovl *ovl, struct fk_ovl_node *n)
+{
+	if (!n->nlookup && !n->refs && n != ovl->root)
+		drop(ovl, n);
+}
+
+struct fk_ovl_node *fk_ovl_node_get(struct fk_ovl *ovl, uint64_t nodeid)
+{
+	pthread_mutex_lock(&ovl->lock);
+	struct fk_ovl_node *n = ovl->by_id[hash_id(nodeid, ovl->nbuckets)];
+	while (n && n->nodeid != nodeid)
+		n = n->next_id;
+	if (n)
+		n->refs++;
+	pthread_mutex_unlock(&ovl->lock);
+	return n;
+}
+
+void fk_ovl_node_put(struct fk_ovl *ovl, struct fk_ovl_node *n)
+{
+	if (!n)
+		return;
+	pthread_mutex_lock(&ovl->lock);
+	n->refs--;
+	maybe_free(ovl, n);
+	pthread_mutex_unlock(&ovl->lock);
+}
+
+static struct fk_ovl_node *new_node(uint32_t type, struct fk_ovl_layer_ref *stack,
+				    unsigned depth, uint64_t dev, uint64_t ino)
+{
+	struct fk_ovl_node *n = calloc(1, sizeof *n);
+	if (!n)
+		return NULL;
+	n->type = type;
+	n->stack = stack;
+	n->depth = depth;
+	n->key_dev = dev;
+	n->key_ino = ino;
+	return n;
+}
+
+struct fk_ovl_node *fk_ovl_node_enter(struct fk_ovl *ovl, uint32_t type,
+				      struct fk_ovl_layer_ref *stack,
+				      unsigned depth, uint64_t dev, uint64_t ino,
+				      uint64_t parent_ino)
+{
+	pthread_mutex_lock(&ovl->lock);
+	struct fk_ovl_node *n =
+		ovl->by_key[hash_key(stack[0].layer, dev, ino, ovl->nbuckets)];
+	while (n && !(n->stack[0].layer == stack[0].layer && n->key_dev == dev &&
+		      n->key_ino == ino && n->type == type))
+		n = n->next_key;
+	if (n) {
+		n->nlookup++;
+		pthread_mutex_unlock(&ovl->lock);
+		fk_ovl_stack_free(ovl, stack, depth);
+		return n;
+	}
+	n = new_node(type, stack, depth, dev, ino);
+	if (!n) {
+		pthread_mutex_unlock(&ovl->lock);
+		fk_ovl_stack_free(ovl, stack, depth);
+		return NULL;
+	}
+	n->nodeid = ovl->next_id++;
+	n->nlookup = 1;
+	n->parent_ino = parent_ino;
+	if (ovl->count >= ovl->nbuckets)
+		grow(ovl);
+	insert(ovl, n);
+	pthread_mutex_unlock(&ovl->lock);
+	return n;
+}
+
+struct fk_ovl_node *fk_ovl_node_root(struct fk_ovl *ovl,
+				     struct fk_ovl_layer_ref *stack,
+				     unsigned depth, uint64_t dev, uint64_t ino)
+{
+	struct fk_ovl_node *n = new_node(0040000, stack, depth, dev, ino);
+	if (!n)
+		return NULL;
+	n->nodeid = FK_ROOT_INO;
+	pthread_mutex_lock(&ovl->lock);
+	insert(ovl, n);
+	ovl->root = n;
+	pthread_mutex_unlock(&ovl->lock);
+	return n;
+}
+
+void fk_ovl_node_forget(struct fk_ovl *ovl, uint64_t nodeid, uint64_t count)
+{
+	pthread_mutex_lock(&ovl->lock);
+	struct fk_ovl_node *n = ovl->by_id[hash_id(nodeid, ovl->nbuckets)];
+	while (n && n->nodeid != nodeid)
+		n = n->next_id;
+	if (n) {
+		n->nlookup = count > n->nlookup ? 0 : n->nlookup - count;
+		maybe_free(ovl, n);
+	}
+	pthread_mutex_unlock(&ovl->lock);
+}

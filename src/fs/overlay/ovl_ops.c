@@ -1,0 +1,631 @@
+/*
+ * ovl_ops.c — the read-only overlay's operations and setup.
+ *
+ * Lookup walks the parent's stack from the top: in each layer that has
+ * the parent directory, a whiteout ends the walk (the name is deleted
+ * above everything below), a file ends it (it hides what is below), a
+ * directory joins the stack and, if opaque, ends it. Names a layer's
+ * format keeps for itself (OCI ".wh.*") are never found.
+ *
+ * A directory listing is merged once per open: every layer's entries in
+ * stack order, sorted by name with the upper entry of each name first;
+ * that entry decides (a whiteout hides the name). The result is a fixed
+ * array, so offsets are indexes and telldir/seekdir are exact, and its
+ * memory goes with the releasedir.
+ *
+ * Inode numbers: when every layer is on one device, a node shows its
+ * topmost layer inode's number (as kernel overlayfs does); otherwise the
+ * layer's index goes in the top 16 bits, so numbers from different
+ * layers never meet. A merged directory shows nlink 1, as kernel
+ * overlayfs does: its count of subdirectories is not known.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ovl.h"
+
+#define OVL(req) ((struct fk_ovl *)fk_req_fs(req))
+#define LAYER(ovl, ref) ((ovl)->layers[(ref).layer])
+
+void fk_ovl_options_init(struct fk_ovl_options *o)
+{
+	o->entry_timeout = 1.0;
+	o->attr_timeout = 1.0;
+}
+
+static uint64_t shown_ino(const struct fk_ovl *ovl, unsigned layer, uint64_t ino)
+{
+	if (ovl->same_dev)
+		return ino;
+	return (ino & ((1ULL << 48) - 1)) | ((uint64_t)(layer + 1) << 48);
+}
+
+static void attr_of(const struct fk_ovl *ovl, const struct fk_ovl_node *n,
+		    const struct fk_layer_stat *st, struct fk_attr *a)
+{
+	*a = st->attr;
+	a->ino = shown_ino(ovl, n->stack[0].layer, st->attr.ino);
+	if (S_ISDIR(a->mode) && n->depth > 1)
+		a->nlink = 1;
+}
+
+/* Find name below parent: the stack of layer nodes (topmost first) and
+ * the topmost's attributes. 0 or -errno (-ENOENT: not there, or
+ * whited out). */
+static int lookup_stack(struct fk_ovl *ovl, const struct fk_ovl_node *parent,
+			const char *name, struct fk_ovl_layer_ref **out,
+			unsigned *depth, struct fk_layer_stat *top)
+{
+	struct fk_ovl_layer_ref *stack = malloc(parent->depth * sizeof *stack);
+	if (!stack)
+		return -ENOMEM;
+	unsigned d = 0;
+	int rc = 0;
+	for (unsigned i = 0; i < parent->depth; i++) {
+		struct fk_layer *l = LAYER(ovl, parent->stack[i]);
+		struct fk_layer_node *ph = parent->stack[i].h, *h;
+		struct fk_layer_stat st;
+		if (fk_layer_is_marker_name(l, name))
+			continue; /* never shown, so never found */
+		rc = l->ops->lookup(l, ph, name, &h, &st);
+		if (rc == -ENOENT) {
+			rc = 0;
+			if (fk_layer_whiteout_test(l, ph, name, NULL) == 1)
+				break; /* OCI: deleted here */
+			continue;
+		}
+		if (rc)
+			break;
+		if (fk_layer_whiteout_test(l, ph, name, &st) == 1 ||
+		    (d > 0 && !S_ISDIR(st.attr.mode))) {
+			/* A whiteout, or a file below a directory: hidden,
+			 * and so is everything further down. */
+			fk_layer_put(l, h);
+			break;
+		}
+		if (d == 0)
+			*top = st;
+		stack[d++] = (struct fk_ovl_layer_ref){ parent->stack[i].layer, h };
+		if (!S_ISDIR(st.attr.mode) || fk_layer_opaque_test(l, h) == 1)
+			break;
+	}
+	if (rc == 0 && d == 0)
+		rc = -ENOENT;
+	if (rc) {
+		fk_ovl_stack_free(ovl, stack, d);
+		return rc;
+	}
+	*out = stack;
+	*depth = d;
+	return 0;
+}
+
+static struct fk_ovl_node *node_of(fk_req *req, uint64_t id)
+{
+	struct fk_ovl_node *n = fk_ovl_node_get(OVL(req), id);
+	if (!n)
+		(void)fk_reply_err(req, ENOENT);
+	return n;
+}
+
+static int top_stat(struct fk_ovl *ovl, const struct fk_ovl_node *n,
+		    struct fk_attr *a)
+{
+	struct fk_layer_stat st;
+	struct fk_layer *l = LAYER(ovl, n->stack[0]);
+	int rc = l->ops->getattr(l, n->stack[0].h, &st);
+	if (rc == 0)
+		attr_of(ovl, n, &st, a);
+	return rc;
+}
+
+static void ovl_lookup(fk_req *req, const struct fk_name_in *in)
+{
+	struct fk_ovl *ovl = OVL(req);
+	struct fk_ovl_node *parent = node_of(req, in->parent);
+	if (!parent)
+		return;
+	struct fk_attr pa;
+	struct fk_ovl_layer_ref *stack;
+	unsigned depth;
+	struct fk_layer_stat st;
+	int rc = top_stat(ovl, parent, &pa);
+	if (rc == 0)
+		rc = lookup_stack(ovl, parent, in->name, &stack, &depth, &st);
+	fk_ovl_node_put(ovl, parent);
+	struct fk_ovl_node *n = NULL;
+	if (rc == 0 && !(n = fk_ovl_node_enter(ovl, st.attr.mode & S_IFMT, stack,
+					       depth, st.dev, st.attr.ino, pa.ino)))
+		rc = -ENOMEM;
+	if (rc) {
+		(void)fk_reply_err(req, -rc);
+		return;
+	}
+	struct fk_entry e;
+	memset(&e, 0, sizeof e);
+	e.ino = n->nodeid;
+	attr_of(ovl, n, &st, &e.attr);
+	e.entry_valid_ns = ovl->entry_ns;
+	e.attr_valid_ns = ovl->attr_ns;
+	(void)fk_reply_entry(req, &e);
+}
+
+static void ovl_forget(void *fs, uint64_t ino, uint64_t nlookup)
+{
+	fk_ovl_node_forget(fs, ino, nlookup);
+}
+
+static void ovl_getattr(fk_req *req, const struct fk_getattr_in *in)
+{
+	struct fk_ovl *ovl = OVL(req);
+	struct fk_ovl_node *n = node_of(req, in->ino);
+	if (!n)
+		return;
+	struct fk_attr a;
+	int rc = top_stat(ovl, n, &a);
+	fk_ovl_node_put(ovl, n);
+	if (rc)
+		(void)fk_reply_err(req, -rc);
+	else
+		(void)fk_reply_attr(req, &a, ovl->attr_ns);
+}
+
+static void ovl_readlink(fk_req *req, const struct fk_ino_in *in)
+{
+	struct fk_ovl *ovl = OVL(req);
+	struct fk_ovl_node *n = node_of(req, in->ino);
+	if (!n)
+		return;
+	char buf[PATH_MAX + 1];
+	struct fk_layer *l = LAYER(ovl, n->stack[0]);
+	int rc = l->ops->readlink(l, n->stack[0].h, buf, sizeof buf);
+	fk_ovl_node_put(ovl, n);
+	if (rc < 0)
+		(void)fk_reply_err(req, -rc);
+	else
+		(void)fk_reply_readlink(req, buf);
+}
+
+/* An open file: the layer's descriptor. */
+struct ovl_file {
+	int fd;
+};
+
+static void ovl_open(fk_req *req, const struct fk_open_in *in)
+{
+	struct fk_ovl *ovl = OVL(req);
+	if ((in->flags & O_ACCMODE) != O_RDONLY || (in->flags & O_TRUNC)) {
+		(void)fk_reply_err(req, EROFS); /* no upper layer to change */
+		return;
+	}
+	struct fk_ovl_node *n = node_of(req, in->ino);
+	if (!n)
+		return;
+	struct fk_layer *l = LAYER(ovl, n->stack[0]);
+	int fd = l->ops->open(l, n->stack[0].h,
+			      (int)in->flags & ~(O_CREAT | O_EXCL | O_NOCTTY));
+	fk_ovl_node_put(ovl, n);
+	struct ovl_file *f = fd >= 0 ? malloc(sizeof *f) : NULL;
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
+		(void)fk_reply_err(req, fd < 0 ? -fd : ENOMEM);
+		return;
+	}
+	f->fd = fd;
+	/* Nothing below a read-only overlay changes through it: keep the
+	 * page cache across opens. */
+	struct fk_open_out o = { (uint64_t)(uintptr_t)f, FK_FOPEN_KEEP_CACHE, 0 };
+	if (fk_reply_open(req, &o) == -ENOENT) {
+		close(fd); /* the opener gave up: no release comes */
+		free(f);
+	}
+}
+
+static void ovl_read(fk_req *req, const struct fk_read_in *in)
+{
+	static __thread char *buf;
+	static __thread size_t cap;
+	struct ovl_file *f = (struct ovl_file *)(uintptr_t)in->fh;
+	if (in->size > cap) {
+		char *nb = realloc(buf, in->size);
+		if (!nb) {
+			(void)fk_reply_err(req, ENOMEM);
+			return;
+		}
+		buf = nb;
+		cap = in->size;
+	}
+	ssize_t r = pread(f->fd, buf, in->size, (off_t)in->offset);
+	if (r < 0)
+		(void)fk_reply_err(req, errno);
+	else
+		(void)fk_reply_buf(req, buf, (size_t)r);
+}
+
+static void ovl_release(fk_req *req, const struct fk_release_in *in)
+{
+	struct ovl_file *f = (struct ovl_file *)(uintptr_t)in->fh;
+	close(f->fd);
+	free(f);
+	(void)fk_reply_err(req, 0);
+}
+
+/* ---- merged directories ---- */
+
+struct ovl_dirent {
+	char *name;
+	uint64_t ino;
+	uint32_t type;
+	unsigned seq; /* collection order: upper layers first */
+	int whiteout;
+};
+
+struct ovl_dir {
+	struct ovl_dirent *e;
+	size_t n, cap;
+};
+
+static int dir_push(struct ovl_dir *d, const char *name, uint64_t ino,
+		    uint32_t type, int whiteout)
+{
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 64;
+		struct ovl_dirent *e = realloc(d->e, cap * sizeof *e);
+		if (!e)
+			return -ENOMEM;
+		d->e = e;
+		d->cap = cap;
+	}
+	char *copy = strdup(name);
+	if (!copy)
+		return -ENOMEM;
+	d->e[d->n] = (struct ovl_dirent){ copy, ino, type, (unsigned)d->n, whiteout };
+	d->n++;
+	return 0;
+}
+
+static void dir_free(struct ovl_dir *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		free(d->e[i].name);
+	free(d->e);
+	free(d);
+}
+
+/* Is entry e of directory h in layer l a whiteout (chardev format)? */
+static int is_whiteout_entry(struct fk_layer *l, struct fk_layer_node *h,
+			     const struct fk_layer_dirent *e)
+{
+	if (l->whiteout != FK_LAYER_WH_CHARDEV || (e->type && e->type != S_IFCHR))
+		return 0;
+	struct fk_layer_stat st;
+	if (l->ops->lookup(l, h, e->name, NULL, &st))
+		return 0; /* gone meanwhile */
+	return fk_layer_whiteout_test(l, h, e->name, &st) == 1;
+}
+
+/* Every entry of one layer's directory h into d. */
+static int collect(struct fk_ovl *ovl, unsigned layer, struct fk_layer_node *h,
+		   struct ovl_dir *d)
+{
+	struct fk_layer *l = ovl->layers[layer];
+	struct fk_layer_dir *ld;
+	int rc = l->ops->opendir(l, h, &ld);
+	if (rc)
+		return rc;
+	struct fk_layer_dirent e;
+	const size_t pre = strlen(FK_LAYER_OCI_PREFIX);
+	while ((rc = l->ops->readdir(l, ld, &e)) == 1) {
+		if (fk_layer_is_marker_name(l, e.name)) {
+			/* OCI: ".wh.NAME" deletes NAME; the opaque marker
+			 * says nothing about a name. */
+			if (strcmp(e.name, FK_LAYER_OCI_OPAQUE))
+				rc = dir_push(d, e.name + pre, 0, 0, 1);
+		} else {
+			int wh = is_whiteout_entry(l, h, &e);
+			rc = dir_push(d, e.name, shown_ino(ovl, layer, e.ino),
+				      e.type, wh);
+		}
+		if (rc)
+			break;
+	}
+	l->ops->closedir(l, ld);
+	return rc;
+}
+
+static int by_name_then_layer(const void *a, const void *b)
+{
+	const struct ovl_dirent *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* The merged listing of n: ".", "..", then each visible name once. */
+static int merge(struct fk_ovl *ovl, const struct fk_ovl_node *n,
+		 uint64_t self_ino, struct ovl_dir *out)
+{
+	struct ovl_dir all = { 0 };
+	int rc = 0;
+	for (unsigned i = 0; rc == 0 && i < n->depth; i++)
+		rc = collect(ovl, n->stack[i].layer, n->stack[i].h, &all);
+	if (rc == 0)
+		rc = dir_push(out, ".", self_ino, S_IFDIR, 0);
+	if (rc == 0)
+		rc = dir_push(out, "..", n->parent_ino ? n->parent_ino : self_ino,
+			      S_IFDIR, 0);
+	if (rc == 0 && all.n)
+		qsort(all.e, all.n, sizeof *all.e, by_name_then_layer);
+	const char *decided = NULL; /* the last name seen (in all or out) */
+	for (size_t i = 0; rc == 0 && i < all.n; i++) {
+		if (decided && !strcmp(all.e[i].name, decided))
+			continue; /* an upper entry decided */
+		decided = all.e[i].name;
+		if (all.e[i].whiteout)
+			continue;
+		/* Taken over: the name moves to out. */
+		if (out->n == out->cap) {
+			size_t cap = out->cap * 2 + 64;
+			struct ovl_dirent *e = realloc(out->e, cap * sizeof *e);
+			if (!e) {
+				rc = -ENOMEM;
+				break;
+			}
+			out->e = e;
+			out->cap = cap;
+		}
+		out->e[out->n++] = all.e[i];
+		all.e[i].name = NULL;
+	}
+	for (size_t i = 0; i < all.n; i++)
+		free(all.e[i].name);
+	free(all.e);
+	return rc;
+}
+
+static void ovl_opendir(fk_req *req, const struct fk_open_in *in)
+{
+	struct fk_ovl *ovl = OVL(req);
+	struct fk_ovl_node *n = node_of(req, in->ino);
+	if (!n)
+		return;
+	struct ovl_dir *d = calloc(1, sizeof *d);
+	struct fk_attr a;
+	int rc = d ? top_stat(ovl, n, &a) : -ENOMEM;
+	if (rc == 0)
+		rc = merge(ovl, n, a.ino, d);
+	fk_ovl_node_put(ovl, n);
+	if (rc) {
+		if (d)
+			dir_free(d);
+		(void)fk_reply_err(req, -rc);
+		return;
+	}
+	struct fk_open_out o = { (uint64_t)(uintptr_t)d, 0, 0 };
+	if (fk_reply_open(req, &o) == -ENOENT)
+		dir_free(d); /* the opener gave up: no releasedir comes */
+}
+
+static void ovl_readdir(fk_req *req, const struct fk_read_in *in)
+{
+	struct ovl_dir *d = (struct ovl_dir *)(uintptr_t)in->fh;
+	/* Offsets are indexes + 1: entry i is followed by offset i + 1. */
+	for (uint64_t i = in->offset; i < d->n; i++) {
+		const struct ovl_dirent *e = &d->e[i];
+		if (fk_dirbuf_add(req, e->name, e->ino, e->type, i + 1))
+			break; /* full */
+	}
+	(void)fk_reply_dirbuf(req);
+}
+
+static void ovl_releasedir(fk_req *req, const struct fk_release_in *in)
+{
+	dir_free((struct ovl_dir *)(uintptr_t)in->fh);
+	(void)fk_reply_err(req, 0);
+}
+
+static void ovl_statfs(fk_req *req, const struct fk_ino_in *in)
+{
+	struct fk_ovl *ovl = OVL(req);
+	(void)in;
+	struct fk_statfs st;
+	int rc = ovl->layers[0]->ops->statfs(ovl->layers[0], &st);
+	if (rc)
+		(void)fk_reply_err(req, -rc);
+	else
+		(void)fk_reply_statfs(req, &st);
+}
+
+/* ---- xattrs: the topmost layer's, less the overlay's own ---- */
+
+static void reply_sized(fk_req *req, int r, uint32_t asked, const char *buf)
+{
+	if (r < 0)
+		(void)fk_reply_err(req, -r);
+	else if (asked == 0)
+		(void)fk_reply_xattr_size(req, (uint32_t)r);
+	else
+		(void)fk_reply_buf(req, buf, (size_t)r);
+}
+
+static void ovl_getxattr(fk_req *req, const struct fk_getxattr_in *in)
+{
+	struct fk_ovl *ovl = OVL(req);
+	struct fk_ovl_node *n = node_of(req, in->ino);
+	if (!n)
+		return;
+	struct fk_layer *l = LAYER(ovl, n->stack[0]);
+	char *buf = in->size ? malloc(in->size) : NULL;
+	int r = in->size && !buf ? -ENOMEM
+		: fk_layer_is_marker_xattr(l, in->name)
+			? -ENODATA
+			: l->ops->getxattr(l, n->stack[0].h, in->name, buf, in->size);
+	fk_ovl_node_put(ovl, n);
+	reply_sized(req, r, in->size, buf);
+	free(buf);
+}
+
+static void ovl_listxattr(fk_req *req, const struct fk_listxattr_in *in)
+{
+	struct fk_ovl *ovl = OVL(req);
+	struct fk_ovl_node *n = node_of(req, in->ino);
+	if (!n)
+		return;
+	struct fk_layer *l = LAYER(ovl, n->stack[0]);
+	struct fk_layer_node *h = n->stack[0].h;
+	/* Hidden names take room in the layer's list: read it whole. */
+	char *all = NULL;
+	int r;
+	for (;;) {
+		r = l->ops->listxattr(l, h, NULL, 0);
+		if (r <= 0)
+			break;
+		free(all);
+		if (!(all = malloc((size_t)r))) {
+			r = -ENOMEM;
+			break;
+		}
+		int got = l->ops->listxattr(l, h, all, (size_t)r);
+		if (got != -ERANGE) {
+			r = got;
+			break;
+		}
+	}
+	fk_ovl_node_put(ovl, n);
+	int out = 0;
+	for (int at = 0; r > 0 && at < r;) {
+		size_t len = strnlen(all + at, (size_t)(r - at)) + 1;
+		if (!fk_layer_is_marker_xattr(l, all + at)) {
+			memmove(all + out, all + at, len);
+			out += (int)len;
+		}
+		at += (int)len;
+	}
+	if (r > 0)
+		r = in->size && (uint32_t)out > in->size ? -ERANGE : out;
+	reply_sized(req, r, in->size, all);
+	free(all);
+}
+
+static const struct fk_ops ovl_ops = {
+	.lookup = ovl_lookup,
+	.forget = ovl_forget,
+	.getattr = ovl_getattr,
+	.readlink = ovl_readlink,
+	.open = ovl_open,
+	.read = ovl_read,
+	.release = ovl_release,
+	.opendir = ovl_opendir,
+	.readdir = ovl_readdir,
+	.releasedir = ovl_releasedir,
+	.statfs = ovl_statfs,
+	.getxattr = ovl_getxattr,
+	.listxattr = ovl_listxattr,
+};
+
+const struct fk_ops *fk_ovl_ops(void)
+{
+	return &ovl_ops;
+}
+
+static uint64_t to_ns(double s)
+{
+	return (uint64_t)(s * 1e9);
+}
+
+/* The root's stack: every layer's root, down to the first opaque one. */
+static int root_stack(struct fk_ovl *ovl, struct fk_ovl_layer_ref **out,
+		      unsigned *depth, struct fk_layer_stat *top)
+{
+	struct fk_ovl_layer_ref *stack = calloc(ovl->nlayers, sizeof *stack);
+	if (!stack)
+		return -ENOMEM;
+	unsigned d = 0;
+	ovl->same_dev = 1;
+	uint64_t dev0 = 0;
+	for (unsigned i = 0; i < ovl->nlayers; i++) {
+		struct fk_layer *l = ovl->layers[i];
+		struct fk_layer_node *h = fk_layer_root(l);
+		struct fk_layer_stat st;
+		int rc = l->ops->getattr(l, h, &st);
+		if (rc) {
+			fk_layer_put(l, h);
+			fk_ovl_stack_free(ovl, stack, d);
+			return rc;
+		}
+		if (i == 0) {
+			dev0 = st.dev;
+			*top = st;
+		} else if (st.dev != dev0) {
+			ovl->same_dev = 0;
+		}
+		if (d > 0 && fk_layer_opaque_test(ovl->layers[stack[d - 1].layer],
+						  stack[d - 1].h) == 1) {
+			fk_layer_put(l, h); /* hidden below an opaque root */
+			continue;
+		}
+		stack[d++] = (struct fk_ovl_layer_ref){ i, h };
+	}
+	*out = stack;
+	*depth = d;
+	return 0;
+}
+
+int fk_ovl_new(struct fk_ovl **out, struct fk_layer **layers, unsigned nlayers,
+	       const struct fk_ovl_options *o, char *err, size_t errlen)
+{
+	*out = NULL;
+	if (nlayers == 0) {
+		snprintf(err, errlen, "no layers");
+		return -EINVAL;
+	}
+	struct fk_ovl *ovl = calloc(1, sizeof *ovl);
+	struct fk_layer **copy = calloc(nlayers, sizeof *copy);
+	if (!ovl || !copy || fk_ovl_table_init(ovl)) {
+		free(ovl);
+		free(copy);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	memcpy(copy, layers, nlayers * sizeof *copy);
+	ovl->layers = copy;
+	ovl->nlayers = nlayers;
+	ovl->o = *o;
+	ovl->entry_ns = to_ns(o->entry_timeout);
+	ovl->attr_ns = to_ns(o->attr_timeout);
+	struct fk_ovl_layer_ref *stack;
+	unsigned depth;
+	struct fk_layer_stat top;
+	int rc = root_stack(ovl, &stack, &depth, &top);
+	if (rc == 0 && !fk_ovl_node_root(ovl, stack, depth, top.dev, top.attr.ino)) {
+		fk_ovl_stack_free(ovl, stack, depth);
+		rc = -ENOMEM;
+	}
+	if (rc) {
+		snprintf(err, errlen, "layers: %s", strerror(-rc));
+		fk_ovl_table_destroy(ovl);
+		free(copy);
+		free(ovl);
+		return rc;
+	}
+	*out = ovl;
+	return 0;
+}
+
+void fk_ovl_free(struct fk_ovl *ovl)
+{
+	if (!ovl)
+		return;
+	fk_ovl_table_destroy(ovl); /* puts every handle, the root's too */
+	for (unsigned i = 0; i < ovl->nlayers; i++)
+		fk_layer_free(ovl->layers[i]);
+	free(ovl->layers);
+	free(ovl);
+}
