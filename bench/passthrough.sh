@@ -123,6 +123,10 @@ for s in $SYSTEMS; do
 	unmount_system
 done
 
+ratio() { # NATIVE SYSTEM: "1.23x (value)"
+	python3 -c 'import sys; n, v = map(float, sys.argv[1:]); print(f"{v/n:.2f}x ({v:g})" if n > 0 else "-")' "$1" "$2"
+}
+
 echo "| job | unit | native |$(for s in $SYSTEMS; do [ $s = native ] || printf ' %s |' "$s"; done)"
 echo "|---|---|---|$(for s in $SYSTEMS; do [ $s = native ] || printf -- '---|'; done)"
 for j in $JOBS; do
@@ -130,7 +134,7 @@ for j in $JOBS; do
 	line="| $j | $unit | ${R[native,$j]} |"
 	for s in $SYSTEMS; do
 		[ $s = native ] && continue
-		line="$line $(python3 -c "print(f'{$3/$2:.2f}x ({$3})' if $2 > 0 else '-')" "$j" "${R[native,$j]}" "${R[$s,$j]}") |"
+		line="$line $(ratio "${R[native,$j]}" "${R[$s,$j]}") |"
 	done
 	echo "$line"
 done
