@@ -50,19 +50,8 @@ static void usage(FILE *out)
 		"(trusted.overlay.opaque=y, or user.overlay.opaque=y when not root)\n"
 		"hides their directory of that name. Without upperdir the mount is\n"
 		"read-only: every change gets EROFS. Runs in the background once\n"
-		"mounted; `fusekit umount MOUNTPOINT` ends it.\n"
-		"\n"
-		"  -f          stay in the foreground\n"
-		"  -s          single-threaded\n"
-		"  -d          debug: print what was negotiated (implies -f)\n"
-		"  -o OPTIONS  comma-separated options, below\n"
-		"\n"
-		"Overlay options:\n");
-	fk_opt_print_help(out, ovl_opt_table);
-	fprintf(out, "\nMount options:\n");
-	fk_opt_print_help(out, fk_mount_opt_table);
-	fprintf(out, "\nSession options:\n");
-	fk_opt_print_help(out, fk_session_opt_table);
+		"mounted; `fusekit umount MOUNTPOINT` ends it.\n");
+	fk_tool_print_help(out, NULL, "Overlay options", ovl_opt_table);
 }
 
 /* Open each directory of lowerdir (':'-separated) as a layer. Returns the

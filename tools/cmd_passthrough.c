@@ -17,24 +17,13 @@ static void usage(FILE *out)
 		"usage: fusekit passthrough [-f] [-s] [-d] [-o OPTIONS] SOURCE MOUNTPOINT\n"
 		"\n"
 		"Mirror the directory SOURCE at MOUNTPOINT. Runs in the background\n"
-		"once mounted; `fusekit umount MOUNTPOINT` ends it.\n"
-		"\n"
-		"  -f          stay in the foreground\n"
-		"  -s          single-threaded\n"
-		"  -d          debug: print what was negotiated (implies -f)\n"
-		"  -o OPTIONS  comma-separated options, below\n"
-		"\n"
-		"Files created through the mount belong to the user who creates them.\n"
-		"The kernel checks permissions (default_permissions is always on).\n"
-		"SIGUSR1 logs the node and descriptor counts and the reopen counter\n"
-		"(to stderr with -f, else to syslog).\n"
-		"\n"
-		"Passthrough options:\n");
-	fk_opt_print_help(out, fk_pt_opt_table);
-	fprintf(out, "\nMount options:\n");
-	fk_opt_print_help(out, fk_mount_opt_table);
-	fprintf(out, "\nSession options:\n");
-	fk_opt_print_help(out, fk_session_opt_table);
+		"once mounted; `fusekit umount MOUNTPOINT` ends it.\n");
+	fk_tool_print_help(out,
+			   "Files created through the mount belong to the user who creates them.\n"
+			   "The kernel checks permissions (default_permissions is always on).\n"
+			   "SIGUSR1 logs the node and descriptor counts and the reopen counter\n"
+			   "(to stderr with -f, else to syslog).\n",
+			   "Passthrough options", fk_pt_opt_table);
 }
 
 static void report(void *fs, char *buf, size_t len)

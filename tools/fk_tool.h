@@ -6,6 +6,8 @@
 #ifndef FK_TOOL_H
 #define FK_TOOL_H
 
+#include <stdio.h>
+
 #include <fusekit/fusekit.h>
 
 struct fk_tool_args {
@@ -24,6 +26,13 @@ int fk_tool_parse(int argc, char **argv, const char *cmd,
 		  struct fk_mount_opts *mo, struct fk_session_config *cfg,
 		  const struct fk_opt *fs_table, void *fs_target,
 		  struct fk_tool_args *args);
+
+/** The end of every subcommand's --help: the -f/-s/-d/-o lines (after
+ *  a blank line), extra (the filesystem's own paragraph, may be NULL),
+ *  then the filesystem's options under title, the mount options and the
+ *  session options. */
+void fk_tool_print_help(FILE *out, const char *extra, const char *title,
+			const struct fk_opt *fs_table);
 
 /** Writes one line of statistics about fs (no newline) into buf. */
 typedef void fk_tool_report_fn(void *fs, char *buf, size_t len);

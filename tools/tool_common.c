@@ -163,3 +163,21 @@ int fk_tool_serve(const char *cmd, const struct fk_ops *ops, void *fs,
 	fk_session_destroy(se);
 	return rc < 0 ? 1 : 0;
 }
+
+void fk_tool_print_help(FILE *out, const char *extra, const char *title,
+			const struct fk_opt *fs_table)
+{
+	fprintf(out,
+		"\n"
+		"  -f          stay in the foreground\n"
+		"  -s          single-threaded\n"
+		"  -d          debug: print what was negotiated (implies -f)\n"
+		"  -o OPTIONS  comma-separated options, below\n"
+		"\n%s%s%s:\n",
+		extra ? extra : "", extra ? "\n" : "", title);
+	fk_opt_print_help(out, fs_table);
+	fprintf(out, "\nMount options:\n");
+	fk_opt_print_help(out, fk_mount_opt_table);
+	fprintf(out, "\nSession options:\n");
+	fk_opt_print_help(out, fk_session_opt_table);
+}

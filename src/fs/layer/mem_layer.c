@@ -445,29 +445,44 @@ static struct fk_layer_node *make_locked(struct mem_layer *m,
 	return n;
 }
 
+/* The create-type ops: make name in parent under the lock. A regular
+ * file is opened with flags (its descriptor is the answer); target is a
+ * symlink's, taken over. */
+static int make_op(struct fk_layer *l, struct fk_layer_node *parent,
+		   const char *name, uint32_t mode, uint32_t rdev, char *target,
+		   int flags, const struct fk_layer_cred *cred,
+		   struct fk_layer_node **out, struct fk_layer_stat *st)
+{
+	struct mem_layer *m = MEM(l);
+	int rc;
+	pthread_mutex_lock(&m->lock);
+	struct fk_layer_node *n = make_locked(m, parent, name, mode, cred, &rc);
+	if (n && S_ISREG(mode) && (rc = open_data(n, flags & ~O_TRUNC)) < 0) {
+		drop_entry(parent, find(parent, name));
+		n->nlink = 0;
+		maybe_free(m, n);
+		n = NULL;
+	}
+	if (n) {
+		if (S_ISCHR(mode) || S_ISBLK(mode))
+			n->rdev = rdev;
+		n->target = target;
+		target = NULL;
+		fill_stat(m, n, st);
+		give(n, out);
+	}
+	pthread_mutex_unlock(&m->lock);
+	free(target);
+	return rc;
+}
+
 static int m_create(struct fk_layer *l, struct fk_layer_node *parent,
 		    const char *name, int flags, uint32_t mode,
 		    const struct fk_layer_cred *cred, struct fk_layer_node **out,
 		    struct fk_layer_stat *st)
 {
-	struct mem_layer *m = MEM(l);
-	int rc;
-	pthread_mutex_lock(&m->lock);
-	struct fk_layer_node *n =
-		make_locked(m, parent, name, S_IFREG | (mode & 07777), cred, &rc);
-	if (n) {
-		rc = open_data(n, flags & ~O_TRUNC);
-		if (rc >= 0) {
-			fill_stat(m, n, st);
-			give(n, out);
-		} else {
-			drop_entry(parent, find(parent, name));
-			n->nlink = 0;
-			maybe_free(m, n);
-		}
-	}
-	pthread_mutex_unlock(&m->lock);
-	return rc;
+	return make_op(l, parent, name, S_IFREG | (mode & 07777), 0, NULL,
+		       flags, cred, out, st);
 }
 
 static int m_mkdir(struct fk_layer *l, struct fk_layer_node *parent,
@@ -475,17 +490,8 @@ static int m_mkdir(struct fk_layer *l, struct fk_layer_node *parent,
 		   const struct fk_layer_cred *cred, struct fk_layer_node **out,
 		   struct fk_layer_stat *st)
 {
-	struct mem_layer *m = MEM(l);
-	int rc;
-	pthread_mutex_lock(&m->lock);
-	struct fk_layer_node *n =
-		make_locked(m, parent, name, S_IFDIR | (mode & 07777), cred, &rc);
-	if (n) {
-		fill_stat(m, n, st);
-		give(n, out);
-	}
-	pthread_mutex_unlock(&m->lock);
-	return rc;
+	return make_op(l, parent, name, S_IFDIR | (mode & 07777), 0, NULL, 0,
+		       cred, out, st);
 }
 
 static int m_mknod(struct fk_layer *l, struct fk_layer_node *parent,
@@ -493,20 +499,9 @@ static int m_mknod(struct fk_layer *l, struct fk_layer_node *parent,
 		   const struct fk_layer_cred *cred, struct fk_layer_node **out,
 		   struct fk_layer_stat *st)
 {
-	struct mem_layer *m = MEM(l);
 	if (!S_ISCHR(mode) && !S_ISBLK(mode) && !S_ISFIFO(mode) && !S_ISSOCK(mode))
 		return -EINVAL;
-	int rc;
-	pthread_mutex_lock(&m->lock);
-	struct fk_layer_node *n = make_locked(m, parent, name, mode, cred, &rc);
-	if (n) {
-		if (S_ISCHR(mode) || S_ISBLK(mode))
-			n->rdev = rdev;
-		fill_stat(m, n, st);
-		give(n, out);
-	}
-	pthread_mutex_unlock(&m->lock);
-	return rc;
+	return make_op(l, parent, name, mode, rdev, NULL, 0, cred, out, st);
 }
 
 static int m_symlink(struct fk_layer *l, struct fk_layer_node *parent,
@@ -514,7 +509,6 @@ static int m_symlink(struct fk_layer *l, struct fk_layer_node *parent,
 		     const struct fk_layer_cred *cred,
 		     struct fk_layer_node **out, struct fk_layer_stat *st)
 {
-	struct mem_layer *m = MEM(l);
 	if (!target[0])
 		return -ENOENT; /* as symlink(2) */
 	if (strlen(target) >= 4096)
@@ -522,19 +516,8 @@ static int m_symlink(struct fk_layer *l, struct fk_layer_node *parent,
 	char *copy = strdup(target);
 	if (!copy)
 		return -ENOMEM;
-	int rc;
-	pthread_mutex_lock(&m->lock);
-	struct fk_layer_node *n =
-		make_locked(m, parent, name, S_IFLNK | 0777, cred, &rc);
-	if (n) {
-		n->target = copy;
-		copy = NULL;
-		fill_stat(m, n, st);
-		give(n, out);
-	}
-	pthread_mutex_unlock(&m->lock);
-	free(copy);
-	return rc;
+	return make_op(l, parent, name, S_IFLNK | 0777, 0, copy, 0, cred, out,
+		       st);
 }
 
 static int m_link(struct fk_layer *l, struct fk_layer_node *n,

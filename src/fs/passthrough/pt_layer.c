@@ -172,32 +172,12 @@ static int l_open(struct fk_layer *l, struct fk_layer_node *h, int flags)
 	return rc;
 }
 
-static int l_create(struct fk_layer *l, struct fk_layer_node *parent,
-		    const char *name, int flags, uint32_t mode,
-		    const struct fk_layer_cred *cred, struct fk_layer_node **out,
-		    struct fk_layer_stat *st)
-{
-	struct fk_pt *pt = PT_OF(l);
-	int pfd = fk_pt_node_fd(pt, NODE(parent));
-	if (pfd < 0)
-		return pfd;
-	struct fk_pt_who w;
-	who_of(pt, cred, &w);
-	struct fk_pt_node *n;
-	struct statx sx;
-	int fd = fk_pt_create_at(pt, NODE(parent), pfd, &w, name, flags | O_EXCL,
-				 mode, FK_PT_REF_OP, &n, &sx);
-	fk_pt_node_unfd(pt, NODE(parent));
-	if (fd >= 0) {
-		to_stat(pt, &sx, st);
-		give(pt, n, out);
-	}
-	return fd;
-}
-
+/* The create-type ops: as cred, make name in parent — a regular file
+ * opened with file_flags (its descriptor is the answer), or, when
+ * file_flags is -1, the node kind says. */
 static int make(struct fk_layer *l, struct fk_layer_node *parent,
-		enum fk_pt_make_kind kind, const char *name, uint32_t mode,
-		uint32_t rdev, const char *target,
+		enum fk_pt_make_kind kind, int file_flags, const char *name,
+		uint32_t mode, uint32_t rdev, const char *target,
 		const struct fk_layer_cred *cred, struct fk_layer_node **out,
 		struct fk_layer_stat *st)
 {
@@ -209,14 +189,27 @@ static int make(struct fk_layer *l, struct fk_layer_node *parent,
 	who_of(pt, cred, &w);
 	struct fk_pt_node *n;
 	struct statx sx;
-	int rc = fk_pt_make(pt, NODE(parent), pfd, &w, kind, name, mode, rdev,
-			    target, FK_PT_REF_OP, &n, &sx);
+	int rc = file_flags >= 0
+			 ? fk_pt_create_at(pt, NODE(parent), pfd, &w, name,
+					   file_flags | O_EXCL, mode, FK_PT_REF_OP,
+					   &n, &sx)
+			 : fk_pt_make(pt, NODE(parent), pfd, &w, kind, name, mode,
+				      rdev, target, FK_PT_REF_OP, &n, &sx);
 	fk_pt_node_unfd(pt, NODE(parent));
-	if (rc == 0) {
+	if (rc >= 0) {
 		to_stat(pt, &sx, st);
 		give(pt, n, out);
 	}
 	return rc;
+}
+
+static int l_create(struct fk_layer *l, struct fk_layer_node *parent,
+		    const char *name, int flags, uint32_t mode,
+		    const struct fk_layer_cred *cred, struct fk_layer_node **out,
+		    struct fk_layer_stat *st)
+{
+	return make(l, parent, FK_PT_MAKE_NOD, flags, name, mode, 0, NULL, cred,
+		    out, st);
 }
 
 static int l_mkdir(struct fk_layer *l, struct fk_layer_node *parent,
@@ -224,7 +217,8 @@ static int l_mkdir(struct fk_layer *l, struct fk_layer_node *parent,
 		   const struct fk_layer_cred *cred, struct fk_layer_node **out,
 		   struct fk_layer_stat *st)
 {
-	return make(l, parent, FK_PT_MAKE_DIR, name, mode, 0, NULL, cred, out, st);
+	return make(l, parent, FK_PT_MAKE_DIR, -1, name, mode, 0, NULL, cred,
+		    out, st);
 }
 
 static int l_mknod(struct fk_layer *l, struct fk_layer_node *parent,
@@ -234,7 +228,7 @@ static int l_mknod(struct fk_layer *l, struct fk_layer_node *parent,
 {
 	if (S_ISREG(mode) || S_ISDIR(mode) || S_ISLNK(mode))
 		return -EINVAL; /* create, mkdir and symlink make those */
-	return make(l, parent, FK_PT_MAKE_NOD, name, mode, rdev, NULL, cred,
+	return make(l, parent, FK_PT_MAKE_NOD, -1, name, mode, rdev, NULL, cred,
 		    out, st);
 }
 
@@ -243,8 +237,8 @@ static int l_symlink(struct fk_layer *l, struct fk_layer_node *parent,
 		     const struct fk_layer_cred *cred,
 		     struct fk_layer_node **out, struct fk_layer_stat *st)
 {
-	return make(l, parent, FK_PT_MAKE_SYMLINK, name, 0, 0, target, cred,
-		    out, st);
+	return make(l, parent, FK_PT_MAKE_SYMLINK, -1, name, 0, 0, target,
+		    cred, out, st);
 }
 
 static int l_link(struct fk_layer *l, struct fk_layer_node *h,
