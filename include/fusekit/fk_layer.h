@@ -186,6 +186,12 @@ struct fk_layer_ops {
 			  const char *name, int src, uint32_t mode,
 			  const struct fk_layer_cred *cred,
 			  struct fk_layer_node **out, struct fk_layer_stat *st);
+	/** Optional (NULL: none). A new reference to the layer's work
+	 *  directory: a directory outside the visible tree, on the same host
+	 *  filesystem, where a filesystem on top builds objects before
+	 *  renaming them into the tree (rename between the two works and is
+	 *  atomic). -ENOTSUP when the layer has none. */
+	int (*work)(struct fk_layer *l, struct fk_layer_node **out);
 };
 
 /** How whiteouts and opaque directories are written in a layer. */
@@ -224,7 +230,8 @@ static inline void fk_layer_put(struct fk_layer *l, struct fk_layer_node *n)
 
 /** An in-memory layer: every op, kept in this process's memory (file
  *  contents in anonymous memory files). Root: a 0755 directory owned by
- *  the calling process. For tests and scratch upper layers. */
+ *  the calling process. It has a work directory. For tests and scratch
+ *  upper layers. */
 int fk_mem_layer_new(struct fk_layer **out);
 
 /* ---- whiteouts and opaque directories, in the layer's format ---- */

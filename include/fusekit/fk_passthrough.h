@@ -110,6 +110,12 @@ void fk_pt_free(struct fk_pt *pt);
  *  of the same kind the FUSE ops use (every inode mode works). */
 int fk_pt_layer_new(struct fk_layer **out, const char *source,
 		    const struct fk_pt_options *o, char *err, size_t errlen);
+/** Give a passthrough layer its work directory (fk_layer_ops.work):
+ *  workdir, a directory on the same filesystem as source and outside it.
+ *  Returns 0 or -errno with a sentence in err (-EXDEV: another
+ *  filesystem). */
+int fk_pt_layer_set_work(struct fk_layer *l, const char *workdir, char *err,
+			 size_t errlen);
 
 /** The operations; the fs pointer given to fk_session_new must be the
  *  struct fk_pt. */

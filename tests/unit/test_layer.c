@@ -23,7 +23,8 @@
 
 /* The layer under test, made fresh for every check. */
 static const char *layer_kind;
-static char tmpdir[PATH_MAX];
+static char tmpdir[PATH_MAX]; /* holds root/ (the layer) and work/ */
+static char rootdir[PATH_MAX + 8];
 static struct fk_layer *L;
 static struct fk_layer_node *R; /* its root */
 static const struct fk_layer_cred me = { 0, 0 };
@@ -40,6 +41,13 @@ static void layer_open(void)
 			perror("mkdtemp");
 			exit(1);
 		}
+		char workdir[PATH_MAX + 8];
+		snprintf(rootdir, sizeof rootdir, "%s/root", tmpdir);
+		snprintf(workdir, sizeof workdir, "%s/work", tmpdir);
+		if (mkdir(rootdir, 0755) || mkdir(workdir, 0755)) {
+			perror("mkdir");
+			exit(1);
+		}
 		struct fk_pt_options o;
 		fk_pt_options_init(&o);
 		if (!strcmp(layer_kind, "pt-handle"))
@@ -48,7 +56,9 @@ static void layer_open(void)
 			o.inode = FK_PT_INODE_LAZY;
 			o.fd_cap = 3;
 		}
-		rc = fk_pt_layer_new(&L, tmpdir, &o, err, sizeof err);
+		rc = fk_pt_layer_new(&L, rootdir, &o, err, sizeof err);
+		if (rc == 0)
+			rc = fk_pt_layer_set_work(L, workdir, err, sizeof err);
 	}
 	if (rc) {
 		fprintf(stderr, "layer %s: %s (%d)\n", layer_kind, err, rc);
@@ -509,9 +519,9 @@ static void test_optional(void)
 	layer_open();
 	struct fk_layer_node *f = file_(R, "src", "cloned bytes");
 	if (L->ops->host_path) {
-		char p[PATH_MAX], want[PATH_MAX + 8];
+		char p[PATH_MAX], want[PATH_MAX + 16];
 		FK_CHECK(L->ops->host_path(L, f, p, sizeof p) > 0);
-		snprintf(want, sizeof want, "%s/src", tmpdir);
+		snprintf(want, sizeof want, "%s/src", rootdir);
 		FK_CHECK(!strcmp(p, want));
 		FK_CHECK_EQ(L->ops->host_path(L, f, p, 3), -ERANGE);
 	}
@@ -546,10 +556,75 @@ static void test_optional(void)
 	layer_close();
 }
 
+/* Objects built in the work directory and renamed into the tree. */
+static void test_work(void)
+{
+	layer_open();
+	struct fk_layer_node *w = NULL;
+	FK_CHECK_EQ(L->ops->work(L, &w), 0);
+	if (!w) {
+		layer_close();
+		return;
+	}
+	struct fk_layer_node *f = file_(w, "#tmp", "staged");
+	struct fk_layer_node *d = mkdir_(w, "#dir");
+	struct fk_layer_node *deep = mkdir_(d, "deep");
+	struct fk_layer_node *inner = file_(deep, "inner", "below");
+	FK_CHECK_EQ(lookup_(R, "#tmp", NULL), -ENOENT);
+	FK_CHECK_EQ(L->ops->rename(L, w, "#tmp", R, "final", FK_RENAME_NOREPLACE), 0);
+	FK_CHECK_EQ(L->ops->rename(L, w, "#dir", R, "dir", 0), 0);
+	char buf[256];
+	struct fk_layer_node *g = NULL;
+	FK_CHECK_EQ(L->ops->lookup(L, R, "final", &g, NULL), 0);
+	FK_CHECK(g && !strcmp(read_(g, buf), "staged"));
+	FK_CHECK(!strcmp(read_(f, buf), "staged")); /* held handles follow */
+	FK_CHECK(!strcmp(read_(inner, buf), "below"));
+	struct fk_layer_dir *ld;
+	struct fk_layer_dirent e;
+	FK_CHECK_EQ(L->ops->opendir(L, w, &ld), 0);
+	FK_CHECK_EQ(L->ops->readdir(L, ld, &e), 0); /* work is empty again */
+	L->ops->closedir(L, ld);
+	if (strcmp(layer_kind, "mem")) {
+		char err[256];
+		FK_CHECK_EQ(fk_pt_layer_set_work(L, tmpdir, err, sizeof err), -EEXIST);
+	}
+	struct fk_layer_node *all[] = { g, inner, deep, d, f, w };
+	for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+		fk_layer_put(L, all[i]);
+	layer_close();
+}
+
+/* What fk_pt_layer_set_work refuses. */
+static void test_work_refused(void)
+{
+	if (!strcmp(layer_kind, "mem"))
+		return;
+	char dir[] = "/tmp/fk-layer-work.XXXXXX", sub[64], err[256];
+	FK_CHECK(mkdtemp(dir) != NULL);
+	snprintf(sub, sizeof sub, "%s/w", dir);
+	struct fk_pt_options o;
+	fk_pt_options_init(&o);
+	struct fk_layer *l;
+	FK_CHECK_EQ(fk_pt_layer_new(&l, dir, &o, err, sizeof err), 0);
+	FK_CHECK_EQ(fk_pt_layer_set_work(l, sub, err, sizeof err), -ENOENT);
+	FK_CHECK_EQ(fk_pt_layer_set_work(l, dir, err, sizeof err), -EINVAL);
+	FK_CHECK(strstr(err, "is the layer itself") != NULL);
+	if (access("/dev/shm", F_OK) == 0 && mkdir(sub, 0755) == 0) {
+		FK_CHECK_EQ(fk_pt_layer_set_work(l, "/dev/shm", err, sizeof err),
+			    -EXDEV);
+		rmdir(sub);
+	}
+	struct fk_layer_node *w;
+	FK_CHECK_EQ(l->ops->work(l, &w), -ENOTSUP);
+	fk_layer_free(l);
+	rmdir(dir);
+}
+
 static const struct fk_test tests[] = {
 	FK_TEST(test_entries), FK_TEST(test_remove),    FK_TEST(test_readdir),
 	FK_TEST(test_rename),  FK_TEST(test_setattr),   FK_TEST(test_xattr),
 	FK_TEST(test_whiteouts), FK_TEST(test_owner),   FK_TEST(test_optional),
+	FK_TEST(test_work),    FK_TEST(test_work_refused),
 };
 
 int main(void)

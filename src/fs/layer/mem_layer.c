@@ -65,6 +65,7 @@ struct mem_layer {
 	struct fk_layer layer; /* first: a struct fk_layer * is one of these */
 	pthread_mutex_t lock;
 	struct fk_layer_node *root, *all;
+	struct fk_layer_node *work; /* like the root: outside the tree */
 	uint64_t next_ino, nodes, dev;
 };
 
@@ -263,6 +264,16 @@ static struct fk_layer_node *m_root(struct fk_layer *l)
 	m->root->refs++;
 	pthread_mutex_unlock(&m->lock);
 	return m->root;
+}
+
+static int m_work(struct fk_layer *l, struct fk_layer_node **out)
+{
+	struct mem_layer *m = MEM(l);
+	pthread_mutex_lock(&m->lock);
+	m->work->refs++;
+	pthread_mutex_unlock(&m->lock);
+	*out = m->work;
+	return 0;
 }
 
 static void m_hold(struct fk_layer *l, struct fk_layer_node *n)
@@ -949,6 +960,7 @@ static const struct fk_layer_ops mem_ops = {
 	.removexattr = m_removexattr,
 	.statfs = m_statfs,
 	.sync = m_sync,
+	.work = m_work,
 	/* host_path, clone_file: none (no host path, nothing to share) */
 };
 
@@ -967,15 +979,22 @@ int fk_mem_layer_new(struct fk_layer **out)
 	/* A made-up device number, different for every memory layer. */
 	m->dev = 0xfe0000000ULL + atomic_fetch_add(&next_dev, 1);
 	m->next_ino = 1;
-	m->root = new_node(m, S_IFDIR | 0755, (uint32_t)geteuid(),
-			   (uint32_t)getegid());
-	if (!m->root) {
-		m_destroy(&m->layer);
-		return -ENOMEM;
+	/* The root and the work directory: the layer's own references keep
+	 * them for its life; each is its own parent. */
+	struct fk_layer_node **tops[] = { &m->root, &m->work };
+	for (size_t i = 0; i < sizeof tops / sizeof *tops; i++) {
+		struct fk_layer_node *n = new_node(m, S_IFDIR | 0755,
+						   (uint32_t)geteuid(),
+						   (uint32_t)getegid());
+		if (!n) {
+			m_destroy(&m->layer);
+			return -ENOMEM;
+		}
+		n->nlink = 2;
+		n->refs = 1;
+		n->parent = n;
+		*tops[i] = n;
 	}
-	m->root->nlink = 2;
-	m->root->refs = 1; /* the layer's own: the root is never freed */
-	m->root->parent = m->root;
 	*out = &m->layer;
 	return 0;
 }

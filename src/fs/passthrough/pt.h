@@ -117,6 +117,9 @@ struct fk_pt {
 	struct fk_pt_node *root;
 	atomic_int passthrough_ok; /* backing ids work here (until EPERM) */
 	struct fk_layer layer; /* the layer interface's view (pt_layer.c) */
+	/* The layer's work directory (NULL: none): a node outside SOURCE
+	 * with one operation reference, held by its descriptor for life. */
+	struct fk_pt_node *work;
 };
 
 /* An open file: fh is a pointer to this (the kernel returns fh as given).

@@ -63,7 +63,9 @@ static void who_of(const struct fk_pt *pt, const struct fk_layer_cred *c,
 
 static void l_destroy(struct fk_layer *l)
 {
-	fk_pt_free(PT_OF(l));
+	struct fk_pt *pt = PT_OF(l);
+	fk_pt_node_put(pt, pt->work); /* NULL is fine */
+	fk_pt_free(pt);
 }
 
 static struct fk_layer_node *l_root(struct fk_layer *l)
@@ -470,6 +472,16 @@ static int l_clone_file(struct fk_layer *l, struct fk_layer_node *parent,
 	return fd;
 }
 
+static int l_work(struct fk_layer *l, struct fk_layer_node **out)
+{
+	struct fk_pt *pt = PT_OF(l);
+	if (!pt->work)
+		return -ENOTSUP;
+	l_hold(l, HANDLE(pt->work));
+	*out = HANDLE(pt->work);
+	return 0;
+}
+
 static const struct fk_layer_ops pt_layer_ops = {
 	.destroy = l_destroy,
 	.root = l_root,
@@ -499,6 +511,7 @@ static const struct fk_layer_ops pt_layer_ops = {
 	.sync = l_sync,
 	.host_path = l_host_path,
 	.clone_file = l_clone_file,
+	.work = l_work,
 };
 
 int fk_pt_layer_new(struct fk_layer **out, const char *source,
@@ -510,5 +523,51 @@ int fk_pt_layer_new(struct fk_layer **out, const char *source,
 		return rc;
 	fk_layer_init(&pt->layer, &pt_layer_ops);
 	*out = &pt->layer;
+	return 0;
+}
+
+int fk_pt_layer_set_work(struct fk_layer *l, const char *workdir, char *err,
+			 size_t errlen)
+{
+	struct fk_pt *pt = PT_OF(l);
+	if (pt->work) {
+		snprintf(err, errlen, "the layer has a work directory already");
+		return -EEXIST;
+	}
+	int fd = open(workdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		snprintf(err, errlen, "workdir '%s': %s", workdir,
+			 e == ENOTDIR ? "not a directory" : strerror(e));
+		return -e;
+	}
+	struct statx st, rst;
+	int rc = fk_pt_stat_fd(fd, &st);
+	if (rc == 0)
+		rc = fk_pt_stat_fd(pt->root->cfd.fd, &rst); /* never closed */
+	if (rc) {
+		snprintf(err, errlen, "workdir '%s': %s", workdir, strerror(-rc));
+	} else if (st.stx_dev_major != rst.stx_dev_major ||
+		   st.stx_dev_minor != rst.stx_dev_minor ||
+		   st.stx_mnt_id != rst.stx_mnt_id) {
+		snprintf(err, errlen,
+			 "workdir '%s' is not on the same filesystem (mount) as "
+			 "its layer",
+			 workdir);
+		rc = -EXDEV;
+	} else if (st.stx_ino == rst.stx_ino) {
+		snprintf(err, errlen, "workdir '%s' is the layer itself", workdir);
+		rc = -EINVAL;
+	}
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	/* Unnamed (no parent in the table): held by its descriptor. */
+	pt->work = fk_pt_node_lookup(pt, fd, &st, NULL, NULL, FK_PT_REF_OP);
+	if (!pt->work) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
 	return 0;
 }
