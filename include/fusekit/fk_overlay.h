@@ -10,12 +10,14 @@
  *     fk_ovl_new(&ovl, layers, 2, &oo, err, sizeof err);
  *     fk_session_new(&se, fk_ovl_ops(), sizeof(struct fk_ops), ovl, &cfg);
  *
- * What exists so far: the read-only merge of lower layers (no upper
- * layer): lookup through the layers, whiteouts and opaque directories in
- * the layers' format hiding what is below them, merged directory listings
- * in which each name appears once, reads, symlinks and xattrs with the
- * overlay's own markers hidden. The mount must be read-only (the kernel
- * then answers EROFS to every change).
+ * Lookup goes through the layers; whiteouts and opaque directories in the
+ * layers' format hide what is below them; merged directory listings show
+ * each name once; xattrs hide the overlay's own markers. With an upper
+ * layer (fk_ovl_options.upper), changes are written to it as kernel
+ * overlayfs writes them: atomic copy-up through the upper layer's work
+ * directory, whiteouts, opaque directories, EXDEV for renaming a
+ * directory with lower content. Without one, the mount must be read-only
+ * (the kernel then answers EROFS to every change).
  */
 #ifndef FUSEKIT_FK_OVERLAY_H
 #define FUSEKIT_FK_OVERLAY_H
@@ -30,6 +32,9 @@ extern "C" {
 struct fk_ovl_options {
 	double entry_timeout; /* seconds (default 1) */
 	double attr_timeout; /* seconds (default 1) */
+	/* layers[0] is the upper layer, where every change goes; it must
+	 * have a work directory (fk_layer_ops.work). 0: read-only. */
+	int upper;
 };
 
 void fk_ovl_options_init(struct fk_ovl_options *o);

@@ -81,3 +81,9 @@ void fk_plat_stat_times(const struct stat *st, struct timespec *atime,
 	*mtime = st->st_mtimespec;
 	*ctime = st->st_ctimespec;
 }
+
+long long fk_plat_copy_kernel(int from, int to, long long off, long long len)
+{
+	(void)from, (void)to, (void)off, (void)len;
+	return -EOPNOTSUPP; /* no copy_file_range; fcopyfile copies whole files */
+}

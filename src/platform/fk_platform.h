@@ -36,6 +36,12 @@ int fk_plat_anon_file(void);
  *  which shares the offset and the status flags. The fd or -errno. */
 int fk_plat_reopen_fd(int fd, int flags);
 
+/** Copy up to len bytes at offset off of from to the same offset of to,
+ *  inside the kernel (Linux: copy_file_range). The count copied (0 at
+ *  the end of from), or -errno; -EOPNOTSUPP, -EXDEV, -EINVAL where the
+ *  kernel cannot (macOS has no such call): copy by read and write then. */
+long long fk_plat_copy_kernel(int from, int to, long long off, long long len);
+
 struct stat;
 struct timespec;
 /** The access, modification and change times of st (the fields are

@@ -126,3 +126,12 @@ void fk_plat_stat_times(const struct stat *st, struct timespec *atime,
 	*mtime = st->st_mtim;
 	*ctime = st->st_ctim;
 }
+
+long long fk_plat_copy_kernel(int from, int to, long long off, long long len)
+{
+	loff_t in = off, out = off;
+	ssize_t n = copy_file_range(from, &in, to, &out, (size_t)len, 0);
+	if (n >= 0)
+		return n;
+	return errno == ENOSYS ? -EOPNOTSUPP : -errno;
+}

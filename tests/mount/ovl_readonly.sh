@@ -104,8 +104,13 @@ expect "each name once" 1998 "$(ls -f "$F/big" | LC_ALL=C sort -u | wc -l)"
 check_fails "lowerdir is required" "$FUSEKIT" overlay -f "$WORK/x"
 check_fails "a missing lower directory is refused" \
 	"$FUSEKIT" overlay -f -o lowerdir="$WORK/missing" "$WORK/x"
+out=$("$FUSEKIT" overlay -f -o lowerdir="$L1",upperdir="$WORK/u" "$WORK/x" 2>&1)
+case $out in *"go together"*) ok "upperdir without workdir is refused, saying why" ;; *) bad "upperdir alone: $out" ;; esac
 out=$("$FUSEKIT" overlay -f -o lowerdir="$L1",upperdir="$WORK/u",workdir="$WORK/w" "$WORK/x" 2>&1)
-case $out in *"not built yet"*) ok "upperdir is refused, saying why" ;; *) bad "upperdir: $out" ;; esac
+case $out in *"upperdir"*"No such file"*) ok "a missing upperdir is refused, saying why" ;; *) bad "missing upperdir: $out" ;; esac
+mkdir -p "$WORK/u/w"
+out=$("$FUSEKIT" overlay -f -o lowerdir="$L1",upperdir="$WORK/u",workdir="$WORK/u/w" "$WORK/x" 2>&1)
+case $out in *"neither inside the other"*) ok "a workdir inside upperdir is refused" ;; *) bad "workdir inside: $out" ;; esac
 check "overlay --help" "$FUSEKIT" overlay --help
 
 finish

@@ -4,6 +4,8 @@
  *   ovl_node.c  the node table: FUSE node id <-> merged node
  *   ovl_ops.c   lookup through the layers, attributes, reads, merged
  *               directory listings, xattrs; the ops table
+ *   ovl_copyup.c  copy-up: a lower node made an upper one, atomically
+ *   ovl_write.c the changing operations (upper layer only)
  *
  * A merged node is a stack of layer nodes, topmost first: one for a file
  * (what is below it is hidden), one per layer that has the directory
@@ -13,16 +15,29 @@
  *
  * Lifetime: as in passthrough, a node lives while the kernel holds
  * lookup references (nlookup) or an operation uses it (refs); the root
- * never goes. Its layer handles are put when it is freed.
+ * never goes. Its layer handles are put when it is freed. A node holds
+ * an operation reference on the directory it was last found in (parent),
+ * so copy-up can always walk up to the root.
+ *
+ * With an upper layer (fk_ovl.upper), layers[0] is it. Operations that
+ * change the tree (copy-up, create, remove, rename) hold the tree lock
+ * for writing; those that only read hold it for reading, so a node's
+ * stack, parent and name never change under a reader.
  */
 #ifndef FK_OVL_H
 #define FK_OVL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include <fusekit/fk_overlay.h>
 #include <fusekit/fk_session.h>
+
+#include "../../util/fk_thread_buf.h"
+
+/* The slots of fk_thread_buf the overlay uses. */
+enum { FK_OVL_BUF_READ, FK_OVL_BUF_COPY };
 
 struct fk_ovl_layer_ref {
 	unsigned layer; /* index into fk_ovl.layers */
@@ -31,11 +46,15 @@ struct fk_ovl_layer_ref {
 
 struct fk_ovl_node {
 	uint64_t nodeid;
-	uint64_t parent_ino; /* shown inode number of the directory found in */
 	uint32_t type; /* S_IFMT bits */
 	unsigned depth; /* entries in stack */
 	struct fk_ovl_layer_ref *stack; /* topmost first */
 	uint64_t key_dev, key_ino; /* of stack[0] */
+	/* The inode number shown, kept across copy-up: that of the first
+	 * lower layer's node (kernel overlayfs's origin); 0: stack[0]'s. */
+	uint64_t origin_ino;
+	struct fk_ovl_node *parent; /* NULL for the root */
+	char *name; /* in parent */
 	uint64_t nlookup, refs; /* under the table lock */
 	struct fk_ovl_node *next_id, *next_key;
 };
@@ -46,11 +65,20 @@ struct fk_ovl {
 	struct fk_layer **layers;
 	unsigned nlayers;
 	int same_dev; /* every layer on one device: inode numbers as they are */
+	int upper; /* layers[0] is the writable upper layer */
+	struct fk_layer_node *work; /* its work directory */
+	pthread_rwlock_t tree;
+	atomic_uint_fast64_t staged; /* names of objects built in work */
 	pthread_mutex_t lock;
 	struct fk_ovl_node **by_id, **by_key;
 	size_t nbuckets, count;
 	uint64_t next_id;
 	struct fk_ovl_node *root;
+};
+
+/* An open file: fh is a pointer to this. */
+struct ovl_file {
+	int fd; /* the layer's descriptor */
 };
 
 /* ---- ovl_node.c ---- */
@@ -59,20 +87,75 @@ void fk_ovl_table_destroy(struct fk_ovl *ovl);
 /** The node with this id, with an operation reference; NULL if unknown. */
 struct fk_ovl_node *fk_ovl_node_get(struct fk_ovl *ovl, uint64_t nodeid);
 void fk_ovl_node_put(struct fk_ovl *ovl, struct fk_ovl_node *n);
+/** What a lookup found: the stack (topmost first; its references are
+ *  taken over) and the identity of its topmost node. */
+struct fk_ovl_found {
+	uint32_t type; /* S_IFMT bits */
+	struct fk_ovl_layer_ref *stack;
+	unsigned depth;
+	uint64_t dev, ino; /* of stack[0] */
+	uint64_t origin_ino; /* see fk_ovl_node; 0: none */
+};
 /**
- * The node for a stack found by a lookup (stack and its references are
- * taken over: freed if an equal node exists). Adds a kernel reference.
- * NULL on allocation failure (the stack is released).
+ * The node for what a lookup of name in parent found (the stack is freed
+ * if an equal node exists; that node's name becomes this one). Adds a
+ * kernel reference (kernel) or an operation one. NULL on allocation
+ * failure (the stack is released).
  */
-struct fk_ovl_node *fk_ovl_node_enter(struct fk_ovl *ovl, uint32_t type,
-				      struct fk_ovl_layer_ref *stack,
-				      unsigned depth, uint64_t dev, uint64_t ino,
-				      uint64_t parent_ino);
+struct fk_ovl_node *fk_ovl_node_enter(struct fk_ovl *ovl,
+				      struct fk_ovl_found *f,
+				      struct fk_ovl_node *parent,
+				      const char *name, int kernel);
+/** Replace n's stack (after a copy-up): it is keyed by the new topmost
+ *  node. The old stack's references are put. */
+void fk_ovl_node_restack(struct fk_ovl *ovl, struct fk_ovl_node *n,
+			 struct fk_ovl_layer_ref *stack, unsigned depth,
+			 uint64_t dev, uint64_t ino);
+/** n is now name in parent (after a rename). 0 or -ENOMEM. */
+int fk_ovl_node_move(struct fk_ovl *ovl, struct fk_ovl_node *n,
+		     struct fk_ovl_node *parent, const char *name);
 /** Make the root from its stack (id FK_ROOT_INO). */
 struct fk_ovl_node *fk_ovl_node_root(struct fk_ovl *ovl,
-				     struct fk_ovl_layer_ref *stack,
-				     unsigned depth, uint64_t dev, uint64_t ino);
+				     struct fk_ovl_found *f);
 void fk_ovl_node_forget(struct fk_ovl *ovl, uint64_t nodeid, uint64_t count);
+
+/* ---- ovl_ops.c ---- */
+/** Look name up below parent, through the layers: 0 or -errno (-ENOENT:
+ *  not there, or whited out). */
+int fk_ovl_lookup_found(struct fk_ovl *ovl, const struct fk_ovl_node *parent,
+			const char *name, struct fk_ovl_found *f,
+			struct fk_layer_stat *top);
+/** Does the merged directory n show no entry? 1, 0, or -errno. */
+int fk_ovl_dir_empty(struct fk_ovl *ovl, const struct fk_ovl_node *n);
+/** The attributes n shows, from its topmost layer node's st. */
+void fk_ovl_attr_of(const struct fk_ovl *ovl, const struct fk_ovl_node *n,
+		    const struct fk_layer_stat *st, struct fk_attr *a);
+/** Answer an open (or, with created, a create) with a new ovl_file
+ *  holding fd, or with -fd when fd < 0. fd is consumed. */
+void fk_ovl_reply_open(fk_req *req, int fd, uint32_t open_flags,
+		       const struct fk_entry *created);
+/** The entry reply for node n with topmost attributes st. */
+void fk_ovl_entry_of(const struct fk_ovl *ovl, const struct fk_ovl_node *n,
+		     const struct fk_layer_stat *st, struct fk_entry *e);
+/** Answer with e; if the kernel did not take it, forget the reference. */
+void fk_ovl_reply_entry(fk_req *req, const struct fk_entry *e);
+/** The inode number a node of layer shows for the layer's inode ino. */
+uint64_t fk_ovl_shown_ino(const struct fk_ovl *ovl, unsigned layer,
+			  uint64_t ino);
+
+/* ---- ovl_copyup.c ---- */
+/** Under the tree write lock: make n an upper node (its parents first),
+ *  as kernel overlayfs copies up. 0 (also when n is upper already) or
+ *  -errno, with nothing changed in the upper layer. A directory copied
+ *  up becomes merged, and shows nlink 1 from then on: the kernel's
+ *  cached attributes of it are dropped through se. */
+int fk_ovl_copy_up(struct fk_ovl *ovl, fk_session *se, struct fk_ovl_node *n);
+/** A fresh name for an object built in the work directory. */
+void fk_ovl_stage_name(struct fk_ovl *ovl, char buf[static 32]);
+
+/* ---- ovl_write.c ---- */
+/** Fill the changing operations into ops. */
+void fk_ovl_write_ops(struct fk_ops *ops);
 /** Put every handle of a stack and free it. */
 void fk_ovl_stack_free(struct fk_ovl *ovl, struct fk_ovl_layer_ref *stack,
 		       unsigned depth);

@@ -2,6 +2,8 @@
  * ovl_node.c — the overlay's node table: two hash indexes under one mutex,
  * by FUSE node id (every request) and by the topmost layer node's
  * identity (lookups). It doubles when it holds more nodes than buckets.
+ * Nodes also remember where they were last found (parent, name), for
+ * copy-up.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -59,6 +61,7 @@ void fk_ovl_table_destroy(struct fk_ovl *ovl)
 		while (n) {
 			struct fk_ovl_node *next = n->next_id;
 			fk_ovl_stack_free(ovl, n->stack, n->depth);
+			free(n->name);
 			free(n);
 			n = next;
 		}
@@ -108,20 +111,41 @@ static void grow(struct fk_ovl *ovl)
 	free(old);
 }
 
-/* Under the lock: unlink n from both indexes and free it. */
+static void unlink_key(struct fk_ovl *ovl, struct fk_ovl_node *n)
+{
+	struct fk_ovl_node **pp = &ovl->by_key[key_of(n, ovl->nbuckets)];
+	while (*pp != n)
+		pp = &(*pp)->next_key;
+	*pp = n->next_key;
+}
+
+static void link_key(struct fk_ovl *ovl, struct fk_ovl_node *n)
+{
+	size_t i = key_of(n, ovl->nbuckets);
+	n->next_key = ovl->by_key[i];
+	ovl->by_key[i] = n;
+}
+
+static void maybe_free(struct fk_ovl *ovl, struct fk_ovl_node *n);
+
+/* Under the lock: unlink n from both indexes and free it; its parent
+ * loses the reference n held. */
 static void drop(struct fk_ovl *ovl, struct fk_ovl_node *n)
 {
 	struct fk_ovl_node **pp = &ovl->by_id[hash_id(n->nodeid, ovl->nbuckets)];
 	while (*pp != n)
 		pp = &(*pp)->next_id;
 	*pp = n->next_id;
-	pp = &ovl->by_key[key_of(n, ovl->nbuckets)];
-	while (*pp != n)
-		pp = &(*pp)->next_key;
-	*pp = n->next_key;
+	unlink_key(ovl, n);
 	ovl->count--;
+	struct fk_ovl_node *parent = n->parent;
 	fk_ovl_stack_free(ovl, n->stack, n->depth);
+	free(n->name);
 	free(n);
+	if (parent) {
+		parent->refs--;
+		maybe_free(ovl, parent);
+	}
 }
 
 static void maybe_free(struct fk_ovl *ovl, struct fk_ovl_node *n)
@@ -152,46 +176,76 @@ void fk_ovl_node_put(struct fk_ovl *ovl, struct fk_ovl_node *n)
 	pthread_mutex_unlock(&ovl->lock);
 }
 
-static struct fk_ovl_node *new_node(uint32_t type, struct fk_ovl_layer_ref *stack,
-				    unsigned depth, uint64_t dev, uint64_t ino)
+static struct fk_ovl_node *new_node(struct fk_ovl_found *f)
 {
 	struct fk_ovl_node *n = calloc(1, sizeof *n);
 	if (!n)
 		return NULL;
-	n->type = type;
-	n->stack = stack;
-	n->depth = depth;
-	n->key_dev = dev;
-	n->key_ino = ino;
+	n->type = f->type;
+	n->stack = f->stack;
+	n->depth = f->depth;
+	n->key_dev = f->dev;
+	n->key_ino = f->ino;
+	n->origin_ino = f->origin_ino;
 	return n;
 }
 
-struct fk_ovl_node *fk_ovl_node_enter(struct fk_ovl *ovl, uint32_t type,
-				      struct fk_ovl_layer_ref *stack,
-				      unsigned depth, uint64_t dev, uint64_t ino,
-				      uint64_t parent_ino)
+/* Under the lock: n was found as name in parent. On allocation failure
+ * n keeps its old name, still a place it was. */
+static int set_place(struct fk_ovl *ovl, struct fk_ovl_node *n,
+		     struct fk_ovl_node *parent, const char *name)
+{
+	if (n->parent == parent && n->name && !strcmp(n->name, name))
+		return 0;
+	char *copy = strdup(name);
+	if (!copy)
+		return -ENOMEM;
+	free(n->name);
+	n->name = copy;
+	struct fk_ovl_node *old = n->parent;
+	parent->refs++;
+	n->parent = parent;
+	if (old) {
+		old->refs--;
+		maybe_free(ovl, old);
+	}
+	return 0;
+}
+
+struct fk_ovl_node *fk_ovl_node_enter(struct fk_ovl *ovl,
+				      struct fk_ovl_found *f,
+				      struct fk_ovl_node *parent,
+				      const char *name, int kernel)
 {
 	pthread_mutex_lock(&ovl->lock);
+	unsigned top = f->stack[0].layer;
 	struct fk_ovl_node *n =
-		ovl->by_key[hash_key(stack[0].layer, dev, ino, ovl->nbuckets)];
-	while (n && !(n->stack[0].layer == stack[0].layer && n->key_dev == dev &&
-		      n->key_ino == ino && n->type == type))
+		ovl->by_key[hash_key(top, f->dev, f->ino, ovl->nbuckets)];
+	while (n && !(n->stack[0].layer == top && n->key_dev == f->dev &&
+		      n->key_ino == f->ino && n->type == f->type))
 		n = n->next_key;
 	if (n) {
-		n->nlookup++;
+		(void)set_place(ovl, n, parent, name); /* failing: old name */
+		if (kernel)
+			n->nlookup++;
+		else
+			n->refs++;
 		pthread_mutex_unlock(&ovl->lock);
-		fk_ovl_stack_free(ovl, stack, depth);
+		fk_ovl_stack_free(ovl, f->stack, f->depth);
 		return n;
 	}
-	n = new_node(type, stack, depth, dev, ino);
-	if (!n) {
+	n = new_node(f);
+	if (!n || set_place(ovl, n, parent, name)) {
+		free(n);
 		pthread_mutex_unlock(&ovl->lock);
-		fk_ovl_stack_free(ovl, stack, depth);
+		fk_ovl_stack_free(ovl, f->stack, f->depth);
 		return NULL;
 	}
 	n->nodeid = ovl->next_id++;
-	n->nlookup = 1;
-	n->parent_ino = parent_ino;
+	if (kernel)
+		n->nlookup = 1;
+	else
+		n->refs = 1;
 	if (ovl->count >= ovl->nbuckets)
 		grow(ovl);
 	insert(ovl, n);
@@ -199,11 +253,36 @@ struct fk_ovl_node *fk_ovl_node_enter(struct fk_ovl *ovl, uint32_t type,
 	return n;
 }
 
-struct fk_ovl_node *fk_ovl_node_root(struct fk_ovl *ovl,
-				     struct fk_ovl_layer_ref *stack,
-				     unsigned depth, uint64_t dev, uint64_t ino)
+void fk_ovl_node_restack(struct fk_ovl *ovl, struct fk_ovl_node *n,
+			 struct fk_ovl_layer_ref *stack, unsigned depth,
+			 uint64_t dev, uint64_t ino)
 {
-	struct fk_ovl_node *n = new_node(0040000, stack, depth, dev, ino);
+	pthread_mutex_lock(&ovl->lock);
+	struct fk_ovl_layer_ref *old = n->stack;
+	unsigned old_depth = n->depth;
+	unlink_key(ovl, n);
+	n->stack = stack;
+	n->depth = depth;
+	n->key_dev = dev;
+	n->key_ino = ino;
+	link_key(ovl, n);
+	pthread_mutex_unlock(&ovl->lock);
+	fk_ovl_stack_free(ovl, old, old_depth);
+}
+
+int fk_ovl_node_move(struct fk_ovl *ovl, struct fk_ovl_node *n,
+		     struct fk_ovl_node *parent, const char *name)
+{
+	pthread_mutex_lock(&ovl->lock);
+	int rc = set_place(ovl, n, parent, name);
+	pthread_mutex_unlock(&ovl->lock);
+	return rc;
+}
+
+struct fk_ovl_node *fk_ovl_node_root(struct fk_ovl *ovl,
+				     struct fk_ovl_found *f)
+{
+	struct fk_ovl_node *n = new_node(f);
 	if (!n)
 		return NULL;
 	n->nodeid = FK_ROOT_INO;

@@ -40,36 +40,36 @@ void fk_ovl_options_init(struct fk_ovl_options *o)
 	o->attr_timeout = 1.0;
 }
 
-static uint64_t shown_ino(const struct fk_ovl *ovl, unsigned layer, uint64_t ino)
+uint64_t fk_ovl_shown_ino(const struct fk_ovl *ovl, unsigned layer, uint64_t ino)
 {
 	if (ovl->same_dev)
 		return ino;
 	return (ino & ((1ULL << 48) - 1)) | ((uint64_t)(layer + 1) << 48);
 }
 
-static void attr_of(const struct fk_ovl *ovl, const struct fk_ovl_node *n,
+void fk_ovl_attr_of(const struct fk_ovl *ovl, const struct fk_ovl_node *n,
 		    const struct fk_layer_stat *st, struct fk_attr *a)
 {
 	*a = st->attr;
-	a->ino = shown_ino(ovl, n->stack[0].layer, st->attr.ino);
+	a->ino = n->origin_ino ? n->origin_ino
+			       : fk_ovl_shown_ino(ovl, n->stack[0].layer, st->attr.ino);
 	if (S_ISDIR(a->mode) && n->depth > 1)
 		a->nlink = 1;
 }
 
-/* Find name below parent: the stack of layer nodes (topmost first) and
- * the topmost's attributes. 0 or -errno (-ENOENT: not there, or
- * whited out). */
-static int lookup_stack(struct fk_ovl *ovl, const struct fk_ovl_node *parent,
-			const char *name, struct fk_ovl_layer_ref **out,
-			unsigned *depth, struct fk_layer_stat *top)
+int fk_ovl_lookup_found(struct fk_ovl *ovl, const struct fk_ovl_node *parent,
+			const char *name, struct fk_ovl_found *f,
+			struct fk_layer_stat *top)
 {
 	struct fk_ovl_layer_ref *stack = malloc(parent->depth * sizeof *stack);
 	if (!stack)
 		return -ENOMEM;
 	unsigned d = 0;
 	int rc = 0;
+	f->origin_ino = 0;
 	for (unsigned i = 0; i < parent->depth; i++) {
-		struct fk_layer *l = LAYER(ovl, parent->stack[i]);
+		unsigned layer = parent->stack[i].layer;
+		struct fk_layer *l = ovl->layers[layer];
 		struct fk_layer_node *ph = parent->stack[i].h, *h;
 		struct fk_layer_stat st;
 		if (fk_layer_is_marker_name(l, name))
@@ -92,7 +92,11 @@ static int lookup_stack(struct fk_ovl *ovl, const struct fk_ovl_node *parent,
 		}
 		if (d == 0)
 			*top = st;
-		stack[d++] = (struct fk_ovl_layer_ref){ parent->stack[i].layer, h };
+		else if (d == 1 && ovl->upper && stack[0].layer == 0)
+			/* A merged directory shows its first lower
+			 * directory's number, as kernel overlayfs does. */
+			f->origin_ino = fk_ovl_shown_ino(ovl, layer, st.attr.ino);
+		stack[d++] = (struct fk_ovl_layer_ref){ layer, h };
 		if (!S_ISDIR(st.attr.mode) || fk_layer_opaque_test(l, h) == 1)
 			break;
 	}
@@ -102,8 +106,11 @@ static int lookup_stack(struct fk_ovl *ovl, const struct fk_ovl_node *parent,
 		fk_ovl_stack_free(ovl, stack, d);
 		return rc;
 	}
-	*out = stack;
-	*depth = d;
+	f->type = top->attr.mode & S_IFMT;
+	f->stack = stack;
+	f->depth = d;
+	f->dev = top->dev;
+	f->ino = top->attr.ino;
 	return 0;
 }
 
@@ -122,7 +129,7 @@ static int top_stat(struct fk_ovl *ovl, const struct fk_ovl_node *n,
 	struct fk_layer *l = LAYER(ovl, n->stack[0]);
 	int rc = l->ops->getattr(l, n->stack[0].h, &st);
 	if (rc == 0)
-		attr_of(ovl, n, &st, a);
+		fk_ovl_attr_of(ovl, n, &st, a);
 	return rc;
 }
 
@@ -132,29 +139,38 @@ static void ovl_lookup(fk_req *req, const struct fk_name_in *in)
 	struct fk_ovl_node *parent = node_of(req, in->parent);
 	if (!parent)
 		return;
-	struct fk_attr pa;
-	struct fk_ovl_layer_ref *stack;
-	unsigned depth;
+	pthread_rwlock_rdlock(&ovl->tree);
+	struct fk_ovl_found f;
 	struct fk_layer_stat st;
-	int rc = top_stat(ovl, parent, &pa);
-	if (rc == 0)
-		rc = lookup_stack(ovl, parent, in->name, &stack, &depth, &st);
-	fk_ovl_node_put(ovl, parent);
 	struct fk_ovl_node *n = NULL;
-	if (rc == 0 && !(n = fk_ovl_node_enter(ovl, st.attr.mode & S_IFMT, stack,
-					       depth, st.dev, st.attr.ino, pa.ino)))
+	int rc = fk_ovl_lookup_found(ovl, parent, in->name, &f, &st);
+	if (rc == 0 && !(n = fk_ovl_node_enter(ovl, &f, parent, in->name, 1)))
 		rc = -ENOMEM;
-	if (rc) {
-		(void)fk_reply_err(req, -rc);
-		return;
-	}
 	struct fk_entry e;
-	memset(&e, 0, sizeof e);
-	e.ino = n->nodeid;
-	attr_of(ovl, n, &st, &e.attr);
-	e.entry_valid_ns = ovl->entry_ns;
-	e.attr_valid_ns = ovl->attr_ns;
-	(void)fk_reply_entry(req, &e);
+	if (rc == 0)
+		fk_ovl_entry_of(ovl, n, &st, &e);
+	pthread_rwlock_unlock(&ovl->tree);
+	fk_ovl_node_put(ovl, parent);
+	if (rc)
+		(void)fk_reply_err(req, -rc);
+	else
+		fk_ovl_reply_entry(req, &e);
+}
+
+void fk_ovl_entry_of(const struct fk_ovl *ovl, const struct fk_ovl_node *n,
+		     const struct fk_layer_stat *st, struct fk_entry *e)
+{
+	memset(e, 0, sizeof *e);
+	e->ino = n->nodeid;
+	fk_ovl_attr_of(ovl, n, st, &e->attr);
+	e->entry_valid_ns = ovl->entry_ns;
+	e->attr_valid_ns = ovl->attr_ns;
+}
+
+void fk_ovl_reply_entry(fk_req *req, const struct fk_entry *e)
+{
+	if (fk_reply_entry(req, e) == -ENOENT)
+		fk_ovl_node_forget(OVL(req), e->ino, 1); /* the kernel did not take it */
 }
 
 static void ovl_forget(void *fs, uint64_t ino, uint64_t nlookup)
@@ -169,7 +185,9 @@ static void ovl_getattr(fk_req *req, const struct fk_getattr_in *in)
 	if (!n)
 		return;
 	struct fk_attr a;
+	pthread_rwlock_rdlock(&ovl->tree);
 	int rc = top_stat(ovl, n, &a);
+	pthread_rwlock_unlock(&ovl->tree);
 	fk_ovl_node_put(ovl, n);
 	if (rc)
 		(void)fk_reply_err(req, -rc);
@@ -184,8 +202,10 @@ static void ovl_readlink(fk_req *req, const struct fk_ino_in *in)
 	if (!n)
 		return;
 	char buf[PATH_MAX + 1];
+	pthread_rwlock_rdlock(&ovl->tree);
 	struct fk_layer *l = LAYER(ovl, n->stack[0]);
 	int rc = l->ops->readlink(l, n->stack[0].h, buf, sizeof buf);
+	pthread_rwlock_unlock(&ovl->tree);
 	fk_ovl_node_put(ovl, n);
 	if (rc < 0)
 		(void)fk_reply_err(req, -rc);
@@ -193,25 +213,42 @@ static void ovl_readlink(fk_req *req, const struct fk_ino_in *in)
 		(void)fk_reply_readlink(req, buf);
 }
 
-/* An open file: the layer's descriptor. */
-struct ovl_file {
-	int fd;
-};
+
+static int wants_change(uint32_t flags)
+{
+	return (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
+}
 
 static void ovl_open(fk_req *req, const struct fk_open_in *in)
 {
 	struct fk_ovl *ovl = OVL(req);
-	if ((in->flags & O_ACCMODE) != O_RDONLY || (in->flags & O_TRUNC)) {
+	if (wants_change(in->flags) && !ovl->upper) {
 		(void)fk_reply_err(req, EROFS); /* no upper layer to change */
 		return;
 	}
 	struct fk_ovl_node *n = node_of(req, in->ino);
 	if (!n)
 		return;
+	int fd = 0;
+	if (wants_change(in->flags)) {
+		/* Writers write the upper copy; the copy is made first. */
+		pthread_rwlock_wrlock(&ovl->tree);
+		fd = fk_ovl_copy_up(ovl, fk_req_session(req), n);
+	} else {
+		pthread_rwlock_rdlock(&ovl->tree);
+	}
 	struct fk_layer *l = LAYER(ovl, n->stack[0]);
-	int fd = l->ops->open(l, n->stack[0].h,
-			      (int)in->flags & ~(O_CREAT | O_EXCL | O_NOCTTY));
+	if (fd == 0)
+		fd = l->ops->open(l, n->stack[0].h,
+				  (int)in->flags & ~(O_CREAT | O_EXCL | O_NOCTTY));
+	pthread_rwlock_unlock(&ovl->tree);
 	fk_ovl_node_put(ovl, n);
+	fk_ovl_reply_open(req, fd, ovl->upper ? 0 : FK_FOPEN_KEEP_CACHE, NULL);
+}
+
+void fk_ovl_reply_open(fk_req *req, int fd, uint32_t open_flags,
+		       const struct fk_entry *created)
+{
 	struct ovl_file *f = fd >= 0 ? malloc(sizeof *f) : NULL;
 	if (!f) {
 		if (fd >= 0)
@@ -220,28 +257,25 @@ static void ovl_open(fk_req *req, const struct fk_open_in *in)
 		return;
 	}
 	f->fd = fd;
-	/* Nothing below a read-only overlay changes through it: keep the
-	 * page cache across opens. */
-	struct fk_open_out o = { (uint64_t)(uintptr_t)f, FK_FOPEN_KEEP_CACHE, 0 };
-	if (fk_reply_open(req, &o) == -ENOENT) {
+	/* A read-only overlay's files never change through it: it keeps
+	 * the page cache across opens (open_flags). */
+	struct fk_open_out o = { (uint64_t)(uintptr_t)f, open_flags, 0 };
+	int rc = created ? fk_reply_create(req, created, &o) : fk_reply_open(req, &o);
+	if (rc == -ENOENT) {
 		close(fd); /* the opener gave up: no release comes */
 		free(f);
+		if (created) /* nor does the kernel hold the new node */
+			fk_ovl_node_forget(OVL(req), created->ino, 1);
 	}
 }
 
 static void ovl_read(fk_req *req, const struct fk_read_in *in)
 {
-	static __thread char *buf;
-	static __thread size_t cap;
 	struct ovl_file *f = (struct ovl_file *)(uintptr_t)in->fh;
-	if (in->size > cap) {
-		char *nb = realloc(buf, in->size);
-		if (!nb) {
-			(void)fk_reply_err(req, ENOMEM);
-			return;
-		}
-		buf = nb;
-		cap = in->size;
+	char *buf = fk_thread_buf(FK_OVL_BUF_READ, in->size ? in->size : 1);
+	if (!buf) {
+		(void)fk_reply_err(req, ENOMEM);
+		return;
 	}
 	ssize_t r = pread(f->fd, buf, in->size, (off_t)in->offset);
 	if (r < 0)
@@ -331,7 +365,7 @@ static int collect(struct fk_ovl *ovl, unsigned layer, struct fk_layer_node *h,
 				rc = dir_push(d, e.name + pre, 0, 0, 1);
 		} else {
 			int wh = is_whiteout_entry(l, h, &e);
-			rc = dir_push(d, e.name, shown_ino(ovl, layer, e.ino),
+			rc = dir_push(d, e.name, fk_ovl_shown_ino(ovl, layer, e.ino),
 				      e.type, wh);
 		}
 		if (rc)
@@ -350,16 +384,21 @@ static int by_name_then_layer(const void *a, const void *b)
 
 /* The merged listing of n: ".", "..", then each visible name once. */
 static int merge(struct fk_ovl *ovl, const struct fk_ovl_node *n,
-		 uint64_t self_ino, struct ovl_dir *out)
+		 struct ovl_dir *out)
 {
 	struct ovl_dir all = { 0 };
-	int rc = 0;
+	struct fk_attr self, up;
+	int rc = top_stat(ovl, n, &self);
+	if (rc == 0)
+		rc = n->parent ? top_stat(ovl, n->parent, &up) : 0;
+	uint64_t parent_ino = n->parent ? up.ino : self.ino;
+	uint64_t self_ino = self.ino;
 	for (unsigned i = 0; rc == 0 && i < n->depth; i++)
 		rc = collect(ovl, n->stack[i].layer, n->stack[i].h, &all);
 	if (rc == 0)
 		rc = dir_push(out, ".", self_ino, S_IFDIR, 0);
 	if (rc == 0)
-		rc = dir_push(out, "..", n->parent_ino ? n->parent_ino : self_ino,
+		rc = dir_push(out, "..", parent_ino,
 			      S_IFDIR, 0);
 	if (rc == 0 && all.n)
 		qsort(all.e, all.n, sizeof *all.e, by_name_then_layer);
@@ -390,6 +429,18 @@ static int merge(struct fk_ovl *ovl, const struct fk_ovl_node *n,
 	return rc;
 }
 
+int fk_ovl_dir_empty(struct fk_ovl *ovl, const struct fk_ovl_node *n)
+{
+	struct ovl_dir *d = calloc(1, sizeof *d);
+	int rc = d ? merge(ovl, n, d) : -ENOMEM;
+	if (d) {
+		if (rc == 0)
+			rc = d->n == 2; /* "." and ".." */
+		dir_free(d);
+	}
+	return rc;
+}
+
 static void ovl_opendir(fk_req *req, const struct fk_open_in *in)
 {
 	struct fk_ovl *ovl = OVL(req);
@@ -397,10 +448,9 @@ static void ovl_opendir(fk_req *req, const struct fk_open_in *in)
 	if (!n)
 		return;
 	struct ovl_dir *d = calloc(1, sizeof *d);
-	struct fk_attr a;
-	int rc = d ? top_stat(ovl, n, &a) : -ENOMEM;
-	if (rc == 0)
-		rc = merge(ovl, n, a.ino, d);
+	pthread_rwlock_rdlock(&ovl->tree);
+	int rc = d ? merge(ovl, n, d) : -ENOMEM;
+	pthread_rwlock_unlock(&ovl->tree);
 	fk_ovl_node_put(ovl, n);
 	if (rc) {
 		if (d)
@@ -461,12 +511,14 @@ static void ovl_getxattr(fk_req *req, const struct fk_getxattr_in *in)
 	struct fk_ovl_node *n = node_of(req, in->ino);
 	if (!n)
 		return;
+	pthread_rwlock_rdlock(&ovl->tree);
 	struct fk_layer *l = LAYER(ovl, n->stack[0]);
 	char *buf = in->size ? malloc(in->size) : NULL;
 	int r = in->size && !buf ? -ENOMEM
 		: fk_layer_is_marker_xattr(l, in->name)
 			? -ENODATA
 			: l->ops->getxattr(l, n->stack[0].h, in->name, buf, in->size);
+	pthread_rwlock_unlock(&ovl->tree);
 	fk_ovl_node_put(ovl, n);
 	reply_sized(req, r, in->size, buf);
 	free(buf);
@@ -478,6 +530,7 @@ static void ovl_listxattr(fk_req *req, const struct fk_listxattr_in *in)
 	struct fk_ovl_node *n = node_of(req, in->ino);
 	if (!n)
 		return;
+	pthread_rwlock_rdlock(&ovl->tree);
 	struct fk_layer *l = LAYER(ovl, n->stack[0]);
 	struct fk_layer_node *h = n->stack[0].h;
 	/* Hidden names take room in the layer's list: read it whole. */
@@ -498,6 +551,7 @@ static void ovl_listxattr(fk_req *req, const struct fk_listxattr_in *in)
 			break;
 		}
 	}
+	pthread_rwlock_unlock(&ovl->tree);
 	fk_ovl_node_put(ovl, n);
 	int out = 0;
 	for (int at = 0; r > 0 && at < r;) {
@@ -514,7 +568,7 @@ static void ovl_listxattr(fk_req *req, const struct fk_listxattr_in *in)
 	free(all);
 }
 
-static const struct fk_ops ovl_ops = {
+static struct fk_ops ovl_ops = {
 	.lookup = ovl_lookup,
 	.forget = ovl_forget,
 	.getattr = ovl_getattr,
@@ -530,8 +584,15 @@ static const struct fk_ops ovl_ops = {
 	.listxattr = ovl_listxattr,
 };
 
+static void add_write_ops(void)
+{
+	fk_ovl_write_ops(&ovl_ops);
+}
+
 const struct fk_ops *fk_ovl_ops(void)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, add_write_ops);
 	return &ovl_ops;
 }
 
@@ -541,15 +602,14 @@ static uint64_t to_ns(double s)
 }
 
 /* The root's stack: every layer's root, down to the first opaque one. */
-static int root_stack(struct fk_ovl *ovl, struct fk_ovl_layer_ref **out,
-		      unsigned *depth, struct fk_layer_stat *top)
+static int root_found(struct fk_ovl *ovl, struct fk_ovl_found *f)
 {
 	struct fk_ovl_layer_ref *stack = calloc(ovl->nlayers, sizeof *stack);
 	if (!stack)
 		return -ENOMEM;
 	unsigned d = 0;
 	ovl->same_dev = 1;
-	uint64_t dev0 = 0;
+	f->origin_ino = 0;
 	for (unsigned i = 0; i < ovl->nlayers; i++) {
 		struct fk_layer *l = ovl->layers[i];
 		struct fk_layer_node *h = fk_layer_root(l);
@@ -561,9 +621,9 @@ static int root_stack(struct fk_ovl *ovl, struct fk_ovl_layer_ref **out,
 			return rc;
 		}
 		if (i == 0) {
-			dev0 = st.dev;
-			*top = st;
-		} else if (st.dev != dev0) {
+			f->dev = st.dev;
+			f->ino = st.attr.ino;
+		} else if (st.dev != f->dev) {
 			ovl->same_dev = 0;
 		}
 		if (d > 0 && fk_layer_opaque_test(ovl->layers[stack[d - 1].layer],
@@ -573,8 +633,11 @@ static int root_stack(struct fk_ovl *ovl, struct fk_ovl_layer_ref **out,
 		}
 		stack[d++] = (struct fk_ovl_layer_ref){ i, h };
 	}
-	*out = stack;
-	*depth = d;
+	/* The root shows its topmost layer's number, merged or not, as
+	 * kernel overlayfs's root does. */
+	f->type = S_IFDIR;
+	f->stack = stack;
+	f->depth = d;
 	return 0;
 }
 
@@ -582,8 +645,8 @@ int fk_ovl_new(struct fk_ovl **out, struct fk_layer **layers, unsigned nlayers,
 	       const struct fk_ovl_options *o, char *err, size_t errlen)
 {
 	*out = NULL;
-	if (nlayers == 0) {
-		snprintf(err, errlen, "no layers");
+	if (nlayers == 0 || (o->upper && nlayers < 2)) {
+		snprintf(err, errlen, o->upper ? "no lower layer" : "no layers");
 		return -EINVAL;
 	}
 	struct fk_ovl *ovl = calloc(1, sizeof *ovl);
@@ -598,18 +661,27 @@ int fk_ovl_new(struct fk_ovl **out, struct fk_layer **layers, unsigned nlayers,
 	ovl->layers = copy;
 	ovl->nlayers = nlayers;
 	ovl->o = *o;
+	ovl->upper = o->upper;
 	ovl->entry_ns = to_ns(o->entry_timeout);
 	ovl->attr_ns = to_ns(o->attr_timeout);
-	struct fk_ovl_layer_ref *stack;
-	unsigned depth;
-	struct fk_layer_stat top;
-	int rc = root_stack(ovl, &stack, &depth, &top);
-	if (rc == 0 && !fk_ovl_node_root(ovl, stack, depth, top.dev, top.attr.ino)) {
-		fk_ovl_stack_free(ovl, stack, depth);
+	int rc = -pthread_rwlock_init(&ovl->tree, NULL);
+	if (rc == 0 && ovl->upper) {
+		struct fk_layer *up = layers[0];
+		rc = up->ops->work ? up->ops->work(up, &ovl->work) : -ENOTSUP;
+		if (rc)
+			snprintf(err, errlen, "the upper layer has no work directory");
+	}
+	struct fk_ovl_found f;
+	if (rc == 0 && (rc = root_found(ovl, &f)) == 0 &&
+	    !fk_ovl_node_root(ovl, &f)) {
+		fk_ovl_stack_free(ovl, f.stack, f.depth);
 		rc = -ENOMEM;
 	}
 	if (rc) {
-		snprintf(err, errlen, "layers: %s", strerror(-rc));
+		if (rc != -ENOTSUP)
+			snprintf(err, errlen, "layers: %s", strerror(-rc));
+		if (ovl->work)
+			fk_layer_put(layers[0], ovl->work);
 		fk_ovl_table_destroy(ovl);
 		free(copy);
 		free(ovl);
@@ -624,6 +696,9 @@ void fk_ovl_free(struct fk_ovl *ovl)
 	if (!ovl)
 		return;
 	fk_ovl_table_destroy(ovl); /* puts every handle, the root's too */
+	if (ovl->work)
+		fk_layer_put(ovl->layers[0], ovl->work);
+	pthread_rwlock_destroy(&ovl->tree);
 	for (unsigned i = 0; i < ovl->nlayers; i++)
 		fk_layer_free(ovl->layers[i]);
 	free(ovl->layers);

@@ -42,6 +42,8 @@
 #include <fusekit/fk_passthrough.h>
 #include <fusekit/fk_session.h>
 
+#include "../../util/fk_thread_buf.h"
+
 /* A descriptor the cache may close and reopen (handle and lazy modes),
  * or a fixed one (fd mode, the root). Fields under the table lock. */
 struct fk_pt_cfd {
@@ -329,17 +331,13 @@ uint32_t fk_pt_map_id(const struct fk_pt_idmap *map, unsigned n, uint32_t id,
 #define FK_PT_GID_SHOWN(pt, id) fk_pt_map_id((pt)->o.gidmap, (pt)->o.ngidmap, (id), 0)
 #define FK_PT_UID_HOST(pt, id) fk_pt_map_id((pt)->o.uidmap, (pt)->o.nuidmap, (id), 1)
 #define FK_PT_GID_HOST(pt, id) fk_pt_map_id((pt)->o.gidmap, (pt)->o.ngidmap, (id), 1)
+/* The slots of fk_thread_buf the passthrough uses. */
 enum {
 	FK_PT_BUF_READ,
 	FK_PT_BUF_WRITE,
 	FK_PT_BUF_XATTR, /* a get or list reply */
 	FK_PT_BUF_XATTR_ALL, /* a host list, before the policy filters it */
-	FK_PT_NBUFS
 };
-/** This thread's buffer number which, grown to size and page aligned;
- *  NULL if out of memory. Valid until the thread's next call with the
- *  same which. */
-void *fk_pt_thread_buf(int which, size_t size);
 
 /* The ops, by file. */
 void fk_pt_lookup(fk_req *req, const struct fk_name_in *in);

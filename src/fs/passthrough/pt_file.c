@@ -233,7 +233,7 @@ void fk_pt_tmpfile(fk_req *req, const struct fk_create_in *in)
 
 void fk_pt_read(fk_req *req, const struct fk_read_in *in)
 {
-	char *buf = fk_pt_thread_buf(FK_PT_BUF_READ, in->size ? in->size : 1);
+	char *buf = fk_thread_buf(FK_PT_BUF_READ, in->size ? in->size : 1);
 	if (!buf) {
 		(void)fk_reply_err(req, ENOMEM);
 		return;
@@ -257,7 +257,7 @@ void fk_pt_write(fk_req *req, const struct fk_write_in *in)
 	/* O_DIRECT wants an aligned buffer; the request's data sits after
 	 * its headers. */
 	if (f->odirect && ((uintptr_t)data & 4095)) {
-		void *b = fk_pt_thread_buf(FK_PT_BUF_WRITE, in->size ? in->size : 1);
+		void *b = fk_thread_buf(FK_PT_BUF_WRITE, in->size ? in->size : 1);
 		if (!b) {
 			(void)fk_reply_err(req, ENOMEM);
 			return;

@@ -298,55 +298,6 @@ void fk_pt_free(struct fk_pt *pt)
 	free(pt);
 }
 
-/* ---- Per-thread buffers ---------------------------------------------- */
-
-/* Each worker thread keeps its buffers between requests (no allocation
- * per request); a key destructor frees them when the thread ends. */
-struct pt_bufs {
-	char *buf[FK_PT_NBUFS];
-	size_t cap[FK_PT_NBUFS];
-};
-
-static pthread_key_t bufs_key;
-static pthread_once_t bufs_once = PTHREAD_ONCE_INIT;
-
-static void free_bufs(void *p)
-{
-	struct pt_bufs *b = p;
-	for (int i = 0; i < FK_PT_NBUFS; i++)
-		free(b->buf[i]);
-	free(b);
-}
-
-static void make_key(void)
-{
-	(void)pthread_key_create(&bufs_key, free_bufs);
-}
-
-void *fk_pt_thread_buf(int which, size_t size)
-{
-	(void)pthread_once(&bufs_once, make_key);
-	struct pt_bufs *b = pthread_getspecific(bufs_key);
-	if (!b) {
-		b = calloc(1, sizeof *b);
-		if (!b || pthread_setspecific(bufs_key, b)) {
-			free(b);
-			return NULL;
-		}
-	}
-	if (size > b->cap[which]) {
-		/* Page aligned, so O_DIRECT files can read into it. The old
-		 * contents are not needed. */
-		void *n = NULL;
-		if (posix_memalign(&n, 4096, size))
-			return NULL;
-		free(b->buf[which]);
-		b->buf[which] = n;
-		b->cap[which] = size;
-	}
-	return b->buf[which];
-}
-
 static void pt_init(void *fs, struct fk_conn *c)
 {
 	struct fk_pt *pt = fs;

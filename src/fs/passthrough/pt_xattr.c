@@ -91,7 +91,7 @@ int fk_pt_xattr_list(struct fk_pt *pt, int nfd, char *buf, size_t size)
 		ssize_t full = listxattr(p, NULL, 0);
 		if (full < 0)
 			return -errno;
-		char *all = fk_pt_thread_buf(FK_PT_BUF_XATTR_ALL, full ? (size_t)full : 1);
+		char *all = fk_thread_buf(FK_PT_BUF_XATTR_ALL, full ? (size_t)full : 1);
 		if (!all)
 			return -ENOMEM;
 		ssize_t n = listxattr(p, all, (size_t)full);
@@ -147,7 +147,7 @@ static void get_or_list(fk_req *req, uint64_t ino, const char *name,
 			uint32_t size)
 {
 	struct fk_pt *pt = FK_PT(req);
-	char *buf = size ? fk_pt_thread_buf(FK_PT_BUF_XATTR, size) : NULL;
+	char *buf = size ? fk_thread_buf(FK_PT_BUF_XATTR, size) : NULL;
 	if (size && !buf) {
 		(void)fk_reply_err(req, ENOMEM);
 		return;

@@ -1,0 +1,281 @@
+/*
+ * ovl_copyup.c — copy-up: before a lower node changes, an equal object is
+ * made in the upper layer and takes its place, as kernel overlayfs does.
+ *
+ * Atomic: the copy is built under a fresh name in the upper layer's work
+ * directory — contents, xattrs, owner, mode, times — and only when it is
+ * complete is it renamed to its place. A crash leaves either no upper
+ * object (the lower one still shows) or the complete copy; never a part.
+ * (What a crash leaves in the work directory is garbage nobody sees.)
+ *
+ * Data takes the fastest way the layers allow: a reflink (clone_file),
+ * else copy_file_range (fk_plat_copy_kernel), else read and write, and
+ * only the data extents (SEEK_DATA/SEEK_HOLE), so holes stay holes. The
+ * copy is fsynced before the rename, as the kernel's is.
+ *
+ * All under the tree write lock: nobody looks at the stacks meanwhile.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../platform/fk_platform.h"
+#include "ovl.h"
+
+void fk_ovl_stage_name(struct fk_ovl *ovl, char buf[static 32])
+{
+	/* kernel overlayfs names its temporaries "#<hex>" too */
+	snprintf(buf, 32, "#fk%llx",
+		 (unsigned long long)atomic_fetch_add(&ovl->staged, 1));
+}
+
+/* Copy [off, off + len) of src to the same place in dst: in the kernel
+ * where it can, else through a buffer. */
+static int copy_range(int src, int dst, off_t off, off_t len)
+{
+	const size_t bufsize = 1 << 17;
+	char *buf = NULL;
+	int kernel = 1;
+	while (len > 0) {
+		long long n = -EOPNOTSUPP;
+		if (kernel)
+			n = fk_plat_copy_kernel(src, dst, off, len);
+		if (n == -EOPNOTSUPP || n == -EXDEV || n == -EINVAL) {
+			kernel = 0;
+			if (!buf && !(buf = fk_thread_buf(FK_OVL_BUF_COPY, bufsize)))
+				return -ENOMEM;
+			n = pread(src, buf, len < (off_t)bufsize ? (size_t)len : bufsize,
+				  off);
+			if (n < 0) {
+				n = -errno;
+			} else if (n > 0) {
+				ssize_t w = pwrite(dst, buf, (size_t)n, off);
+				if (w < 0)
+					return -errno;
+				if (w != n)
+					return -ENOSPC; /* a short write */
+			}
+		}
+		if (n == -EINTR)
+			continue;
+		if (n < 0)
+			return (int)n;
+		if (n == 0)
+			break; /* the file shrank meanwhile */
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Copy every extent of data of src (size bytes) to dst; holes stay. */
+static int copy_extents(int src, int dst, uint64_t size)
+{
+	off_t at = 0;
+	while ((uint64_t)at < size) {
+		off_t data = lseek(src, at, SEEK_DATA);
+		if (data < 0 && errno == ENXIO)
+			break; /* a hole to the end */
+		off_t hole = data < 0 ? (off_t)size : lseek(src, data, SEEK_HOLE);
+		if (data < 0) /* no SEEK_DATA here: all of it is data */
+			data = at;
+		if (hole < 0)
+			hole = (off_t)size;
+		int rc = copy_range(src, dst, data, hole - data);
+		if (rc)
+			return rc;
+		at = hole;
+	}
+	return ftruncate(dst, (off_t)size) < 0 ? -errno : 0;
+}
+
+/* Build the regular file: a clone if the upper layer can make one, else
+ * a new file with the data copied. */
+static int stage_file(struct fk_ovl *ovl, struct fk_layer *lo,
+		      struct fk_layer_node *lh, const char *tmp,
+		      const struct fk_layer_stat *st,
+		      const struct fk_layer_cred *cred, struct fk_layer_node **h)
+{
+	struct fk_layer *up = ovl->layers[0];
+	uint32_t perm = st->attr.mode & 07777;
+	int src = lo->ops->open(lo, lh, O_RDONLY | O_NOATIME);
+	if (src == -EPERM) /* O_NOATIME: only the owner or a capable caller */
+		src = lo->ops->open(lo, lh, O_RDONLY);
+	if (src < 0)
+		return src;
+	int dst = -EOPNOTSUPP, rc = 0;
+	if (up->ops->clone_file)
+		dst = up->ops->clone_file(up, ovl->work, tmp, src, perm, cred, h,
+					  NULL);
+	if (dst == -EOPNOTSUPP || dst == -EXDEV) {
+		dst = up->ops->create(up, ovl->work, tmp, O_RDWR, perm, cred, h,
+				      NULL);
+		if (dst >= 0)
+			rc = copy_extents(src, dst, st->attr.size);
+	}
+	close(src);
+	if (dst < 0)
+		return dst;
+	if (rc == 0 && fsync(dst) < 0)
+		rc = -errno;
+	close(dst);
+	return rc;
+}
+
+/* Copy every xattr of lh but the overlay's own markers onto h. */
+static int copy_xattrs(struct fk_ovl *ovl, struct fk_layer *lo,
+		       struct fk_layer_node *lh, struct fk_layer_node *h)
+{
+	struct fk_layer *up = ovl->layers[0];
+	int len = lo->ops->listxattr(lo, lh, NULL, 0);
+	if (len == -EOPNOTSUPP || len <= 0)
+		return len == -EOPNOTSUPP ? 0 : len;
+	char *names = malloc((size_t)len);
+	char *value = malloc(65536);
+	int rc = names && value ? 0 : -ENOMEM;
+	if (rc == 0)
+		len = lo->ops->listxattr(lo, lh, names, (size_t)len);
+	if (rc == 0 && len < 0)
+		rc = len; /* -ERANGE: it grew meanwhile; the caller may retry */
+	for (int at = 0; rc == 0 && at < len;) {
+		const char *name = names + at;
+		at += (int)strnlen(name, (size_t)(len - at)) + 1;
+		if (fk_layer_is_marker_xattr(lo, name))
+			continue;
+		int vlen = lo->ops->getxattr(lo, lh, name, value, 65536);
+		if (vlen == -ENODATA)
+			continue; /* removed meanwhile */
+		rc = vlen < 0 ? vlen
+			      : up->ops->setxattr(up, h, name, value, (size_t)vlen, 0);
+		/* An xattr the upper host refuses (a namespace it lacks) is
+		 * dropped, as kernel overlayfs drops it. */
+		if (rc == -EOPNOTSUPP)
+			rc = 0;
+	}
+	free(names);
+	free(value);
+	return rc;
+}
+
+/* Make in the work directory, as tmp, an object equal to lower node lh of
+ * layer lo with attributes st: *h is it. */
+static int stage(struct fk_ovl *ovl, struct fk_layer *lo,
+		 struct fk_layer_node *lh, const struct fk_layer_stat *st,
+		 const char *tmp, struct fk_layer_node **h)
+{
+	struct fk_layer *up = ovl->layers[0];
+	const struct fk_layer_cred cred = { st->attr.uid, st->attr.gid };
+	uint32_t type = st->attr.mode & S_IFMT, perm = st->attr.mode & 07777;
+	int rc;
+	if (type == S_IFREG) {
+		rc = stage_file(ovl, lo, lh, tmp, st, &cred, h);
+	} else if (type == S_IFDIR) {
+		rc = up->ops->mkdir(up, ovl->work, tmp, perm, &cred, h, NULL);
+	} else if (type == S_IFLNK) {
+		char target[PATH_MAX + 1];
+		rc = lo->ops->readlink(lo, lh, target, sizeof target);
+		if (rc >= 0)
+			rc = up->ops->symlink(up, ovl->work, tmp, target, &cred, h,
+					      NULL);
+	} else {
+		rc = up->ops->mknod(up, ovl->work, tmp, st->attr.mode,
+				    st->attr.rdev, &cred, h, NULL);
+	}
+	if (rc < 0 || !*h)
+		return rc < 0 ? rc : -EIO;
+	rc = copy_xattrs(ovl, lo, lh, *h);
+	/* The mode again (making it, and chown, may have dropped set-id
+	 * bits), then the times, last, as nothing may touch them after. */
+	struct fk_setattr_in in;
+	memset(&in, 0, sizeof in);
+	if (rc == 0 && type != S_IFLNK) {
+		in.valid = FK_SET_MODE;
+		in.mode = perm;
+		rc = up->ops->setattr(up, *h, &in, NULL);
+	}
+	if (rc == 0) {
+		in.valid = FK_SET_ATIME | FK_SET_MTIME;
+		in.atime = st->attr.atime;
+		in.mtime = st->attr.mtime;
+		rc = up->ops->setattr(up, *h, &in, NULL);
+	}
+	return rc;
+}
+
+/* Remove what stage made (the copy failed or lost the race). */
+static void unstage(struct fk_ovl *ovl, const char *tmp, int is_dir)
+{
+	struct fk_layer *up = ovl->layers[0];
+	/* Failing, it stays in the work directory, where nobody sees it. */
+	(void)(is_dir ? up->ops->rmdir(up, ovl->work, tmp)
+		      : up->ops->unlink(up, ovl->work, tmp));
+}
+
+/* n is lower, its parent upper: copy it up. */
+static int copy_one(struct fk_ovl *ovl, struct fk_ovl_node *n)
+{
+	struct fk_layer *up = ovl->layers[0];
+	struct fk_layer *lo = ovl->layers[n->stack[0].layer];
+	struct fk_layer_node *lh = n->stack[0].h, *h = NULL;
+	struct fk_layer_stat st, ust;
+	int rc = lo->ops->getattr(lo, lh, &st);
+	if (rc)
+		return rc;
+	char tmp[32];
+	fk_ovl_stage_name(ovl, tmp);
+	int is_dir = S_ISDIR(st.attr.mode);
+	rc = stage(ovl, lo, lh, &st, tmp, &h);
+	if (rc == 0)
+		rc = up->ops->rename(up, ovl->work, tmp, n->parent->stack[0].h,
+				     n->name, FK_RENAME_NOREPLACE);
+	if (rc == 0)
+		rc = up->ops->getattr(up, h, &ust);
+	if (rc) {
+		if (h)
+			unstage(ovl, tmp, is_dir);
+		up->ops->put(up, h);
+		return rc;
+	}
+	/* The upper node goes on top; a directory keeps its lower ones
+	 * below it (it is merged now), a file hides them. */
+	unsigned depth = is_dir ? n->depth + 1 : 1;
+	struct fk_ovl_layer_ref *stack = malloc(depth * sizeof *stack);
+	if (!stack) {
+		/* Copied, but not known here: the next lookup finds it. */
+		up->ops->put(up, h);
+		return -ENOMEM;
+	}
+	stack[0] = (struct fk_ovl_layer_ref){ 0, h };
+	for (unsigned i = 1; i < depth; i++) {
+		stack[i] = n->stack[i - 1];
+		lo = ovl->layers[stack[i].layer];
+		lo->ops->hold(lo, stack[i].h);
+	}
+	if (!n->origin_ino)
+		n->origin_ino = fk_ovl_shown_ino(ovl, n->stack[0].layer,
+						 st.attr.ino);
+	fk_ovl_node_restack(ovl, n, stack, depth, ust.dev, ust.attr.ino);
+	return 0;
+}
+
+int fk_ovl_copy_up(struct fk_ovl *ovl, fk_session *se, struct fk_ovl_node *n)
+{
+	if (!ovl->upper)
+		return -EROFS;
+	if (n->stack[0].layer == 0)
+		return 0;
+	/* The root always has an upper node, so n has a parent. */
+	int rc = fk_ovl_copy_up(ovl, se, n->parent);
+	if (rc == 0)
+		rc = copy_one(ovl, n);
+	if (rc == 0 && n->type == S_IFDIR)
+		/* Failing (the kernel does not know the node): nothing cached. */
+		(void)fk_notify_inval_inode(se, n->nodeid, -1, 0);
+	return rc;
+}

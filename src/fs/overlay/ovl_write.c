@@ -1,0 +1,702 @@
+/*
+ * ovl_write.c — the operations that change the tree, done in the upper
+ * layer as kernel overlayfs does them, so either can mount what the
+ * other wrote:
+ *
+ *  - a change to a lower object copies it up first (ovl_copyup.c), and
+ *    the directories above it;
+ *  - removing a name that a lower layer also has leaves a whiteout;
+ *    making a name over a whiteout replaces it (a new directory there is
+ *    opaque: nothing below shows through it);
+ *  - renaming a directory that has lower content is refused with EXDEV
+ *    (the caller copies instead, as mv does);
+ *  - a directory moved into a merged directory is made opaque.
+ *
+ * Where the chardev whiteout format allows it, replacing a whiteout and
+ * removing an upper object that hides a lower one are atomic: the new
+ * object (or whiteout) is built in the work directory and exchanged with
+ * the old one (renameat2 RENAME_EXCHANGE), as the kernel does. In the OCI
+ * format a whiteout is a separate name, and there are two steps.
+ *
+ * Every operation here holds the tree lock for writing.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ovl.h"
+
+#define OVL(req) ((struct fk_ovl *)fk_req_fs(req))
+#define UPPER(ovl) ((ovl)->layers[0])
+
+/* ---- helpers ---- */
+
+/* The request's node, or NULL after answering (ENOENT, or EROFS when
+ * there is no upper layer). */
+static struct fk_ovl_node *changing_node(fk_req *req, uint64_t id)
+{
+	struct fk_ovl *ovl = OVL(req);
+	if (!ovl->upper) {
+		(void)fk_reply_err(req, EROFS);
+		return NULL;
+	}
+	struct fk_ovl_node *n = fk_ovl_node_get(ovl, id);
+	if (!n)
+		(void)fk_reply_err(req, ENOENT);
+	return n;
+}
+
+static struct fk_layer_cred cred_of(fk_req *req)
+{
+	const struct fk_ctx *c = fk_req_ctx(req);
+	return (struct fk_layer_cred){ c->uid, c->gid };
+}
+
+/* Whiteouts and temporaries are the daemon's, as kernel overlayfs's are
+ * the mounter's. */
+static struct fk_layer_cred own_cred(void)
+{
+	return (struct fk_layer_cred){ (uint32_t)geteuid(), (uint32_t)getegid() };
+}
+
+/* Would name in dir (an upper node) show a lower object if the upper
+ * layer had nothing there? 1, 0, or -errno. */
+static int lower_has(struct fk_ovl *ovl, const struct fk_ovl_node *dir,
+		     const char *name)
+{
+	if (dir->depth < 2)
+		return 0;
+	struct fk_ovl_node below = *dir;
+	below.stack = dir->stack + 1;
+	below.depth = dir->depth - 1;
+	struct fk_ovl_found f;
+	struct fk_layer_stat st;
+	int rc = fk_ovl_lookup_found(ovl, &below, name, &f, &st);
+	if (rc == 0)
+		fk_ovl_stack_free(ovl, f.stack, f.depth);
+	return rc == 0 ? 1 : rc == -ENOENT ? 0 : rc;
+}
+
+/* What the upper directory dir has at name: 0 nothing, 1 a whiteout,
+ * 2 an object; or -errno. */
+static int upper_at(struct fk_ovl *ovl, struct fk_layer_node *dir,
+		    const char *name)
+{
+	struct fk_layer *up = UPPER(ovl);
+	struct fk_layer_stat st;
+	int rc = up->ops->lookup(up, dir, name, NULL, &st);
+	if (rc == -ENOENT)
+		return fk_layer_whiteout_test(up, dir, name, NULL) == 1 ? 1 : 0;
+	if (rc)
+		return rc;
+	return fk_layer_whiteout_test(up, dir, name, &st) == 1 ? 1 : 2;
+}
+
+/* Empty the upper directory name in dir of the markers it holds (its
+ * merged listing is empty, so markers are all there is), so it can be
+ * removed. */
+static int clear_markers(struct fk_ovl *ovl, struct fk_layer_node *dir,
+			 const char *name)
+{
+	struct fk_layer *up = UPPER(ovl);
+	struct fk_layer_node *h;
+	int rc = up->ops->lookup(up, dir, name, &h, NULL);
+	if (rc)
+		return rc;
+	struct fk_layer_dir *d;
+	rc = up->ops->opendir(up, h, &d);
+	if (rc == 0) {
+		struct fk_layer_dirent e;
+		while ((rc = up->ops->readdir(up, d, &e)) == 1)
+			if ((rc = up->ops->unlink(up, h, e.name)) != 0)
+				break; /* -EISDIR: not a marker; not empty */
+		up->ops->closedir(up, d);
+	}
+	up->ops->put(up, h);
+	return rc == -EISDIR ? -ENOTEMPTY : rc;
+}
+
+/* Remove the upper object name in dir (a directory: with its markers). */
+static int remove_upper(struct fk_ovl *ovl, struct fk_layer_node *dir,
+			const char *name, int is_dir)
+{
+	struct fk_layer *up = UPPER(ovl);
+	if (!is_dir)
+		return up->ops->unlink(up, dir, name);
+	int rc = clear_markers(ovl, dir, name);
+	return rc ? rc : up->ops->rmdir(up, dir, name);
+}
+
+/* ---- making names ---- */
+
+enum make_kind { MAKE_FILE, MAKE_DIR, MAKE_NOD, MAKE_SYMLINK, MAKE_LINK };
+
+struct make_args {
+	enum make_kind kind;
+	uint32_t mode, rdev;
+	int flags; /* MAKE_FILE: open flags */
+	int want_fd; /* MAKE_FILE: answer with the open file (create) */
+	const char *target; /* MAKE_SYMLINK */
+	struct fk_layer_node *src; /* MAKE_LINK: the upper node */
+	struct fk_layer_cred cred;
+};
+
+/* Make the object in upper directory dir as name: *h, *st, and for
+ * MAKE_FILE the open descriptor (else 0). */
+static int make_in(struct fk_ovl *ovl, struct fk_layer_node *dir,
+		   const char *name, const struct make_args *a,
+		   struct fk_layer_node **h, struct fk_layer_stat *st)
+{
+	struct fk_layer *up = UPPER(ovl);
+	switch (a->kind) {
+	case MAKE_FILE:
+		return up->ops->create(up, dir, name, a->flags, a->mode, &a->cred,
+				       h, st);
+	case MAKE_DIR:
+		return up->ops->mkdir(up, dir, name, a->mode, &a->cred, h, st);
+	case MAKE_NOD:
+		return up->ops->mknod(up, dir, name, a->mode, a->rdev, &a->cred, h,
+				      st);
+	case MAKE_SYMLINK:
+		return up->ops->symlink(up, dir, name, a->target, &a->cred, h, st);
+	case MAKE_LINK: {
+		int rc = up->ops->link(up, a->src, dir, name, st);
+		if (rc == 0)
+			rc = up->ops->lookup(up, dir, name, h, NULL);
+		return rc;
+	}
+	}
+	return -EINVAL;
+}
+
+/* Make name in parent (an upper node) where the merged view has nothing:
+ * over a whiteout if there is one. The new node gets a kernel
+ * reference. Returns the descriptor for MAKE_FILE, else 0; or -errno. */
+static int make_name(struct fk_ovl *ovl, struct fk_ovl_node *parent,
+		     const char *name, const struct make_args *a,
+		     struct fk_ovl_node **out, struct fk_layer_stat *st)
+{
+	struct fk_layer *up = UPPER(ovl);
+	struct fk_layer_node *P = parent->stack[0].h, *h = NULL;
+	int wh = upper_at(ovl, P, name);
+	if (wh < 0)
+		return wh;
+	if (wh == 2)
+		return -EEXIST; /* shown nowhere, yet there: a marker name */
+	int fd;
+	if (wh && up->whiteout == FK_LAYER_WH_CHARDEV) {
+		/* Built aside, then exchanged with the whiteout in one step. */
+		char tmp[32];
+		fk_ovl_stage_name(ovl, tmp);
+		fd = make_in(ovl, ovl->work, tmp, a, &h, st);
+		const struct fk_layer_cred me = own_cred();
+		int rc = fd < 0 ? fd
+			 : a->kind == MAKE_DIR ? fk_layer_opaque_set(up, h, &me)
+					       : 0;
+		if (rc == 0)
+			rc = up->ops->rename(up, ovl->work, tmp, P, name,
+					     FK_RENAME_EXCHANGE);
+		if (rc == 0) {
+			/* The whiteout is in the work directory now. */
+			(void)up->ops->unlink(up, ovl->work, tmp); /* failing: unseen garbage */
+		} else if (fd >= 0) {
+			if (fd > 0)
+				close(fd);
+			(void)remove_upper(ovl, ovl->work, tmp, a->kind == MAKE_DIR);
+			up->ops->put(up, h);
+			return rc;
+		}
+	} else {
+		if (wh && (fd = fk_layer_whiteout_delete(up, P, name)) != 0)
+			return fd;
+		fd = make_in(ovl, P, name, a, &h, st);
+		if (fd >= 0 && wh && a->kind == MAKE_DIR) {
+			const struct fk_layer_cred me = own_cred();
+			int rc = fk_layer_opaque_set(up, h, &me);
+			if (rc) {
+				if (fd > 0)
+					close(fd);
+				(void)remove_upper(ovl, P, name, 1);
+				fd = rc;
+			}
+		}
+		if (fd < 0 && wh) {
+			const struct fk_layer_cred me = own_cred();
+			/* Put the whiteout back; failing, the lower name shows
+			 * again, which the error reported does not say. */
+			(void)fk_layer_whiteout_create(up, P, name, &me);
+		}
+		if (fd < 0) {
+			up->ops->put(up, h);
+			return fd;
+		}
+	}
+	struct fk_ovl_layer_ref *stack = malloc(sizeof *stack);
+	struct fk_ovl_found f = { st->attr.mode & S_IFMT, stack, 1, st->dev,
+				  st->attr.ino, 0 };
+	if (stack)
+		stack[0] = (struct fk_ovl_layer_ref){ 0, h };
+	else
+		up->ops->put(up, h);
+	*out = stack ? fk_ovl_node_enter(ovl, &f, parent, name, 1) : NULL;
+	if (!*out) {
+		if (fd > 0)
+			close(fd);
+		return -ENOMEM; /* made, but not known: a lookup finds it */
+	}
+	return fd;
+}
+
+/* The create-type requests: copy the parent up, check the name is free
+ * in the merged view, make it, answer with the entry (and for create, the
+ * open file). */
+static void make_request(fk_req *req, uint64_t parent_id, const char *name,
+			 struct make_args *a, struct fk_ovl_node *linked)
+{
+	struct fk_ovl *ovl = OVL(req);
+	struct fk_ovl_node *parent = changing_node(req, parent_id);
+	if (!parent)
+		return;
+	pthread_rwlock_wrlock(&ovl->tree);
+	struct fk_ovl_found f;
+	struct fk_layer_stat st;
+	struct fk_ovl_node *n = NULL;
+	int rc = fk_ovl_copy_up(ovl, fk_req_session(req), parent);
+	if (rc == 0 && linked) {
+		rc = fk_ovl_copy_up(ovl, fk_req_session(req), linked);
+		a->src = linked->stack[0].h;
+	}
+	if (rc == 0) {
+		rc = fk_ovl_lookup_found(ovl, parent, name, &f, &st);
+		if (rc == 0) {
+			fk_ovl_stack_free(ovl, f.stack, f.depth);
+			rc = -EEXIST;
+		} else if (rc == -ENOENT) {
+			rc = make_name(ovl, parent, name, a, &n, &st);
+		}
+	}
+	struct fk_entry e;
+	if (rc >= 0) {
+		if (linked)
+			n->origin_ino = linked->origin_ino; /* one inode, one number */
+		fk_ovl_entry_of(ovl, n, &st, &e);
+	}
+	pthread_rwlock_unlock(&ovl->tree);
+	fk_ovl_node_put(ovl, parent);
+	if (rc < 0) {
+		(void)fk_reply_err(req, -rc);
+		return;
+	}
+	if (a->kind == MAKE_FILE && a->want_fd) {
+		fk_ovl_reply_open(req, rc, 0, &e);
+		return;
+	}
+	if (rc > 0)
+		close(rc); /* mknod of a regular file: not kept open */
+	fk_ovl_reply_entry(req, &e);
+}
+
+static void ovl_create(fk_req *req, const struct fk_create_in *in)
+{
+	struct make_args a = { MAKE_FILE, in->mode & 07777, 0,
+			       (int)in->flags & ~(O_CREAT | O_EXCL | O_NOCTTY),
+			       1, NULL, NULL, cred_of(req) };
+	make_request(req, in->parent, in->name, &a, NULL);
+}
+
+static void ovl_mkdir(fk_req *req, const struct fk_mkdir_in *in)
+{
+	struct make_args a = { MAKE_DIR, in->mode & 07777, 0, 0, 0, NULL, NULL,
+			       cred_of(req) };
+	make_request(req, in->parent, in->name, &a, NULL);
+}
+
+static void ovl_mknod(fk_req *req, const struct fk_mknod_in *in)
+{
+	/* A regular file is made as create makes it, but not kept open. */
+	int reg = S_ISREG(in->mode);
+	struct make_args a = { reg ? MAKE_FILE : MAKE_NOD,
+			       reg ? in->mode & 07777 : in->mode, in->rdev, O_RDONLY,
+			       0, NULL, NULL, cred_of(req) };
+	make_request(req, in->parent, in->name, &a, NULL);
+}
+
+static void ovl_symlink(fk_req *req, const struct fk_symlink_in *in)
+{
+	struct make_args a = { MAKE_SYMLINK, 0, 0, 0, 0, in->target, NULL,
+			       cred_of(req) };
+	make_request(req, in->parent, in->name, &a, NULL);
+}
+
+static void ovl_link(fk_req *req, const struct fk_link_in *in)
+{
+	struct fk_ovl *ovl = OVL(req);
+	struct fk_ovl_node *n = changing_node(req, in->ino);
+	if (!n)
+		return;
+	struct make_args a = { MAKE_LINK, 0, 0, 0, 0, NULL, NULL, cred_of(req) };
+	make_request(req, in->newparent, in->newname, &a, n);
+	fk_ovl_node_put(ovl, n);
+}
+
+/* ---- removing names ---- */
+
+/* Take name out of parent (an upper node) as kernel overlayfs does:
+ * what is upper goes, and a whiteout hides what is lower. f: what the
+ * merged lookup found there. */
+static int remove_name(struct fk_ovl *ovl, struct fk_ovl_node *parent,
+		       const char *name, const struct fk_ovl_found *f)
+{
+	struct fk_layer *up = UPPER(ovl);
+	struct fk_layer_node *P = parent->stack[0].h;
+	const struct fk_layer_cred me = own_cred();
+	int is_dir = f->type == S_IFDIR;
+	int in_upper = f->stack[0].layer == 0;
+	int below = lower_has(ovl, parent, name);
+	if (below < 0)
+		return below;
+	if (!in_upper) /* only lower: hide it */
+		return fk_layer_whiteout_create(up, P, name, &me);
+	if (!below)
+		return remove_upper(ovl, P, name, is_dir);
+	if (up->whiteout != FK_LAYER_WH_CHARDEV) {
+		int rc = remove_upper(ovl, P, name, is_dir);
+		return rc ? rc : fk_layer_whiteout_create(up, P, name, &me);
+	}
+	/* A whiteout built aside takes the object's place in one step; the
+	 * object, now in the work directory, goes after. */
+	char tmp[32];
+	fk_ovl_stage_name(ovl, tmp);
+	int rc = fk_layer_whiteout_create(up, ovl->work, tmp, &me);
+	if (rc == 0) {
+		rc = up->ops->rename(up, ovl->work, tmp, P, name, FK_RENAME_EXCHANGE);
+		if (rc)
+			(void)up->ops->unlink(up, ovl->work, tmp); /* failing: unseen */
+	}
+	if (rc == 0)
+		(void)remove_upper(ovl, ovl->work, tmp, is_dir); /* failing: unseen */
+	return rc;
+}
+
+static void remove_request(fk_req *req, const struct fk_name_in *in, int rmdir)
+{
+	struct fk_ovl *ovl = OVL(req);
+	struct fk_ovl_node *parent = changing_node(req, in->parent);
+	if (!parent)
+		return;
+	pthread_rwlock_wrlock(&ovl->tree);
+	struct fk_ovl_found f;
+	struct fk_layer_stat st;
+	int rc = fk_ovl_copy_up(ovl, fk_req_session(req), parent);
+	if (rc == 0)
+		rc = fk_ovl_lookup_found(ovl, parent, in->name, &f, &st);
+	if (rc == 0) {
+		if (rmdir && f.type != S_IFDIR) {
+			rc = -ENOTDIR;
+		} else if (!rmdir && f.type == S_IFDIR) {
+			rc = -EISDIR;
+		} else if (rmdir) {
+			struct fk_ovl_node dir = { .stack = f.stack, .depth = f.depth };
+			rc = fk_ovl_dir_empty(ovl, &dir);
+			rc = rc == 1 ? 0 : rc == 0 ? -ENOTEMPTY : rc;
+		}
+		if (rc == 0)
+			rc = remove_name(ovl, parent, in->name, &f);
+		fk_ovl_stack_free(ovl, f.stack, f.depth);
+	}
+	pthread_rwlock_unlock(&ovl->tree);
+	fk_ovl_node_put(ovl, parent);
+	(void)fk_reply_err(req, -rc);
+}
+
+static void ovl_unlink(fk_req *req, const struct fk_name_in *in)
+{
+	remove_request(req, in, 0);
+}
+
+static void ovl_rmdir(fk_req *req, const struct fk_name_in *in)
+{
+	remove_request(req, in, 1);
+}
+
+/* ---- rename ---- */
+
+/* Is n a directory that has lower content (kernel overlayfs: EXDEV
+ * without redirect_dir)? */
+static int dir_with_lower(const struct fk_ovl_node *n)
+{
+	return n->type == S_IFDIR && (n->stack[0].layer != 0 || n->depth > 1);
+}
+
+/* The node for name in parent, with an operation reference: 0, -ENOENT,
+ * or -errno. */
+static int node_at(struct fk_ovl *ovl, struct fk_ovl_node *parent,
+		   const char *name, struct fk_ovl_node **out)
+{
+	struct fk_ovl_found f;
+	struct fk_layer_stat st;
+	int rc = fk_ovl_lookup_found(ovl, parent, name, &f, &st);
+	if (rc)
+		return rc;
+	*out = fk_ovl_node_enter(ovl, &f, parent, name, 0);
+	return *out ? 0 : -ENOMEM;
+}
+
+/* A directory moved into a merged directory must not merge with what
+ * the layers below have there: kernel overlayfs marks it opaque. */
+static int opaque_if_merged(struct fk_ovl *ovl, struct fk_ovl_node *n,
+			    const struct fk_ovl_node *newparent)
+{
+	if (n->type != S_IFDIR || newparent->depth < 2)
+		return 0;
+	struct fk_layer *up = UPPER(ovl);
+	if (fk_layer_opaque_test(up, n->stack[0].h) == 1)
+		return 0;
+	const struct fk_layer_cred me = own_cred();
+	return fk_layer_opaque_set(up, n->stack[0].h, &me);
+}
+
+static int do_rename(struct fk_ovl *ovl, fk_session *se, struct fk_ovl_node *p,
+		     const char *name, struct fk_ovl_node *np,
+		     const char *newname, unsigned flags)
+{
+	struct fk_layer *up = UPPER(ovl);
+	struct fk_ovl_node *n = NULL, *d = NULL;
+	int rc = fk_ovl_copy_up(ovl, se, p);
+	if (rc == 0)
+		rc = fk_ovl_copy_up(ovl, se, np);
+	if (rc == 0)
+		rc = node_at(ovl, p, name, &n);
+	if (rc == 0) {
+		rc = node_at(ovl, np, newname, &d);
+		if (rc == -ENOENT)
+			rc = (flags & FK_RENAME_EXCHANGE) ? -ENOENT : 0;
+	}
+	if (rc == 0 && d && (flags & FK_RENAME_NOREPLACE))
+		rc = -EEXIST;
+	if (rc || n == d)
+		goto out; /* the same file under both names: nothing to do */
+	if (dir_with_lower(n) || (d && (flags & FK_RENAME_EXCHANGE) &&
+				  dir_with_lower(d))) {
+		rc = -EXDEV;
+		goto out;
+	}
+	if (d && !(flags & FK_RENAME_EXCHANGE)) {
+		if (n->type == S_IFDIR && d->type != S_IFDIR)
+			rc = -ENOTDIR;
+		else if (n->type != S_IFDIR && d->type == S_IFDIR)
+			rc = -EISDIR;
+		else if (d->type == S_IFDIR) {
+			rc = fk_ovl_dir_empty(ovl, d);
+			rc = rc == 1 ? 0 : rc == 0 ? -ENOTEMPTY : rc;
+		}
+		if (rc)
+			goto out;
+	}
+	rc = fk_ovl_copy_up(ovl, se, n);
+	if (rc == 0 && d && (flags & FK_RENAME_EXCHANGE))
+		rc = fk_ovl_copy_up(ovl, se, d);
+	if (rc == 0)
+		rc = opaque_if_merged(ovl, n, np);
+	if (rc == 0 && d && (flags & FK_RENAME_EXCHANGE))
+		rc = opaque_if_merged(ovl, d, p);
+	if (rc)
+		goto out;
+	struct fk_layer_node *P = p->stack[0].h, *NP = np->stack[0].h;
+	if (flags & FK_RENAME_EXCHANGE) {
+		rc = up->ops->rename(up, P, name, NP, newname, FK_RENAME_EXCHANGE);
+		if (rc == 0)
+			rc = fk_ovl_node_move(ovl, d, p, name);
+	} else {
+		int below = lower_has(ovl, p, name);
+		int at = upper_at(ovl, NP, newname);
+		int chardev = up->whiteout == FK_LAYER_WH_CHARDEV;
+		rc = below < 0 ? below : at < 0 ? at : 0;
+		if (rc == 0 && at == 2 && d->type == S_IFDIR)
+			rc = clear_markers(ovl, NP, newname);
+		if (rc == 0 && at == 1 && !chardev)
+			rc = fk_layer_whiteout_delete(up, NP, newname);
+		if (rc == 0 && at == 1 && chardev && n->type == S_IFDIR) {
+			/* A directory cannot replace the whiteout (a file):
+			 * it swaps places with it, and the whiteout is then
+			 * where the directory was. */
+			rc = up->ops->rename(up, P, name, NP, newname,
+					     FK_RENAME_EXCHANGE);
+			if (rc == 0 && !below)
+				rc = up->ops->unlink(up, P, name);
+		} else if (rc == 0) {
+			/* The whiteout in the same step where the host can. */
+			unsigned wflag = below && chardev ? FK_RENAME_WHITEOUT : 0;
+			int whiteout_after = below && !chardev;
+			rc = up->ops->rename(up, P, name, NP, newname, wflag);
+			if (rc == -EINVAL && wflag) {
+				rc = up->ops->rename(up, P, name, NP, newname, 0);
+				whiteout_after = 1;
+			}
+			const struct fk_layer_cred me = own_cred();
+			if (rc == 0 && whiteout_after)
+				rc = fk_layer_whiteout_create(up, P, name, &me);
+		}
+	}
+	if (rc == 0)
+		rc = fk_ovl_node_move(ovl, n, np, newname);
+out:
+	fk_ovl_node_put(ovl, n);
+	fk_ovl_node_put(ovl, d);
+	return rc;
+}
+
+static void ovl_rename(fk_req *req, const struct fk_rename_in *in)
+{
+	struct fk_ovl *ovl = OVL(req);
+	if (in->flags & ~(FK_RENAME_NOREPLACE | FK_RENAME_EXCHANGE)) {
+		/* RENAME_WHITEOUT: the overlay's own business, as on kernel
+		 * overlayfs. */
+		(void)fk_reply_err(req, EINVAL);
+		return;
+	}
+	struct fk_ovl_node *p = changing_node(req, in->parent);
+	if (!p)
+		return;
+	struct fk_ovl_node *np = fk_ovl_node_get(ovl, in->newparent);
+	int rc = np ? 0 : -ENOENT;
+	if (np) {
+		pthread_rwlock_wrlock(&ovl->tree);
+		rc = do_rename(ovl, fk_req_session(req), p, in->name, np, in->newname, in->flags);
+		pthread_rwlock_unlock(&ovl->tree);
+	}
+	fk_ovl_node_put(ovl, np);
+	fk_ovl_node_put(ovl, p);
+	(void)fk_reply_err(req, -rc);
+}
+
+/* ---- attributes and xattrs: on the upper copy ---- */
+
+static void ovl_setattr(fk_req *req, const struct fk_setattr_in *in)
+{
+	struct fk_ovl *ovl = OVL(req);
+	struct fk_ovl_node *n = changing_node(req, in->ino);
+	if (!n)
+		return;
+	pthread_rwlock_wrlock(&ovl->tree);
+	struct fk_layer *up = UPPER(ovl);
+	struct fk_layer_stat st;
+	int rc = fk_ovl_copy_up(ovl, fk_req_session(req), n);
+	if (rc == 0 && (in->valid & FK_SET_SIZE) && in->has_fh) {
+		/* ftruncate: on the open file, which is the upper one */
+		const struct ovl_file *f = (const struct ovl_file *)(uintptr_t)in->fh;
+		rc = ftruncate(f->fd, (off_t)in->size) < 0 ? -errno : 0;
+	}
+	if (rc == 0) {
+		struct fk_setattr_in rest = *in;
+		if (in->has_fh)
+			rest.valid &= ~FK_SET_SIZE;
+		rc = up->ops->setattr(up, n->stack[0].h, &rest, &st);
+	}
+	struct fk_attr a;
+	if (rc == 0)
+		fk_ovl_attr_of(ovl, n, &st, &a);
+	pthread_rwlock_unlock(&ovl->tree);
+	fk_ovl_node_put(ovl, n);
+	if (rc)
+		(void)fk_reply_err(req, -rc);
+	else
+		(void)fk_reply_attr(req, &a, ovl->attr_ns);
+}
+
+/* setxattr (value non-NULL) or removexattr, on the upper copy. The
+ * overlay's own xattrs cannot be changed through it. */
+static void change_xattr(fk_req *req, uint64_t ino, const char *name,
+			 const void *value, size_t size, int flags)
+{
+	struct fk_ovl *ovl = OVL(req);
+	struct fk_ovl_node *n = changing_node(req, ino);
+	if (!n)
+		return;
+	pthread_rwlock_wrlock(&ovl->tree);
+	struct fk_layer *up = UPPER(ovl);
+	int rc = fk_layer_is_marker_xattr(up, name) ? -EPERM : 0;
+	if (rc == 0 && !value && n->stack[0].layer != 0) {
+		/* Nothing to remove: no copy-up (as kernel overlayfs). */
+		struct fk_layer *lo = ovl->layers[n->stack[0].layer];
+		rc = lo->ops->getxattr(lo, n->stack[0].h, name, NULL, 0);
+		rc = rc < 0 ? rc : 0;
+	}
+	if (rc == 0)
+		rc = fk_ovl_copy_up(ovl, fk_req_session(req), n);
+	if (rc == 0)
+		rc = value ? up->ops->setxattr(up, n->stack[0].h, name, value, size,
+					       flags)
+			   : up->ops->removexattr(up, n->stack[0].h, name);
+	pthread_rwlock_unlock(&ovl->tree);
+	fk_ovl_node_put(ovl, n);
+	(void)fk_reply_err(req, -rc);
+}
+
+static void ovl_setxattr(fk_req *req, const struct fk_setxattr_in *in)
+{
+	/* A zero-length value is a value: "" stands in for NULL. */
+	change_xattr(req, in->ino, in->name, in->value ? in->value : "", in->size,
+		     (int)in->flags);
+}
+
+static void ovl_removexattr(fk_req *req, const struct fk_removexattr_in *in)
+{
+	change_xattr(req, in->ino, in->name, NULL, 0, 0);
+}
+
+/* ---- data: on the open upper file ---- */
+
+static void ovl_write(fk_req *req, const struct fk_write_in *in)
+{
+	const struct ovl_file *f = (const struct ovl_file *)(uintptr_t)in->fh;
+	ssize_t w = pwrite(f->fd, in->data, in->size, (off_t)in->offset);
+	if (w < 0)
+		(void)fk_reply_err(req, errno);
+	else
+		(void)fk_reply_write(req, (uint32_t)w);
+}
+
+static void ovl_fsync(fk_req *req, const struct fk_fsync_in *in)
+{
+	const struct ovl_file *f = (const struct ovl_file *)(uintptr_t)in->fh;
+	int rc = in->datasync ? fdatasync(f->fd) : fsync(f->fd);
+	(void)fk_reply_err(req, rc < 0 ? errno : 0);
+}
+
+static void ovl_flush(fk_req *req, const struct fk_flush_in *in)
+{
+	(void)in; /* data goes straight to the layer: nothing is buffered */
+	(void)fk_reply_err(req, 0);
+}
+
+static void ovl_fsyncdir(fk_req *req, const struct fk_fsync_in *in)
+{
+	(void)in;
+	struct fk_ovl *ovl = OVL(req);
+	int rc = ovl->upper ? UPPER(ovl)->ops->sync(UPPER(ovl)) : 0;
+	(void)fk_reply_err(req, -rc);
+}
+
+void fk_ovl_write_ops(struct fk_ops *ops)
+{
+	ops->create = ovl_create;
+	ops->mkdir = ovl_mkdir;
+	ops->mknod = ovl_mknod;
+	ops->symlink = ovl_symlink;
+	ops->link = ovl_link;
+	ops->unlink = ovl_unlink;
+	ops->rmdir = ovl_rmdir;
+	ops->rename = ovl_rename;
+	ops->setattr = ovl_setattr;
+	ops->setxattr = ovl_setxattr;
+	ops->removexattr = ovl_removexattr;
+	ops->write = ovl_write;
+	ops->fsync = ovl_fsync;
+	ops->flush = ovl_flush;
+	ops->fsyncdir = ovl_fsyncdir;
+}

@@ -1,0 +1,109 @@
+#!/bin/bash
+# ovl_write.sh — the writable overlay, differentially against kernel
+# overlayfs: the same two lower layers under a kernel overlayfs mount and
+# a fusekit overlay mount, each with its own empty upper and work
+# directories; the same changes through both (ovl_scenarios.py: copy-up
+# by every kind of change, whiteouts, opaque directories, links, renames
+# and their errors). Then must be identical:
+#   - what each change returned and what was read back;
+#   - the visible trees (ovl_describe.py: types, modes, owners, contents,
+#     holes, xattrs, lower inode numbers kept across copy-up);
+#   - the upper directories afterwards: the same whiteouts, opaque marks
+#     and copied-up files;
+# and each upper directory, mounted by the other implementation, shows
+# the same tree again.
+. "$(dirname "$0")/lib.sh"
+require_fuse
+HERE=$(dirname "$0")
+
+
+L1=$WORK/l1 L2=$WORK/l2
+mkdir -p "$L1" "$L2"
+for side in k f; do mkdir -p "$WORK/$side.upper" "$WORK/$side.work" "$WORK/$side.mnt"; done
+
+# Bottom layer.
+mkdir -p "$L2/a" "$L2/b" "$L2/keep" "$L2/full" "$L2/deep/er/est"
+echo one >"$L2/a/file1"
+echo two >"$L2/a/file2"
+echo gone >"$L2/a/gone"
+echo gone2 >"$L2/a/gone2"
+echo lower >"$L2/b/lower"
+echo other >"$L2/b/other"
+echo x >"$L2/b/x"
+echo c >"$L2/c"
+echo own >"$L2/own"
+echo only >"$L2/full/only"
+echo f >"$L2/deep/er/est/f"
+echo hard >"$L2/hard"
+ln -s a/file1 "$L2/link"
+mkfifo "$L2/fifo"
+touch -d '2001-02-03 04:05:06' "$L2/a/file1" "$L2/deep/er"
+chmod 0751 "$L2/deep/er"
+chown 1234:5678 "$L2/deep/er/est"
+# Top lower layer: overrides and its own xattrs.
+mkdir -p "$L1/a"
+echo x >"$L1/x"
+setfattr -n user.a -v 1 "$L1/x"
+echo y >"$L1/y"
+setfattr -n user.old -v 2 "$L1/y"
+echo KEEP >"$L1/keep.txt"
+# A sparse file: 4 MiB with one block of data in the middle.
+truncate -s 4M "$L1/sparse"
+printf 'data' | dd of="$L1/sparse" bs=1 seek=2097152 conv=notrunc status=none
+echo top >"$L1/a/top"
+
+check "kernel overlayfs mounts" mount -t overlay overlay \
+	-o "lowerdir=$L1:$L2,upperdir=$WORK/k.upper,workdir=$WORK/k.work" "$WORK/k.mnt"
+MOUNTS+=("$WORK/k.mnt")
+start_ovl() { # MNT UPPER WORK: fusekit overlay in the foreground, backgrounded
+	MOUNTS+=("$1")
+	"$FUSEKIT" overlay -f -o "lowerdir=$L1:$L2,upperdir=$2,workdir=$3" "$1" \
+		2>>"$WORK/ovl.log" &
+	DPID=$!
+	DAEMON_PIDS+=("$DPID")
+	wait_mounted "$1" || { bad "fusekit overlay mounted: $(cat "$WORK/ovl.log")"; finish; }
+}
+start_ovl "$WORK/f.mnt" "$WORK/f.upper" "$WORK/f.work"
+ok "fusekit overlay mounted with an upper layer"
+
+for side in k f; do
+	"$PY" "$HERE/ovl_scenarios.py" "$WORK/$side.mnt" >"$WORK/$side.out" 2>"$WORK/$side.err"
+	check "scenarios ran to the end on $side" grep -q '^== end' "$WORK/$side.out"
+	[ -s "$WORK/$side.err" ] && head -20 "$WORK/$side.err"
+done
+if diff -u "$WORK/k.out" "$WORK/f.out"; then
+	ok "$(grep -vc '^==' "$WORK/k.out") steps: same results as kernel overlayfs"
+else
+	bad "steps differ (- kernel, + fusekit)"
+fi
+
+compare_trees() { # LABEL KDIR FDIR [LOWER...]
+	local label=$1 k=$2 f=$3; shift 3
+	"$PY" "$HERE/ovl_describe.py" "$k" "$@" >"$WORK/desc.k"
+	"$PY" "$HERE/ovl_describe.py" "$f" "$@" >"$WORK/desc.f"
+	if diff -u "$WORK/desc.k" "$WORK/desc.f"; then
+		ok "$label: identical ($(wc -l <"$WORK/desc.k") entries)"
+	else
+		bad "$label differs (- kernel, + fusekit)"
+	fi
+}
+compare_trees "visible tree" "$WORK/k.mnt" "$WORK/f.mnt" "$L1" "$L2"
+check "the copy kept the holes" \
+	test "$(stat -c %b "$WORK/f.mnt/sparse")" -lt 1024
+
+umount "$WORK/k.mnt"
+stop_daemon "$WORK/f.mnt" "$DPID"
+rc=$?
+expect "fusekit overlay exits 0 at unmount" 0 "$rc"
+[ "$rc" = 0 ] || tail -40 "$WORK/ovl.log"
+compare_trees "upper directory" "$WORK/k.upper" "$WORK/f.upper"
+expect "nothing left in fusekit's work directory" "" "$(ls -A "$WORK/f.work/work")"
+
+# Each upper directory mounted by the other implementation.
+check "kernel overlayfs mounts fusekit's upper" mount -t overlay overlay \
+	-o "lowerdir=$L1:$L2,upperdir=$WORK/f.upper,workdir=$WORK/f.work" "$WORK/k.mnt"
+start_ovl "$WORK/f.mnt" "$WORK/k.upper" "$WORK/k.work"
+compare_trees "each upper under the other" "$WORK/k.mnt" "$WORK/f.mnt"
+umount "$WORK/k.mnt"
+stop_daemon "$WORK/f.mnt" "$DPID"
+finish
