@@ -29,9 +29,103 @@
 struct ovl_args {
 	char *lowerdir, *upperdir, *workdir;
 	struct fk_ovl_options o;
+	struct fk_pt_options po; /* every layer's */
+	enum fk_layer_whiteout whiteout;
+	int squash_root, threaded;
+	uint32_t fsync;
 };
 
 #define OA(f) offsetof(struct ovl_args, f)
+
+/* uidmapping=, gidmapping=: the passthrough layers map owners. */
+static int opt_layer(void *target, const char *name, const char *val,
+		     char *err, size_t errlen)
+{
+	struct ovl_args *oa = target;
+	char one[4096];
+	snprintf(one, sizeof one, "%s=%s", name, val ? val : "");
+	const struct fk_opt_table t = { fk_pt_opt_table, &oa->po };
+	return fk_opt_parse(one, &t, 1, err, errlen);
+}
+
+static int opt_whiteout(void *target, const char *name, const char *val,
+			char *err, size_t errlen)
+{
+	struct ovl_args *oa = target;
+	if (val && !strcmp(val, "chardev"))
+		oa->whiteout = FK_LAYER_WH_CHARDEV;
+	else if (val && !strcmp(val, "oci"))
+		oa->whiteout = FK_LAYER_WH_OCI;
+	else {
+		snprintf(err, errlen, "option '%s' is chardev or oci", name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int opt_squash_id(void *target, const char *name, const char *val,
+			 char *err, size_t errlen)
+{
+	struct ovl_args *oa = target;
+	char *end;
+	errno = 0;
+	unsigned long id = val ? strtoul(val, &end, 10) : 0;
+	if (!val || !*val || *end || errno || id > UINT32_MAX) {
+		snprintf(err, errlen, "option '%s' takes a numeric id", name);
+		return -EINVAL;
+	}
+	if (name[10] == 'u') /* squash_to_uid */
+		oa->o.squash_uid = (int64_t)id;
+	else
+		oa->o.squash_gid = (int64_t)id;
+	return 0;
+}
+
+static int opt_timeout(void *target, const char *name, const char *val,
+		       char *err, size_t errlen)
+{
+	struct ovl_args *oa = target;
+	char *end;
+	double t = val ? strtod(val, &end) : -1;
+	if (!val || !*val || *end || !(t >= 0)) {
+		snprintf(err, errlen, "option '%s' takes seconds (>= 0)", name);
+		return -EINVAL;
+	}
+	oa->o.entry_timeout = oa->o.attr_timeout = t;
+	return 0;
+}
+
+/* fuse-overlayfs options whose only accepted value is the default one
+ * (name=value pairs): anything else is refused, saying so. */
+static int opt_default_only(void *target, const char *name, const char *val,
+			    char *err, size_t errlen)
+{
+	static const char *const ok[][2] = {
+		{ "redirect_dir", "off" }, { "redirect_dir", "nofollow" },
+		{ "xattr_permissions", "0" }, { "writeback", "0" },
+		{ "fast_ino", "0" },
+	};
+	(void)target;
+	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+		if (!strcmp(name, ok[i][0]) && val && !strcmp(val, ok[i][1]))
+			return 0;
+	snprintf(err, errlen,
+		 "option '%s=%s' is not supported (yet): fusekit overlay %s",
+		 name, val ? val : "",
+		 !strcmp(name, "redirect_dir")
+			 ? "renames directories with lower content with EXDEV"
+			 : "has only its default");
+	return -EINVAL;
+}
+
+static int opt_refused(void *target, const char *name, const char *val,
+		       char *err, size_t errlen)
+{
+	(void)target, (void)val;
+	snprintf(err, errlen, "option '%s' is not supported by fusekit overlay",
+		 name);
+	return -EINVAL;
+}
 
 static const struct fk_opt ovl_opt_table[] = {
 	{ "lowerdir", FK_OPT_STR, OA(lowerdir), 0, NULL,
@@ -45,13 +139,54 @@ static const struct fk_opt ovl_opt_table[] = {
 	  "=SEC   how long names are cached (default 1)" },
 	{ "attr_timeout", FK_OPT_DOUBLE, OA(o.attr_timeout), 0, NULL,
 	  "=SEC   how long attributes are cached (default 1)" },
+	{ "timeout", FK_OPT_FUNC, 0, 0, opt_timeout,
+	  "=SEC   both of them" },
+	{ "whiteout", FK_OPT_FUNC, 0, 0, opt_whiteout,
+	  "=chardev|oci  how whiteouts and opaque dirs are written and read:\n"
+	  "               device 0/0 and the opaque xattr (default on Linux,\n"
+	  "               as overlayfs), or .wh.NAME and .wh..wh..opq (OCI)" },
+	{ "uidmapping", FK_OPT_FUNC, 0, 0, opt_layer,
+	  "=H:S:L[:H:S:L..] show owners H..H+L-1 of the layers as S..S+L-1" },
+	{ "gidmapping", FK_OPT_FUNC, 0, 0, opt_layer,
+	  "=H:S:L[:H:S:L..] the same for groups" },
+	{ "squash_to_root", FK_OPT_FLAG, OA(squash_root), 0, NULL,
+	  "       show every owner as 0:0" },
+	{ "squash_to_uid", FK_OPT_FUNC, 0, 0, opt_squash_id,
+	  "=UID   show every owning user as UID (before squash_to_root)" },
+	{ "squash_to_gid", FK_OPT_FUNC, 0, 0, opt_squash_id,
+	  "=GID   show every owning group as GID (before squash_to_root)" },
+	{ "static_nlink", FK_OPT_FLAG, OA(o.static_nlink), 0, NULL,
+	  "       every directory shows nlink 1" },
+	{ "noacl", FK_OPT_FLAG, OA(o.noacl), 0, NULL,
+	  "       POSIX ACL xattrs get EOPNOTSUPP" },
+	{ "noxattrs", FK_OPT_U32, OA(o.noxattrs), 0, NULL,
+	  "=1     no xattrs through the mount (EOPNOTSUPP)" },
+	{ "fsync", FK_OPT_U32, OA(fsync), 0, NULL,
+	  "=0     do not fsync copy-ups nor pass fsync on (faster; a crash\n"
+	  "               may lose data)" },
+	{ "volatile", FK_OPT_FLAG_OFF, OA(fsync), 0, NULL,
+	  "       the same as fsync=0" },
+	{ "threaded", FK_OPT_U32, OA(threaded), 0, NULL,
+	  "=0|1   fuse-overlayfs's: 0 serves with one thread (threads=1)" },
+	{ "redirect_dir", FK_OPT_FUNC, 0, 0, opt_default_only,
+	  "=off   the only value so far (directories with lower content\n"
+	  "               are not renamed: EXDEV)" },
+	{ "xattr_permissions", FK_OPT_FUNC, 0, 0, opt_default_only,
+	  "=0     the only value so far" },
+	{ "writeback", FK_OPT_FUNC, 0, 0, opt_default_only,
+	  "=0     the only value so far" },
+	{ "fast_ino", FK_OPT_FUNC, 0, 0, opt_default_only, NULL },
+	{ "context", FK_OPT_FUNC, 0, 0, opt_refused, NULL },
+	{ "plugins", FK_OPT_FUNC, 0, 0, opt_refused, NULL },
 	{ NULL, 0, 0, 0, NULL, NULL },
 };
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: fusekit overlay [-f] [-s] [-d] -o lowerdir=L1:L2:...[,OPTIONS] MOUNTPOINT\n"
+		"usage: fusekit overlay [-f] [-s] [-d] -o lowerdir=L1:L2:...[,upperdir=U,\n"
+		"           workdir=W][,OPTIONS] MOUNTPOINT\n"
+		"       fusekit-overlayfs [-f] [-d|--debug] -o OPTIONS MOUNTPOINT\n"
 		"\n"
 		"Merge directories into one tree at MOUNTPOINT, as kernel overlayfs\n"
 		"does: L1 above L2 above ... A whiteout (a character device 0/0)\n"
@@ -66,6 +201,10 @@ static void usage(FILE *out)
 		"opaque. Renaming a directory that has lower content fails with\n"
 		"EXDEV (mv then copies). Without upperdir the mount is read-only:\n"
 		"every change gets EROFS.\n"
+		"\n"
+		"Called as fusekit-overlayfs (a link to fusekit), it takes\n"
+		"fuse-overlayfs's command line and options, so podman and buildah\n"
+		"can use it as their overlay mount_program.\n"
 		"\n"
 		"The kernel checks permissions (default_permissions) from the modes\n"
 		"shown. Runs in the background once mounted; `fusekit umount\n"
@@ -145,16 +284,15 @@ static int prepare_work(const char *upperdir, const char *workdir, char *work)
 }
 
 /* The upper layer with its work directory; 0 or 1 after printing why. */
-static int open_upper(const char *upperdir, const char *workdir,
-		      struct fk_layer **upper)
+static int open_upper(const struct ovl_args *oa, struct fk_layer **upper)
 {
+	const char *upperdir = oa->upperdir, *workdir = oa->workdir;
 	char work[PATH_MAX], err[512];
-	struct fk_pt_options po;
-	fk_pt_options_init(&po);
-	if (fk_pt_layer_new(upper, upperdir, &po, err, sizeof err)) {
+	if (fk_pt_layer_new(upper, upperdir, &oa->po, err, sizeof err)) {
 		fprintf(stderr, "fusekit overlay: upperdir: %s\n", err);
 		return 1;
 	}
+	(*upper)->whiteout = oa->whiteout;
 	if (prepare_work(upperdir, workdir, work) == 0 &&
 	    fk_pt_layer_set_work(*upper, work, err, sizeof err) == 0)
 		return 0;
@@ -166,10 +304,9 @@ static int open_upper(const char *upperdir, const char *workdir,
 
 /* Open each directory of lowerdir (':'-separated) as a layer. Returns the
  * count, or -1 after printing why (the layers made so far are freed). */
-static int open_layers(char *lowerdir, struct fk_layer **layers)
+static int open_layers(const struct ovl_args *oa, struct fk_layer **layers)
 {
-	struct fk_pt_options po;
-	fk_pt_options_init(&po);
+	char *lowerdir = oa->lowerdir;
 	int n = 0;
 	char *save = NULL;
 	for (char *dir = strtok_r(lowerdir, ":", &save); dir;
@@ -178,8 +315,8 @@ static int open_layers(char *lowerdir, struct fk_layer **layers)
 		if (n == OVL_MAX_LAYERS) {
 			fprintf(stderr, "fusekit overlay: more than %d layers\n",
 				OVL_MAX_LAYERS);
-		} else if (fk_pt_layer_new(&layers[n], dir, &po, err, sizeof err) == 0) {
-			n++;
+		} else if (fk_pt_layer_new(&layers[n], dir, &oa->po, err, sizeof err) == 0) {
+			layers[n++]->whiteout = oa->whiteout;
 			continue;
 		} else {
 			fprintf(stderr, "fusekit overlay: lowerdir: %s\n", err);
@@ -202,6 +339,14 @@ int fk_cmd_overlay(int argc, char **argv)
 	fk_mount_opts_init(&mo);
 	fk_session_config_init(&cfg);
 	fk_ovl_options_init(&oa.o);
+	fk_pt_options_init(&oa.po);
+	oa.fsync = 1;
+	oa.threaded = 1;
+#ifdef __APPLE__
+	oa.whiteout = FK_LAYER_WH_OCI; /* macOS users cannot make devices */
+#else
+	oa.whiteout = FK_LAYER_WH_CHARDEV;
+#endif
 
 	int rc = fk_tool_parse(argc, argv, "overlay", &mo, &cfg, ovl_opt_table,
 			       &oa, &args);
@@ -218,6 +363,18 @@ int fk_cmd_overlay(int argc, char **argv)
 		fprintf(stderr, "fusekit overlay: -o lowerdir= is required\n");
 		rc = 2;
 	}
+	if (rc == 0 && (oa.o.noxattrs > 1 || oa.fsync > 1 || oa.threaded > 1)) {
+		fprintf(stderr, "fusekit overlay: noxattrs=, fsync= and threaded= "
+				"take 0 or 1\n");
+		rc = 2;
+	}
+	if (oa.squash_root && oa.o.squash_uid < 0)
+		oa.o.squash_uid = 0;
+	if (oa.squash_root && oa.o.squash_gid < 0)
+		oa.o.squash_gid = 0;
+	oa.o.fsync = (int)oa.fsync;
+	if (!oa.threaded)
+		cfg.threads = 1;
 	if (rc == 0 && !oa.upperdir != !oa.workdir) {
 		fprintf(stderr, "fusekit overlay: upperdir= and workdir= go "
 				"together\n");
@@ -227,11 +384,11 @@ int fk_cmd_overlay(int argc, char **argv)
 		goto out;
 	struct fk_layer *layers[OVL_MAX_LAYERS + 1];
 	int up = oa.upperdir != NULL;
-	if (up && open_upper(oa.upperdir, oa.workdir, &layers[0])) {
+	if (up && open_upper(&oa, &layers[0])) {
 		rc = 1;
 		goto out;
 	}
-	int n = open_layers(oa.lowerdir, layers + up);
+	int n = open_layers(&oa, layers + up);
 	if (n < 0) {
 		if (up)
 			fk_layer_free(layers[0]);

@@ -6,6 +6,13 @@
  *     fusekit umount [-l] MOUNTPOINT...
  *     fusekit --version | --help
  *
+ * Called as fusekit-overlayfs (or fuse-overlayfs), it is `fusekit
+ * overlay` with fuse-overlayfs's command line, for podman's and buildah's
+ * mount_program:
+ *
+ *     fusekit-overlayfs [-f] [-d|--debug] -o lowerdir=...,upperdir=...,
+ *         workdir=...[,OPTIONS] MOUNTPOINT
+ *
  * Each filesystem is a subcommand in its own file (cmd_*.c); they share
  * argument parsing and serving in tool_common.c.
  */
@@ -27,10 +34,11 @@ static void usage(FILE *out)
 		"  passthrough [OPTIONS] SOURCE MOUNTPOINT\n"
 		"                             mirror a directory (see\n"
 		"                             fusekit passthrough --help)\n"
-		"  overlay -o lowerdir=L1:L2... MOUNTPOINT\n"
+		"  overlay -o lowerdir=L1:L2...[,upperdir=U,workdir=W] MOUNTPOINT\n"
 		"                             merge directories, as overlayfs\n"
-		"                             (read-only so far; see\n"
-		"                             fusekit overlay --help)\n"
+		"                             (see fusekit overlay --help; as\n"
+		"                             fusekit-overlayfs it takes\n"
+		"                             fuse-overlayfs's command line)\n"
 		"  umount [-l] MOUNTPOINT...  unmount FUSE filesystems: your own\n"
 		"                             (through fusermount3), any as root,\n"
 		"                             and mounts whose daemon has died\n"
@@ -85,8 +93,29 @@ static int cmd_umount(int argc, char **argv)
 	return status;
 }
 
+/* fusekit-overlayfs: argv as fuse-overlayfs takes it. */
+static int overlayfs_main(int argc, char **argv)
+{
+	static char debug[] = "-d";
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--version") || !strcmp(argv[i], "-V")) {
+			printf("fusekit-overlayfs: version %s (fusekit overlay, "
+			       "fuse-overlayfs command line)\n",
+			       FUSEKIT_VERSION_STRING);
+			return 0;
+		}
+		if (!strcmp(argv[i], "--debug"))
+			argv[i] = debug;
+	}
+	return fk_cmd_overlay(argc, argv);
+}
+
 int main(int argc, char **argv)
 {
+	const char *self = strrchr(argv[0], '/');
+	self = self ? self + 1 : argv[0];
+	if (!strcmp(self, "fusekit-overlayfs") || !strcmp(self, "fuse-overlayfs"))
+		return overlayfs_main(argc, argv);
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

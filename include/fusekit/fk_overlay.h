@@ -35,6 +35,18 @@ struct fk_ovl_options {
 	/* layers[0] is the upper layer, where every change goes; it must
 	 * have a work directory (fk_layer_ops.work). 0: read-only. */
 	int upper;
+	/* Every directory shows nlink 1 (fuse-overlayfs's static_nlink). */
+	int static_nlink;
+	/* Show every owner as these (-1: as they are); squash_to_*. */
+	int64_t squash_uid, squash_gid;
+	/* POSIX ACL xattrs (system.posix_acl_*) get EOPNOTSUPP (noacl). */
+	int noacl;
+	/* No xattr of any kind through the mount (noxattrs=1). */
+	int noxattrs;
+	/* 1 (default): copy-ups are fsynced before they are renamed in, and
+	 * fsync requests reach the disk. 0 (fsync=0, volatile): neither;
+	 * a crash may then leave an empty or partial copy. */
+	int fsync;
 };
 
 void fk_ovl_options_init(struct fk_ovl_options *o);

@@ -15,6 +15,8 @@ for h in fusekit.h fk_ops.h fk_session.h fk_mount.h fk_opt.h fk_types.h; do
 	[ -f "$PREFIX/include/fusekit/$h" ] || { echo "FAIL: header $h not installed"; exit 1; }
 done
 [ -f "$PREFIX/share/man/man1/fusekit.1" ] || { echo "FAIL: man page not installed"; exit 1; }
+[ -L "$PREFIX/bin/fusekit-overlayfs" ] && "$PREFIX/bin/fusekit-overlayfs" --version | grep -q fuse-overlayfs ||
+	{ echo "FAIL: fusekit-overlayfs link not installed"; exit 1; }
 cc "$HERE/hello.c" $(pkg-config --cflags --libs fusekit) -o "$PREFIX/hello-shared"
 LIBDIR=$(pkg-config --variable=libdir fusekit)
 LD_LIBRARY_PATH=$LIBDIR "$PREFIX/hello-shared"

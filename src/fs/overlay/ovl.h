@@ -130,6 +130,9 @@ int fk_ovl_dir_empty(struct fk_ovl *ovl, const struct fk_ovl_node *n);
 /** The attributes n shows, from its topmost layer node's st. */
 void fk_ovl_attr_of(const struct fk_ovl *ovl, const struct fk_ovl_node *n,
 		    const struct fk_layer_stat *st, struct fk_attr *a);
+/** Does an option keep xattr name from the mount (noxattrs, noacl)?
+ *  -EOPNOTSUPP, or 0. */
+int fk_ovl_xattr_refused(const struct fk_ovl *ovl, const char *name);
 /** Answer an open (or, with created, a create) with a new ovl_file
  *  holding fd, or with -fd when fd < 0. fd is consumed. */
 void fk_ovl_reply_open(fk_req *req, int fd, uint32_t open_flags,

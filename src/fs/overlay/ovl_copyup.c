@@ -11,7 +11,8 @@
  * Data takes the fastest way the layers allow: a reflink (clone_file),
  * else copy_file_range (fk_plat_copy_kernel), else read and write, and
  * only the data extents (SEEK_DATA/SEEK_HOLE), so holes stay holes. The
- * copy is fsynced before the rename, as the kernel's is.
+ * copy is fsynced before the rename, as the kernel's is (unless fsync=0:
+ * then a crash may leave a copy whose data never reached the disk).
  *
  * All under the tree write lock: nobody looks at the stacks meanwhile.
  */
@@ -122,7 +123,7 @@ static int stage_file(struct fk_ovl *ovl, struct fk_layer *lo,
 	close(src);
 	if (dst < 0)
 		return dst;
-	if (rc == 0 && fsync(dst) < 0)
+	if (rc == 0 && ovl->o.fsync && fsync(dst) < 0)
 		rc = -errno;
 	close(dst);
 	return rc;

@@ -38,6 +38,12 @@ void fk_ovl_options_init(struct fk_ovl_options *o)
 {
 	o->entry_timeout = 1.0;
 	o->attr_timeout = 1.0;
+	o->upper = 0;
+	o->static_nlink = 0;
+	o->squash_uid = o->squash_gid = -1;
+	o->noacl = 0;
+	o->noxattrs = 0;
+	o->fsync = 1;
 }
 
 uint64_t fk_ovl_shown_ino(const struct fk_ovl *ovl, unsigned layer, uint64_t ino)
@@ -53,8 +59,21 @@ void fk_ovl_attr_of(const struct fk_ovl *ovl, const struct fk_ovl_node *n,
 	*a = st->attr;
 	a->ino = n->origin_ino ? n->origin_ino
 			       : fk_ovl_shown_ino(ovl, n->stack[0].layer, st->attr.ino);
-	if (S_ISDIR(a->mode) && n->depth > 1)
+	if (S_ISDIR(a->mode) && (n->depth > 1 || ovl->o.static_nlink))
 		a->nlink = 1;
+	if (ovl->o.squash_uid >= 0)
+		a->uid = (uint32_t)ovl->o.squash_uid;
+	if (ovl->o.squash_gid >= 0)
+		a->gid = (uint32_t)ovl->o.squash_gid;
+}
+
+int fk_ovl_xattr_refused(const struct fk_ovl *ovl, const char *name)
+{
+	if (ovl->o.noxattrs)
+		return -EOPNOTSUPP;
+	if (ovl->o.noacl && name && !strncmp(name, "system.posix_acl_", 17))
+		return -EOPNOTSUPP;
+	return 0;
 }
 
 int fk_ovl_lookup_found(struct fk_ovl *ovl, const struct fk_ovl_node *parent,
@@ -514,8 +533,10 @@ static void ovl_getxattr(fk_req *req, const struct fk_getxattr_in *in)
 	pthread_rwlock_rdlock(&ovl->tree);
 	struct fk_layer *l = LAYER(ovl, n->stack[0]);
 	char *buf = in->size ? malloc(in->size) : NULL;
-	int r = in->size && !buf ? -ENOMEM
-		: fk_layer_is_marker_xattr(l, in->name)
+	int r = fk_ovl_xattr_refused(ovl, in->name);
+	if (r == 0)
+		r = in->size && !buf ? -ENOMEM
+		    : fk_layer_is_marker_xattr(l, in->name)
 			? -ENODATA
 			: l->ops->getxattr(l, n->stack[0].h, in->name, buf, in->size);
 	pthread_rwlock_unlock(&ovl->tree);
@@ -535,8 +556,8 @@ static void ovl_listxattr(fk_req *req, const struct fk_listxattr_in *in)
 	struct fk_layer_node *h = n->stack[0].h;
 	/* Hidden names take room in the layer's list: read it whole. */
 	char *all = NULL;
-	int r;
-	for (;;) {
+	int r = ovl->o.noxattrs ? -EOPNOTSUPP : 0;
+	for (; r == 0;) {
 		r = l->ops->listxattr(l, h, NULL, 0);
 		if (r <= 0)
 			break;
@@ -556,7 +577,8 @@ static void ovl_listxattr(fk_req *req, const struct fk_listxattr_in *in)
 	int out = 0;
 	for (int at = 0; r > 0 && at < r;) {
 		size_t len = strnlen(all + at, (size_t)(r - at)) + 1;
-		if (!fk_layer_is_marker_xattr(l, all + at)) {
+		if (!fk_layer_is_marker_xattr(l, all + at) &&
+		    !fk_ovl_xattr_refused(ovl, all + at)) {
 			memmove(all + out, all + at, len);
 			out += (int)len;
 		}

@@ -619,7 +619,9 @@ static void change_xattr(fk_req *req, uint64_t ino, const char *name,
 		return;
 	pthread_rwlock_wrlock(&ovl->tree);
 	struct fk_layer *up = UPPER(ovl);
-	int rc = fk_layer_is_marker_xattr(up, name) ? -EPERM : 0;
+	int rc = fk_ovl_xattr_refused(ovl, name);
+	if (rc == 0 && fk_layer_is_marker_xattr(up, name))
+		rc = -EPERM;
 	if (rc == 0 && !value && n->stack[0].layer != 0) {
 		/* Nothing to remove: no copy-up (as kernel overlayfs). */
 		struct fk_layer *lo = ovl->layers[n->stack[0].layer];
@@ -664,7 +666,7 @@ static void ovl_write(fk_req *req, const struct fk_write_in *in)
 static void ovl_fsync(fk_req *req, const struct fk_fsync_in *in)
 {
 	const struct ovl_file *f = (const struct ovl_file *)(uintptr_t)in->fh;
-	int rc = in->datasync ? fdatasync(f->fd) : fsync(f->fd);
+	int rc = !OVL(req)->o.fsync ? 0 : in->datasync ? fdatasync(f->fd) : fsync(f->fd);
 	(void)fk_reply_err(req, rc < 0 ? errno : 0);
 }
 
@@ -678,7 +680,7 @@ static void ovl_fsyncdir(fk_req *req, const struct fk_fsync_in *in)
 {
 	(void)in;
 	struct fk_ovl *ovl = OVL(req);
-	int rc = ovl->upper ? UPPER(ovl)->ops->sync(UPPER(ovl)) : 0;
+	int rc = ovl->upper && ovl->o.fsync ? UPPER(ovl)->ops->sync(UPPER(ovl)) : 0;
 	(void)fk_reply_err(req, -rc);
 }
 

@@ -1,0 +1,101 @@
+#!/bin/bash
+# ovl_options.sh — fusekit-overlayfs (fuse-overlayfs's command line, as
+# podman's mount_program runs it) and the fuse-overlayfs options: each
+# option changes what it says, and an unsupported one is refused, saying
+# why.
+. "$(dirname "$0")/lib.sh"
+require_fuse
+OVLFS=$(dirname "$FUSEKIT")/fusekit-overlayfs
+
+L=$WORK/lower
+mkdir -p "$L/dir/sub" "$L/rm"
+echo data >"$L/file"
+echo x >"$L/rm/gone"
+chown 1234:5678 "$L/file"
+setfattr -n user.k -v v "$L/file"
+
+ROUND=0
+# mount_with OPTIONS...: fresh upper/work, fusekit-overlayfs in the foreground
+mount_with() {
+	ROUND=$((ROUND + 1))
+	U=$WORK/u$ROUND W=$WORK/w$ROUND M=$WORK/m$ROUND
+	mkdir -p "$U" "$W" "$M"
+	MOUNTS+=("$M")
+	local opts="lowerdir=$L,upperdir=$U,workdir=$W"
+	[ $# -gt 0 ] && opts="$opts,$1"
+	"$OVLFS" -f -o "$opts" "$M" 2>"$WORK/log$ROUND" &
+	DPID=$!
+	DAEMON_PIDS+=("$DPID")
+	wait_mounted "$M" || { bad "mounted with '$1': $(cat "$WORK/log$ROUND")"; finish; }
+}
+
+check "fusekit-overlayfs --version" "$OVLFS" --version
+
+# podman's call: -o lowerdir=...,upperdir=...,workdir=... MOUNTPOINT
+mount_with
+echo new >"$M/created"
+expect "a write lands in upperdir" new "$(cat "$U/created")"
+expect "owners show as on disk" 1234:5678 "$(stat -c %u:%g "$M/file")"
+expect "directories show their link count" 3 "$(stat -c %h "$M/dir")"
+check "xattrs pass" getfattr -n user.k "$M/file"
+rm "$M/rm/gone"
+expect "a whiteout is a character device 0/0" "character special file 0:0" \
+	"$(stat -c '%F %t:%T' "$U/rm/gone")"
+stop_daemon "$M" "$DPID"
+
+mount_with squash_to_root
+expect "squash_to_root: owners show as 0:0" 0:0 "$(stat -c %u:%g "$M/file")"
+stop_daemon "$M" "$DPID"
+
+mount_with squash_to_root,squash_to_uid=7,squash_to_gid=8
+expect "squash_to_uid/gid win over squash_to_root" 7:8 "$(stat -c %u:%g "$M/file")"
+stop_daemon "$M" "$DPID"
+
+mount_with static_nlink
+expect "static_nlink: directories show nlink 1" 1 "$(stat -c %h "$M/dir")"
+stop_daemon "$M" "$DPID"
+
+mount_with uidmapping=1234:0:1:0:1000:1,gidmapping=5678:0:1:0:1000:1
+expect "uidmapping/gidmapping: the owner shows mapped" 0:0 "$(stat -c %u:%g "$M/file")"
+echo mine >"$M/mine"
+expect "a file made as root is made as the mapped host owner" 1234:5678 \
+	"$(stat -c %u:%g "$U/mine")"
+stop_daemon "$M" "$DPID"
+
+mount_with noxattrs=1
+check_fails "noxattrs=1: getxattr fails" getfattr -n user.k "$M/file"
+stop_daemon "$M" "$DPID"
+
+mount_with noacl,fsync=0,volatile,threaded=0,timeout=0,redirect_dir=off,xattr_permissions=0,writeback=0
+echo more >>"$M/file"
+expect "fsync=0, volatile, threaded=0 and defaults are accepted" "data more" \
+	"$(cat "$M/file" | tr '\n' ' ' | sed 's/ $//')"
+check "fsync on the mount succeeds" python3 -c "import os,sys; fd=os.open(sys.argv[1], os.O_RDWR); os.fsync(fd)" "$M/file"
+stop_daemon "$M" "$DPID"
+
+mount_with whiteout=oci
+rm "$M/rm/gone"
+check "whiteout=oci: a removed name leaves .wh.NAME" test -f "$U/rm/.wh.gone"
+check_fails "and no device" test -c "$U/rm/gone"
+check_fails "the name is gone through the mount" test -e "$M/rm/gone"
+rmdir "$M/rm" && mkdir "$M/rm"
+check "a directory made over it is opaque (.wh..wh..opq)" test -f "$U/rm/.wh..wh..opq"
+expect "and shows nothing of the lower one" "" "$(ls -A "$M/rm")"
+stop_daemon "$M" "$DPID"
+
+refused() { # LABEL OPTIONS PATTERN
+	local out
+	out=$("$OVLFS" -f -o "lowerdir=$L,upperdir=$WORK/u1,workdir=$WORK/w1,$2" "$WORK/m1" 2>&1)
+	local rc=$?
+	case $out in
+	*$3*) [ $rc != 0 ] && ok "$1: refused, saying why" || bad "$1: exit 0" ;;
+	*) bad "$1: $out" ;;
+	esac
+}
+refused "redirect_dir=on" redirect_dir=on "EXDEV"
+refused "xattr_permissions=1" xattr_permissions=1 "not supported"
+refused "context=" context=system_u:object_r:container_file_t:s0 "not supported"
+refused "an unknown option" frobnicate "frobnicate"
+refused "whiteout=bogus" whiteout=bogus "chardev or oci"
+refused "squash_to_uid=abc" squash_to_uid=abc "numeric"
+finish
