@@ -108,6 +108,16 @@ start_pt() { # SRC MNT [OPTIONS]: fusekit passthrough in the foreground, backgro
 		cat "$WORK/pt.$(basename "$mnt").log"; finish; }
 }
 
+start_ovl() { # MNT OPTIONS [PROGRAM]: an overlay in the foreground, backgrounded
+	local mnt=$1 opts=$2 prog=${3:-$FUSEKIT overlay}
+	mkdir -p "$mnt"
+	MOUNTS+=("$mnt")
+	$prog -f -o "$opts" "$mnt" 2>>"$WORK/ovl.log" &
+	DPID=$!
+	DAEMON_PIDS+=("$DPID")
+	wait_mounted "$mnt" || { bad "overlay mount of $mnt ($opts): $(tail -5 "$WORK/ovl.log")"; finish; }
+}
+
 # compare_scenarios LABEL NATIVE MNT [RUNNER...]: the scenarios must run
 # to their end in both directories, abort nowhere, and print the same.
 compare_scenarios() {

@@ -15,14 +15,7 @@ yes 'fusekit copy-up crash test' | head -c $((384 << 20)) >"$L/big"
 lower_sum=$(md5sum <"$L/big")
 SIZE=$(stat -c %s "$L/big")
 
-mount_ovl() {
-	MOUNTS+=("$M")
-	"$FUSEKIT" overlay -f -o "lowerdir=$L,upperdir=$U,workdir=$W" "$M" \
-		2>>"$WORK/ovl.log" &
-	DPID=$!
-	DAEMON_PIDS+=("$DPID")
-	wait_mounted "$M" || { bad "overlay mounted: $(tail -5 "$WORK/ovl.log")"; finish; }
-}
+mount_ovl() { start_ovl "$M" "lowerdir=$L,upperdir=$U,workdir=$W"; }
 
 mid_copy=0
 for delay in 0.02 0.05 0.1 0.2 0.4 0.8; do

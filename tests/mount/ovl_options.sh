@@ -20,13 +20,9 @@ mount_with() {
 	ROUND=$((ROUND + 1))
 	U=$WORK/u$ROUND W=$WORK/w$ROUND M=$WORK/m$ROUND
 	mkdir -p "$U" "$W" "$M"
-	MOUNTS+=("$M")
 	local opts="lowerdir=$L,upperdir=$U,workdir=$W"
 	[ $# -gt 0 ] && opts="$opts,$1"
-	"$OVLFS" -f -o "$opts" "$M" 2>"$WORK/log$ROUND" &
-	DPID=$!
-	DAEMON_PIDS+=("$DPID")
-	wait_mounted "$M" || { bad "mounted with '$1': $(cat "$WORK/log$ROUND")"; finish; }
+	start_ovl "$M" "$opts" "$OVLFS"
 }
 
 check "fusekit-overlayfs --version" "$OVLFS" --version

@@ -54,10 +54,7 @@ for i in 7 77 777 1777; do rm -f "$L1/big/entry-$i"; mknod "$L1/big/entry-$i" c 
 check "kernel overlayfs mounts the layers" \
 	mount -t overlay overlay -o "lowerdir=$L1:$L2:$L3" "$K"
 MOUNTS+=("$K")
-"$FUSEKIT" overlay -f -o "lowerdir=$L1:$L2:$L3" "$F" 2>"$WORK/ovl.log" &
-DAEMON_PIDS+=($!)
-MOUNTS+=("$F")
-wait_mounted "$F" || { bad "fusekit overlay mounted: $(cat "$WORK/ovl.log")"; finish; }
+start_ovl "$F" "lowerdir=$L1:$L2:$L3"
 ok "fusekit overlay mounted"
 
 tree() { # the visible tree of a mount, every comparable stat field

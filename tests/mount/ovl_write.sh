@@ -55,15 +55,7 @@ echo top >"$L1/a/top"
 check "kernel overlayfs mounts" mount -t overlay overlay \
 	-o "lowerdir=$L1:$L2,upperdir=$WORK/k.upper,workdir=$WORK/k.work" "$WORK/k.mnt"
 MOUNTS+=("$WORK/k.mnt")
-start_ovl() { # MNT UPPER WORK: fusekit overlay in the foreground, backgrounded
-	MOUNTS+=("$1")
-	"$FUSEKIT" overlay -f -o "lowerdir=$L1:$L2,upperdir=$2,workdir=$3" "$1" \
-		2>>"$WORK/ovl.log" &
-	DPID=$!
-	DAEMON_PIDS+=("$DPID")
-	wait_mounted "$1" || { bad "fusekit overlay mounted: $(cat "$WORK/ovl.log")"; finish; }
-}
-start_ovl "$WORK/f.mnt" "$WORK/f.upper" "$WORK/f.work"
+start_ovl "$WORK/f.mnt" "lowerdir=$L1:$L2,upperdir=$WORK/f.upper,workdir=$WORK/f.work"
 ok "fusekit overlay mounted with an upper layer"
 
 for side in k f; do
@@ -102,7 +94,7 @@ expect "nothing left in fusekit's work directory" "" "$(ls -A "$WORK/f.work/work
 # Each upper directory mounted by the other implementation.
 check "kernel overlayfs mounts fusekit's upper" mount -t overlay overlay \
 	-o "lowerdir=$L1:$L2,upperdir=$WORK/f.upper,workdir=$WORK/f.work" "$WORK/k.mnt"
-start_ovl "$WORK/f.mnt" "$WORK/k.upper" "$WORK/k.work"
+start_ovl "$WORK/f.mnt" "lowerdir=$L1:$L2,upperdir=$WORK/k.upper,workdir=$WORK/k.work"
 compare_trees "each upper under the other" "$WORK/k.mnt" "$WORK/f.mnt"
 umount "$WORK/k.mnt"
 stop_daemon "$WORK/f.mnt" "$DPID"
