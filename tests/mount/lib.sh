@@ -118,6 +118,38 @@ start_ovl() { # MNT OPTIONS [PROGRAM]: an overlay in the foreground, backgrounde
 	wait_mounted "$mnt" || { bad "overlay mount of $mnt ($opts): $(tail -5 "$WORK/ovl.log")"; finish; }
 }
 
+# ovl_compare_steps KERNEL_MNT OUR_MNT: the changes of ovl_scenarios.py
+# through both overlays must run to the end and print the same.
+ovl_compare_steps() {
+	local here m
+	here=$(dirname "${BASH_SOURCE[0]}")
+	for m in "$1" "$2"; do
+		"$PY" "$here/ovl_scenarios.py" "$m" >"$m.out" 2>"$m.err"
+		check "scenarios ran to the end on $(basename "$m")" grep -q '^== end' "$m.out"
+		[ -s "$m.err" ] && head -20 "$m.err"
+	done
+	if diff -u "$1.out" "$2.out"; then
+		ok "$(grep -vc '^==' "$1.out") steps: same results as kernel overlayfs"
+	else
+		bad "steps differ (- kernel overlayfs, + ours)"
+	fi
+}
+
+# compare_trees LABEL KERNEL_DIR OUR_DIR [LOWER...]: ovl_describe.py of
+# both must be the same (inode numbers compared when LOWERs are given).
+compare_trees() {
+	local label=$1 k=$2 f=$3 here
+	shift 3
+	here=$(dirname "${BASH_SOURCE[0]}")
+	"$PY" "$here/ovl_describe.py" "$k" "$@" >"$WORK/desc.k"
+	"$PY" "$here/ovl_describe.py" "$f" "$@" >"$WORK/desc.f"
+	if diff -u "$WORK/desc.k" "$WORK/desc.f"; then
+		ok "$label: identical ($(wc -l <"$WORK/desc.k") entries)"
+	else
+		bad "$label differs (- kernel overlayfs, + ours)"
+	fi
+}
+
 # compare_scenarios LABEL NATIVE MNT [RUNNER...]: the scenarios must run
 # to their end in both directories, abort nowhere, and print the same.
 compare_scenarios() {

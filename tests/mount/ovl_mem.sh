@@ -22,23 +22,8 @@ wait_mounted "$WORK/m.mnt" || { bad "ovl_memfs mounted: $(cat "$WORK/mem.log")";
 ok "the overlay of memory layers mounted"
 check "nothing of it is on disk" test "$(findmnt -n -o SOURCE "$WORK/m.mnt")" != "$L1"
 
-for side in k m; do
-	"$PY" "$HERE/ovl_scenarios.py" "$WORK/$side.mnt" >"$WORK/$side.out" 2>"$WORK/$side.err"
-	check "scenarios ran to the end on $side" grep -q '^== end' "$WORK/$side.out"
-	[ -s "$WORK/$side.err" ] && head -20 "$WORK/$side.err"
-done
-if diff -u "$WORK/k.out" "$WORK/m.out"; then
-	ok "$(grep -vc '^==' "$WORK/k.out") steps: same results as kernel overlayfs"
-else
-	bad "steps differ (- kernel, + memory layers)"
-fi
-"$PY" "$HERE/ovl_describe.py" "$WORK/k.mnt" >"$WORK/desc.k"
-"$PY" "$HERE/ovl_describe.py" "$WORK/m.mnt" >"$WORK/desc.m"
-if diff -u "$WORK/desc.k" "$WORK/desc.m"; then
-	ok "visible tree: identical ($(wc -l <"$WORK/desc.k") entries)"
-else
-	bad "visible tree differs (- kernel, + memory layers)"
-fi
+ovl_compare_steps "$WORK/k.mnt" "$WORK/m.mnt"
+compare_trees "visible tree" "$WORK/k.mnt" "$WORK/m.mnt"
 umount "$WORK/k.mnt"
 stop_daemon "$WORK/m.mnt" "$DPID"
 expect "ovl_memfs exits 0 at unmount" 0 "$?"

@@ -26,27 +26,7 @@ MOUNTS+=("$WORK/k.mnt")
 start_ovl "$WORK/f.mnt" "lowerdir=$L1:$L2,upperdir=$WORK/f.upper,workdir=$WORK/f.work"
 ok "fusekit overlay mounted with an upper layer"
 
-for side in k f; do
-	"$PY" "$HERE/ovl_scenarios.py" "$WORK/$side.mnt" >"$WORK/$side.out" 2>"$WORK/$side.err"
-	check "scenarios ran to the end on $side" grep -q '^== end' "$WORK/$side.out"
-	[ -s "$WORK/$side.err" ] && head -20 "$WORK/$side.err"
-done
-if diff -u "$WORK/k.out" "$WORK/f.out"; then
-	ok "$(grep -vc '^==' "$WORK/k.out") steps: same results as kernel overlayfs"
-else
-	bad "steps differ (- kernel, + fusekit)"
-fi
-
-compare_trees() { # LABEL KDIR FDIR [LOWER...]
-	local label=$1 k=$2 f=$3; shift 3
-	"$PY" "$HERE/ovl_describe.py" "$k" "$@" >"$WORK/desc.k"
-	"$PY" "$HERE/ovl_describe.py" "$f" "$@" >"$WORK/desc.f"
-	if diff -u "$WORK/desc.k" "$WORK/desc.f"; then
-		ok "$label: identical ($(wc -l <"$WORK/desc.k") entries)"
-	else
-		bad "$label differs (- kernel, + fusekit)"
-	fi
-}
+ovl_compare_steps "$WORK/k.mnt" "$WORK/f.mnt"
 compare_trees "visible tree" "$WORK/k.mnt" "$WORK/f.mnt" "$L1" "$L2"
 check "the copy kept the holes" \
 	test "$(stat -c %b "$WORK/f.mnt/sparse")" -lt 1024
