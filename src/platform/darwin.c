@@ -82,8 +82,36 @@ void fk_plat_stat_times(const struct stat *st, struct timespec *atime,
 	*ctime = st->st_ctimespec;
 }
 
-long long fk_plat_copy_kernel(int from, int to, long long off, long long len)
+long long fk_plat_copy_range(int from, long long off_in, int to,
+			     long long off_out, long long len, unsigned flags)
 {
-	(void)from, (void)to, (void)off, (void)len;
+	(void)from, (void)off_in, (void)to, (void)off_out, (void)len, (void)flags;
 	return -EOPNOTSUPP; /* no copy_file_range; fcopyfile copies whole files */
+}
+
+int fk_plat_fallocate(int fd, int mode, long long off, long long len)
+{
+	if (mode != 0)
+		return -EOPNOTSUPP; /* no KEEP_SIZE, PUNCH_HOLE... here */
+	/* Contiguous if the disk can, else any blocks. */
+	fstore_t fst = { F_ALLOCATECONTIG | F_ALLOCATEALL, F_PEOFPOSMODE, 0,
+			 (off_t)(off + len), 0 };
+	if (fcntl(fd, F_PREALLOCATE, &fst) < 0) {
+		fst.fst_flags = F_ALLOCATEALL;
+		if (fcntl(fd, F_PREALLOCATE, &fst) < 0)
+			return -errno;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (st.st_size < off + len && ftruncate(fd, (off_t)(off + len)) < 0)
+		return -errno;
+	return 0;
+}
+
+int fk_plat_inode_ioctl(uint32_t cmd, const void *in, size_t in_size, int fd,
+			void *out, size_t *out_size)
+{
+	(void)cmd, (void)in, (void)in_size, (void)fd, (void)out, (void)out_size;
+	return -ENOTTY; /* chflags goes through setattr on macOS */
 }

@@ -36,11 +36,27 @@ int fk_plat_anon_file(void);
  *  which shares the offset and the status flags. The fd or -errno. */
 int fk_plat_reopen_fd(int fd, int flags);
 
-/** Copy up to len bytes at offset off of from to the same offset of to,
- *  inside the kernel (Linux: copy_file_range). The count copied (0 at
- *  the end of from), or -errno; -EOPNOTSUPP, -EXDEV, -EINVAL where the
- *  kernel cannot (macOS has no such call): copy by read and write then. */
-long long fk_plat_copy_kernel(int from, int to, long long off, long long len);
+/** Copy up to len bytes of from at off_in to to at off_out inside the
+ *  kernel: a reflink of the range where the host can (Linux: FICLONERANGE,
+ *  only with flags 0), else copy_file_range with flags. The count copied
+ *  (0 at the end of from), or -errno; -EOPNOTSUPP, -EXDEV, -EINVAL where
+ *  the kernel cannot (macOS has no such call): copy by read and write
+ *  then. */
+long long fk_plat_copy_range(int from, long long off_in, int to,
+			     long long off_out, long long len, unsigned flags);
+
+/** fallocate(2) with Linux FALLOC_FL_* mode bits. macOS: mode 0 only
+ *  (F_PREALLOCATE, then ftruncate to grow); -EOPNOTSUPP for the rest.
+ *  0 or -errno. */
+int fk_plat_fallocate(int fd, int mode, long long off, long long len);
+
+/** The inode-flag ioctls a FUSE IOCTL request may carry (Linux:
+ *  FS_IOC_GETFLAGS/SETFLAGS and FS_IOC_FSGETXATTR/FSSETXATTR) run on fd:
+ *  in (in_size bytes) is the argument of a set; the answer of a get goes
+ *  to out (room for 64 bytes), its size in *out_size. 0, -ENOTTY for any
+ *  other command, or -errno. */
+int fk_plat_inode_ioctl(uint32_t cmd, const void *in, size_t in_size, int fd,
+			void *out, size_t *out_size);
 
 struct stat;
 struct timespec;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -127,11 +128,58 @@ void fk_plat_stat_times(const struct stat *st, struct timespec *atime,
 	*ctime = st->st_ctim;
 }
 
-long long fk_plat_copy_kernel(int from, int to, long long off, long long len)
+long long fk_plat_copy_range(int from, long long off_in, int to,
+			     long long off_out, long long len, unsigned flags)
 {
-	loff_t in = off, out = off;
-	ssize_t n = copy_file_range(from, &in, to, &out, (size_t)len, 0);
+	/* A reflink first: shares the blocks where the host can (btrfs,
+	 * XFS); the host refuses when it cannot, and we copy. */
+	struct file_clone_range cr = { from, (uint64_t)off_in, (uint64_t)len,
+				       (uint64_t)off_out };
+	if (flags == 0 && len > 0 && ioctl(to, FICLONERANGE, &cr) == 0)
+		return len;
+	loff_t in = off_in, out = off_out;
+	ssize_t n = copy_file_range(from, &in, to, &out, (size_t)len, flags);
 	if (n >= 0)
 		return n;
 	return errno == ENOSYS ? -EOPNOTSUPP : -errno;
+}
+
+int fk_plat_fallocate(int fd, int mode, long long off, long long len)
+{
+	return fallocate(fd, mode, (off_t)off, (off_t)len) < 0 ? -errno : 0;
+}
+
+int fk_plat_inode_ioctl(uint32_t cmd, const void *in, size_t in_size, int fd,
+			void *out, size_t *out_size)
+{
+	/* The flags argument is an int, whatever size the number claims. */
+	size_t size;
+	unsigned long op;
+	int get;
+	switch (cmd) {
+	case (uint32_t)FS_IOC_GETFLAGS:
+	case (uint32_t)FS_IOC_SETFLAGS:
+		size = sizeof(int);
+		op = cmd == (uint32_t)FS_IOC_GETFLAGS ? FS_IOC_GETFLAGS : FS_IOC_SETFLAGS;
+		get = op == FS_IOC_GETFLAGS;
+		break;
+	case (uint32_t)FS_IOC_FSGETXATTR:
+	case (uint32_t)FS_IOC_FSSETXATTR:
+		size = sizeof(struct fsxattr);
+		op = cmd == (uint32_t)FS_IOC_FSGETXATTR ? FS_IOC_FSGETXATTR
+							: FS_IOC_FSSETXATTR;
+		get = op == FS_IOC_FSGETXATTR;
+		break;
+	default:
+		return -ENOTTY;
+	}
+	if (!get) {
+		if (in_size < size)
+			return -EINVAL;
+		memcpy(out, in, size);
+	}
+	if (ioctl(fd, op, out) < 0)
+		return -errno;
+	*out_size = get ? size : 0;
+	return 0;
 }

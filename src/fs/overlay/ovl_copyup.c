@@ -9,7 +9,7 @@
  * (What a crash leaves in the work directory is garbage nobody sees.)
  *
  * Data takes the fastest way the layers allow: a reflink (clone_file),
- * else copy_file_range (fk_plat_copy_kernel), else read and write, and
+ * else copy_file_range (fk_plat_copy_range), else read and write, and
  * only the data extents (SEEK_DATA/SEEK_HOLE), so holes stay holes. The
  * copy is fsynced before the rename, as the kernel's is (unless fsync=0:
  * then a crash may leave a copy whose data never reached the disk).
@@ -46,7 +46,7 @@ static int copy_range(int src, int dst, off_t off, off_t len)
 	while (len > 0) {
 		long long n = -EOPNOTSUPP;
 		if (kernel)
-			n = fk_plat_copy_kernel(src, dst, off, len);
+			n = fk_plat_copy_range(src, off, dst, off, len, 0);
 		if (n == -EOPNOTSUPP || n == -EXDEV || n == -EINVAL) {
 			kernel = 0;
 			if (!buf && !(buf = fk_thread_buf(FK_OVL_BUF_COPY, bufsize)))

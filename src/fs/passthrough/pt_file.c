@@ -16,13 +16,12 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/fs.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../../platform/fk_platform.h"
 #include "pt.h"
 
 #define FH(fh) ((struct fk_pt_file *)(uintptr_t)(fh))
@@ -318,10 +317,10 @@ void fk_pt_fallocate(fk_req *req, const struct fk_fallocate_in *in)
 	int fd = file_fd(req, in->fh);
 	if (fd < 0)
 		return;
-	int r = fallocate(fd, (int)in->mode, (off_t)in->offset, (off_t)in->length);
-	int e = errno;
+	int r = fk_plat_fallocate(fd, (int)in->mode, (long long)in->offset,
+				  (long long)in->length);
 	file_done(req, in->fh);
-	(void)fk_reply_err(req, r < 0 ? e : 0);
+	(void)fk_reply_err(req, -r);
 }
 
 void fk_pt_lseek(fk_req *req, const struct fk_lseek_in *in)
@@ -338,20 +337,6 @@ void fk_pt_lseek(fk_req *req, const struct fk_lseek_in *in)
 		(void)fk_reply_lseek(req, (uint64_t)r);
 }
 
-/* Copy between two files; the bytes copied, or -errno. */
-static ssize_t copy_range(int from, int to, const struct fk_copy_range_in *in)
-{
-	/* A reflink first: shares the blocks where the host can (btrfs,
-	 * XFS); the host refuses when it cannot, and we copy. */
-	struct file_clone_range cr = { from, in->off_in, in->len, in->off_out };
-	if (in->flags == 0 && in->len > 0 && ioctl(to, FICLONERANGE, &cr) == 0)
-		return (ssize_t)in->len;
-	loff_t off_in = (loff_t)in->off_in, off_out = (loff_t)in->off_out;
-	ssize_t n = copy_file_range(from, &off_in, to, &off_out, in->len,
-				    (unsigned)in->flags);
-	return n < 0 ? -errno : n;
-}
-
 void fk_pt_copy_file_range(fk_req *req, const struct fk_copy_range_in *in)
 {
 	int from = file_fd(req, in->fh_in);
@@ -362,7 +347,9 @@ void fk_pt_copy_file_range(fk_req *req, const struct fk_copy_range_in *in)
 		file_done(req, in->fh_in);
 		return;
 	}
-	ssize_t n = copy_range(from, to, in);
+	long long n = fk_plat_copy_range(from, (long long)in->off_in, to,
+					 (long long)in->off_out, (long long)in->len,
+					 (unsigned)in->flags);
 	file_done(req, in->fh_out);
 	file_done(req, in->fh_in);
 	if (n < 0)
@@ -371,60 +358,21 @@ void fk_pt_copy_file_range(fk_req *req, const struct fk_copy_range_in *in)
 		(void)fk_reply_copied(req, (uint64_t)n);
 }
 
-/* Runs the ioctl on fd: 0 with the output in out (*out_size bytes), or
- * an errno. Only the inode flags (chattr/lsattr, and the fsxattr form the
- * kernel's fileattr calls use); the flags argument is an int, whatever
- * size the ioctl number claims. */
-static int do_ioctl(const struct fk_ioctl_in *in, int fd, void *out,
-		    size_t *out_size)
-{
-	size_t size;
-	unsigned long cmd;
-	int get;
-	switch (in->cmd) {
-	case (uint32_t)FS_IOC_GETFLAGS:
-	case (uint32_t)FS_IOC_SETFLAGS:
-		size = sizeof(int);
-		cmd = in->cmd == (uint32_t)FS_IOC_GETFLAGS ? FS_IOC_GETFLAGS : FS_IOC_SETFLAGS;
-		get = cmd == FS_IOC_GETFLAGS;
-		break;
-	case (uint32_t)FS_IOC_FSGETXATTR:
-	case (uint32_t)FS_IOC_FSSETXATTR:
-		size = sizeof(struct fsxattr);
-		cmd = in->cmd == (uint32_t)FS_IOC_FSGETXATTR ? FS_IOC_FSGETXATTR : FS_IOC_FSSETXATTR;
-		get = cmd == FS_IOC_FSGETXATTR;
-		break;
-	default:
-		return ENOTTY;
-	}
-	if (!get) {
-		if (in->in_size < size)
-			return EINVAL;
-		memcpy(out, in->in_data, size);
-	}
-	if (ioctl(fd, cmd, out) < 0)
-		return errno;
-	*out_size = get ? size : 0;
-	return 0;
-}
-
 void fk_pt_ioctl(fk_req *req, const struct fk_ioctl_in *in)
 {
-	union {
-		int flags;
-		struct fsxattr fsx;
-	} out;
+	_Alignas(8) char out[64]; /* the largest argument: struct fsxattr */
 	size_t out_size = 0;
 	int fd = file_fd(req, in->fh);
 	if (fd < 0)
 		return;
-	int rc = do_ioctl(in, fd, &out, &out_size);
+	int rc = -fk_plat_inode_ioctl(in->cmd, in->in_data, in->in_size, fd, out,
+				      &out_size);
 	/* Unpinned before the reply: after it, a release may free the file. */
 	file_done(req, in->fh);
 	if (rc)
 		(void)fk_reply_err(req, rc);
 	else
-		(void)fk_reply_ioctl(req, 0, out_size ? &out : NULL, out_size);
+		(void)fk_reply_ioctl(req, 0, out_size ? out : NULL, out_size);
 }
 
 int fk_pt_sync(struct fk_pt *pt)
