@@ -115,3 +115,9 @@ int fk_plat_inode_ioctl(uint32_t cmd, const void *in, size_t in_size, int fd,
 	(void)cmd, (void)in, (void)in_size, (void)fd, (void)out, (void)out_size;
 	return -ENOTTY; /* chflags goes through setattr on macOS */
 }
+
+int fk_plat_fsync(int fd, int datasync)
+{
+	(void)datasync; /* no fdatasync in macOS's headers */
+	return fsync(fd) < 0 ? -errno : 0;
+}

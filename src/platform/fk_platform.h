@@ -7,6 +7,7 @@
 #define FK_PLATFORM_H
 
 #include <stddef.h>
+#include <fcntl.h>
 #include <stdint.h>
 
 #include <fusekit/fk_ops.h>
@@ -44,6 +45,17 @@ int fk_plat_reopen_fd(int fd, int flags);
  *  then. */
 long long fk_plat_copy_range(int from, long long off_in, int to,
 			     long long off_out, long long len, unsigned flags);
+
+/** fsync, or with datasync fdatasync where the host has it (macOS: fsync).
+ *  0 or -errno. */
+int fk_plat_fsync(int fd, int datasync);
+
+/** open(2)'s O_NOATIME where the host has it, else 0. */
+#ifdef O_NOATIME
+#define FK_O_NOATIME O_NOATIME
+#else
+#define FK_O_NOATIME 0
+#endif
 
 /** fallocate(2) with Linux FALLOC_FL_* mode bits. macOS: mode 0 only
  *  (F_PREALLOCATE, then ftruncate to grow); -EOPNOTSUPP for the rest.

@@ -183,3 +183,8 @@ int fk_plat_inode_ioctl(uint32_t cmd, const void *in, size_t in_size, int fd,
 	*out_size = get ? size : 0;
 	return 0;
 }
+
+int fk_plat_fsync(int fd, int datasync)
+{
+	return (datasync ? fdatasync(fd) : fsync(fd)) < 0 ? -errno : 0;
+}

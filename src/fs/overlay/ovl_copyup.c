@@ -105,8 +105,8 @@ static int stage_file(struct fk_ovl *ovl, struct fk_layer *lo,
 {
 	struct fk_layer *up = ovl->layers[0];
 	uint32_t perm = st->attr.mode & 07777;
-	int src = lo->ops->open(lo, lh, O_RDONLY | O_NOATIME);
-	if (src == -EPERM) /* O_NOATIME: only the owner or a capable caller */
+	int src = lo->ops->open(lo, lh, O_RDONLY | FK_O_NOATIME);
+	if (src == -EPERM && FK_O_NOATIME) /* only the owner or a capable caller */
 		src = lo->ops->open(lo, lh, O_RDONLY);
 	if (src < 0)
 		return src;

@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../../platform/fk_platform.h"
 #include "ovl.h"
 
 #define OVL(req) ((struct fk_ovl *)fk_req_fs(req))
@@ -666,8 +667,8 @@ static void ovl_write(fk_req *req, const struct fk_write_in *in)
 static void ovl_fsync(fk_req *req, const struct fk_fsync_in *in)
 {
 	const struct ovl_file *f = (const struct ovl_file *)(uintptr_t)in->fh;
-	int rc = !OVL(req)->o.fsync ? 0 : in->datasync ? fdatasync(f->fd) : fsync(f->fd);
-	(void)fk_reply_err(req, rc < 0 ? errno : 0);
+	int rc = OVL(req)->o.fsync ? fk_plat_fsync(f->fd, in->datasync) : 0;
+	(void)fk_reply_err(req, -rc);
 }
 
 static void ovl_flush(fk_req *req, const struct fk_flush_in *in)
