@@ -242,9 +242,12 @@ struct fk_bmap_in {
 	uint32_t blocksize;
 };
 
+/** fk_ioctl_in.flags: the ioctl is on a directory, and fh is opendir's. */
+#define FK_IOCTL_DIR (1u << 4)
+
 struct fk_ioctl_in {
 	uint64_t ino;
-	uint64_t fh;
+	uint64_t fh; /* open's, or opendir's with FK_IOCTL_DIR */
 	uint32_t flags; /* FUSE_IOCTL_* */
 	uint32_t cmd;
 	uint64_t arg;

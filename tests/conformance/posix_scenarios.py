@@ -435,6 +435,15 @@ def scenario_inode_flags():
     step("chattr -a", lambda: setflags(getflags() & ~FS_APPEND_FL))
     step("other ioctl", lambda: fcntl.ioctl(fd, 0x5401, b"\0" * 64))  # TCGETS: ENOTTY
     os.close(fd)
+    # On a directory (lsattr -d): the kernel sends the ioctl with opendir's
+    # handle.
+    FS_NOATIME_FL = 0x80
+    fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
+    step("lsattr -d", lambda: getflags() & FS_NOATIME_FL)
+    step("chattr +A on a directory", lambda: setflags(getflags() | FS_NOATIME_FL))
+    step("lsattr -d after", lambda: getflags() & FS_NOATIME_FL)
+    step("chattr -A on a directory", lambda: setflags(getflags() & ~FS_NOATIME_FL))
+    os.close(fd)
 
 
 def scenario_escapes():

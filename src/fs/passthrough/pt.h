@@ -368,6 +368,8 @@ void fk_pt_lseek(fk_req *req, const struct fk_lseek_in *in);
 void fk_pt_copy_file_range(fk_req *req, const struct fk_copy_range_in *in);
 void fk_pt_getlk(fk_req *req, const struct fk_lock_in *in);
 void fk_pt_setlk(fk_req *req, const struct fk_lock_in *in);
+/** The descriptor of an open directory (opendir's fh). */
+int fk_pt_dir_fd(uint64_t fh);
 void fk_pt_ioctl(fk_req *req, const struct fk_ioctl_in *in);
 void fk_pt_syncfs(fk_req *req, const struct fk_ino_in *in);
 

@@ -146,9 +146,14 @@ void fk_pt_releasedir(fk_req *req, const struct fk_release_in *in)
 	(void)fk_reply_err(req, 0);
 }
 
+int fk_pt_dir_fd(uint64_t fh)
+{
+	return dirfd(DH(fh)->dp);
+}
+
 void fk_pt_fsyncdir(fk_req *req, const struct fk_fsync_in *in)
 {
-	int fd = dirfd(DH(in->fh)->dp);
+	int fd = fk_pt_dir_fd(in->fh);
 	int r = in->datasync ? fdatasync(fd) : fsync(fd);
 	(void)fk_reply_err(req, r < 0 ? errno : 0);
 }

@@ -362,13 +362,15 @@ void fk_pt_ioctl(fk_req *req, const struct fk_ioctl_in *in)
 {
 	_Alignas(8) char out[64]; /* the largest argument: struct fsxattr */
 	size_t out_size = 0;
-	int fd = file_fd(req, in->fh);
+	int dir = (in->flags & FK_IOCTL_DIR) != 0;
+	int fd = dir ? fk_pt_dir_fd(in->fh) : file_fd(req, in->fh);
 	if (fd < 0)
 		return;
 	int rc = -fk_plat_inode_ioctl(in->cmd, in->in_data, in->in_size, fd, out,
 				      &out_size);
 	/* Unpinned before the reply: after it, a release may free the file. */
-	file_done(req, in->fh);
+	if (!dir)
+		file_done(req, in->fh);
 	if (rc)
 		(void)fk_reply_err(req, rc);
 	else
