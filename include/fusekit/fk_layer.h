@@ -107,7 +107,9 @@ struct fk_layer_ops {
 
 	/** An open file description of regular file n: a descriptor the
 	 *  caller owns. flags as open(2) (O_ACCMODE, O_TRUNC, O_APPEND,
-	 *  O_DIRECT, O_NOATIME, O_SYNC...), never O_CREAT. -EISDIR etc. */
+	 *  O_DIRECT, O_NOATIME, O_SYNC...), never O_CREAT. -EISDIR etc.
+	 *  Of a directory, with O_RDONLY | O_DIRECTORY, where the layer has
+	 *  descriptors for directories (for ioctls; else -EISDIR). */
 	int (*open)(struct fk_layer *l, struct fk_layer_node *n, int flags);
 	/** Make regular file name in parent (O_EXCL is implied: -EEXIST if
 	 *  the name exists) and open it with flags: the descriptor. */
@@ -192,6 +194,13 @@ struct fk_layer_ops {
 	 *  renaming them into the tree (rename between the two works and is
 	 *  atomic). -ENOTSUP when the layer has none. */
 	int (*work)(struct fk_layer *l, struct fk_layer_node **out);
+	/** Optional (NULL: none). An unnamed regular file in directory
+	 *  parent (open(2)'s O_TMPFILE), owned by cred, opened with flags:
+	 *  the descriptor. link gives it a name; unlinked, it goes with its
+	 *  last handle and descriptor. */
+	int (*tmpfile)(struct fk_layer *l, struct fk_layer_node *parent,
+		       int flags, uint32_t mode, const struct fk_layer_cred *cred,
+		       struct fk_layer_node **out, struct fk_layer_stat *st);
 };
 
 /** How whiteouts and opaque directories are written in a layer. */

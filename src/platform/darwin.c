@@ -109,6 +109,12 @@ int fk_plat_fallocate(int fd, int mode, long long off, long long len)
 	return 0;
 }
 
+int fk_plat_inode_ioctl_kind(uint32_t cmd)
+{
+	(void)cmd;
+	return 0;
+}
+
 int fk_plat_inode_ioctl(uint32_t cmd, const void *in, size_t in_size, int fd,
 			void *out, size_t *out_size)
 {

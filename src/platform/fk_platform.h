@@ -57,6 +57,13 @@ int fk_plat_fsync(int fd, int datasync);
 #define FK_O_NOATIME 0
 #endif
 
+/** open(2)'s O_DIRECT where the host has it, else 0 (macOS: F_NOCACHE). */
+#ifdef O_DIRECT
+#define FK_O_DIRECT O_DIRECT
+#else
+#define FK_O_DIRECT 0
+#endif
+
 /** fallocate(2) with Linux FALLOC_FL_* mode bits. macOS: mode 0 only
  *  (F_PREALLOCATE, then ftruncate to grow); -EOPNOTSUPP for the rest.
  *  0 or -errno. */
@@ -69,6 +76,11 @@ int fk_plat_fallocate(int fd, int mode, long long off, long long len);
  *  other command, or -errno. */
 int fk_plat_inode_ioctl(uint32_t cmd, const void *in, size_t in_size, int fd,
 			void *out, size_t *out_size);
+/** Is cmd one of those ioctls, and does it change the inode?
+ *  FK_PLAT_IOCTL_GET, FK_PLAT_IOCTL_SET, or 0 (not one of them). */
+#define FK_PLAT_IOCTL_GET 1
+#define FK_PLAT_IOCTL_SET 2
+int fk_plat_inode_ioctl_kind(uint32_t cmd);
 
 struct stat;
 struct timespec;

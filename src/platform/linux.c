@@ -149,6 +149,19 @@ int fk_plat_fallocate(int fd, int mode, long long off, long long len)
 	return fallocate(fd, mode, (off_t)off, (off_t)len) < 0 ? -errno : 0;
 }
 
+int fk_plat_inode_ioctl_kind(uint32_t cmd)
+{
+	switch (cmd) {
+	case (uint32_t)FS_IOC_GETFLAGS:
+	case (uint32_t)FS_IOC_FSGETXATTR:
+		return FK_PLAT_IOCTL_GET;
+	case (uint32_t)FS_IOC_SETFLAGS:
+	case (uint32_t)FS_IOC_FSSETXATTR:
+		return FK_PLAT_IOCTL_SET;
+	}
+	return 0;
+}
+
 int fk_plat_inode_ioctl(uint32_t cmd, const void *in, size_t in_size, int fd,
 			void *out, size_t *out_size)
 {

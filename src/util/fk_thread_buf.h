@@ -20,4 +20,9 @@
  *  are lost when it grows. NULL when out of memory. */
 void *fk_thread_buf(unsigned which, size_t size);
 
+/** data itself if it is page aligned, else a copy of its size bytes in
+ *  this thread's buffer which (O_DIRECT writes want aligned buffers; a
+ *  request's data sits after its headers). NULL when out of memory. */
+const void *fk_thread_buf_aligned(unsigned which, const void *data, size_t size);
+
 #endif /* FK_THREAD_BUF_H */

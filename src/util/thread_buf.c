@@ -4,7 +4,9 @@
  */
 #include <assert.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "fk_thread_buf.h"
 
@@ -51,4 +53,14 @@ void *fk_thread_buf(unsigned which, size_t size)
 		b->cap[which] = size;
 	}
 	return b->buf[which];
+}
+
+const void *fk_thread_buf_aligned(unsigned which, const void *data, size_t size)
+{
+	if (((uintptr_t)data & 4095) == 0)
+		return data;
+	void *b = fk_thread_buf(which, size ? size : 1);
+	if (b)
+		memcpy(b, data, size);
+	return b;
 }

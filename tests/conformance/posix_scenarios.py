@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""posix_scenarios.py DIR — run POSIX scenarios in DIR and print what happened.
+"""posix_scenarios.py [--prepare | --existing] DIR — run POSIX scenarios in
+DIR and print what happened.
 
 Every step prints one line: its name and either "ok" with the fields that
 must match (stat fields, data, listings) or the errno name. The same script
@@ -7,6 +8,13 @@ runs in a native directory and through a mount; the two outputs must be
 identical (tests/mount/pt_conformance.sh diffs them). Times are printed only
 where a scenario set them, inode numbers never (they differ between two
 trees; the mount test checks them against the source separately).
+
+--prepare makes a fixture tree (DIR/pre: files with data, a sparse file,
+modes, owners, links, symlinks, a fifo, xattrs, directories); --existing
+then runs scenarios on those existing objects. An overlay test prepares
+the fixture in its lower layer and in the native directory, so every
+object the scenarios touch starts out lower (copy-up on each change).
+Directory link counts are not printed there: a merged directory shows 1.
 """
 import ctypes
 import errno
@@ -14,7 +22,8 @@ import os
 import stat
 import sys
 
-ROOT = sys.argv[1]
+MODE = sys.argv[1] if len(sys.argv) > 2 else "--all"
+ROOT = sys.argv[-1]
 IS_ROOT = os.geteuid() == 0
 libc = ctypes.CDLL(None, use_errno=True)
 out = []
@@ -498,10 +507,122 @@ def scenario_open_flags():
     step("O_DIRECTORY on dir", lambda: os.close(os.open(d, os.O_RDONLY | os.O_DIRECTORY)))
 
 
-for s in (scenario_files, scenario_dirs, scenario_links, scenario_rename,
-          scenario_attrs, scenario_special, scenario_xattr, scenario_data,
-          scenario_names, scenario_locks, scenario_seekdir,
-          scenario_inode_flags, scenario_escapes, scenario_open_flags):
+def prepare():
+    """The fixture of --existing, under ROOT/pre."""
+    d = p("pre")
+    os.makedirs(os.path.join(d, "dir", "sub"))
+    os.mkdir(os.path.join(d, "empty"))
+    write(os.path.join(d, "data"), bytes(range(256)) * 256)
+    write(os.path.join(d, "small"), b"hello\n")
+    fd = os.open(os.path.join(d, "sparse"), os.O_WRONLY | os.O_CREAT, 0o644)
+    os.pwrite(fd, b"middle", 512 * 1024)
+    os.ftruncate(fd, 1 << 20)
+    os.close(fd)
+    write(os.path.join(d, "ro"), b"read only", mode=0o444)
+    os.chmod(os.path.join(d, "ro"), 0o444)
+    write(os.path.join(d, "owned"), b"owned")
+    if IS_ROOT:
+        os.chown(os.path.join(d, "owned"), 1234, 5678)
+    write(os.path.join(d, "single"), b"one link")
+    os.symlink("data", os.path.join(d, "sl"))
+    os.symlink("nowhere", os.path.join(d, "dangling"))
+    os.mkfifo(os.path.join(d, "fifo"))
+    write(os.path.join(d, "dir", "f1"), b"f1")
+    write(os.path.join(d, "dir", "sub", "f2"), b"f2")
+    os.setxattr(os.path.join(d, "small"), "user.colour", b"blue")
+    os.setxattr(os.path.join(d, "dir"), "user.dir", b"yes")
+    os.utime(os.path.join(d, "data"), (1000000000, 1000000000))
+
+
+def scenario_existing():
+    import fcntl
+    import mmap
+    d = p("pre")
+
+    def q(*parts):
+        return os.path.join(d, *parts)
+
+    def brief(path):
+        s = os.lstat(path)
+        link = "-" if stat.S_ISDIR(s.st_mode) else s.st_nlink
+        return (f"{stat.filemode(s.st_mode)} nlink={link} uid={s.st_uid} "
+                f"gid={s.st_gid} size={s.st_size if not stat.S_ISDIR(s.st_mode) else '-'}")
+
+    for n in sorted(os.listdir(d)):
+        step(f"stat {n}", brief, q(n))
+    step("mtime kept", lambda: os.stat(q("data")).st_mtime_ns)
+    step("read data", lambda: read(q("data"))[1000:1008])
+    step("SEEK_DATA in the sparse file", seek, q("sparse"), 0, os.SEEK_DATA)
+    step("SEEK_HOLE in the sparse file", seek, q("sparse"), 512 * 1024, os.SEEK_HOLE)
+    step("append", write, q("small"), b"more\n", os.O_WRONLY | os.O_APPEND)
+    step("read after append", read, q("small"))
+    step("xattr kept by the copy", os.getxattr, q("small"), "user.colour")
+    step("pwrite in the middle", lambda: (lambda fd: (os.pwrite(fd, b"XYZ", 300), os.close(fd)))(os.open(q("data"), os.O_WRONLY)))
+    step("read it back", lambda: read(q("data"))[296:306])
+    step("mtime changed", lambda: os.stat(q("data")).st_mtime_ns != 1000000000 * 10**9)
+    step("size after", lambda: os.stat(q("data")).st_size)
+    step("truncate the sparse file", os.truncate, q("sparse"), 600 * 1024)
+    step("its middle survives", lambda: read(q("sparse"))[512 * 1024:512 * 1024 + 6])
+    step("grow it", os.truncate, q("sparse"), 2 << 20)
+    step("fallocate keep-size", fallocate, q("sparse"), 1, 0, 4096)
+    step("punch a hole", fallocate, q("sparse"), 3, 512 * 1024, 4096)
+    step("the hole reads zeros", lambda: read(q("sparse"))[512 * 1024:512 * 1024 + 6])
+    step("copy_file_range out of it", copy_range, q("data"), q("copy"))
+    step("the copy", lambda: read(q("copy"))[296:306])
+
+    def mmap_write():
+        fd = os.open(q("single"), os.O_RDWR)
+        m = mmap.mmap(fd, 8)
+        m[0:3] = b"ONE"
+        m.flush()
+        m.close()
+        os.close(fd)
+    step("mmap write", mmap_write)
+    step("after mmap", read, q("single"))
+    step("O_TRUNC", write, q("owned"), b"new", os.O_WRONLY | os.O_TRUNC)
+    step("owner kept by O_TRUNC's copy", brief, q("owned"))
+    step("chmod a read-only file", os.chmod, q("ro"), 0o640)
+    step("write it now", write, q("ro"), b"rw")
+    step("chown", os.chown, q("single"), 42, 43)
+    step("utime", os.utime, q("small"), (2000000000, 2000000000))
+    step("mtime", lambda: os.stat(q("small")).st_mtime_ns)
+    step("lchown a symlink", os.lchown, q("sl"), 7, 7)
+    step("readlink", os.readlink, q("sl"))
+    step("through it", lambda: read(q("sl"))[:4])
+    step("readlink dangling", os.readlink, q("dangling"))
+    step("chmod the fifo", os.chmod, q("fifo"), 0o600)
+    step("setxattr", os.setxattr, q("dir"), "user.more", b"1")
+    step("listxattr", lambda: sorted(os.listxattr(q("dir"))))
+    step("removexattr", os.removexattr, q("small"), "user.colour")
+    step("listxattr after", lambda: sorted(os.listxattr(q("small"))))
+    step("link a file", os.link, q("single"), q("single2"))
+    step("its links", lambda: (os.lstat(q("single")).st_nlink, os.lstat(q("single2")).st_nlink))
+    step("rename a file into a dir", os.rename, q("small"), q("dir", "small"))
+    step("rename over another", os.rename, q("dir", "f1"), q("dir", "sub", "f2"))
+    step("exchange two files", rename2, q("copy"), q("data"), 2)
+    step("noreplace", rename2, q("data"), q("single"), 1)
+    step("unlink a file", os.unlink, q("dangling"))
+    step("rmdir a non-empty dir", os.rmdir, q("dir"))
+    step("rmdir an empty dir", os.rmdir, q("empty"))
+    step("mkdir where it was", os.mkdir, q("empty"))
+    step("it is empty", os.listdir, q("empty"))
+    step("create where one was removed", write, q("dangling"), b"file now")
+    step("new file in an existing dir", write, q("dir", "new"), b"n")
+    step("lock an existing file", lambda: fcntl.lockf(os.open(q("data"), os.O_RDWR), fcntl.LOCK_EX | fcntl.LOCK_NB))
+    for sub in ("", "dir", "dir/sub"):
+        step(f"listing {sub or '.'}", lambda s=sub: sorted(os.listdir(q(s))))
+    for n in sorted(os.listdir(d)):
+        step(f"stat {n} after", brief, q(n))
+
+
+if MODE == "--prepare":
+    prepare()
+    sys.exit(0)
+ALL = (scenario_files, scenario_dirs, scenario_links, scenario_rename,
+       scenario_attrs, scenario_special, scenario_xattr, scenario_data,
+       scenario_names, scenario_locks, scenario_seekdir,
+       scenario_inode_flags, scenario_escapes, scenario_open_flags)
+for s in ALL if MODE == "--all" else (scenario_existing,):
     emit(f"== {s.__name__}", "")
     try:
         s()

@@ -548,6 +548,22 @@ static void test_optional(void)
 		if (src >= 0)
 			close(src);
 	}
+	if (L->ops->tmpfile) {
+		struct fk_layer_node *t = NULL;
+		int fd = L->ops->tmpfile(L, R, O_RDWR, 0600, &me, &t, NULL);
+		FK_CHECK(fd >= 0 && t);
+		if (fd >= 0) {
+			FK_CHECK_EQ(write(fd, "unnamed", 7), 7);
+			close(fd);
+		}
+		FK_CHECK_EQ(L->ops->link(L, t, R, "named", NULL), 0);
+		struct fk_layer_node *named = NULL;
+		char buf[256];
+		FK_CHECK_EQ(L->ops->lookup(L, R, "named", &named, NULL), 0);
+		FK_CHECK(named && !strcmp(read_(named, buf), "unnamed"));
+		fk_layer_put(L, named);
+		fk_layer_put(L, t);
+	}
 	struct fk_statfs sf;
 	FK_CHECK_EQ(L->ops->statfs(L, &sf), 0);
 	FK_CHECK(sf.blocks > 0 && sf.namelen >= 255);

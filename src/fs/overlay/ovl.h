@@ -4,6 +4,7 @@
  *   ovl_node.c  the node table: FUSE node id <-> merged node
  *   ovl_ops.c   lookup through the layers, attributes, reads, merged
  *               directory listings, xattrs; the ops table
+ *   ovl_file.c  open files: data, sync, fallocate, lseek, copy, ioctl
  *   ovl_copyup.c  copy-up: a lower node made an upper one, atomically
  *   ovl_write.c the changing operations (upper layer only)
  *
@@ -37,7 +38,7 @@
 #include "../../util/fk_thread_buf.h"
 
 /* The slots of fk_thread_buf the overlay uses. */
-enum { FK_OVL_BUF_READ, FK_OVL_BUF_COPY };
+enum { FK_OVL_BUF_READ, FK_OVL_BUF_WRITE, FK_OVL_BUF_COPY };
 
 struct fk_ovl_layer_ref {
 	unsigned layer; /* index into fk_ovl.layers */
@@ -79,6 +80,8 @@ struct fk_ovl {
 /* An open file: fh is a pointer to this. */
 struct ovl_file {
 	int fd; /* the layer's descriptor */
+	int odirect; /* fd has O_DIRECT: buffers must be aligned */
+	struct fk_ovl_node *node; /* an operation reference, for its life */
 };
 
 /* ---- ovl_node.c ---- */
@@ -87,6 +90,8 @@ void fk_ovl_table_destroy(struct fk_ovl *ovl);
 /** The node with this id, with an operation reference; NULL if unknown. */
 struct fk_ovl_node *fk_ovl_node_get(struct fk_ovl *ovl, uint64_t nodeid);
 void fk_ovl_node_put(struct fk_ovl *ovl, struct fk_ovl_node *n);
+/** One more operation reference to n. */
+void fk_ovl_node_hold(struct fk_ovl *ovl, struct fk_ovl_node *n);
 /** What a lookup found: the stack (topmost first; its references are
  *  taken over) and the identity of its topmost node. */
 struct fk_ovl_found {
@@ -100,7 +105,8 @@ struct fk_ovl_found {
  * The node for what a lookup of name in parent found (the stack is freed
  * if an equal node exists; that node's name becomes this one). Adds a
  * kernel reference (kernel) or an operation one. NULL on allocation
- * failure (the stack is released).
+ * failure (the stack is released). parent NULL: an unnamed upper file
+ * (O_TMPFILE), which never needs a copy-up.
  */
 struct fk_ovl_node *fk_ovl_node_enter(struct fk_ovl *ovl,
 				      struct fk_ovl_found *f,
@@ -133,10 +139,7 @@ void fk_ovl_attr_of(const struct fk_ovl *ovl, const struct fk_ovl_node *n,
 /** Does an option keep xattr name from the mount (noxattrs, noacl)?
  *  -EOPNOTSUPP, or 0. */
 int fk_ovl_xattr_refused(const struct fk_ovl *ovl, const char *name);
-/** Answer an open (or, with created, a create) with a new ovl_file
- *  holding fd, or with -fd when fd < 0. fd is consumed. */
-void fk_ovl_reply_open(fk_req *req, int fd, uint32_t open_flags,
-		       const struct fk_entry *created);
+
 /** The entry reply for node n with topmost attributes st. */
 void fk_ovl_entry_of(const struct fk_ovl *ovl, const struct fk_ovl_node *n,
 		     const struct fk_layer_stat *st, struct fk_entry *e);
@@ -146,6 +149,15 @@ void fk_ovl_reply_entry(fk_req *req, const struct fk_entry *e);
 uint64_t fk_ovl_shown_ino(const struct fk_ovl *ovl, unsigned layer,
 			  uint64_t ino);
 
+/* ---- ovl_file.c ---- */
+/** Answer an open (or, with created, a create) with a new ovl_file
+ *  holding fd and node n (whose operation reference it takes over), or
+ *  with -fd when fd < 0. fd is consumed. */
+void fk_ovl_reply_open(fk_req *req, struct fk_ovl_node *n, int fd,
+		       uint32_t open_flags, const struct fk_entry *created);
+/** Fill the open-file operations into ops. */
+void fk_ovl_file_ops(struct fk_ops *ops);
+
 /* ---- ovl_copyup.c ---- */
 /** Under the tree write lock: make n an upper node (its parents first),
  *  as kernel overlayfs copies up. 0 (also when n is upper already) or
@@ -153,6 +165,12 @@ uint64_t fk_ovl_shown_ino(const struct fk_ovl *ovl, unsigned layer,
  *  up becomes merged, and shows nlink 1 from then on: the kernel's
  *  cached attributes of it are dropped through se. */
 int fk_ovl_copy_up(struct fk_ovl *ovl, fk_session *se, struct fk_ovl_node *n);
+/** fk_ovl_copy_up with flags for n itself (its parents are copied
+ *  whole): FK_OVL_COPY_NO_DATA, the contents are not needed (the opener
+ *  truncates). */
+#define FK_OVL_COPY_NO_DATA 1u
+int fk_ovl_copy_up_as(struct fk_ovl *ovl, fk_session *se,
+		      struct fk_ovl_node *n, unsigned flags);
 /** A fresh name for an object built in the work directory. */
 void fk_ovl_stage_name(struct fk_ovl *ovl, char buf[static 32]);
 

@@ -101,10 +101,19 @@ static int copy_extents(int src, int dst, uint64_t size)
 static int stage_file(struct fk_ovl *ovl, struct fk_layer *lo,
 		      struct fk_layer_node *lh, const char *tmp,
 		      const struct fk_layer_stat *st,
-		      const struct fk_layer_cred *cred, struct fk_layer_node **h)
+		      const struct fk_layer_cred *cred, struct fk_layer_node **h,
+		      unsigned flags)
 {
 	struct fk_layer *up = ovl->layers[0];
 	uint32_t perm = st->attr.mode & 07777;
+	if (flags & FK_OVL_COPY_NO_DATA) {
+		int fd = up->ops->create(up, ovl->work, tmp, O_RDWR, perm, cred, h,
+					 NULL);
+		if (fd < 0)
+			return fd;
+		close(fd);
+		return 0;
+	}
 	int src = lo->ops->open(lo, lh, O_RDONLY | FK_O_NOATIME);
 	if (src == -EPERM && FK_O_NOATIME) /* only the owner or a capable caller */
 		src = lo->ops->open(lo, lh, O_RDONLY);
@@ -168,14 +177,14 @@ static int copy_xattrs(struct fk_ovl *ovl, struct fk_layer *lo,
  * layer lo with attributes st: *h is it. */
 static int stage(struct fk_ovl *ovl, struct fk_layer *lo,
 		 struct fk_layer_node *lh, const struct fk_layer_stat *st,
-		 const char *tmp, struct fk_layer_node **h)
+		 const char *tmp, struct fk_layer_node **h, unsigned flags)
 {
 	struct fk_layer *up = ovl->layers[0];
 	const struct fk_layer_cred cred = { st->attr.uid, st->attr.gid };
 	uint32_t type = st->attr.mode & S_IFMT, perm = st->attr.mode & 07777;
 	int rc;
 	if (type == S_IFREG) {
-		rc = stage_file(ovl, lo, lh, tmp, st, &cred, h);
+		rc = stage_file(ovl, lo, lh, tmp, st, &cred, h, flags);
 	} else if (type == S_IFDIR) {
 		rc = up->ops->mkdir(up, ovl->work, tmp, perm, &cred, h, NULL);
 	} else if (type == S_IFLNK) {
@@ -219,7 +228,7 @@ static void unstage(struct fk_ovl *ovl, const char *tmp, int is_dir)
 }
 
 /* n is lower, its parent upper: copy it up. */
-static int copy_one(struct fk_ovl *ovl, struct fk_ovl_node *n)
+static int copy_one(struct fk_ovl *ovl, struct fk_ovl_node *n, unsigned flags)
 {
 	struct fk_layer *up = ovl->layers[0];
 	struct fk_layer *lo = ovl->layers[n->stack[0].layer];
@@ -231,7 +240,7 @@ static int copy_one(struct fk_ovl *ovl, struct fk_ovl_node *n)
 	char tmp[32];
 	fk_ovl_stage_name(ovl, tmp);
 	int is_dir = S_ISDIR(st.attr.mode);
-	rc = stage(ovl, lo, lh, &st, tmp, &h);
+	rc = stage(ovl, lo, lh, &st, tmp, &h, flags);
 	if (rc == 0)
 		rc = up->ops->rename(up, ovl->work, tmp, n->parent->stack[0].h,
 				     n->name, FK_RENAME_NOREPLACE);
@@ -265,18 +274,24 @@ static int copy_one(struct fk_ovl *ovl, struct fk_ovl_node *n)
 	return 0;
 }
 
-int fk_ovl_copy_up(struct fk_ovl *ovl, fk_session *se, struct fk_ovl_node *n)
+int fk_ovl_copy_up_as(struct fk_ovl *ovl, fk_session *se,
+		      struct fk_ovl_node *n, unsigned flags)
 {
 	if (!ovl->upper)
 		return -EROFS;
 	if (n->stack[0].layer == 0)
 		return 0;
 	/* The root always has an upper node, so n has a parent. */
-	int rc = fk_ovl_copy_up(ovl, se, n->parent);
+	int rc = fk_ovl_copy_up_as(ovl, se, n->parent, 0);
 	if (rc == 0)
-		rc = copy_one(ovl, n);
+		rc = copy_one(ovl, n, flags);
 	if (rc == 0 && n->type == S_IFDIR)
 		/* Failing (the kernel does not know the node): nothing cached. */
 		(void)fk_notify_inval_inode(se, n->nodeid, -1, 0);
 	return rc;
+}
+
+int fk_ovl_copy_up(struct fk_ovl *ovl, fk_session *se, struct fk_ovl_node *n)
+{
+	return fk_ovl_copy_up_as(ovl, se, n, 0);
 }

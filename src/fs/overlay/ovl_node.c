@@ -166,6 +166,13 @@ struct fk_ovl_node *fk_ovl_node_get(struct fk_ovl *ovl, uint64_t nodeid)
 	return n;
 }
 
+void fk_ovl_node_hold(struct fk_ovl *ovl, struct fk_ovl_node *n)
+{
+	pthread_mutex_lock(&ovl->lock);
+	n->refs++;
+	pthread_mutex_unlock(&ovl->lock);
+}
+
 void fk_ovl_node_put(struct fk_ovl *ovl, struct fk_ovl_node *n)
 {
 	if (!n)
@@ -225,7 +232,8 @@ struct fk_ovl_node *fk_ovl_node_enter(struct fk_ovl *ovl,
 		      n->key_ino == f->ino && n->type == f->type))
 		n = n->next_key;
 	if (n) {
-		(void)set_place(ovl, n, parent, name); /* failing: old name */
+		if (parent) /* failing: the old name, still a place it was */
+			(void)set_place(ovl, n, parent, name);
 		if (kernel)
 			n->nlookup++;
 		else
@@ -235,7 +243,7 @@ struct fk_ovl_node *fk_ovl_node_enter(struct fk_ovl *ovl,
 		return n;
 	}
 	n = new_node(f);
-	if (!n || set_place(ovl, n, parent, name)) {
+	if (!n || (parent && set_place(ovl, n, parent, name))) {
 		free(n);
 		pthread_mutex_unlock(&ovl->lock);
 		fk_ovl_stack_free(ovl, f->stack, f->depth);

@@ -233,84 +233,6 @@ static void ovl_readlink(fk_req *req, const struct fk_ino_in *in)
 }
 
 
-static int wants_change(uint32_t flags)
-{
-	return (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
-}
-
-static void ovl_open(fk_req *req, const struct fk_open_in *in)
-{
-	struct fk_ovl *ovl = OVL(req);
-	if (wants_change(in->flags) && !ovl->upper) {
-		(void)fk_reply_err(req, EROFS); /* no upper layer to change */
-		return;
-	}
-	struct fk_ovl_node *n = node_of(req, in->ino);
-	if (!n)
-		return;
-	int fd = 0;
-	if (wants_change(in->flags)) {
-		/* Writers write the upper copy; the copy is made first. */
-		pthread_rwlock_wrlock(&ovl->tree);
-		fd = fk_ovl_copy_up(ovl, fk_req_session(req), n);
-	} else {
-		pthread_rwlock_rdlock(&ovl->tree);
-	}
-	struct fk_layer *l = LAYER(ovl, n->stack[0]);
-	if (fd == 0)
-		fd = l->ops->open(l, n->stack[0].h,
-				  (int)in->flags & ~(O_CREAT | O_EXCL | O_NOCTTY));
-	pthread_rwlock_unlock(&ovl->tree);
-	fk_ovl_node_put(ovl, n);
-	fk_ovl_reply_open(req, fd, ovl->upper ? 0 : FK_FOPEN_KEEP_CACHE, NULL);
-}
-
-void fk_ovl_reply_open(fk_req *req, int fd, uint32_t open_flags,
-		       const struct fk_entry *created)
-{
-	struct ovl_file *f = fd >= 0 ? malloc(sizeof *f) : NULL;
-	if (!f) {
-		if (fd >= 0)
-			close(fd);
-		(void)fk_reply_err(req, fd < 0 ? -fd : ENOMEM);
-		return;
-	}
-	f->fd = fd;
-	/* A read-only overlay's files never change through it: it keeps
-	 * the page cache across opens (open_flags). */
-	struct fk_open_out o = { (uint64_t)(uintptr_t)f, open_flags, 0 };
-	int rc = created ? fk_reply_create(req, created, &o) : fk_reply_open(req, &o);
-	if (rc == -ENOENT) {
-		close(fd); /* the opener gave up: no release comes */
-		free(f);
-		if (created) /* nor does the kernel hold the new node */
-			fk_ovl_node_forget(OVL(req), created->ino, 1);
-	}
-}
-
-static void ovl_read(fk_req *req, const struct fk_read_in *in)
-{
-	struct ovl_file *f = (struct ovl_file *)(uintptr_t)in->fh;
-	char *buf = fk_thread_buf(FK_OVL_BUF_READ, in->size ? in->size : 1);
-	if (!buf) {
-		(void)fk_reply_err(req, ENOMEM);
-		return;
-	}
-	ssize_t r = pread(f->fd, buf, in->size, (off_t)in->offset);
-	if (r < 0)
-		(void)fk_reply_err(req, errno);
-	else
-		(void)fk_reply_buf(req, buf, (size_t)r);
-}
-
-static void ovl_release(fk_req *req, const struct fk_release_in *in)
-{
-	struct ovl_file *f = (struct ovl_file *)(uintptr_t)in->fh;
-	close(f->fd);
-	free(f);
-	(void)fk_reply_err(req, 0);
-}
-
 /* ---- merged directories ---- */
 
 struct ovl_dirent {
@@ -595,9 +517,6 @@ static struct fk_ops ovl_ops = {
 	.forget = ovl_forget,
 	.getattr = ovl_getattr,
 	.readlink = ovl_readlink,
-	.open = ovl_open,
-	.read = ovl_read,
-	.release = ovl_release,
 	.opendir = ovl_opendir,
 	.readdir = ovl_readdir,
 	.releasedir = ovl_releasedir,
@@ -608,6 +527,7 @@ static struct fk_ops ovl_ops = {
 
 static void add_write_ops(void)
 {
+	fk_ovl_file_ops(&ovl_ops);
 	fk_ovl_write_ops(&ovl_ops);
 }
 

@@ -28,7 +28,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../platform/fk_platform.h"
 #include "ovl.h"
 
 #define OVL(req) ((struct fk_ovl *)fk_req_fs(req))
@@ -293,7 +292,8 @@ static void make_request(fk_req *req, uint64_t parent_id, const char *name,
 		return;
 	}
 	if (a->kind == MAKE_FILE && a->want_fd) {
-		fk_ovl_reply_open(req, rc, 0, &e);
+		fk_ovl_node_hold(ovl, n); /* the open file's */
+		fk_ovl_reply_open(req, n, rc, 0, &e);
 		return;
 	}
 	if (rc > 0)
@@ -307,6 +307,50 @@ static void ovl_create(fk_req *req, const struct fk_create_in *in)
 			       (int)in->flags & ~(O_CREAT | O_EXCL | O_NOCTTY),
 			       1, NULL, NULL, cred_of(req) };
 	make_request(req, in->parent, in->name, &a, NULL);
+}
+
+/* O_TMPFILE: an unnamed file in the parent's upper directory (copied up
+ * first, as kernel overlayfs does); a link names it later. */
+static void ovl_tmpfile(fk_req *req, const struct fk_create_in *in)
+{
+	struct fk_ovl *ovl = OVL(req);
+	struct fk_layer *up = UPPER(ovl);
+	struct fk_ovl_node *parent = changing_node(req, in->parent);
+	if (!parent)
+		return;
+	pthread_rwlock_wrlock(&ovl->tree);
+	struct fk_layer_cred cred = cred_of(req);
+	struct fk_layer_node *h = NULL;
+	struct fk_layer_stat st;
+	int fd = fk_ovl_copy_up(ovl, fk_req_session(req), parent);
+	if (fd == 0)
+		fd = up->ops->tmpfile
+			     ? up->ops->tmpfile(up, parent->stack[0].h,
+						(int)in->flags & ~(O_CREAT | O_EXCL),
+						in->mode & 07777, &cred, &h, &st)
+			     : -EOPNOTSUPP;
+	struct fk_ovl_layer_ref *stack = fd >= 0 ? malloc(sizeof *stack) : NULL;
+	struct fk_ovl_node *n = NULL;
+	if (stack) {
+		stack[0] = (struct fk_ovl_layer_ref){ 0, h };
+		struct fk_ovl_found f = { S_IFREG, stack, 1, st.dev, st.attr.ino, 0 };
+		n = fk_ovl_node_enter(ovl, &f, NULL, NULL, 1);
+	} else if (fd >= 0) {
+		up->ops->put(up, h);
+	}
+	struct fk_entry e;
+	if (n)
+		fk_ovl_entry_of(ovl, n, &st, &e);
+	pthread_rwlock_unlock(&ovl->tree);
+	fk_ovl_node_put(ovl, parent);
+	if (!n) {
+		if (fd >= 0)
+			close(fd);
+		(void)fk_reply_err(req, fd < 0 ? -fd : ENOMEM);
+		return;
+	}
+	fk_ovl_node_hold(ovl, n); /* the open file's */
+	fk_ovl_reply_open(req, n, fd, 0, &e);
 }
 
 static void ovl_mkdir(fk_req *req, const struct fk_mkdir_in *in)
@@ -652,42 +696,10 @@ static void ovl_removexattr(fk_req *req, const struct fk_removexattr_in *in)
 	change_xattr(req, in->ino, in->name, NULL, 0, 0);
 }
 
-/* ---- data: on the open upper file ---- */
-
-static void ovl_write(fk_req *req, const struct fk_write_in *in)
-{
-	const struct ovl_file *f = (const struct ovl_file *)(uintptr_t)in->fh;
-	ssize_t w = pwrite(f->fd, in->data, in->size, (off_t)in->offset);
-	if (w < 0)
-		(void)fk_reply_err(req, errno);
-	else
-		(void)fk_reply_write(req, (uint32_t)w);
-}
-
-static void ovl_fsync(fk_req *req, const struct fk_fsync_in *in)
-{
-	const struct ovl_file *f = (const struct ovl_file *)(uintptr_t)in->fh;
-	int rc = OVL(req)->o.fsync ? fk_plat_fsync(f->fd, in->datasync) : 0;
-	(void)fk_reply_err(req, -rc);
-}
-
-static void ovl_flush(fk_req *req, const struct fk_flush_in *in)
-{
-	(void)in; /* data goes straight to the layer: nothing is buffered */
-	(void)fk_reply_err(req, 0);
-}
-
-static void ovl_fsyncdir(fk_req *req, const struct fk_fsync_in *in)
-{
-	(void)in;
-	struct fk_ovl *ovl = OVL(req);
-	int rc = ovl->upper && ovl->o.fsync ? UPPER(ovl)->ops->sync(UPPER(ovl)) : 0;
-	(void)fk_reply_err(req, -rc);
-}
-
 void fk_ovl_write_ops(struct fk_ops *ops)
 {
 	ops->create = ovl_create;
+	ops->tmpfile = ovl_tmpfile;
 	ops->mkdir = ovl_mkdir;
 	ops->mknod = ovl_mknod;
 	ops->symlink = ovl_symlink;
@@ -698,8 +710,4 @@ void fk_ovl_write_ops(struct fk_ops *ops)
 	ops->setattr = ovl_setattr;
 	ops->setxattr = ovl_setxattr;
 	ops->removexattr = ovl_removexattr;
-	ops->write = ovl_write;
-	ops->fsync = ovl_fsync;
-	ops->flush = ovl_flush;
-	ops->fsyncdir = ovl_fsyncdir;
 }

@@ -368,6 +368,12 @@ void fk_pt_lseek(fk_req *req, const struct fk_lseek_in *in);
 void fk_pt_copy_file_range(fk_req *req, const struct fk_copy_range_in *in);
 void fk_pt_getlk(fk_req *req, const struct fk_lock_in *in);
 void fk_pt_setlk(fk_req *req, const struct fk_lock_in *in);
+/** An unnamed regular file (O_TMPFILE) in directory pfd, made as who,
+ *  opened with flags (O_TMPFILE is added): its descriptor, with *out its
+ *  node (one reference of kind ref) and *st; or -errno. */
+int fk_pt_tmpfile_at(struct fk_pt *pt, int pfd, const struct fk_pt_who *who,
+		     int flags, uint32_t mode, enum fk_pt_ref ref,
+		     struct fk_pt_node **out, struct statx *st);
 /** The descriptor of an open directory (opendir's fh). */
 int fk_pt_dir_fd(uint64_t fh);
 void fk_pt_ioctl(fk_req *req, const struct fk_ioctl_in *in);

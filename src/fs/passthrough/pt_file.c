@@ -188,6 +188,28 @@ void fk_pt_create(fk_req *req, const struct fk_create_in *in)
 	reply_opened(req, ref, fd, fl | O_CREAT, &e);
 }
 
+int fk_pt_tmpfile_at(struct fk_pt *pt, int pfd, const struct fk_pt_who *who,
+		     int flags, uint32_t mode, enum fk_pt_ref ref,
+		     struct fk_pt_node **out, struct statx *st)
+{
+	int fd = fk_pt_openat_as(who, pfd, ".", flags | O_TMPFILE, mode & 07777);
+	if (fd < 0)
+		return fd;
+	/* The node needs an O_PATH descriptor of the unnamed inode. */
+	int opath = fk_pt_reopen(fd, O_PATH);
+	int rc = opath < 0 ? opath : fk_pt_stat_fd(opath, st);
+	*out = NULL;
+	if (rc == 0)
+		*out = fk_pt_node_lookup(pt, opath, st, NULL, NULL, ref);
+	else if (opath >= 0)
+		close(opath);
+	if (!*out) {
+		close(fd);
+		return rc ? rc : -ENOMEM;
+	}
+	return fd;
+}
+
 void fk_pt_tmpfile(fk_req *req, const struct fk_create_in *in)
 {
 	struct fk_pt *pt = FK_PT(req);
@@ -195,27 +217,16 @@ void fk_pt_tmpfile(fk_req *req, const struct fk_create_in *in)
 	struct fk_pt_node *parent = fk_pt_node_at(req, in->parent, &pfd);
 	if (!parent)
 		return;
-	int fl = (host_flags(pt, in->flags) & ~O_ACCMODE) | O_RDWR | O_TMPFILE;
+	int fl = (host_flags(pt, in->flags) & ~O_ACCMODE) | O_RDWR;
 	struct fk_pt_who who;
 	fk_pt_who_of_req(req, &who);
-	int fd = fk_pt_openat_as(&who, pfd, ".", fl, in->mode & 07777);
+	struct fk_pt_node *n;
+	struct statx st;
+	int fd = fk_pt_tmpfile_at(pt, pfd, &who, fl, in->mode, FK_PT_REF_KERNEL,
+				  &n, &st);
 	fk_pt_node_done(pt, parent);
 	if (fd < 0) {
 		(void)fk_reply_err(req, -fd);
-		return;
-	}
-	/* The node needs an O_PATH descriptor of the unnamed inode. */
-	int opath = fk_pt_reopen(fd, O_PATH);
-	struct statx st;
-	int rc = opath < 0 ? opath : fk_pt_stat_fd(opath, &st);
-	struct fk_pt_node *n = NULL;
-	if (rc == 0)
-		n = fk_pt_node_lookup(pt, opath, &st, NULL, NULL, FK_PT_REF_KERNEL);
-	else if (opath >= 0)
-		close(opath);
-	if (!n) {
-		close(fd);
-		(void)fk_reply_err(req, rc ? -rc : ENOMEM);
 		return;
 	}
 	struct fk_entry e;
@@ -227,7 +238,7 @@ void fk_pt_tmpfile(fk_req *req, const struct fk_create_in *in)
 		(void)fk_reply_err(req, ENOENT);
 		return;
 	}
-	reply_opened(req, ref, fd, fl, &e);
+	reply_opened(req, ref, fd, fl | O_TMPFILE, &e);
 }
 
 void fk_pt_read(fk_req *req, const struct fk_read_in *in)
@@ -253,16 +264,10 @@ void fk_pt_write(fk_req *req, const struct fk_write_in *in)
 {
 	struct fk_pt_file *f = FH(in->fh);
 	const void *data = in->data;
-	/* O_DIRECT wants an aligned buffer; the request's data sits after
-	 * its headers. */
-	if (f->odirect && ((uintptr_t)data & 4095)) {
-		void *b = fk_thread_buf(FK_PT_BUF_WRITE, in->size ? in->size : 1);
-		if (!b) {
-			(void)fk_reply_err(req, ENOMEM);
-			return;
-		}
-		memcpy(b, in->data, in->size);
-		data = b;
+	if (f->odirect && !(data = fk_thread_buf_aligned(FK_PT_BUF_WRITE, data,
+							 in->size))) {
+		(void)fk_reply_err(req, ENOMEM);
+		return;
 	}
 	int fd = file_fd(req, in->fh);
 	if (fd < 0)

@@ -162,9 +162,9 @@ static int l_readlink(struct fk_layer *l, struct fk_layer_node *h, char *buf,
 static int l_open(struct fk_layer *l, struct fk_layer_node *h, int flags)
 {
 	struct fk_pt *pt = PT_OF(l);
-	if (NODE(h)->type == S_IFDIR)
+	if (NODE(h)->type == S_IFDIR && !(flags & O_DIRECTORY))
 		return -EISDIR;
-	if (NODE(h)->type != S_IFREG)
+	if (NODE(h)->type != S_IFREG && NODE(h)->type != S_IFDIR)
 		return -EINVAL; /* opening a fifo or device has side effects */
 	int fd = fk_pt_node_fd(pt, NODE(h));
 	if (fd < 0)
@@ -175,8 +175,8 @@ static int l_open(struct fk_layer *l, struct fk_layer_node *h, int flags)
 }
 
 /* The create-type ops: as cred, make name in parent — a regular file
- * opened with file_flags (its descriptor is the answer), or, when
- * file_flags is -1, the node kind says. */
+ * opened with file_flags (its descriptor is the answer; with no name, an
+ * unnamed O_TMPFILE one), or, when file_flags is -1, the node kind says. */
 static int make(struct fk_layer *l, struct fk_layer_node *parent,
 		enum fk_pt_make_kind kind, int file_flags, const char *name,
 		uint32_t mode, uint32_t rdev, const char *target,
@@ -191,7 +191,9 @@ static int make(struct fk_layer *l, struct fk_layer_node *parent,
 	who_of(pt, cred, &w);
 	struct fk_pt_node *n;
 	struct statx sx;
-	int rc = file_flags >= 0
+	int rc = !name ? fk_pt_tmpfile_at(pt, pfd, &w, file_flags, mode,
+					  FK_PT_REF_OP, &n, &sx)
+		 : file_flags >= 0
 			 ? fk_pt_create_at(pt, NODE(parent), pfd, &w, name,
 					   file_flags | O_EXCL, mode, FK_PT_REF_OP,
 					   &n, &sx)
@@ -211,6 +213,14 @@ static int l_create(struct fk_layer *l, struct fk_layer_node *parent,
 		    struct fk_layer_stat *st)
 {
 	return make(l, parent, FK_PT_MAKE_NOD, flags, name, mode, 0, NULL, cred,
+		    out, st);
+}
+
+static int l_tmpfile(struct fk_layer *l, struct fk_layer_node *parent,
+		     int flags, uint32_t mode, const struct fk_layer_cred *cred,
+		     struct fk_layer_node **out, struct fk_layer_stat *st)
+{
+	return make(l, parent, FK_PT_MAKE_NOD, flags, NULL, mode, 0, NULL, cred,
 		    out, st);
 }
 
@@ -512,6 +522,7 @@ static const struct fk_layer_ops pt_layer_ops = {
 	.host_path = l_host_path,
 	.clone_file = l_clone_file,
 	.work = l_work,
+	.tmpfile = l_tmpfile,
 };
 
 int fk_pt_layer_new(struct fk_layer **out, const char *source,

@@ -1,0 +1,241 @@
+/*
+ * ovl_file.c — open files of the overlay: each holds the descriptor its
+ * layer handed out (fk_layer_ops.open), so reads, writes, fsync,
+ * fallocate, lseek and copy_file_range are plain calls on it.
+ *
+ * An open for writing or truncation copies the node up first, so a
+ * writer always writes the upper copy. (A file opened read-only before
+ * another opener copied it up keeps reading the lower one, as on kernel
+ * overlayfs before 4.19.) The inode-flag ioctls read from the topmost
+ * node and change the upper one, copying up first.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../platform/fk_platform.h"
+#include "ovl.h"
+
+#define OVL(req) ((struct fk_ovl *)fk_req_fs(req))
+#define FILE_OF(fh) ((struct ovl_file *)(uintptr_t)(fh))
+
+static int wants_change(uint32_t flags)
+{
+	return (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
+}
+
+static void ovl_open(fk_req *req, const struct fk_open_in *in)
+{
+	struct fk_ovl *ovl = OVL(req);
+	if (wants_change(in->flags) && !ovl->upper) {
+		(void)fk_reply_err(req, EROFS); /* no upper layer to change */
+		return;
+	}
+	struct fk_ovl_node *n = fk_ovl_node_get(ovl, in->ino);
+	if (!n) {
+		(void)fk_reply_err(req, ENOENT);
+		return;
+	}
+	int fd = 0;
+	if (wants_change(in->flags)) {
+		/* Writers write the upper copy; the copy is made first (of
+		 * nothing but the metadata when the open truncates). */
+		pthread_rwlock_wrlock(&ovl->tree);
+		fd = fk_ovl_copy_up_as(ovl, fk_req_session(req), n,
+				       (in->flags & O_TRUNC) ? FK_OVL_COPY_NO_DATA : 0);
+	} else {
+		pthread_rwlock_rdlock(&ovl->tree);
+	}
+	struct fk_layer *l = ovl->layers[n->stack[0].layer];
+	if (fd == 0)
+		fd = l->ops->open(l, n->stack[0].h,
+				  (int)in->flags & ~(O_CREAT | O_EXCL | O_NOCTTY));
+	pthread_rwlock_unlock(&ovl->tree);
+	/* A read-only overlay's files never change through it: the page
+	 * cache is kept across opens. */
+	fk_ovl_reply_open(req, n, fd, ovl->upper ? 0 : FK_FOPEN_KEEP_CACHE, NULL);
+}
+
+void fk_ovl_reply_open(fk_req *req, struct fk_ovl_node *n, int fd,
+		       uint32_t open_flags, const struct fk_entry *created)
+{
+	struct fk_ovl *ovl = OVL(req);
+	struct ovl_file *f = fd >= 0 ? malloc(sizeof *f) : NULL;
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
+		fk_ovl_node_put(ovl, n);
+		(void)fk_reply_err(req, fd < 0 ? -fd : ENOMEM);
+		return;
+	}
+	f->fd = fd;
+	int fl = fcntl(fd, F_GETFL);
+	f->odirect = fl >= 0 && (fl & FK_O_DIRECT);
+	f->node = n;
+	struct fk_open_out o = { (uint64_t)(uintptr_t)f, open_flags, 0 };
+	int rc = created ? fk_reply_create(req, created, &o) : fk_reply_open(req, &o);
+	if (rc == -ENOENT) {
+		close(fd); /* the opener gave up: no release comes */
+		free(f);
+		fk_ovl_node_put(ovl, n);
+		if (created) /* nor does the kernel hold the new node */
+			fk_ovl_node_forget(ovl, created->ino, 1);
+	}
+}
+
+static void ovl_read(fk_req *req, const struct fk_read_in *in)
+{
+	char *buf = fk_thread_buf(FK_OVL_BUF_READ, in->size ? in->size : 1);
+	if (!buf) {
+		(void)fk_reply_err(req, ENOMEM);
+		return;
+	}
+	ssize_t r = pread(FILE_OF(in->fh)->fd, buf, in->size, (off_t)in->offset);
+	if (r < 0)
+		(void)fk_reply_err(req, errno);
+	else
+		(void)fk_reply_buf(req, buf, (size_t)r);
+}
+
+static void ovl_write(fk_req *req, const struct fk_write_in *in)
+{
+	const struct ovl_file *f = FILE_OF(in->fh);
+	const void *data = in->data;
+	if (f->odirect && !(data = fk_thread_buf_aligned(FK_OVL_BUF_WRITE, data,
+							 in->size))) {
+		(void)fk_reply_err(req, ENOMEM);
+		return;
+	}
+	ssize_t w = pwrite(f->fd, data, in->size, (off_t)in->offset);
+	if (w < 0)
+		(void)fk_reply_err(req, errno);
+	else
+		(void)fk_reply_write(req, (uint32_t)w);
+}
+
+static void ovl_flush(fk_req *req, const struct fk_flush_in *in)
+{
+	/* close(dup()) is what a close(2) of the caller's fd does to the
+	 * layer's file (e.g. NFS flushes on close). */
+	int fd = dup(FILE_OF(in->fh)->fd);
+	int rc = fd < 0 ? errno : close(fd) < 0 ? errno : 0;
+	(void)fk_reply_err(req, rc);
+}
+
+static void ovl_fsync(fk_req *req, const struct fk_fsync_in *in)
+{
+	int rc = OVL(req)->o.fsync ? fk_plat_fsync(FILE_OF(in->fh)->fd, in->datasync)
+				   : 0;
+	(void)fk_reply_err(req, -rc);
+}
+
+static void ovl_fsyncdir(fk_req *req, const struct fk_fsync_in *in)
+{
+	(void)in;
+	struct fk_ovl *ovl = OVL(req);
+	struct fk_layer *up = ovl->layers[0];
+	int rc = ovl->upper && ovl->o.fsync ? up->ops->sync(up) : 0;
+	(void)fk_reply_err(req, -rc);
+}
+
+static void ovl_fallocate(fk_req *req, const struct fk_fallocate_in *in)
+{
+	int rc = fk_plat_fallocate(FILE_OF(in->fh)->fd, (int)in->mode,
+				   (long long)in->offset, (long long)in->length);
+	(void)fk_reply_err(req, -rc);
+}
+
+static void ovl_lseek(fk_req *req, const struct fk_lseek_in *in)
+{
+	off_t r = lseek(FILE_OF(in->fh)->fd, (off_t)in->offset, (int)in->whence);
+	if (r < 0)
+		(void)fk_reply_err(req, errno);
+	else
+		(void)fk_reply_lseek(req, (uint64_t)r);
+}
+
+static void ovl_copy_file_range(fk_req *req, const struct fk_copy_range_in *in)
+{
+	long long n = fk_plat_copy_range(FILE_OF(in->fh_in)->fd, (long long)in->off_in,
+					 FILE_OF(in->fh_out)->fd,
+					 (long long)in->off_out, (long long)in->len,
+					 (unsigned)in->flags);
+	if (n < 0)
+		(void)fk_reply_err(req, (int)-n);
+	else
+		(void)fk_reply_copied(req, (uint64_t)n);
+}
+
+/* The inode-flag ioctls (chattr, lsattr). A change goes to the upper
+ * node, copied up first; a query reads the topmost. On a directory the
+ * kernel passes opendir's handle, which has no descriptor: the node's
+ * directory is opened for the call. */
+static void ovl_ioctl(fk_req *req, const struct fk_ioctl_in *in)
+{
+	struct fk_ovl *ovl = OVL(req);
+	int kind = fk_plat_inode_ioctl_kind(in->cmd);
+	if (!kind) {
+		(void)fk_reply_err(req, ENOTTY);
+		return;
+	}
+	int dir = (in->flags & FK_IOCTL_DIR) != 0;
+	struct fk_ovl_node *n = fk_ovl_node_get(ovl, in->ino);
+	if (!n) {
+		(void)fk_reply_err(req, ENOENT);
+		return;
+	}
+	int set = kind == FK_PLAT_IOCTL_SET;
+	int rc = 0, fd = dir || set ? -1 : FILE_OF(in->fh)->fd;
+	if (set) {
+		pthread_rwlock_wrlock(&ovl->tree);
+		rc = ovl->upper ? fk_ovl_copy_up(ovl, fk_req_session(req), n) : -EROFS;
+	} else {
+		pthread_rwlock_rdlock(&ovl->tree);
+	}
+	if (rc == 0 && fd < 0) {
+		struct fk_layer *l = ovl->layers[n->stack[0].layer];
+		fd = rc = l->ops->open(l, n->stack[0].h,
+				       O_RDONLY | (dir ? O_DIRECTORY : 0));
+	}
+	_Alignas(8) char out[64];
+	size_t out_size = 0;
+	if (rc >= 0)
+		rc = fk_plat_inode_ioctl(in->cmd, in->in_data, in->in_size, fd, out,
+					 &out_size);
+	if (fd >= 0 && (dir || set))
+		close(fd);
+	pthread_rwlock_unlock(&ovl->tree);
+	fk_ovl_node_put(ovl, n);
+	if (rc < 0)
+		(void)fk_reply_err(req, -rc);
+	else
+		(void)fk_reply_ioctl(req, 0, out_size ? out : NULL, out_size);
+}
+
+static void ovl_release(fk_req *req, const struct fk_release_in *in)
+{
+	struct ovl_file *f = FILE_OF(in->fh);
+	close(f->fd);
+	fk_ovl_node_put(OVL(req), f->node);
+	free(f);
+	(void)fk_reply_err(req, 0);
+}
+
+void fk_ovl_file_ops(struct fk_ops *ops)
+{
+	ops->open = ovl_open;
+	ops->read = ovl_read;
+	ops->write = ovl_write;
+	ops->flush = ovl_flush;
+	ops->fsync = ovl_fsync;
+	ops->fsyncdir = ovl_fsyncdir;
+	ops->fallocate = ovl_fallocate;
+	ops->lseek = ovl_lseek;
+	ops->copy_file_range = ovl_copy_file_range;
+	ops->ioctl = ovl_ioctl;
+	ops->release = ovl_release;
+}
