@@ -2,7 +2,10 @@
  * fk_soak.c — a data-integrity soak: random operations on a few files,
  * checked against an in-memory model after every step.
  *
- *     fk_soak DIR [OPS [SEED]]        (defaults: 100000 operations, seed 1)
+ *     fk_soak [-k] DIR [OPS [SEED]]   (defaults: 100000 operations, seed 1)
+ *
+ * -k keeps files DIR/soak-N that exist (up to 1 MiB): the model starts
+ * from their contents (an overlay test puts some in its lower layer).
  *
  * Operations: pwrite, pread, truncate (grow and shrink), fallocate (plain,
  * KEEP_SIZE, PUNCH_HOLE, ZERO_RANGE), copy_file_range, and writes through
@@ -206,8 +209,11 @@ static void op_mmap(int i)
 
 int main(int argc, char **argv)
 {
+	int keep = argc > 1 && !strcmp(argv[1], "-k");
+	argc -= keep;
+	argv += keep;
 	if (argc < 2) {
-		fprintf(stderr, "usage: fk_soak DIR [OPS [SEED]]\n");
+		fprintf(stderr, "usage: fk_soak [-k] DIR [OPS [SEED]]\n");
 		return 2;
 	}
 	long ops = argc > 2 ? atol(argv[2]) : 100000;
@@ -216,9 +222,20 @@ int main(int argc, char **argv)
 	for (int i = 0; i < NFILES; i++) {
 		struct model *m = &files[i];
 		snprintf(m->path, sizeof m->path, "%s/soak-%d", argv[1], i);
-		m->fd = open(m->path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+		m->fd = open(m->path, O_RDWR | O_CREAT | (keep ? 0 : O_TRUNC), 0644);
 		m->data = calloc(1, MAXSIZE);
 		if (m->fd < 0 || !m->data) {
+			perror(m->path);
+			return 1;
+		}
+		struct stat st;
+		if (fstat(m->fd, &st) < 0 || st.st_size > (off_t)MAXSIZE) {
+			fprintf(stderr, "%s: cannot stat, or larger than 1 MiB\n",
+				m->path);
+			return 1;
+		}
+		m->size = (size_t)st.st_size;
+		if (m->size && pread(m->fd, m->data, m->size, 0) != (ssize_t)m->size) {
 			perror(m->path);
 			return 1;
 		}
