@@ -47,6 +47,10 @@ struct fk_ovl_options {
 	 * fsync requests reach the disk. 0 (fsync=0, volatile): neither;
 	 * a crash may then leave an empty or partial copy. */
 	int fsync;
+	/* Kernel passthrough (FUSE_PASSTHROUGH) for open regular files where
+	 * the kernel and our privileges allow it: reads and writes then go
+	 * from the kernel to the layer's file (default 1). */
+	int passthrough;
 };
 
 void fk_ovl_options_init(struct fk_ovl_options *o);

@@ -27,6 +27,27 @@ expect "written range is zero" "$(head -c 40960 /dev/zero | md5sum)" \
 wait_gone "$PID"
 wait "$PID"
 expect "probe exits 0" 0 "$?"
+
+# Every cache mode of the passthrough filesystem and of the overlay,
+# with kernel passthrough (the default): the data must read right.
+# (The kernel fails reads of a passthrough open that also asks to keep
+# the page cache.)
+mkdir -p "$WORK/src" "$WORK/up" "$WORK/wk"
+cp "$WORK/backing" "$WORK/src/file"
+for c in never metadata auto always; do
+	start_pt "$WORK/src" "$WORK/pt-$c" -o cache=$c
+	expect "passthrough cache=$c: reads right" "$(md5sum < "$WORK/backing")" \
+		"$(md5sum < "$WORK/pt-$c/file")"
+	stop_daemon "$WORK/pt-$c" "$DPID"
+done
+for o in "lowerdir=$WORK/src" "lowerdir=$WORK/src,upperdir=$WORK/up,workdir=$WORK/wk"; do
+	start_ovl "$WORK/ovl" "$o"
+	kind=read-only
+	case $o in *upperdir*) kind=writable ;; esac
+	expect "overlay, $kind: reads right" "$(md5sum < "$WORK/backing")" \
+		"$(md5sum < "$WORK/ovl/file")"
+	stop_daemon "$WORK/ovl" "$DPID"
+done
 cat "$WORK/probe.out"
 if grep -q "granted=0" "$WORK/probe.out"; then
 	echo "SKIP: the kernel did not grant FUSE_PASSTHROUGH"

@@ -35,6 +35,7 @@
 #include <fusekit/fk_overlay.h>
 #include <fusekit/fk_session.h>
 
+#include "../../util/fk_backing_slot.h"
 #include "../../util/fk_thread_buf.h"
 
 /* The slots of fk_thread_buf the overlay uses. */
@@ -54,6 +55,10 @@ struct fk_ovl_node {
 	/* The inode number shown, kept across copy-up: that of the first
 	 * lower layer's node (kernel overlayfs's origin); 0: stack[0]'s. */
 	uint64_t origin_ino;
+	/* Bumped when the stack changes (copy-up): a passthrough backing
+	 * file registered before is of the old topmost file. */
+	uint64_t stack_gen;
+	struct fk_backing_slot backing; /* under the table lock */
 	struct fk_ovl_node *parent; /* NULL for the root */
 	char *name; /* in parent */
 	uint64_t nlookup, refs; /* under the table lock */
@@ -70,6 +75,7 @@ struct fk_ovl {
 	struct fk_layer_node *work; /* its work directory */
 	pthread_rwlock_t tree;
 	atomic_uint_fast64_t staged; /* names of objects built in work */
+	atomic_int passthrough_ok; /* backing ids work here (until EPERM) */
 	pthread_mutex_t lock;
 	struct fk_ovl_node **by_id, **by_key;
 	size_t nbuckets, count;
@@ -81,6 +87,7 @@ struct fk_ovl {
 struct ovl_file {
 	int fd; /* the layer's descriptor */
 	int odirect; /* fd has O_DIRECT: buffers must be aligned */
+	int passthrough; /* counted in node->backing.users */
 	struct fk_ovl_node *node; /* an operation reference, for its life */
 };
 
@@ -152,9 +159,11 @@ uint64_t fk_ovl_shown_ino(const struct fk_ovl *ovl, unsigned layer,
 /* ---- ovl_file.c ---- */
 /** Answer an open (or, with created, a create) with a new ovl_file
  *  holding fd and node n (whose operation reference it takes over), or
- *  with -fd when fd < 0. fd is consumed. */
+ *  with -fd when fd < 0. fd is consumed. gen: n's stack_gen when fd was
+ *  opened (which file fd is, for kernel passthrough). */
 void fk_ovl_reply_open(fk_req *req, struct fk_ovl_node *n, int fd,
-		       uint32_t open_flags, const struct fk_entry *created);
+		       uint64_t gen, uint32_t open_flags,
+		       const struct fk_entry *created);
 /** Fill the open-file operations into ops. */
 void fk_ovl_file_ops(struct fk_ops *ops);
 

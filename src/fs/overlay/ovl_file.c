@@ -54,14 +54,53 @@ static void ovl_open(fk_req *req, const struct fk_open_in *in)
 	if (fd == 0)
 		fd = l->ops->open(l, n->stack[0].h,
 				  (int)in->flags & ~(O_CREAT | O_EXCL | O_NOCTTY));
+	uint64_t gen = n->stack_gen;
 	pthread_rwlock_unlock(&ovl->tree);
 	/* A read-only overlay's files never change through it: the page
 	 * cache is kept across opens. */
-	fk_ovl_reply_open(req, n, fd, ovl->upper ? 0 : FK_FOPEN_KEEP_CACHE, NULL);
+	fk_ovl_reply_open(req, n, fd, gen, ovl->upper ? 0 : FK_FOPEN_KEEP_CACHE,
+			  NULL);
+}
+
+/* Kernel passthrough for f where it can be had: FK_FOPEN_PASSTHROUGH
+ * and the id into o. While the inode's backing file is an older one (the
+ * lower file, before a copy-up, still open), the open is direct I/O
+ * through us: the kernel allows one backing file per inode, and no
+ * cached opens beside passthrough ones. */
+static void try_passthrough(fk_req *req, struct ovl_file *f, uint64_t gen,
+			    struct fk_open_out *o)
+{
+	struct fk_ovl *ovl = OVL(req);
+	fk_session *se = fk_req_session(req);
+	if (!atomic_load(&ovl->passthrough_ok) ||
+	    !(fk_session_conn(se)->want & FK_CAP_PASSTHROUGH))
+		return;
+	pthread_mutex_lock(&ovl->lock);
+	int id = fk_backing_slot_get(se, &f->node->backing, f->fd, gen);
+	pthread_mutex_unlock(&ovl->lock);
+	if (id > 0) {
+		f->passthrough = 1;
+		fk_backing_grant(o, id);
+	} else if (id == -EBUSY) {
+		o->open_flags |= FK_FOPEN_DIRECT_IO;
+	} else if (id == -EPERM || id == -EOPNOTSUPP) {
+		atomic_store(&ovl->passthrough_ok, 0); /* not allowed here */
+	}
+}
+
+static void backing_put(fk_req *req, struct ovl_file *f)
+{
+	struct fk_ovl *ovl = OVL(req);
+	if (!f->passthrough)
+		return;
+	pthread_mutex_lock(&ovl->lock);
+	fk_backing_slot_put(fk_req_session(req), &f->node->backing);
+	pthread_mutex_unlock(&ovl->lock);
 }
 
 void fk_ovl_reply_open(fk_req *req, struct fk_ovl_node *n, int fd,
-		       uint32_t open_flags, const struct fk_entry *created)
+		       uint64_t gen, uint32_t open_flags,
+		       const struct fk_entry *created)
 {
 	struct fk_ovl *ovl = OVL(req);
 	struct ovl_file *f = fd >= 0 ? malloc(sizeof *f) : NULL;
@@ -76,9 +115,12 @@ void fk_ovl_reply_open(fk_req *req, struct fk_ovl_node *n, int fd,
 	int fl = fcntl(fd, F_GETFL);
 	f->odirect = fl >= 0 && (fl & FK_O_DIRECT);
 	f->node = n;
+	f->passthrough = 0;
 	struct fk_open_out o = { (uint64_t)(uintptr_t)f, open_flags, 0 };
+	try_passthrough(req, f, gen, &o);
 	int rc = created ? fk_reply_create(req, created, &o) : fk_reply_open(req, &o);
 	if (rc == -ENOENT) {
+		backing_put(req, f);
 		close(fd); /* the opener gave up: no release comes */
 		free(f);
 		fk_ovl_node_put(ovl, n);
@@ -219,6 +261,7 @@ static void ovl_ioctl(fk_req *req, const struct fk_ioctl_in *in)
 static void ovl_release(fk_req *req, const struct fk_release_in *in)
 {
 	struct ovl_file *f = FILE_OF(in->fh);
+	backing_put(req, f);
 	close(f->fd);
 	fk_ovl_node_put(OVL(req), f->node);
 	free(f);

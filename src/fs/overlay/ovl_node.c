@@ -269,6 +269,7 @@ void fk_ovl_node_restack(struct fk_ovl *ovl, struct fk_ovl_node *n,
 	struct fk_ovl_layer_ref *old = n->stack;
 	unsigned old_depth = n->depth;
 	unlink_key(ovl, n);
+	n->stack_gen++;
 	n->stack = stack;
 	n->depth = depth;
 	n->key_dev = dev;

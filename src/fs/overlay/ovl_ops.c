@@ -44,6 +44,7 @@ void fk_ovl_options_init(struct fk_ovl_options *o)
 	o->noacl = 0;
 	o->noxattrs = 0;
 	o->fsync = 1;
+	o->passthrough = 1;
 }
 
 uint64_t fk_ovl_shown_ino(const struct fk_ovl *ovl, unsigned layer, uint64_t ino)
@@ -512,7 +513,17 @@ static void ovl_listxattr(fk_req *req, const struct fk_listxattr_in *in)
 	free(all);
 }
 
+static void ovl_init(void *fs, struct fk_conn *c)
+{
+	struct fk_ovl *ovl = fs;
+	if (atomic_load(&ovl->passthrough_ok))
+		c->want |= FK_CAP_PASSTHROUGH;
+	/* The kernel checks permissions against the modes we show. */
+	c->want &= ~FK_CAP_POSIX_ACL;
+}
+
 static struct fk_ops ovl_ops = {
+	.init = ovl_init,
 	.lookup = ovl_lookup,
 	.forget = ovl_forget,
 	.getattr = ovl_getattr,
@@ -604,6 +615,7 @@ int fk_ovl_new(struct fk_ovl **out, struct fk_layer **layers, unsigned nlayers,
 	ovl->nlayers = nlayers;
 	ovl->o = *o;
 	ovl->upper = o->upper;
+	atomic_init(&ovl->passthrough_ok, o->passthrough);
 	ovl->entry_ns = to_ns(o->entry_timeout);
 	ovl->attr_ns = to_ns(o->attr_timeout);
 	int rc = -pthread_rwlock_init(&ovl->tree, NULL);

@@ -42,6 +42,7 @@
 #include <fusekit/fk_passthrough.h>
 #include <fusekit/fk_session.h>
 
+#include "../../util/fk_backing_slot.h"
 #include "../../util/fk_thread_buf.h"
 
 /* A descriptor the cache may close and reopen (handle and lazy modes),
@@ -74,8 +75,7 @@ struct fk_pt_node {
 	uint64_t refs; /* under table lock */
 	/* Kernel passthrough allows one backing file per inode: every open
 	 * of the node shares this id (under table lock). */
-	int backing_id;
-	uint32_t backing_users;
+	struct fk_backing_slot backing;
 	struct fk_pt_node *next_id, *next_key; /* hash chains */
 };
 
@@ -130,7 +130,7 @@ struct fk_pt_file {
 	struct fk_pt_cfd cfd;
 	int flags; /* to reopen it: the open flags, less O_CREAT|O_EXCL|O_TRUNC */
 	int odirect; /* fd has O_DIRECT: buffers must be aligned */
-	int passthrough; /* counted in node->backing_users */
+	int passthrough; /* counted in node->backing.users */
 	struct fk_pt_node *node;
 };
 

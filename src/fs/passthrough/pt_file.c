@@ -84,8 +84,7 @@ static void reply_opened(fk_req *req, struct fk_pt_node *n, int fd, int fl,
 		int id = fk_pt_backing_get(pt, se, n, fd);
 		if (id > 0) {
 			f->passthrough = 1;
-			o.open_flags |= FK_FOPEN_PASSTHROUGH;
-			o.backing_id = id;
+			fk_backing_grant(&o, id);
 		} else if (id == -EPERM || id == -EOPNOTSUPP) {
 			atomic_store(&pt->passthrough_ok, 0); /* not allowed here */
 		}

@@ -295,14 +295,7 @@ int fk_pt_backing_get(struct fk_pt *pt, fk_session *se, struct fk_pt_node *n,
 		      int fd)
 {
 	pthread_mutex_lock(&pt->table.lock);
-	int id = n->backing_id;
-	if (id <= 0) {
-		id = fk_backing_open(se, fd);
-		if (id > 0)
-			n->backing_id = id;
-	}
-	if (id > 0)
-		n->backing_users++;
+	int id = fk_backing_slot_get(se, &n->backing, fd, 0);
 	pthread_mutex_unlock(&pt->table.lock);
 	return id;
 }
@@ -310,9 +303,6 @@ int fk_pt_backing_get(struct fk_pt *pt, fk_session *se, struct fk_pt_node *n,
 void fk_pt_backing_put(struct fk_pt *pt, fk_session *se, struct fk_pt_node *n)
 {
 	pthread_mutex_lock(&pt->table.lock);
-	if (n->backing_users && --n->backing_users == 0 && n->backing_id > 0) {
-		(void)fk_backing_close(se, n->backing_id);
-		n->backing_id = 0;
-	}
+	fk_backing_slot_put(se, &n->backing);
 	pthread_mutex_unlock(&pt->table.lock);
 }

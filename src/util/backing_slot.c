@@ -1,0 +1,32 @@
+/*
+ * backing_slot.c — one backing id shared by the opens of an inode
+ * (fk_backing_slot.h).
+ */
+#include <errno.h>
+
+#include "fk_backing_slot.h"
+
+int fk_backing_slot_get(fk_session *se, struct fk_backing_slot *s, int fd,
+			uint64_t owner)
+{
+	if (s->id > 0 && s->owner != owner)
+		return -EBUSY;
+	if (s->id <= 0) {
+		int id = fk_backing_open(se, fd);
+		if (id <= 0)
+			return id < 0 ? id : -EIO;
+		s->id = id;
+		s->owner = owner;
+	}
+	s->users++;
+	return s->id;
+}
+
+void fk_backing_slot_put(fk_session *se, struct fk_backing_slot *s)
+{
+	if (s->users && --s->users == 0 && s->id > 0) {
+		/* Failing, the id stays registered until the session ends. */
+		(void)fk_backing_close(se, s->id);
+		s->id = 0;
+	}
+}
