@@ -81,6 +81,21 @@ static int opt_squash_id(void *target, const char *name, const char *val,
 	return 0;
 }
 
+static int opt_dircache(void *target, const char *name, const char *val,
+			char *err, size_t errlen)
+{
+	struct ovl_args *oa = target;
+	char *end;
+	errno = 0;
+	unsigned long long n = val ? strtoull(val, &end, 10) : 0;
+	if (!val || !*val || *end || errno || val[0] == '-') {
+		snprintf(err, errlen, "option '%s' takes a count of names", name);
+		return -EINVAL;
+	}
+	oa->o.dircache_names = (size_t)n;
+	return 0;
+}
+
 static int opt_timeout(void *target, const char *name, const char *val,
 		       char *err, size_t errlen)
 {
@@ -166,6 +181,10 @@ static const struct fk_opt ovl_opt_table[] = {
 	  "               may lose data)" },
 	{ "volatile", FK_OPT_FLAG_OFF, OA(fsync), 0, NULL,
 	  "       the same as fsync=0" },
+	{ "dircache", FK_OPT_FUNC, 0, 0, opt_dircache,
+	  "=N     merged directory listings keep at most N names cached in\n"
+	  "               all (default 100000; 0: none); a listing is merged again\n"
+	  "               when a layer's directory changed" },
 	{ "passthrough", FK_OPT_FLAG, OA(o.passthrough), 0, NULL,
 	  "       kernel passthrough for open files where allowed (default)" },
 	{ "nopassthrough", FK_OPT_FLAG_OFF, OA(o.passthrough), 0, NULL,
@@ -334,6 +353,15 @@ static int open_layers(const struct ovl_args *oa, struct fk_layer **layers)
 	return n ? n : -1;
 }
 
+static void report(void *fs, char *buf, size_t len)
+{
+	struct fk_ovl_stats st;
+	fk_ovl_get_stats(fs, &st);
+	snprintf(buf, len, "nodes=%llu dircache_listings=%llu dircache_names=%llu",
+		 (unsigned long long)st.nodes, (unsigned long long)st.listings,
+		 (unsigned long long)st.listing_names);
+}
+
 int fk_cmd_overlay(int argc, char **argv)
 {
 	struct fk_mount_opts mo;
@@ -420,7 +448,7 @@ int fk_cmd_overlay(int argc, char **argv)
 	if (!mo.subtype)
 		mo.subtype = strdup("overlay");
 	rc = fk_tool_serve("overlay", fk_ovl_ops(), ovl, args.pos[0], &mo, &cfg,
-			   args.foreground, NULL);
+			   args.foreground, report);
 	fk_ovl_free(ovl);
 out:
 	free(oa.lowerdir);

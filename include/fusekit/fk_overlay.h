@@ -51,6 +51,9 @@ struct fk_ovl_options {
 	 * the kernel and our privileges allow it: reads and writes then go
 	 * from the kernel to the layer's file (default 1). */
 	int passthrough;
+	/* The most names merged directory listings keep cached, all
+	 * listings together (default 100000; 0: none kept). */
+	size_t dircache_names;
 };
 
 void fk_ovl_options_init(struct fk_ovl_options *o);
@@ -63,6 +66,15 @@ struct fk_ovl;
 int fk_ovl_new(struct fk_ovl **out, struct fk_layer **layers, unsigned nlayers,
 	       const struct fk_ovl_options *o, char *err, size_t errlen);
 void fk_ovl_free(struct fk_ovl *ovl);
+
+struct fk_ovl_stats {
+	uint64_t nodes; /* nodes the kernel knows or requests use */
+	uint64_t listings; /* merged directory listings cached */
+	uint64_t listing_names; /* the names they hold (<= dircache_names) */
+};
+
+/** A snapshot of the counters. Safe from any thread. */
+void fk_ovl_get_stats(struct fk_ovl *ovl, struct fk_ovl_stats *st);
 
 /** The operations; the fs pointer given to fk_session_new must be the
  *  struct fk_ovl. */

@@ -4,6 +4,7 @@
  *   ovl_node.c  the node table: FUSE node id <-> merged node
  *   ovl_ops.c   lookup through the layers, attributes, reads, merged
  *               directory listings, xattrs; the ops table
+ *   ovl_dir.c   merged directory listings and their cache
  *   ovl_file.c  open files: data, sync, fallocate, lseek, copy, ioctl
  *   ovl_copyup.c  copy-up: a lower node made an upper one, atomically
  *   ovl_write.c the changing operations (upper layer only)
@@ -41,6 +42,8 @@
 /* The slots of fk_thread_buf the overlay uses. */
 enum { FK_OVL_BUF_READ, FK_OVL_BUF_WRITE, FK_OVL_BUF_COPY };
 
+struct ovl_listing; /* ovl_dir.c */
+
 struct fk_ovl_layer_ref {
 	unsigned layer; /* index into fk_ovl.layers */
 	struct fk_layer_node *h; /* one reference, held by the node */
@@ -59,6 +62,7 @@ struct fk_ovl_node {
 	 * file registered before is of the old topmost file. */
 	uint64_t stack_gen;
 	struct fk_backing_slot backing; /* under the table lock */
+	struct ovl_listing *listing; /* cached merged listing (dcache_lock) */
 	struct fk_ovl_node *parent; /* NULL for the root */
 	char *name; /* in parent */
 	uint64_t nlookup, refs; /* under the table lock */
@@ -76,6 +80,10 @@ struct fk_ovl {
 	pthread_rwlock_t tree;
 	atomic_uint_fast64_t staged; /* names of objects built in work */
 	atomic_int passthrough_ok; /* backing ids work here (until EPERM) */
+	/* The merged-listing cache (ovl_dir.c). */
+	pthread_mutex_t dcache_lock;
+	struct ovl_listing *dc_newest, *dc_oldest;
+	size_t dc_names, dc_listings, dc_cap;
 	pthread_mutex_t lock;
 	struct fk_ovl_node **by_id, **by_key;
 	size_t nbuckets, count;
@@ -97,6 +105,10 @@ void fk_ovl_table_destroy(struct fk_ovl *ovl);
 /** The node with this id, with an operation reference; NULL if unknown. */
 struct fk_ovl_node *fk_ovl_node_get(struct fk_ovl *ovl, uint64_t nodeid);
 void fk_ovl_node_put(struct fk_ovl *ovl, struct fk_ovl_node *n);
+/** The origin inode number of the node whose topmost layer node is
+ *  (layer, dev, ino), if the table has one that was copied up; else 0. */
+uint64_t fk_ovl_node_origin(struct fk_ovl *ovl, unsigned layer, uint64_t dev,
+			    uint64_t ino);
 /** One more operation reference to n. */
 void fk_ovl_node_hold(struct fk_ovl *ovl, struct fk_ovl_node *n);
 /** What a lookup found: the stack (topmost first; its references are
@@ -138,8 +150,9 @@ void fk_ovl_node_forget(struct fk_ovl *ovl, uint64_t nodeid, uint64_t count);
 int fk_ovl_lookup_found(struct fk_ovl *ovl, const struct fk_ovl_node *parent,
 			const char *name, struct fk_ovl_found *f,
 			struct fk_layer_stat *top);
-/** Does the merged directory n show no entry? 1, 0, or -errno. */
-int fk_ovl_dir_empty(struct fk_ovl *ovl, const struct fk_ovl_node *n);
+/** The attributes n shows, read from its topmost layer node. */
+int fk_ovl_top_attr(struct fk_ovl *ovl, const struct fk_ovl_node *n,
+		    struct fk_attr *a);
 /** The attributes n shows, from its topmost layer node's st. */
 void fk_ovl_attr_of(const struct fk_ovl *ovl, const struct fk_ovl_node *n,
 		    const struct fk_layer_stat *st, struct fk_attr *a);
@@ -155,6 +168,18 @@ void fk_ovl_reply_entry(fk_req *req, const struct fk_entry *e);
 /** The inode number a node of layer shows for the layer's inode ino. */
 uint64_t fk_ovl_shown_ino(const struct fk_ovl *ovl, unsigned layer,
 			  uint64_t ino);
+
+/* ---- ovl_dir.c ---- */
+/** Does the merged directory n show no entry? 1, 0, or -errno. Under the
+ *  tree lock. */
+int fk_ovl_dir_empty(struct fk_ovl *ovl, struct fk_ovl_node *n);
+/** Forget n's cached listing (its directory changed). */
+void fk_ovl_dircache_drop(struct fk_ovl *ovl, struct fk_ovl_node *n);
+/** Cached listings and the names they hold. */
+void fk_ovl_dircache_stats(struct fk_ovl *ovl, uint64_t *listings,
+			   uint64_t *names);
+/** Fill the directory operations into ops. */
+void fk_ovl_dir_ops(struct fk_ops *ops);
 
 /* ---- ovl_file.c ---- */
 /** Answer an open (or, with created, a create) with a new ovl_file

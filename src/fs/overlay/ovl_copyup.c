@@ -271,6 +271,7 @@ static int copy_one(struct fk_ovl *ovl, struct fk_ovl_node *n, unsigned flags)
 		n->origin_ino = fk_ovl_shown_ino(ovl, n->stack[0].layer,
 						 st.attr.ino);
 	fk_ovl_node_restack(ovl, n, stack, depth, ust.dev, ust.attr.ino);
+	fk_ovl_dircache_drop(ovl, n->parent); /* its upper dir has a new name */
 	return 0;
 }
 

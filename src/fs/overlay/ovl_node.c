@@ -60,6 +60,8 @@ void fk_ovl_table_destroy(struct fk_ovl *ovl)
 		struct fk_ovl_node *n = ovl->by_id[i];
 		while (n) {
 			struct fk_ovl_node *next = n->next_id;
+			if (n->listing)
+				fk_ovl_dircache_drop(ovl, n);
 			fk_ovl_stack_free(ovl, n->stack, n->depth);
 			free(n->name);
 			free(n);
@@ -139,6 +141,7 @@ static void drop(struct fk_ovl *ovl, struct fk_ovl_node *n)
 	unlink_key(ovl, n);
 	ovl->count--;
 	struct fk_ovl_node *parent = n->parent;
+	fk_ovl_dircache_drop(ovl, n);
 	fk_ovl_stack_free(ovl, n->stack, n->depth);
 	free(n->name);
 	free(n);
@@ -164,6 +167,19 @@ struct fk_ovl_node *fk_ovl_node_get(struct fk_ovl *ovl, uint64_t nodeid)
 		n->refs++;
 	pthread_mutex_unlock(&ovl->lock);
 	return n;
+}
+
+uint64_t fk_ovl_node_origin(struct fk_ovl *ovl, unsigned layer, uint64_t dev,
+			    uint64_t ino)
+{
+	pthread_mutex_lock(&ovl->lock);
+	struct fk_ovl_node *n = ovl->by_key[hash_key(layer, dev, ino, ovl->nbuckets)];
+	while (n && !(n->stack[0].layer == layer && n->key_dev == dev &&
+		      n->key_ino == ino))
+		n = n->next_key;
+	uint64_t origin = n ? n->origin_ino : 0;
+	pthread_mutex_unlock(&ovl->lock);
+	return origin;
 }
 
 void fk_ovl_node_hold(struct fk_ovl *ovl, struct fk_ovl_node *n)

@@ -7,11 +7,7 @@
  * directory joins the stack and, if opaque, ends it. Names a layer's
  * format keeps for itself (OCI ".wh.*") are never found.
  *
- * A directory listing is merged once per open: every layer's entries in
- * stack order, sorted by name with the upper entry of each name first;
- * that entry decides (a whiteout hides the name). The result is a fixed
- * array, so offsets are indexes and telldir/seekdir are exact, and its
- * memory goes with the releasedir.
+ * Directory listings are merged and cached in ovl_dir.c.
  *
  * Inode numbers: when every layer is on one device, a node shows its
  * topmost layer inode's number (as kernel overlayfs does); otherwise the
@@ -45,6 +41,7 @@ void fk_ovl_options_init(struct fk_ovl_options *o)
 	o->noxattrs = 0;
 	o->fsync = 1;
 	o->passthrough = 1;
+	o->dircache_names = 100000;
 }
 
 uint64_t fk_ovl_shown_ino(const struct fk_ovl *ovl, unsigned layer, uint64_t ino)
@@ -142,7 +139,7 @@ static struct fk_ovl_node *node_of(fk_req *req, uint64_t id)
 	return n;
 }
 
-static int top_stat(struct fk_ovl *ovl, const struct fk_ovl_node *n,
+int fk_ovl_top_attr(struct fk_ovl *ovl, const struct fk_ovl_node *n,
 		    struct fk_attr *a)
 {
 	struct fk_layer_stat st;
@@ -206,7 +203,7 @@ static void ovl_getattr(fk_req *req, const struct fk_getattr_in *in)
 		return;
 	struct fk_attr a;
 	pthread_rwlock_rdlock(&ovl->tree);
-	int rc = top_stat(ovl, n, &a);
+	int rc = fk_ovl_top_attr(ovl, n, &a);
 	pthread_rwlock_unlock(&ovl->tree);
 	fk_ovl_node_put(ovl, n);
 	if (rc)
@@ -233,195 +230,6 @@ static void ovl_readlink(fk_req *req, const struct fk_ino_in *in)
 		(void)fk_reply_readlink(req, buf);
 }
 
-
-/* ---- merged directories ---- */
-
-struct ovl_dirent {
-	char *name;
-	uint64_t ino;
-	uint32_t type;
-	unsigned seq; /* collection order: upper layers first */
-	int whiteout;
-};
-
-struct ovl_dir {
-	struct ovl_dirent *e;
-	size_t n, cap;
-};
-
-static int dir_push(struct ovl_dir *d, const char *name, uint64_t ino,
-		    uint32_t type, int whiteout)
-{
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 64;
-		struct ovl_dirent *e = realloc(d->e, cap * sizeof *e);
-		if (!e)
-			return -ENOMEM;
-		d->e = e;
-		d->cap = cap;
-	}
-	char *copy = strdup(name);
-	if (!copy)
-		return -ENOMEM;
-	d->e[d->n] = (struct ovl_dirent){ copy, ino, type, (unsigned)d->n, whiteout };
-	d->n++;
-	return 0;
-}
-
-static void dir_free(struct ovl_dir *d)
-{
-	for (size_t i = 0; i < d->n; i++)
-		free(d->e[i].name);
-	free(d->e);
-	free(d);
-}
-
-/* Is entry e of directory h in layer l a whiteout (chardev format)? */
-static int is_whiteout_entry(struct fk_layer *l, struct fk_layer_node *h,
-			     const struct fk_layer_dirent *e)
-{
-	if (l->whiteout != FK_LAYER_WH_CHARDEV || (e->type && e->type != S_IFCHR))
-		return 0;
-	struct fk_layer_stat st;
-	if (l->ops->lookup(l, h, e->name, NULL, &st))
-		return 0; /* gone meanwhile */
-	return fk_layer_whiteout_test(l, h, e->name, &st) == 1;
-}
-
-/* Every entry of one layer's directory h into d. */
-static int collect(struct fk_ovl *ovl, unsigned layer, struct fk_layer_node *h,
-		   struct ovl_dir *d)
-{
-	struct fk_layer *l = ovl->layers[layer];
-	struct fk_layer_dir *ld;
-	int rc = l->ops->opendir(l, h, &ld);
-	if (rc)
-		return rc;
-	struct fk_layer_dirent e;
-	const size_t pre = strlen(FK_LAYER_OCI_PREFIX);
-	while ((rc = l->ops->readdir(l, ld, &e)) == 1) {
-		if (fk_layer_is_marker_name(l, e.name)) {
-			/* OCI: ".wh.NAME" deletes NAME; the opaque marker
-			 * says nothing about a name. */
-			if (strcmp(e.name, FK_LAYER_OCI_OPAQUE))
-				rc = dir_push(d, e.name + pre, 0, 0, 1);
-		} else {
-			int wh = is_whiteout_entry(l, h, &e);
-			rc = dir_push(d, e.name, fk_ovl_shown_ino(ovl, layer, e.ino),
-				      e.type, wh);
-		}
-		if (rc)
-			break;
-	}
-	l->ops->closedir(l, ld);
-	return rc;
-}
-
-static int by_name_then_layer(const void *a, const void *b)
-{
-	const struct ovl_dirent *x = a, *y = b;
-	int c = strcmp(x->name, y->name);
-	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
-}
-
-/* The merged listing of n: ".", "..", then each visible name once. */
-static int merge(struct fk_ovl *ovl, const struct fk_ovl_node *n,
-		 struct ovl_dir *out)
-{
-	struct ovl_dir all = { 0 };
-	struct fk_attr self, up;
-	int rc = top_stat(ovl, n, &self);
-	if (rc == 0)
-		rc = n->parent ? top_stat(ovl, n->parent, &up) : 0;
-	uint64_t parent_ino = n->parent ? up.ino : self.ino;
-	uint64_t self_ino = self.ino;
-	for (unsigned i = 0; rc == 0 && i < n->depth; i++)
-		rc = collect(ovl, n->stack[i].layer, n->stack[i].h, &all);
-	if (rc == 0)
-		rc = dir_push(out, ".", self_ino, S_IFDIR, 0);
-	if (rc == 0)
-		rc = dir_push(out, "..", parent_ino,
-			      S_IFDIR, 0);
-	if (rc == 0 && all.n)
-		qsort(all.e, all.n, sizeof *all.e, by_name_then_layer);
-	const char *decided = NULL; /* the last name seen (in all or out) */
-	for (size_t i = 0; rc == 0 && i < all.n; i++) {
-		if (decided && !strcmp(all.e[i].name, decided))
-			continue; /* an upper entry decided */
-		decided = all.e[i].name;
-		if (all.e[i].whiteout)
-			continue;
-		/* Taken over: the name moves to out. */
-		if (out->n == out->cap) {
-			size_t cap = out->cap * 2 + 64;
-			struct ovl_dirent *e = realloc(out->e, cap * sizeof *e);
-			if (!e) {
-				rc = -ENOMEM;
-				break;
-			}
-			out->e = e;
-			out->cap = cap;
-		}
-		out->e[out->n++] = all.e[i];
-		all.e[i].name = NULL;
-	}
-	for (size_t i = 0; i < all.n; i++)
-		free(all.e[i].name);
-	free(all.e);
-	return rc;
-}
-
-int fk_ovl_dir_empty(struct fk_ovl *ovl, const struct fk_ovl_node *n)
-{
-	struct ovl_dir *d = calloc(1, sizeof *d);
-	int rc = d ? merge(ovl, n, d) : -ENOMEM;
-	if (d) {
-		if (rc == 0)
-			rc = d->n == 2; /* "." and ".." */
-		dir_free(d);
-	}
-	return rc;
-}
-
-static void ovl_opendir(fk_req *req, const struct fk_open_in *in)
-{
-	struct fk_ovl *ovl = OVL(req);
-	struct fk_ovl_node *n = node_of(req, in->ino);
-	if (!n)
-		return;
-	struct ovl_dir *d = calloc(1, sizeof *d);
-	pthread_rwlock_rdlock(&ovl->tree);
-	int rc = d ? merge(ovl, n, d) : -ENOMEM;
-	pthread_rwlock_unlock(&ovl->tree);
-	fk_ovl_node_put(ovl, n);
-	if (rc) {
-		if (d)
-			dir_free(d);
-		(void)fk_reply_err(req, -rc);
-		return;
-	}
-	struct fk_open_out o = { (uint64_t)(uintptr_t)d, 0, 0 };
-	if (fk_reply_open(req, &o) == -ENOENT)
-		dir_free(d); /* the opener gave up: no releasedir comes */
-}
-
-static void ovl_readdir(fk_req *req, const struct fk_read_in *in)
-{
-	struct ovl_dir *d = (struct ovl_dir *)(uintptr_t)in->fh;
-	/* Offsets are indexes + 1: entry i is followed by offset i + 1. */
-	for (uint64_t i = in->offset; i < d->n; i++) {
-		const struct ovl_dirent *e = &d->e[i];
-		if (fk_dirbuf_add(req, e->name, e->ino, e->type, i + 1))
-			break; /* full */
-	}
-	(void)fk_reply_dirbuf(req);
-}
-
-static void ovl_releasedir(fk_req *req, const struct fk_release_in *in)
-{
-	dir_free((struct ovl_dir *)(uintptr_t)in->fh);
-	(void)fk_reply_err(req, 0);
-}
 
 static void ovl_statfs(fk_req *req, const struct fk_ino_in *in)
 {
@@ -528,9 +336,6 @@ static struct fk_ops ovl_ops = {
 	.forget = ovl_forget,
 	.getattr = ovl_getattr,
 	.readlink = ovl_readlink,
-	.opendir = ovl_opendir,
-	.readdir = ovl_readdir,
-	.releasedir = ovl_releasedir,
 	.statfs = ovl_statfs,
 	.getxattr = ovl_getxattr,
 	.listxattr = ovl_listxattr,
@@ -539,6 +344,7 @@ static struct fk_ops ovl_ops = {
 static void add_write_ops(void)
 {
 	fk_ovl_file_ops(&ovl_ops);
+	fk_ovl_dir_ops(&ovl_ops);
 	fk_ovl_write_ops(&ovl_ops);
 }
 
@@ -616,9 +422,12 @@ int fk_ovl_new(struct fk_ovl **out, struct fk_layer **layers, unsigned nlayers,
 	ovl->o = *o;
 	ovl->upper = o->upper;
 	atomic_init(&ovl->passthrough_ok, o->passthrough);
+	ovl->dc_cap = o->dircache_names;
 	ovl->entry_ns = to_ns(o->entry_timeout);
 	ovl->attr_ns = to_ns(o->attr_timeout);
 	int rc = -pthread_rwlock_init(&ovl->tree, NULL);
+	if (rc == 0)
+		rc = -pthread_mutex_init(&ovl->dcache_lock, NULL);
 	if (rc == 0 && ovl->upper) {
 		struct fk_layer *up = layers[0];
 		rc = up->ops->work ? up->ops->work(up, &ovl->work) : -ENOTSUP;
@@ -645,6 +454,14 @@ int fk_ovl_new(struct fk_ovl **out, struct fk_layer **layers, unsigned nlayers,
 	return 0;
 }
 
+void fk_ovl_get_stats(struct fk_ovl *ovl, struct fk_ovl_stats *st)
+{
+	pthread_mutex_lock(&ovl->lock);
+	st->nodes = ovl->count;
+	pthread_mutex_unlock(&ovl->lock);
+	fk_ovl_dircache_stats(ovl, &st->listings, &st->listing_names);
+}
+
 void fk_ovl_free(struct fk_ovl *ovl)
 {
 	if (!ovl)
@@ -653,6 +470,7 @@ void fk_ovl_free(struct fk_ovl *ovl)
 	if (ovl->work)
 		fk_layer_put(ovl->layers[0], ovl->work);
 	pthread_rwlock_destroy(&ovl->tree);
+	pthread_mutex_destroy(&ovl->dcache_lock);
 	for (unsigned i = 0; i < ovl->nlayers; i++)
 		fk_layer_free(ovl->layers[i]);
 	free(ovl->layers);

@@ -131,6 +131,20 @@ static int remove_upper(struct fk_ovl *ovl, struct fk_layer_node *dir,
 	return rc ? rc : up->ops->rmdir(up, dir, name);
 }
 
+/* The node for name in parent, with an operation reference: 0, -ENOENT,
+ * or -errno. */
+static int node_at(struct fk_ovl *ovl, struct fk_ovl_node *parent,
+		   const char *name, struct fk_ovl_node **out)
+{
+	struct fk_ovl_found f;
+	struct fk_layer_stat st;
+	int rc = fk_ovl_lookup_found(ovl, parent, name, &f, &st);
+	if (rc)
+		return rc;
+	*out = fk_ovl_node_enter(ovl, &f, parent, name, 0);
+	return *out ? 0 : -ENOMEM;
+}
+
 /* ---- making names ---- */
 
 enum make_kind { MAKE_FILE, MAKE_DIR, MAKE_NOD, MAKE_SYMLINK, MAKE_LINK };
@@ -280,6 +294,8 @@ static void make_request(fk_req *req, uint64_t parent_id, const char *name,
 		}
 	}
 	struct fk_entry e;
+	if (rc >= 0)
+		fk_ovl_dircache_drop(ovl, parent);
 	if (rc >= 0) {
 		if (linked)
 			n->origin_ino = linked->origin_ino; /* one inode, one number */
@@ -390,17 +406,16 @@ static void ovl_link(fk_req *req, const struct fk_link_in *in)
 
 /* ---- removing names ---- */
 
-/* Take name out of parent (an upper node) as kernel overlayfs does:
- * what is upper goes, and a whiteout hides what is lower. f: what the
- * merged lookup found there. */
+/* Take name (node n) out of parent (an upper node) as kernel overlayfs
+ * does: what is upper goes, and a whiteout hides what is lower. */
 static int remove_name(struct fk_ovl *ovl, struct fk_ovl_node *parent,
-		       const char *name, const struct fk_ovl_found *f)
+		       const char *name, const struct fk_ovl_node *n)
 {
 	struct fk_layer *up = UPPER(ovl);
 	struct fk_layer_node *P = parent->stack[0].h;
 	const struct fk_layer_cred me = own_cred();
-	int is_dir = f->type == S_IFDIR;
-	int in_upper = f->stack[0].layer == 0;
+	int is_dir = n->type == S_IFDIR;
+	int in_upper = n->stack[0].layer == 0;
 	int below = lower_has(ovl, parent, name);
 	if (below < 0)
 		return below;
@@ -434,24 +449,23 @@ static void remove_request(fk_req *req, const struct fk_name_in *in, int rmdir)
 	if (!parent)
 		return;
 	pthread_rwlock_wrlock(&ovl->tree);
-	struct fk_ovl_found f;
-	struct fk_layer_stat st;
+	struct fk_ovl_node *n = NULL;
 	int rc = fk_ovl_copy_up(ovl, fk_req_session(req), parent);
 	if (rc == 0)
-		rc = fk_ovl_lookup_found(ovl, parent, in->name, &f, &st);
+		rc = node_at(ovl, parent, in->name, &n);
 	if (rc == 0) {
-		if (rmdir && f.type != S_IFDIR) {
+		if (rmdir && n->type != S_IFDIR) {
 			rc = -ENOTDIR;
-		} else if (!rmdir && f.type == S_IFDIR) {
+		} else if (!rmdir && n->type == S_IFDIR) {
 			rc = -EISDIR;
 		} else if (rmdir) {
-			struct fk_ovl_node dir = { .stack = f.stack, .depth = f.depth };
-			rc = fk_ovl_dir_empty(ovl, &dir);
+			rc = fk_ovl_dir_empty(ovl, n);
 			rc = rc == 1 ? 0 : rc == 0 ? -ENOTEMPTY : rc;
 		}
 		if (rc == 0)
-			rc = remove_name(ovl, parent, in->name, &f);
-		fk_ovl_stack_free(ovl, f.stack, f.depth);
+			rc = remove_name(ovl, parent, in->name, n);
+		fk_ovl_dircache_drop(ovl, parent);
+		fk_ovl_node_put(ovl, n);
 	}
 	pthread_rwlock_unlock(&ovl->tree);
 	fk_ovl_node_put(ovl, parent);
@@ -475,20 +489,6 @@ static void ovl_rmdir(fk_req *req, const struct fk_name_in *in)
 static int dir_with_lower(const struct fk_ovl_node *n)
 {
 	return n->type == S_IFDIR && (n->stack[0].layer != 0 || n->depth > 1);
-}
-
-/* The node for name in parent, with an operation reference: 0, -ENOENT,
- * or -errno. */
-static int node_at(struct fk_ovl *ovl, struct fk_ovl_node *parent,
-		   const char *name, struct fk_ovl_node **out)
-{
-	struct fk_ovl_found f;
-	struct fk_layer_stat st;
-	int rc = fk_ovl_lookup_found(ovl, parent, name, &f, &st);
-	if (rc)
-		return rc;
-	*out = fk_ovl_node_enter(ovl, &f, parent, name, 0);
-	return *out ? 0 : -ENOMEM;
 }
 
 /* A directory moved into a merged directory must not merge with what
@@ -589,6 +589,8 @@ static int do_rename(struct fk_ovl *ovl, fk_session *se, struct fk_ovl_node *p,
 	}
 	if (rc == 0)
 		rc = fk_ovl_node_move(ovl, n, np, newname);
+	fk_ovl_dircache_drop(ovl, p);
+	fk_ovl_dircache_drop(ovl, np);
 out:
 	fk_ovl_node_put(ovl, n);
 	fk_ovl_node_put(ovl, d);

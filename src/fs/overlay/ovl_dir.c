@@ -1,0 +1,419 @@
+/*
+ * ovl_dir.c — merged directory listings, and their cache.
+ *
+ * A listing is merged from every layer of a directory's stack: each
+ * layer's entries, sorted by name with the upper entry of each name first;
+ * that entry decides (a whiteout hides the name, an OCI ".wh.NAME" too).
+ * The result is an immutable array shared by every open of the directory
+ * (reference counted), so offsets are indexes and telldir/seekdir are
+ * exact for a handle's life.
+ *
+ * The cache keeps the last listing of each directory node while the
+ * directory is unchanged: with it are the mtime and ctime of every layer
+ * directory it was merged from and the node's stack generation, and an
+ * opendir that finds any of them changed merges again. Changes through
+ * the overlay also drop the listing of the directory they change. (Linux
+ * gives a change after a stat a new ctime even within one clock tick:
+ * multigrain timestamps.) Its memory is bounded: at most cap names in
+ * all, the least recently used listings go first, and a directory larger
+ * than the cap is merged for each open and not kept.
+ *
+ * Lock order: the table lock, then the cache lock (dcache_lock).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ovl.h"
+
+#define OVL(req) ((struct fk_ovl *)fk_req_fs(req))
+
+struct ovl_dirent {
+	char *name;
+	uint64_t ino;
+	uint32_t type;
+	unsigned seq; /* collection order: upper layers first */
+	int whiteout;
+};
+
+struct ovl_stamp {
+	struct timespec mtime, ctime;
+};
+
+struct ovl_listing {
+	struct ovl_dirent *e; /* the visible names, sorted */
+	size_t n, cap;
+	unsigned refs; /* the cache's and open handles' (dcache_lock) */
+	uint64_t gen; /* the node's stack_gen when merged */
+	struct ovl_stamp *stamps; /* one per stack entry */
+	unsigned nstamps;
+	struct fk_ovl_node *node; /* whose cached listing this is; or NULL */
+	struct ovl_listing *newer, *older; /* LRU, while cached */
+};
+
+/* An open directory: fh is a pointer to this. */
+struct ovl_dir_handle {
+	struct ovl_listing *l;
+	uint64_t self_ino, parent_ino;
+};
+
+static int push(struct ovl_listing *d, const char *name, uint64_t ino,
+		uint32_t type, int whiteout)
+{
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 64;
+		struct ovl_dirent *e = realloc(d->e, cap * sizeof *e);
+		if (!e)
+			return -ENOMEM;
+		d->e = e;
+		d->cap = cap;
+	}
+	char *copy = strdup(name);
+	if (!copy)
+		return -ENOMEM;
+	d->e[d->n] = (struct ovl_dirent){ copy, ino, type, (unsigned)d->n, whiteout };
+	d->n++;
+	return 0;
+}
+
+static void listing_free(struct ovl_listing *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->n; i++)
+		free(d->e[i].name);
+	free(d->e);
+	free(d->stamps);
+	free(d);
+}
+
+/* Is entry e of directory h in layer l a whiteout (chardev format)? */
+static int is_whiteout_entry(struct fk_layer *l, struct fk_layer_node *h,
+			     const struct fk_layer_dirent *e)
+{
+	if (l->whiteout != FK_LAYER_WH_CHARDEV || (e->type && e->type != S_IFCHR))
+		return 0;
+	struct fk_layer_stat st;
+	if (l->ops->lookup(l, h, e->name, NULL, &st))
+		return 0; /* gone meanwhile */
+	return fk_layer_whiteout_test(l, h, e->name, &st) == 1;
+}
+
+/* Every entry of one layer's directory h (on device dev) into d. */
+static int collect(struct fk_ovl *ovl, unsigned layer, struct fk_layer_node *h,
+		   uint64_t dev, struct ovl_listing *d)
+{
+	struct fk_layer *l = ovl->layers[layer];
+	struct fk_layer_dir *ld;
+	int rc = l->ops->opendir(l, h, &ld);
+	if (rc)
+		return rc;
+	struct fk_layer_dirent e;
+	const size_t pre = strlen(FK_LAYER_OCI_PREFIX);
+	while ((rc = l->ops->readdir(l, ld, &e)) == 1) {
+		if (fk_layer_is_marker_name(l, e.name)) {
+			/* OCI: ".wh.NAME" deletes NAME; the opaque marker
+			 * says nothing about a name. */
+			if (strcmp(e.name, FK_LAYER_OCI_OPAQUE))
+				rc = push(d, e.name + pre, 0, 0, 1);
+		} else {
+			/* A copied-up file shows its origin's number. */
+			uint64_t ino = fk_ovl_node_origin(ovl, layer, dev, e.ino);
+			if (!ino)
+				ino = fk_ovl_shown_ino(ovl, layer, e.ino);
+			rc = push(d, e.name, ino, e.type, is_whiteout_entry(l, h, &e));
+		}
+		if (rc)
+			break;
+	}
+	l->ops->closedir(l, ld);
+	return rc;
+}
+
+static int by_name_then_layer(const void *a, const void *b)
+{
+	const struct ovl_dirent *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* The stamps of n's layer directories, and the device of each. */
+static int stamp(struct fk_ovl *ovl, const struct fk_ovl_node *n,
+		 struct ovl_stamp *s, uint64_t *dev)
+{
+	for (unsigned i = 0; i < n->depth; i++) {
+		struct fk_layer *l = ovl->layers[n->stack[i].layer];
+		struct fk_layer_stat st;
+		int rc = l->ops->getattr(l, n->stack[i].h, &st);
+		if (rc)
+			return rc;
+		s[i] = (struct ovl_stamp){ st.attr.mtime, st.attr.ctime };
+		dev[i] = st.dev;
+	}
+	return 0;
+}
+
+/* Merge n's listing, with the stamps taken before. */
+static int merge(struct fk_ovl *ovl, const struct fk_ovl_node *n,
+		 struct ovl_listing **out)
+{
+	struct ovl_listing all = { 0 };
+	struct ovl_listing *d = calloc(1, sizeof *d);
+	uint64_t *devs = calloc(n->depth, sizeof *devs);
+	int rc = d && devs && (d->stamps = calloc(n->depth, sizeof *d->stamps))
+			 ? 0
+			 : -ENOMEM;
+	if (rc == 0) {
+		d->nstamps = n->depth;
+		d->gen = n->stack_gen;
+		rc = stamp(ovl, n, d->stamps, devs);
+	}
+	for (unsigned i = 0; rc == 0 && i < n->depth; i++)
+		rc = collect(ovl, n->stack[i].layer, n->stack[i].h, devs[i], &all);
+	free(devs);
+	if (rc == 0 && all.n)
+		qsort(all.e, all.n, sizeof *all.e, by_name_then_layer);
+	const char *decided = NULL; /* the last name seen */
+	for (size_t i = 0; rc == 0 && i < all.n; i++) {
+		if (decided && !strcmp(all.e[i].name, decided))
+			continue; /* an upper entry decided */
+		decided = all.e[i].name;
+		if (all.e[i].whiteout)
+			continue;
+		/* Taken over: the name moves to d. */
+		if (d->n == d->cap) {
+			size_t cap = d->cap * 2 + 64;
+			struct ovl_dirent *e = realloc(d->e, cap * sizeof *e);
+			if (!e) {
+				rc = -ENOMEM;
+				break;
+			}
+			d->e = e;
+			d->cap = cap;
+		}
+		d->e[d->n++] = all.e[i];
+		all.e[i].name = NULL;
+	}
+	for (size_t i = 0; i < all.n; i++)
+		free(all.e[i].name);
+	free(all.e);
+	if (rc) {
+		listing_free(d);
+		return rc;
+	}
+	d->refs = 1;
+	*out = d;
+	return 0;
+}
+
+/* ---- the cache (under dcache_lock) ---- */
+
+static void lru_unlink(struct fk_ovl *ovl, struct ovl_listing *d)
+{
+	if (d->newer)
+		d->newer->older = d->older;
+	else
+		ovl->dc_newest = d->older;
+	if (d->older)
+		d->older->newer = d->newer;
+	else
+		ovl->dc_oldest = d->newer;
+	d->newer = d->older = NULL;
+	ovl->dc_names -= d->n;
+	ovl->dc_listings--;
+}
+
+static void unref(struct ovl_listing *d)
+{
+	if (d && --d->refs == 0)
+		listing_free(d);
+}
+
+/* Take d out of the cache (its node forgets it). */
+static void uncache(struct fk_ovl *ovl, struct ovl_listing *d)
+{
+	lru_unlink(ovl, d);
+	d->node->listing = NULL;
+	d->node = NULL;
+	unref(d);
+}
+
+/* d becomes the most recently used listing. */
+static void lru_push(struct fk_ovl *ovl, struct ovl_listing *d)
+{
+	d->older = ovl->dc_newest;
+	if (ovl->dc_newest)
+		ovl->dc_newest->newer = d;
+	else
+		ovl->dc_oldest = d;
+	ovl->dc_newest = d;
+	ovl->dc_names += d->n;
+	ovl->dc_listings++;
+}
+
+static void cache(struct fk_ovl *ovl, struct fk_ovl_node *n,
+		  struct ovl_listing *d)
+{
+	if (n->listing)
+		uncache(ovl, n->listing);
+	if (d->n > ovl->dc_cap)
+		return; /* too big to keep */
+	d->refs++;
+	d->node = n;
+	n->listing = d;
+	lru_push(ovl, d);
+	while (ovl->dc_names > ovl->dc_cap && ovl->dc_oldest)
+		uncache(ovl, ovl->dc_oldest);
+}
+
+static int unchanged(const struct ovl_listing *d, const struct fk_ovl_node *n,
+		     const struct ovl_stamp *now)
+{
+	if (d->gen != n->stack_gen || d->nstamps != n->depth)
+		return 0;
+	for (unsigned i = 0; i < n->depth; i++)
+		if (memcmp(&d->stamps[i], &now[i], sizeof *now))
+			return 0;
+	return 1;
+}
+
+/* n's listing, with a reference: the cached one if its directories are
+ * unchanged, else a new merge (cached if it fits). Under the tree lock. */
+static int listing_of(struct fk_ovl *ovl, struct fk_ovl_node *n,
+		      struct ovl_listing **out)
+{
+	struct ovl_stamp *now = calloc(n->depth, sizeof *now);
+	uint64_t *devs = calloc(n->depth, sizeof *devs);
+	int rc = now && devs ? stamp(ovl, n, now, devs) : -ENOMEM;
+	free(devs);
+	if (rc == 0) {
+		pthread_mutex_lock(&ovl->dcache_lock);
+		struct ovl_listing *d = n->listing;
+		if (d && unchanged(d, n, now)) {
+			d->refs++;
+			lru_unlink(ovl, d); /* to the front */
+			lru_push(ovl, d);
+			*out = d;
+			rc = 1;
+		}
+		pthread_mutex_unlock(&ovl->dcache_lock);
+	}
+	free(now);
+	if (rc)
+		return rc < 0 ? rc : 0;
+	struct ovl_listing *d;
+	rc = merge(ovl, n, &d);
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&ovl->dcache_lock);
+	cache(ovl, n, d);
+	pthread_mutex_unlock(&ovl->dcache_lock);
+	*out = d;
+	return 0;
+}
+
+void fk_ovl_dircache_drop(struct fk_ovl *ovl, struct fk_ovl_node *n)
+{
+	pthread_mutex_lock(&ovl->dcache_lock);
+	if (n->listing)
+		uncache(ovl, n->listing);
+	pthread_mutex_unlock(&ovl->dcache_lock);
+}
+
+void fk_ovl_dircache_stats(struct fk_ovl *ovl, uint64_t *listings,
+			   uint64_t *names)
+{
+	pthread_mutex_lock(&ovl->dcache_lock);
+	*listings = ovl->dc_listings;
+	*names = ovl->dc_names;
+	pthread_mutex_unlock(&ovl->dcache_lock);
+}
+
+/* ---- the operations ---- */
+
+int fk_ovl_dir_empty(struct fk_ovl *ovl, struct fk_ovl_node *n)
+{
+	struct ovl_listing *d;
+	int rc = listing_of(ovl, n, &d);
+	if (rc)
+		return rc;
+	rc = d->n == 0;
+	pthread_mutex_lock(&ovl->dcache_lock);
+	unref(d);
+	pthread_mutex_unlock(&ovl->dcache_lock);
+	return rc;
+}
+
+static void handle_free(struct fk_ovl *ovl, struct ovl_dir_handle *h)
+{
+	pthread_mutex_lock(&ovl->dcache_lock);
+	unref(h->l);
+	pthread_mutex_unlock(&ovl->dcache_lock);
+	free(h);
+}
+
+static void ovl_opendir(fk_req *req, const struct fk_open_in *in)
+{
+	struct fk_ovl *ovl = OVL(req);
+	struct fk_ovl_node *n = fk_ovl_node_get(ovl, in->ino);
+	if (!n) {
+		(void)fk_reply_err(req, ENOENT);
+		return;
+	}
+	struct ovl_dir_handle *h = calloc(1, sizeof *h);
+	struct fk_attr self, up;
+	pthread_rwlock_rdlock(&ovl->tree);
+	int rc = h ? fk_ovl_top_attr(ovl, n, &self) : -ENOMEM;
+	if (rc == 0 && n->parent)
+		rc = fk_ovl_top_attr(ovl, n->parent, &up);
+	if (rc == 0)
+		rc = listing_of(ovl, n, &h->l);
+	pthread_rwlock_unlock(&ovl->tree);
+	fk_ovl_node_put(ovl, n);
+	if (rc) {
+		free(h);
+		(void)fk_reply_err(req, -rc);
+		return;
+	}
+	h->self_ino = self.ino;
+	h->parent_ino = n->parent ? up.ino : self.ino;
+	struct fk_open_out o = { (uint64_t)(uintptr_t)h, 0, 0 };
+	if (fk_reply_open(req, &o) == -ENOENT)
+		handle_free(ovl, h); /* the opener gave up: no releasedir comes */
+}
+
+static void ovl_readdir(fk_req *req, const struct fk_read_in *in)
+{
+	const struct ovl_dir_handle *h = (struct ovl_dir_handle *)(uintptr_t)in->fh;
+	/* Offsets: 0 ".", 1 "..", then entry i at i + 2; the entry at
+	 * offset k is followed by offset k + 1. */
+	for (uint64_t k = in->offset; k < h->l->n + 2; k++) {
+		int full;
+		if (k < 2) {
+			full = fk_dirbuf_add(req, k ? ".." : ".",
+					     k ? h->parent_ino : h->self_ino, S_IFDIR,
+					     k + 1);
+		} else {
+			const struct ovl_dirent *e = &h->l->e[k - 2];
+			full = fk_dirbuf_add(req, e->name, e->ino, e->type, k + 1);
+		}
+		if (full)
+			break;
+	}
+	(void)fk_reply_dirbuf(req);
+}
+
+static void ovl_releasedir(fk_req *req, const struct fk_release_in *in)
+{
+	handle_free(OVL(req), (struct ovl_dir_handle *)(uintptr_t)in->fh);
+	(void)fk_reply_err(req, 0);
+}
+
+void fk_ovl_dir_ops(struct fk_ops *ops)
+{
+	ops->opendir = ovl_opendir;
+	ops->readdir = ovl_readdir;
+	ops->releasedir = ovl_releasedir;
+}
