@@ -29,7 +29,26 @@ enum fk_opt_kind {
 	FK_OPT_OCTAL, /* uint32 in octal (modes) */
 	FK_OPT_DOUBLE, /* double, non-negative (timeouts in seconds) */
 	FK_OPT_FUNC, /* fn(target, name, value, err, errlen) decides */
+	FK_OPT_CACHE, /* enum fk_cache: never|metadata|auto|always */
 };
+
+/** How much the kernel may cache (cache=): the passthrough and overlay
+ *  filesystems share the policy. */
+enum fk_cache {
+	FK_CACHE_NEVER, /* no caching: timeouts 0, direct I/O */
+	FK_CACHE_METADATA, /* names and attributes cached, data not kept */
+	FK_CACHE_AUTO, /* cached; data dropped when mtime/size change */
+	FK_CACHE_ALWAYS, /* everything cached, data kept across opens */
+};
+
+/** The entry and attribute timeout a cache mode implies (seconds). */
+double fk_cache_timeout(enum fk_cache c);
+/** The FK_FOPEN_* flags of an open (is_dir: of an opendir). */
+uint32_t fk_cache_open_flags(enum fk_cache c, int is_dir);
+/** The FK_CAP_* capabilities to ask for at INIT. */
+uint64_t fk_cache_caps(enum fk_cache c);
+/** Seconds as the nanoseconds of a reply's validity (0 for <= 0). */
+uint64_t fk_timeout_ns(double sec);
 
 struct fk_opt {
 	/** Option name. A name ending in '*' matches any option starting

@@ -24,14 +24,17 @@
 
 #include <fusekit/fk_layer.h>
 #include <fusekit/fk_ops.h>
+#include <fusekit/fk_opt.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 struct fk_ovl_options {
-	double entry_timeout; /* seconds (default 1) */
-	double attr_timeout; /* seconds (default 1) */
+	enum fk_cache cache; /* cache= (default FK_CACHE_AUTO) */
+	double entry_timeout; /* seconds; negative (default): from cache */
+	double attr_timeout; /* seconds; negative (default): from cache */
+	double negative_timeout; /* seconds a missing name is cached (0) */
 	/* layers[0] is the upper layer, where every change goes; it must
 	 * have a work directory (fk_layer_ops.work). 0: read-only. */
 	int upper;

@@ -33,12 +33,6 @@
 extern "C" {
 #endif
 
-enum fk_pt_cache {
-	FK_PT_CACHE_NEVER, /* no caching: timeouts 0, direct I/O */
-	FK_PT_CACHE_METADATA, /* names and attributes cached, data not kept */
-	FK_PT_CACHE_AUTO, /* cached; data dropped when mtime/size change */
-	FK_PT_CACHE_ALWAYS, /* everything cached, data kept across opens */
-};
 
 /**
  * One range of an id mapping, fuse-overlayfs style: ids host..host+len-1
@@ -72,7 +66,7 @@ struct fk_pt_options {
 	double entry_timeout; /* seconds; negative: from cache= */
 	double attr_timeout;
 	double negative_timeout;
-	enum fk_pt_cache cache;
+	enum fk_cache cache; /* cache= (default FK_CACHE_AUTO) */
 	int writeback; /* FUSE writeback cache */
 	int xattr; /* extended attributes on (default) */
 	unsigned xattr_ns; /* FK_PT_XATTR_* bits (default FK_PT_XATTR_ALL) */

@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,12 +56,60 @@ static const struct fk_opt *find_opt(const struct fk_opt *opts,
 	return NULL;
 }
 
+static int parse_cache(const char *val, enum fk_cache *out, const char *name,
+		       char *err, size_t errlen)
+{
+	static const char *const names[] = { "never", "metadata", "auto", "always" };
+	for (int i = 0; i < 4; i++) {
+		if (!strcmp(val, names[i])) {
+			*out = (enum fk_cache)i;
+			return 0;
+		}
+	}
+	snprintf(err, errlen, "option '%s' is never, metadata, auto or always", name);
+	return -EINVAL;
+}
+
+double fk_cache_timeout(enum fk_cache c)
+{
+	return c == FK_CACHE_NEVER ? 0.0 : c == FK_CACHE_ALWAYS ? 86400.0 : 1.0;
+}
+
+uint32_t fk_cache_open_flags(enum fk_cache c, int is_dir)
+{
+	switch (c) {
+	case FK_CACHE_NEVER:
+	case FK_CACHE_METADATA:
+		return is_dir ? 0 : FK_FOPEN_DIRECT_IO;
+	case FK_CACHE_ALWAYS:
+		return FK_FOPEN_KEEP_CACHE | (is_dir ? FK_FOPEN_CACHE_DIR : 0);
+	case FK_CACHE_AUTO:
+		break;
+	}
+	return 0;
+}
+
+uint64_t fk_cache_caps(enum fk_cache c)
+{
+	return c == FK_CACHE_AUTO ? FK_CAP_AUTO_INVAL_DATA : 0;
+}
+
+uint64_t fk_timeout_ns(double sec)
+{
+	if (!(sec > 0))
+		return 0;
+	if (sec > 1e9)
+		sec = 1e9;
+	return (uint64_t)llround(sec * 1e9);
+}
+
 static int apply(const struct fk_opt *o, void *target, const char *name,
 		 const char *val, char *err, size_t errlen)
 {
 	char *field = (char *)target + o->offset;
 	int takes_value = o->kind == FK_OPT_STR || o->kind == FK_OPT_U32 ||
-			  o->kind == FK_OPT_OCTAL || o->kind == FK_OPT_DOUBLE;
+			  o->kind == FK_OPT_OCTAL || o->kind == FK_OPT_DOUBLE ||
+			  o->kind == FK_OPT_CACHE;
 
 	if (o->kind == FK_OPT_FUNC)
 		return o->fn(target, name, val, err, errlen);
@@ -73,6 +122,9 @@ static int apply(const struct fk_opt *o, void *target, const char *name,
 		snprintf(err, errlen, "option '%s' takes no value", name);
 		return -EINVAL;
 	}
+	if (o->kind == FK_OPT_CACHE)
+		return parse_cache(val, (enum fk_cache *)(void *)field, name, err,
+				   errlen);
 	switch (o->kind) {
 	case FK_OPT_FLAG:
 		*(int *)(void *)field = 1;
@@ -112,6 +164,7 @@ static int apply(const struct fk_opt *o, void *target, const char *name,
 		}
 		return 0;
 	case FK_OPT_FUNC:
+	case FK_OPT_CACHE:
 		break;
 	}
 	return -EINVAL;

@@ -69,6 +69,25 @@ expect "fsync=0, volatile, threaded=0 and defaults are accepted" "data more" \
 check "fsync on the mount succeeds" python3 -c "import os,sys; fd=os.open(sys.argv[1], os.O_RDWR); os.fsync(fd)" "$M/file"
 stop_daemon "$M" "$DPID"
 
+for c in never metadata auto always; do
+	mount_with cache=$c
+	echo "cache $c" >>"$M/file"
+	expect "cache=$c: writes and reads right" "data cache $c" \
+		"$(tr '\n' ' ' <"$M/file" | sed 's/ $//')"
+	stop_daemon "$M" "$DPID"
+done
+
+mount_with negative_timeout=30
+check_fails "a missing name" stat "$M/later"
+touch "$L/later"
+check_fails "negative_timeout=30: it stays missing after it appears behind the overlay" \
+	stat "$M/later"
+stop_daemon "$M" "$DPID"
+mount_with
+check "without negative_timeout it shows at once" stat "$M/later"
+rm "$L/later"
+stop_daemon "$M" "$DPID"
+
 mount_with whiteout=oci
 rm "$M/rm/gone"
 check "whiteout=oci: a removed name leaves .wh.NAME" test -f "$U/rm/.wh.gone"
@@ -94,4 +113,5 @@ refused "context=" context=system_u:object_r:container_file_t:s0 "not supported"
 refused "an unknown option" frobnicate "frobnicate"
 refused "whiteout=bogus" whiteout=bogus "chardev or oci"
 refused "squash_to_uid=abc" squash_to_uid=abc "numeric"
+refused "cache=sometimes" cache=sometimes "never, metadata, auto or always"
 finish

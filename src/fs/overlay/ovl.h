@@ -71,7 +71,7 @@ struct fk_ovl_node {
 
 struct fk_ovl {
 	struct fk_ovl_options o;
-	uint64_t entry_ns, attr_ns;
+	uint64_t entry_ns, attr_ns, negative_ns;
 	struct fk_layer **layers;
 	unsigned nlayers;
 	int same_dev; /* every layer on one device: inode numbers as they are */

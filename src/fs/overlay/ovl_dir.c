@@ -379,7 +379,8 @@ static void ovl_opendir(fk_req *req, const struct fk_open_in *in)
 	}
 	h->self_ino = self.ino;
 	h->parent_ino = n->parent ? up.ino : self.ino;
-	struct fk_open_out o = { (uint64_t)(uintptr_t)h, 0, 0 };
+	struct fk_open_out o = { (uint64_t)(uintptr_t)h,
+				 fk_cache_open_flags(ovl->o.cache, 1), 0 };
 	if (fk_reply_open(req, &o) == -ENOENT)
 		handle_free(ovl, h); /* the opener gave up: no releasedir comes */
 }

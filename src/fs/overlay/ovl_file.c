@@ -56,10 +56,12 @@ static void ovl_open(fk_req *req, const struct fk_open_in *in)
 				  (int)in->flags & ~(O_CREAT | O_EXCL | O_NOCTTY));
 	uint64_t gen = n->stack_gen;
 	pthread_rwlock_unlock(&ovl->tree);
-	/* A read-only overlay's files never change through it: the page
-	 * cache is kept across opens. */
-	fk_ovl_reply_open(req, n, fd, gen, ovl->upper ? 0 : FK_FOPEN_KEEP_CACHE,
-			  NULL);
+	/* A read-only overlay's files never change through it: unless told
+	 * not to cache, the page cache is kept across opens. */
+	uint32_t flags = fk_cache_open_flags(ovl->o.cache, 0);
+	if (!ovl->upper && ovl->o.cache >= FK_CACHE_AUTO)
+		flags |= FK_FOPEN_KEEP_CACHE;
+	fk_ovl_reply_open(req, n, fd, gen, flags, NULL);
 }
 
 /* Kernel passthrough for f where it can be had: FK_FOPEN_PASSTHROUGH
@@ -73,7 +75,8 @@ static void try_passthrough(fk_req *req, struct ovl_file *f, uint64_t gen,
 	struct fk_ovl *ovl = OVL(req);
 	fk_session *se = fk_req_session(req);
 	if (!atomic_load(&ovl->passthrough_ok) ||
-	    !(fk_session_conn(se)->want & FK_CAP_PASSTHROUGH))
+	    !(fk_session_conn(se)->want & FK_CAP_PASSTHROUGH) ||
+	    (o->open_flags & FK_FOPEN_DIRECT_IO)) /* cache=never|metadata */
 		return;
 	pthread_mutex_lock(&ovl->lock);
 	int id = fk_backing_slot_get(se, &f->node->backing, f->fd, gen);

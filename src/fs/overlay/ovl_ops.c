@@ -32,8 +32,10 @@
 
 void fk_ovl_options_init(struct fk_ovl_options *o)
 {
-	o->entry_timeout = 1.0;
-	o->attr_timeout = 1.0;
+	o->cache = FK_CACHE_AUTO;
+	o->entry_timeout = -1;
+	o->attr_timeout = -1;
+	o->negative_timeout = 0;
 	o->upper = 0;
 	o->static_nlink = 0;
 	o->squash_uid = o->squash_gid = -1;
@@ -168,10 +170,17 @@ static void ovl_lookup(fk_req *req, const struct fk_name_in *in)
 		fk_ovl_entry_of(ovl, n, &st, &e);
 	pthread_rwlock_unlock(&ovl->tree);
 	fk_ovl_node_put(ovl, parent);
-	if (rc)
+	if (rc == -ENOENT && ovl->negative_ns) {
+		/* A negative entry: the kernel remembers the name is not
+		 * there for negative_timeout. */
+		memset(&e, 0, sizeof e);
+		e.entry_valid_ns = ovl->negative_ns;
+		(void)fk_reply_entry(req, &e);
+	} else if (rc) {
 		(void)fk_reply_err(req, -rc);
-	else
+	} else {
 		fk_ovl_reply_entry(req, &e);
+	}
 }
 
 void fk_ovl_entry_of(const struct fk_ovl *ovl, const struct fk_ovl_node *n,
@@ -326,6 +335,7 @@ static void ovl_init(void *fs, struct fk_conn *c)
 	struct fk_ovl *ovl = fs;
 	if (atomic_load(&ovl->passthrough_ok))
 		c->want |= FK_CAP_PASSTHROUGH;
+	c->want |= fk_cache_caps(ovl->o.cache);
 	/* The kernel checks permissions against the modes we show. */
 	c->want &= ~FK_CAP_POSIX_ACL;
 }
@@ -355,10 +365,6 @@ const struct fk_ops *fk_ovl_ops(void)
 	return &ovl_ops;
 }
 
-static uint64_t to_ns(double s)
-{
-	return (uint64_t)(s * 1e9);
-}
 
 /* The root's stack: every layer's root, down to the first opaque one. */
 static int root_found(struct fk_ovl *ovl, struct fk_ovl_found *f)
@@ -423,8 +429,10 @@ int fk_ovl_new(struct fk_ovl **out, struct fk_layer **layers, unsigned nlayers,
 	ovl->upper = o->upper;
 	atomic_init(&ovl->passthrough_ok, o->passthrough);
 	ovl->dc_cap = o->dircache_names;
-	ovl->entry_ns = to_ns(o->entry_timeout);
-	ovl->attr_ns = to_ns(o->attr_timeout);
+	double t = fk_cache_timeout(o->cache);
+	ovl->entry_ns = fk_timeout_ns(o->entry_timeout >= 0 ? o->entry_timeout : t);
+	ovl->attr_ns = fk_timeout_ns(o->attr_timeout >= 0 ? o->attr_timeout : t);
+	ovl->negative_ns = fk_timeout_ns(o->negative_timeout);
 	int rc = -pthread_rwlock_init(&ovl->tree, NULL);
 	if (rc == 0)
 		rc = -pthread_mutex_init(&ovl->dcache_lock, NULL);

@@ -309,7 +309,8 @@ static void make_request(fk_req *req, uint64_t parent_id, const char *name,
 	}
 	if (a->kind == MAKE_FILE && a->want_fd) {
 		fk_ovl_node_hold(ovl, n); /* the open file's */
-		fk_ovl_reply_open(req, n, rc, n->stack_gen, 0, &e);
+		fk_ovl_reply_open(req, n, rc, n->stack_gen,
+				  fk_cache_open_flags(ovl->o.cache, 0), &e);
 		return;
 	}
 	if (rc > 0)
@@ -366,7 +367,8 @@ static void ovl_tmpfile(fk_req *req, const struct fk_create_in *in)
 		return;
 	}
 	fk_ovl_node_hold(ovl, n); /* the open file's */
-	fk_ovl_reply_open(req, n, fd, n->stack_gen, 0, &e);
+	fk_ovl_reply_open(req, n, fd, n->stack_gen,
+			  fk_cache_open_flags(ovl->o.cache, 0), &e);
 }
 
 static void ovl_mkdir(fk_req *req, const struct fk_mkdir_in *in)

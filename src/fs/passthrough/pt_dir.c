@@ -49,9 +49,7 @@ void fk_pt_opendir(fk_req *req, const struct fk_open_in *in)
 		return;
 	}
 	pthread_mutex_init(&d->lock, NULL);
-	uint32_t flags = pt->o.cache == FK_PT_CACHE_ALWAYS
-				 ? FK_FOPEN_CACHE_DIR | FK_FOPEN_KEEP_CACHE
-				 : 0;
+	uint32_t flags = fk_cache_open_flags(pt->o.cache, 1);
 	struct fk_open_out o = { (uint64_t)(uintptr_t)d, flags, 0 };
 	if (fk_reply_open(req, &o) == -ENOENT) {
 		closedir(d->dp); /* the opener gave up: no releasedir comes */

@@ -41,19 +41,6 @@ static void file_done(fk_req *req, uint64_t fh)
 	fk_pt_file_unfd(FK_PT(req), FH(fh));
 }
 
-/* FOPEN_* flags for the cache mode. */
-static uint32_t open_flags(const struct fk_pt *pt, int is_dir)
-{
-	switch (pt->o.cache) {
-	case FK_PT_CACHE_NEVER:
-	case FK_PT_CACHE_METADATA:
-		return is_dir ? 0 : FK_FOPEN_DIRECT_IO;
-	case FK_PT_CACHE_ALWAYS:
-		return FK_FOPEN_KEEP_CACHE | (is_dir ? FK_FOPEN_CACHE_DIR : 0);
-	default:
-		return 0;
-	}
-}
 
 /* Answer an open/create with file fd of node n (whose operation reference
  * the open file takes over), opened with host flags fl, sharing the
@@ -75,7 +62,8 @@ static void reply_opened(fk_req *req, struct fk_pt_node *n, int fd, int fl,
 	f->odirect = (fl & O_DIRECT) != 0;
 	f->passthrough = 0;
 	f->node = n;
-	struct fk_open_out o = { (uint64_t)(uintptr_t)f, open_flags(pt, 0), 0 };
+	struct fk_open_out o = { (uint64_t)(uintptr_t)f,
+				 fk_cache_open_flags(pt->o.cache, 0), 0 };
 	if (atomic_load(&pt->passthrough_ok) &&
 	    (fk_session_conn(se)->want & FK_CAP_PASSTHROUGH) &&
 	    !(o.open_flags & FK_FOPEN_DIRECT_IO)) {

@@ -21,7 +21,7 @@ void fk_pt_options_init(struct fk_pt_options *o)
 	o->entry_timeout = -1;
 	o->attr_timeout = -1;
 	o->negative_timeout = -1;
-	o->cache = FK_PT_CACHE_AUTO;
+	o->cache = FK_CACHE_AUTO;
 	o->xattr = 1;
 	o->xattr_ns = FK_PT_XATTR_ALL;
 	o->passthrough = 1;
@@ -99,20 +99,6 @@ static int opt_xattr_ns(void *target, const char *name, const char *val,
 	return 0;
 }
 
-static int opt_cache(void *target, const char *name, const char *val,
-		     char *err, size_t errlen)
-{
-	static const char *const names[] = { "never", "metadata", "auto", "always" };
-	struct fk_pt_options *o = target;
-	for (int i = 0; val && i < 4; i++) {
-		if (!strcmp(val, names[i])) {
-			o->cache = (enum fk_pt_cache)i;
-			return 0;
-		}
-	}
-	snprintf(err, errlen, "option '%s' is never, metadata, auto or always", name);
-	return -EINVAL;
-}
 
 /* uidmapping=/gidmapping=: triples HOST:SHOWN:LEN joined by ':'. */
 static int opt_idmap(void *target, const char *name, const char *val,
@@ -157,7 +143,7 @@ static int opt_idmap(void *target, const char *name, const char *val,
 #define PO(field) offsetof(struct fk_pt_options, field)
 
 const struct fk_opt fk_pt_opt_table[] = {
-	{ "cache", FK_OPT_FUNC, 0, 0, opt_cache,
+	{ "cache", FK_OPT_CACHE, PO(cache), 0, NULL,
 	  "=MODE  never|metadata|auto|always (default auto)" },
 	{ "entry_timeout", FK_OPT_DOUBLE, PO(entry_timeout), 0, NULL,
 	  "=SEC   how long names are cached (default from cache=)" },
@@ -212,24 +198,14 @@ uint32_t fk_pt_map_id(const struct fk_pt_idmap *map, unsigned n, uint32_t id,
 	return FK_PT_OVERFLOW_ID;
 }
 
-static uint64_t to_ns(double sec)
-{
-	if (sec <= 0)
-		return 0;
-	if (sec > 1e9)
-		sec = 1e9;
-	return (uint64_t)llround(sec * 1e9);
-}
 
 /* Timeouts each cache mode implies, unless set explicitly. */
 static void resolve_timeouts(struct fk_pt *pt)
 {
-	double t = pt->o.cache == FK_PT_CACHE_NEVER ? 0.0
-		   : pt->o.cache == FK_PT_CACHE_ALWAYS ? 86400.0
-						       : 1.0;
-	pt->entry_ns = to_ns(pt->o.entry_timeout >= 0 ? pt->o.entry_timeout : t);
-	pt->attr_ns = to_ns(pt->o.attr_timeout >= 0 ? pt->o.attr_timeout : t);
-	pt->negative_ns = to_ns(pt->o.negative_timeout >= 0 ? pt->o.negative_timeout
+	double t = fk_cache_timeout(pt->o.cache);
+	pt->entry_ns = fk_timeout_ns(pt->o.entry_timeout >= 0 ? pt->o.entry_timeout : t);
+	pt->attr_ns = fk_timeout_ns(pt->o.attr_timeout >= 0 ? pt->o.attr_timeout : t);
+	pt->negative_ns = fk_timeout_ns(pt->o.negative_timeout >= 0 ? pt->o.negative_timeout
 							    : 0.0);
 }
 
@@ -307,8 +283,7 @@ static void pt_init(void *fs, struct fk_conn *c)
 		c->want |= FK_CAP_PASSTHROUGH;
 	/* The kernel checks permissions against the modes we report. */
 	c->want &= ~FK_CAP_POSIX_ACL;
-	if (pt->o.cache == FK_PT_CACHE_AUTO)
-		c->want |= FK_CAP_AUTO_INVAL_DATA;
+	c->want |= fk_cache_caps(pt->o.cache);
 }
 
 static const struct fk_ops pt_ops = {
