@@ -31,6 +31,7 @@ struct ovl_args {
 	struct fk_ovl_options o;
 	struct fk_pt_options po; /* every layer's */
 	enum fk_layer_whiteout whiteout;
+	int whiteout_set; /* else each layer's default */
 	int squash_root, threaded;
 	uint32_t fsync;
 };
@@ -60,6 +61,7 @@ static int opt_whiteout(void *target, const char *name, const char *val,
 		snprintf(err, errlen, "option '%s' is chardev or oci", name);
 		return -EINVAL;
 	}
+	oa->whiteout_set = 1;
 	return 0;
 }
 
@@ -319,7 +321,8 @@ static int open_upper(const struct ovl_args *oa, struct fk_layer **upper)
 		fprintf(stderr, "fusekit overlay: upperdir: %s\n", err);
 		return 1;
 	}
-	(*upper)->whiteout = oa->whiteout;
+	if (oa->whiteout_set)
+		(*upper)->whiteout = oa->whiteout;
 	if (prepare_work(upperdir, workdir, work) == 0 &&
 	    fk_pt_layer_set_work(*upper, work, err, sizeof err) == 0)
 		return 0;
@@ -343,7 +346,9 @@ static int open_layers(const struct ovl_args *oa, struct fk_layer **layers)
 			fprintf(stderr, "fusekit overlay: more than %d layers\n",
 				OVL_MAX_LAYERS);
 		} else if (fk_pt_layer_new(&layers[n], dir, &oa->po, err, sizeof err) == 0) {
-			layers[n++]->whiteout = oa->whiteout;
+			if (oa->whiteout_set)
+				layers[n]->whiteout = oa->whiteout;
+			n++;
 			continue;
 		} else {
 			fprintf(stderr, "fusekit overlay: lowerdir: %s\n", err);
@@ -378,11 +383,6 @@ int fk_cmd_overlay(int argc, char **argv)
 	fk_pt_options_init(&oa.po);
 	oa.fsync = 1;
 	oa.threaded = 1;
-#ifdef __APPLE__
-	oa.whiteout = FK_LAYER_WH_OCI; /* macOS users cannot make devices */
-#else
-	oa.whiteout = FK_LAYER_WH_CHARDEV;
-#endif
 
 	int rc = fk_tool_parse(argc, argv, "overlay", &mo, &cfg, ovl_opt_table,
 			       &oa, &args);

@@ -222,8 +222,9 @@ struct fk_layer {
 	char xattr_prefix[32];
 };
 
-/** Set the defaults: FK_LAYER_WH_CHARDEV and "trusted.overlay." (root)
- *  or "user.overlay." (anyone else). For layer implementations. */
+/** Set the defaults: FK_LAYER_WH_CHARDEV (FK_LAYER_WH_OCI on macOS) and
+ *  "trusted.overlay." (root) or "user.overlay." (anyone else). For layer
+ *  implementations. */
 void fk_layer_init(struct fk_layer *l, const struct fk_layer_ops *ops);
 
 /** ops->destroy. */

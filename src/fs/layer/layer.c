@@ -26,7 +26,12 @@ void fk_layer_init(struct fk_layer *l, const struct fk_layer_ops *ops)
 {
 	memset(l, 0, sizeof *l);
 	l->ops = ops;
+#ifdef __APPLE__
+	/* macOS users cannot make device nodes, and macFUSE has no 0/0. */
+	l->whiteout = FK_LAYER_WH_OCI;
+#else
 	l->whiteout = FK_LAYER_WH_CHARDEV;
+#endif
 	snprintf(l->xattr_prefix, sizeof l->xattr_prefix, "%s",
 		 geteuid() == 0 ? "trusted.overlay." : "user.overlay.");
 }
