@@ -5,8 +5,11 @@ directories, whose size depends on their history), device numbers,
 symlink target, contents digest, xattrs. Inode numbers are shown only when they are one of the LOWER
 directories' (kept across copy-up); other numbers depend on the run.
 
-Kernel overlayfs also records trusted.overlay.origin, .impure and (on the
-upper root) .uuid, which fusekit does not write (yet): those are left out.
+Where a copy-up came from is recorded differently: kernel overlayfs
+writes trusted.overlay.origin (a file handle) and, on the upper root,
+.uuid; fusekit writes trusted.overlay.fusekit.origin (the number shown).
+Those are left out, and so is .impure (both write it, on directories
+holding copies, but the kernel only where it wrote an origin).
 Allocated blocks are not compared: kernel overlayfs fills the holes of a
 file it copies up, fusekit keeps them (ovl_write.sh checks that)."""
 import hashlib
@@ -15,7 +18,7 @@ import stat
 import sys
 
 SKIP_XATTRS = {"trusted.overlay.origin", "trusted.overlay.impure",
-               "trusted.overlay.uuid"}
+               "trusted.overlay.uuid", "trusted.overlay.fusekit.origin"}
 root = sys.argv[1]
 lower_inos = set()
 for lower in sys.argv[2:]:

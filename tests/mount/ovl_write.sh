@@ -28,6 +28,7 @@ ok "fusekit overlay mounted with an upper layer"
 
 ovl_compare_steps "$WORK/k.mnt" "$WORK/f.mnt"
 compare_trees "visible tree" "$WORK/k.mnt" "$WORK/f.mnt" "$L1" "$L2"
+cp "$WORK/desc.k" "$WORK/visible.k"
 check "the copy kept the holes" \
 	test "$(stat -c %b "$WORK/f.mnt/sparse")" -lt 1024
 
@@ -38,6 +39,21 @@ expect "fusekit overlay exits 0 at unmount" 0 "$rc"
 [ "$rc" = 0 ] || tail -40 "$WORK/ovl.log"
 compare_trees "upper directory" "$WORK/k.upper" "$WORK/f.upper"
 expect "nothing left in fusekit's work directory" "" "$(ls -A "$WORK/f.work/work")"
+
+# Remounted, fusekit shows the same tree, inode numbers included: copied-up
+# files keep their origin's number (recorded at copy-up), in stat and in
+# readdir.
+start_ovl "$WORK/f.mnt" "lowerdir=$L1:$L2,upperdir=$WORK/f.upper,workdir=$WORK/f.work"
+"$PY" "$HERE/ovl_describe.py" "$WORK/f.mnt" "$L1" "$L2" >"$WORK/remount.f"
+if diff -u "$WORK/visible.k" "$WORK/remount.f"; then
+	ok "remounted: the same tree as kernel overlayfs, inode numbers included"
+else
+	bad "remounted: the tree differs (- kernel before, + fusekit remounted)"
+fi
+expect "remounted: readdir shows the numbers stat shows" \
+	"$(stat -c '%i %n' "$WORK/f.mnt"/* | sed "s|$WORK/f.mnt/||" | sort)" \
+	"$(ls -i1 "$WORK/f.mnt" | awk '{print $1, $2}' | sort)"
+stop_daemon "$WORK/f.mnt" "$DPID"
 
 # Each upper directory mounted by the other implementation.
 check "kernel overlayfs mounts fusekit's upper" mount -t overlay overlay \

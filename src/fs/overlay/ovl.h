@@ -193,6 +193,17 @@ void fk_ovl_reply_open(fk_req *req, struct fk_ovl_node *n, int fd,
 void fk_ovl_file_ops(struct fk_ops *ops);
 
 /* ---- ovl_copyup.c ---- */
+/** The xattr (after the layer's prefix) in which a copy-up records the
+ *  inode number its origin showed, so the number survives a remount: a
+ *  decimal number. (Kernel overlayfs records a file handle in
+ *  <prefix>origin instead, which this overlay does not write yet.) */
+#define FK_OVL_ORIGIN_XATTR "fusekit.origin"
+/** The origin number recorded on upper node h, or 0. */
+uint64_t fk_ovl_recorded_origin(struct fk_ovl *ovl, struct fk_layer_node *h);
+/** Does upper directory h hold copied-up files (<prefix>impure = "y", as
+ *  kernel overlayfs marks such directories)? Their listings look up the
+ *  recorded origin numbers. 1 or 0. */
+int fk_ovl_is_impure(struct fk_ovl *ovl, struct fk_layer_node *h);
 /** Under the tree write lock: make n an upper node (its parents first),
  *  as kernel overlayfs copies up. 0 (also when n is upper already) or
  *  -errno, with nothing changed in the upper layer. A directory copied

@@ -115,7 +115,8 @@ static int stage_file(struct fk_ovl *ovl, struct fk_layer *lo,
 		return 0;
 	}
 	int src = lo->ops->open(lo, lh, O_RDONLY | FK_O_NOATIME);
-	if (src == -EPERM && FK_O_NOATIME) /* only the owner or a capable caller */
+	/* O_NOATIME: only for the owner or a capable caller. */
+	if (src == -EPERM && FK_O_NOATIME != 0)
 		src = lo->ops->open(lo, lh, O_RDONLY);
 	if (src < 0)
 		return src;
@@ -218,6 +219,65 @@ static int stage(struct fk_ovl *ovl, struct fk_layer *lo,
 	return rc;
 }
 
+/* The name of the origin xattr in layer l. */
+static void origin_name(const struct fk_layer *l, char buf[static 64])
+{
+	snprintf(buf, 64, "%s%s", l->xattr_prefix, FK_OVL_ORIGIN_XATTR);
+}
+
+uint64_t fk_ovl_recorded_origin(struct fk_ovl *ovl, struct fk_layer_node *h)
+{
+	struct fk_layer *up = ovl->layers[0];
+	char name[64], value[24];
+	origin_name(up, name);
+	int n = up->ops->getxattr(up, h, name, value, sizeof value - 1);
+	if (n <= 0)
+		return 0;
+	value[n] = 0;
+	char *end;
+	unsigned long long v = strtoull(value, &end, 10);
+	return *end ? 0 : (uint64_t)v; /* not ours: ignored */
+}
+
+/* Record on the staged copy h the number its origin shows. */
+static int record_origin(struct fk_ovl *ovl, struct fk_layer_node *h,
+			 uint64_t ino)
+{
+	struct fk_layer *up = ovl->layers[0];
+	char name[64], value[24];
+	origin_name(up, name);
+	int len = snprintf(value, sizeof value, "%llu", (unsigned long long)ino);
+	int rc = up->ops->setxattr(up, h, name, value, (size_t)len, 0);
+	/* Without xattrs on the upper host the number lasts until the
+	 * kernel forgets the node; nothing else is lost. */
+	return rc == -EOPNOTSUPP ? 0 : rc;
+}
+
+static void impure_name(const struct fk_layer *l, char buf[static 64])
+{
+	snprintf(buf, 64, "%simpure", l->xattr_prefix);
+}
+
+int fk_ovl_is_impure(struct fk_ovl *ovl, struct fk_layer_node *h)
+{
+	struct fk_layer *up = ovl->layers[0];
+	char name[64], v[2];
+	impure_name(up, name);
+	return up->ops->getxattr(up, h, name, v, sizeof v) == 1 && v[0] == 'y';
+}
+
+/* Mark upper directory h as holding copied-up files. */
+static int mark_impure(struct fk_ovl *ovl, struct fk_layer_node *h)
+{
+	if (fk_ovl_is_impure(ovl, h))
+		return 0;
+	struct fk_layer *up = ovl->layers[0];
+	char name[64];
+	impure_name(up, name);
+	int rc = up->ops->setxattr(up, h, name, "y", 1, 0);
+	return rc == -EOPNOTSUPP ? 0 : rc; /* then listings show upper numbers */
+}
+
 /* Remove what stage made (the copy failed or lost the race). */
 static void unstage(struct fk_ovl *ovl, const char *tmp, int is_dir)
 {
@@ -240,7 +300,14 @@ static int copy_one(struct fk_ovl *ovl, struct fk_ovl_node *n, unsigned flags)
 	char tmp[32];
 	fk_ovl_stage_name(ovl, tmp);
 	int is_dir = S_ISDIR(st.attr.mode);
+	uint64_t origin = n->origin_ino ? n->origin_ino
+					: fk_ovl_shown_ino(ovl, n->stack[0].layer,
+							   st.attr.ino);
 	rc = stage(ovl, lo, lh, &st, tmp, &h, flags);
+	if (rc == 0 && !is_dir) /* a directory's comes from its lower one */
+		rc = record_origin(ovl, h, origin);
+	if (rc == 0 && !is_dir)
+		rc = mark_impure(ovl, n->parent->stack[0].h);
 	if (rc == 0)
 		rc = up->ops->rename(up, ovl->work, tmp, n->parent->stack[0].h,
 				     n->name, FK_RENAME_NOREPLACE);
@@ -267,9 +334,7 @@ static int copy_one(struct fk_ovl *ovl, struct fk_ovl_node *n, unsigned flags)
 		lo = ovl->layers[stack[i].layer];
 		lo->ops->hold(lo, stack[i].h);
 	}
-	if (!n->origin_ino)
-		n->origin_ino = fk_ovl_shown_ino(ovl, n->stack[0].layer,
-						 st.attr.ino);
+	n->origin_ino = origin;
 	fk_ovl_node_restack(ovl, n, stack, depth, ust.dev, ust.attr.ino);
 	fk_ovl_dircache_drop(ovl, n->parent); /* its upper dir has a new name */
 	return 0;

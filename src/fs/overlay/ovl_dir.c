@@ -101,7 +101,20 @@ static int is_whiteout_entry(struct fk_layer *l, struct fk_layer_node *h,
 	return fk_layer_whiteout_test(l, h, e->name, &st) == 1;
 }
 
-/* Every entry of one layer's directory h (on device dev) into d. */
+/* The origin number recorded on name in upper directory h, or 0. */
+static uint64_t recorded_origin(struct fk_layer *l, struct fk_ovl *ovl,
+				struct fk_layer_node *h, const char *name)
+{
+	struct fk_layer_node *eh;
+	if (l->ops->lookup(l, h, name, &eh, NULL))
+		return 0; /* gone meanwhile */
+	uint64_t ino = fk_ovl_recorded_origin(ovl, eh);
+	l->ops->put(l, eh);
+	return ino;
+}
+
+/* Every entry of one layer's directory h (on device dev) into d. A
+ * copied-up file shows its origin's number. */
 static int collect(struct fk_ovl *ovl, unsigned layer, struct fk_layer_node *h,
 		   uint64_t dev, struct ovl_listing *d)
 {
@@ -112,6 +125,7 @@ static int collect(struct fk_ovl *ovl, unsigned layer, struct fk_layer_node *h,
 		return rc;
 	struct fk_layer_dirent e;
 	const size_t pre = strlen(FK_LAYER_OCI_PREFIX);
+	int impure = ovl->upper && layer == 0 && fk_ovl_is_impure(ovl, h);
 	while ((rc = l->ops->readdir(l, ld, &e)) == 1) {
 		if (fk_layer_is_marker_name(l, e.name)) {
 			/* OCI: ".wh.NAME" deletes NAME; the opaque marker
@@ -119,8 +133,9 @@ static int collect(struct fk_ovl *ovl, unsigned layer, struct fk_layer_node *h,
 			if (strcmp(e.name, FK_LAYER_OCI_OPAQUE))
 				rc = push(d, e.name + pre, 0, 0, 1);
 		} else {
-			/* A copied-up file shows its origin's number. */
 			uint64_t ino = fk_ovl_node_origin(ovl, layer, dev, e.ino);
+			if (!ino && impure && e.type != S_IFDIR)
+				ino = recorded_origin(l, ovl, h, e.name);
 			if (!ino)
 				ino = fk_ovl_shown_ino(ovl, layer, e.ino);
 			rc = push(d, e.name, ino, e.type, is_whiteout_entry(l, h, &e));

@@ -126,6 +126,10 @@ int fk_ovl_lookup_found(struct fk_ovl *ovl, const struct fk_ovl_node *parent,
 		return rc;
 	}
 	f->type = top->attr.mode & S_IFMT;
+	if (ovl->upper && stack[0].layer == 0 && f->type != S_IFDIR)
+		/* A copied-up file shows its origin's number, also after a
+		 * remount. */
+		f->origin_ino = fk_ovl_recorded_origin(ovl, stack[0].h);
 	f->stack = stack;
 	f->depth = d;
 	f->dev = top->dev;
