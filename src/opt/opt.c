@@ -4,7 +4,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,7 +99,7 @@ uint64_t fk_timeout_ns(double sec)
 		return 0;
 	if (sec > 1e9)
 		sec = 1e9;
-	return (uint64_t)llround(sec * 1e9);
+	return (uint64_t)(sec * 1e9 + 0.5); /* rounded; no libm for llround */
 }
 
 static int apply(const struct fk_opt *o, void *target, const char *name,
