@@ -118,7 +118,6 @@ static int opt_default_only(void *target, const char *name, const char *val,
 			    char *err, size_t errlen)
 {
 	static const char *const ok[][2] = {
-		{ "redirect_dir", "off" }, { "redirect_dir", "nofollow" },
 		{ "xattr_permissions", "0" }, { "writeback", "0" },
 		{ "fast_ino", "0" },
 	};
@@ -127,11 +126,29 @@ static int opt_default_only(void *target, const char *name, const char *val,
 		if (!strcmp(name, ok[i][0]) && val && !strcmp(val, ok[i][1]))
 			return 0;
 	snprintf(err, errlen,
-		 "option '%s=%s' is not supported (yet): fusekit overlay %s",
-		 name, val ? val : "",
-		 !strcmp(name, "redirect_dir")
-			 ? "renames directories with lower content with EXDEV"
-			 : "has only its default");
+		 "option '%s=%s' is not supported (yet): fusekit overlay has "
+		 "only its default",
+		 name, val ? val : "");
+	return -EINVAL;
+}
+
+static int opt_redirect(void *target, const char *name, const char *val,
+			char *err, size_t errlen)
+{
+	struct ovl_args *oa = target;
+	/* "off" is what the kernel's off means by default (Debian's, with
+	 * redirect_always_follow): follow, but do not write. */
+	static const char *const names[] = { "follow", "on", "nofollow", "off" };
+	static const int modes[] = { FK_OVL_REDIRECT_FOLLOW, FK_OVL_REDIRECT_ON,
+				     FK_OVL_REDIRECT_NOFOLLOW,
+				     FK_OVL_REDIRECT_FOLLOW };
+	for (int i = 0; val && i < 4; i++) {
+		if (!strcmp(val, names[i])) {
+			oa->o.redirect_dir = modes[i];
+			return 0;
+		}
+	}
+	snprintf(err, errlen, "option '%s' is on, follow, nofollow or off", name);
 	return -EINVAL;
 }
 
@@ -197,9 +214,12 @@ static const struct fk_opt ovl_opt_table[] = {
 	  "       every read and write goes through the daemon" },
 	{ "threaded", FK_OPT_U32, OA(threaded), 0, NULL,
 	  "=0|1   fuse-overlayfs's: 0 serves with one thread (threads=1)" },
-	{ "redirect_dir", FK_OPT_FUNC, 0, 0, opt_default_only,
-	  "=off   the only value so far (directories with lower content\n"
-	  "               are not renamed: EXDEV)" },
+	{ "redirect_dir", FK_OPT_FUNC, 0, 0, opt_redirect,
+	  "=MODE  on: a directory with lower content is renamed with a\n"
+	  "               redirect xattr, as kernel overlayfs does; follow, off\n"
+	  "               (default): such renames get EXDEV (mv copies), the\n"
+	  "               kernel's redirects are followed; nofollow: not even\n"
+	  "               that" },
 	{ "xattr_permissions", FK_OPT_FUNC, 0, 0, opt_default_only,
 	  "=0     the only value so far" },
 	{ "writeback", FK_OPT_FUNC, 0, 0, opt_default_only,
@@ -228,8 +248,9 @@ static void usage(FILE *out)
 		"(atomically, through workdir) before it changes, a removed lower\n"
 		"name leaves a whiteout, a directory made where one was removed is\n"
 		"opaque. Renaming a directory that has lower content fails with\n"
-		"EXDEV (mv then copies). Without upperdir the mount is read-only:\n"
-		"every change gets EROFS.\n"
+		"EXDEV (mv then copies), or with redirect_dir=on moves it with a\n"
+		"redirect xattr, as the kernel does. Without upperdir the mount is\n"
+		"read-only: every change gets EROFS.\n"
 		"\n"
 		"Called as fusekit-overlayfs (a link to fusekit), it takes\n"
 		"fuse-overlayfs's command line and options, so podman and buildah\n"

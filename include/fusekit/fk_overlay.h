@@ -57,7 +57,16 @@ struct fk_ovl_options {
 	/* The most names merged directory listings keep cached, all
 	 * listings together (default 100000; 0: none kept). */
 	size_t dircache_names;
+	/* Directories renamed away from their lower content (kernel
+	 * overlayfs's redirect_dir): FK_OVL_REDIRECT_FOLLOW (default, as the
+	 * kernel's "off" is by default) follows the <prefix>redirect xattrs
+	 * kernel overlayfs writes, and a rename of a directory with lower
+	 * content gets EXDEV; _ON also writes them on such renames; _NOFOLLOW
+	 * neither. */
+	int redirect_dir;
 };
+
+enum { FK_OVL_REDIRECT_FOLLOW, FK_OVL_REDIRECT_ON, FK_OVL_REDIRECT_NOFOLLOW };
 
 void fk_ovl_options_init(struct fk_ovl_options *o);
 

@@ -107,7 +107,7 @@ refused() { # LABEL OPTIONS PATTERN
 	*) bad "$1: $out" ;;
 	esac
 }
-refused "redirect_dir=on" redirect_dir=on "EXDEV"
+refused "redirect_dir=bogus" redirect_dir=bogus "on, follow, nofollow or off"
 refused "xattr_permissions=1" xattr_permissions=1 "not supported"
 refused "context=" context=system_u:object_r:container_file_t:s0 "not supported"
 refused "an unknown option" frobnicate "frobnicate"

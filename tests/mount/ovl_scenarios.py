@@ -3,40 +3,11 @@
 over the layers ovl_write.sh builds. Prints one line per step: what it
 returned or the errno name, and what it then reads back, so the output on
 kernel overlayfs and on fusekit overlay can be compared line by line."""
-import ctypes
-import errno
 import os
 import stat
-import sys
 
-ROOT = sys.argv[1]
-libc = ctypes.CDLL(None, use_errno=True)
-RENAME_NOREPLACE, RENAME_EXCHANGE = 1, 2
-
-
-def renameat2(a, b, flags):
-    AT_FDCWD = -100
-    r = libc.renameat2(AT_FDCWD, a.encode(), AT_FDCWD, b.encode(), flags)
-    if r < 0:
-        e = ctypes.get_errno()
-        raise OSError(e, os.strerror(e))
-
-
-def step(name, fn, *args):
-    try:
-        r = fn(*args)
-        print(f"{name}: ok{'' if r is None else ' ' + repr(r)}")
-    except OSError as e:
-        print(f"{name}: {errno.errorcode.get(e.errno, e.errno)}")
-
-
-def p(rel):
-    return os.path.join(ROOT, rel)
-
-
-def read(rel):
-    with open(p(rel), "rb") as f:
-        return f.read()
+from ovl_steps import (RENAME_EXCHANGE, RENAME_NOREPLACE, p, read, renameat2,
+                       step)
 
 
 def append(rel, data):

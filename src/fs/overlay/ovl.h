@@ -150,6 +150,10 @@ void fk_ovl_node_forget(struct fk_ovl *ovl, uint64_t nodeid, uint64_t count);
 int fk_ovl_lookup_found(struct fk_ovl *ovl, const struct fk_ovl_node *parent,
 			const char *name, struct fk_ovl_found *f,
 			struct fk_layer_stat *top);
+/** The redirect xattr of directory h in layer (a name, or a path from
+ *  the root starting with '/'), to free; NULL if none or not valid. */
+char *fk_ovl_redirect_of(struct fk_ovl *ovl, unsigned layer,
+			 struct fk_layer_node *h);
 /** The attributes n shows, read from its topmost layer node. */
 int fk_ovl_top_attr(struct fk_ovl *ovl, const struct fk_ovl_node *n,
 		    struct fk_attr *a);

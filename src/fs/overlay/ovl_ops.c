@@ -44,6 +44,7 @@ void fk_ovl_options_init(struct fk_ovl_options *o)
 	o->fsync = 1;
 	o->passthrough = 1;
 	o->dircache_names = 100000;
+	o->redirect_dir = FK_OVL_REDIRECT_FOLLOW;
 }
 
 uint64_t fk_ovl_shown_ino(const struct fk_ovl *ovl, unsigned layer, uint64_t ino)
@@ -76,62 +77,150 @@ int fk_ovl_xattr_refused(const struct fk_ovl *ovl, const char *name)
 	return 0;
 }
 
+char *fk_ovl_redirect_of(struct fk_ovl *ovl, unsigned layer,
+			 struct fk_layer_node *h)
+{
+	struct fk_layer *l = ovl->layers[layer];
+	char name[64], buf[4096];
+	snprintf(name, sizeof name, "%sredirect", l->xattr_prefix);
+	int n = l->ops->getxattr(l, h, name, buf, sizeof buf - 1);
+	if (n <= 0)
+		return NULL;
+	buf[n] = 0;
+	/* Relative: one name; absolute: a path from the layers' root. A
+	 * value of neither form is ignored, as the kernel ignores it. */
+	if (strlen(buf) != (size_t)n || (buf[0] != '/' && strchr(buf, '/')) ||
+	    !strcmp(buf, ".") || !strcmp(buf, "..") || !strcmp(buf, "/"))
+		return NULL;
+	return strdup(buf);
+}
+
+/* One step of a lookup: name in layer node ph of layer. Pushes what it
+ * finds onto f's stack. Returns 1 to go on to the layers below, 0 when
+ * they are hidden (a whiteout, a file, an opaque dir), or -errno. With
+ * redirects followed, *redirect is set (to free) when the directory found
+ * names another place for the layers below. */
+static int lookup_step(struct fk_ovl *ovl, unsigned layer,
+		       struct fk_layer_node *ph, const char *name,
+		       struct fk_ovl_found *f, struct fk_layer_stat *top,
+		       char **redirect)
+{
+	struct fk_layer *l = ovl->layers[layer];
+	struct fk_layer_node *h;
+	struct fk_layer_stat st;
+	if (fk_layer_is_marker_name(l, name))
+		return 1; /* never shown, so never found */
+	int rc = l->ops->lookup(l, ph, name, &h, &st);
+	if (rc == -ENOENT) /* OCI: a ".wh.NAME" deletes it here */
+		return fk_layer_whiteout_test(l, ph, name, NULL) == 1 ? 0 : 1;
+	if (rc)
+		return rc;
+	if (fk_layer_whiteout_test(l, ph, name, &st) == 1 ||
+	    (f->depth > 0 && !S_ISDIR(st.attr.mode))) {
+		/* A whiteout, or a file below a directory: hidden, and so
+		 * is everything further down. */
+		fk_layer_put(l, h);
+		return 0;
+	}
+	if (f->depth == 0)
+		*top = st;
+	else if (f->depth == 1 && ovl->upper && f->stack[0].layer == 0)
+		/* A merged directory shows its first lower directory's
+		 * number, as kernel overlayfs does. */
+		f->origin_ino = fk_ovl_shown_ino(ovl, layer, st.attr.ino);
+	f->stack[f->depth++] = (struct fk_ovl_layer_ref){ layer, h };
+	if (!S_ISDIR(st.attr.mode) || fk_layer_opaque_test(l, h) == 1)
+		return 0;
+	if (ovl->o.redirect_dir != FK_OVL_REDIRECT_NOFOLLOW)
+		*redirect = fk_ovl_redirect_of(ovl, layer, h);
+	return 1;
+}
+
+/* Follow absolute redirect path in the layers from `from` down: each
+ * layer's directory at path joins the stack. */
+static int lookup_absolute(struct fk_ovl *ovl, unsigned from, char *path,
+			   struct fk_ovl_found *f, struct fk_layer_stat *top)
+{
+	int rc = 1;
+	for (unsigned layer = from; rc == 1 && layer < ovl->nlayers; layer++) {
+		struct fk_layer *l = ovl->layers[layer];
+		struct fk_layer_node *dir = fk_layer_root(l);
+		char *copy = strdup(path), *save = NULL, *last = NULL;
+		if (!copy) {
+			fk_layer_put(l, dir);
+			return -ENOMEM;
+		}
+		/* Walk to the parent of the last component. */
+		for (char *c = strtok_r(copy, "/", &save); c && dir;
+		     c = strtok_r(NULL, "/", &save)) {
+			if (last) {
+				struct fk_layer_node *next = NULL;
+				struct fk_layer_stat st;
+				if (l->ops->lookup(l, dir, last, &next, &st) ||
+				    !S_ISDIR(st.attr.mode)) {
+					fk_layer_put(l, next);
+					next = NULL;
+				}
+				fk_layer_put(l, dir);
+				dir = next;
+			}
+			last = c;
+		}
+		char *redirect = NULL;
+		if (dir && last)
+			rc = lookup_step(ovl, layer, dir, last, f, top, &redirect);
+		fk_layer_put(l, dir);
+		free(copy);
+		if (redirect && redirect[0] == '/') {
+			free(path);
+			path = redirect; /* a lower layer moved it too */
+		} else {
+			free(redirect); /* relative below an absolute one: as is */
+		}
+	}
+	free(path);
+	return rc < 0 ? rc : 0;
+}
+
 int fk_ovl_lookup_found(struct fk_ovl *ovl, const struct fk_ovl_node *parent,
 			const char *name, struct fk_ovl_found *f,
 			struct fk_layer_stat *top)
 {
-	struct fk_ovl_layer_ref *stack = malloc(parent->depth * sizeof *stack);
-	if (!stack)
+	f->stack = malloc(ovl->nlayers * sizeof *f->stack);
+	if (!f->stack)
 		return -ENOMEM;
-	unsigned d = 0;
-	int rc = 0;
+	f->depth = 0;
 	f->origin_ino = 0;
-	for (unsigned i = 0; i < parent->depth; i++) {
+	char *renamed = NULL; /* the name sought below, when redirected */
+	int rc = 1;
+	for (unsigned i = 0; rc == 1 && i < parent->depth; i++) {
+		char *redirect = NULL;
 		unsigned layer = parent->stack[i].layer;
-		struct fk_layer *l = ovl->layers[layer];
-		struct fk_layer_node *ph = parent->stack[i].h, *h;
-		struct fk_layer_stat st;
-		if (fk_layer_is_marker_name(l, name))
-			continue; /* never shown, so never found */
-		rc = l->ops->lookup(l, ph, name, &h, &st);
-		if (rc == -ENOENT) {
-			rc = 0;
-			if (fk_layer_whiteout_test(l, ph, name, NULL) == 1)
-				break; /* OCI: deleted here */
-			continue;
-		}
-		if (rc)
-			break;
-		if (fk_layer_whiteout_test(l, ph, name, &st) == 1 ||
-		    (d > 0 && !S_ISDIR(st.attr.mode))) {
-			/* A whiteout, or a file below a directory: hidden,
-			 * and so is everything further down. */
-			fk_layer_put(l, h);
+		rc = lookup_step(ovl, layer, parent->stack[i].h,
+				 renamed ? renamed : name, f, top, &redirect);
+		if (rc == 1 && redirect && redirect[0] == '/') {
+			rc = lookup_absolute(ovl, layer + 1, redirect, f, top);
 			break;
 		}
-		if (d == 0)
-			*top = st;
-		else if (d == 1 && ovl->upper && stack[0].layer == 0)
-			/* A merged directory shows its first lower
-			 * directory's number, as kernel overlayfs does. */
-			f->origin_ino = fk_ovl_shown_ino(ovl, layer, st.attr.ino);
-		stack[d++] = (struct fk_ovl_layer_ref){ layer, h };
-		if (!S_ISDIR(st.attr.mode) || fk_layer_opaque_test(l, h) == 1)
-			break;
+		if (redirect) {
+			free(renamed);
+			renamed = redirect;
+		}
 	}
-	if (rc == 0 && d == 0)
+	free(renamed);
+	if (rc > 0)
+		rc = 0;
+	if (rc == 0 && f->depth == 0)
 		rc = -ENOENT;
 	if (rc) {
-		fk_ovl_stack_free(ovl, stack, d);
+		fk_ovl_stack_free(ovl, f->stack, f->depth);
 		return rc;
 	}
 	f->type = top->attr.mode & S_IFMT;
-	if (ovl->upper && stack[0].layer == 0 && f->type != S_IFDIR)
+	if (ovl->upper && f->stack[0].layer == 0 && f->type != S_IFDIR)
 		/* A copied-up file shows its origin's number, also after a
 		 * remount. */
-		f->origin_ino = fk_ovl_recorded_origin(ovl, stack[0].h);
-	f->stack = stack;
-	f->depth = d;
+		f->origin_ino = fk_ovl_recorded_origin(ovl, f->stack[0].h);
 	f->dev = top->dev;
 	f->ino = top->attr.ino;
 	return 0;

@@ -9,7 +9,8 @@
  *    making a name over a whiteout replaces it (a new directory there is
  *    opaque: nothing below shows through it);
  *  - renaming a directory that has lower content is refused with EXDEV
- *    (the caller copies instead, as mv does);
+ *    (the caller copies instead, as mv does), or with redirect_dir=on
+ *    records where that content is (a redirect xattr) and moves it;
  *  - a directory moved into a merged directory is made opaque.
  *
  * Where the chardev whiteout format allows it, replacing a whiteout and
@@ -493,6 +494,49 @@ static int dir_with_lower(const struct fk_ovl_node *n)
 	return n->type == S_IFDIR && (n->stack[0].layer != 0 || n->depth > 1);
 }
 
+/* Before directory n, which has lower content, moves: record on its
+ * upper directory where that content is, as kernel overlayfs's
+ * redirect_dir=on does: its old name when it stays in its directory,
+ * else the path from the root to its old place (through the redirects of
+ * its ancestors). -EXDEV when the path is too long: mv copies then. */
+static int set_redirect(struct fk_ovl *ovl, struct fk_ovl_node *n, int samedir)
+{
+	struct fk_layer *up = UPPER(ovl);
+	char *have = fk_ovl_redirect_of(ovl, 0, n->stack[0].h);
+	int keep = have && (samedir || have[0] == '/');
+	free(have);
+	if (keep)
+		return 0; /* it still says where the lower content is */
+	char path[4096];
+	const char *value = n->name;
+	if (!samedir) {
+		size_t at = sizeof path - 1;
+		path[at] = 0;
+		for (const struct fk_ovl_node *d = n; d->parent; d = d->parent) {
+			char *r = d->stack[0].layer == 0
+					  ? fk_ovl_redirect_of(ovl, 0, d->stack[0].h)
+					  : NULL;
+			const char *comp = r ? r : d->name;
+			size_t len = strlen(comp);
+			if (len + 1 > at) {
+				free(r);
+				return -EXDEV;
+			}
+			at -= len;
+			memcpy(path + at, comp, len);
+			free(r);
+			if (path[at] == '/')
+				break; /* an absolute redirect: the path is whole */
+			path[--at] = '/';
+		}
+		value = path + at;
+	}
+	char name[64];
+	snprintf(name, sizeof name, "%sredirect", up->xattr_prefix);
+	int rc = up->ops->setxattr(up, n->stack[0].h, name, value, strlen(value), 0);
+	return rc == -EOPNOTSUPP ? -EXDEV : rc;
+}
+
 /* A directory moved into a merged directory must not merge with what
  * the layers below have there: kernel overlayfs marks it opaque. */
 static int opaque_if_merged(struct fk_ovl *ovl, struct fk_ovl_node *n,
@@ -527,8 +571,11 @@ static int do_rename(struct fk_ovl *ovl, fk_session *se, struct fk_ovl_node *p,
 		rc = -EEXIST;
 	if (rc || n == d)
 		goto out; /* the same file under both names: nothing to do */
-	if (dir_with_lower(n) || (d && (flags & FK_RENAME_EXCHANGE) &&
-				  dir_with_lower(d))) {
+	/* A directory with lower content moves only with a redirect. */
+	int redirect = ovl->o.redirect_dir == FK_OVL_REDIRECT_ON;
+	int n_lower = dir_with_lower(n);
+	int d_lower = d && (flags & FK_RENAME_EXCHANGE) && dir_with_lower(d);
+	if ((n_lower || d_lower) && !redirect) {
 		rc = -EXDEV;
 		goto out;
 	}
@@ -548,9 +595,11 @@ static int do_rename(struct fk_ovl *ovl, fk_session *se, struct fk_ovl_node *p,
 	if (rc == 0 && d && (flags & FK_RENAME_EXCHANGE))
 		rc = fk_ovl_copy_up(ovl, se, d);
 	if (rc == 0)
-		rc = opaque_if_merged(ovl, n, np);
+		rc = n_lower ? set_redirect(ovl, n, p == np)
+			     : opaque_if_merged(ovl, n, np);
 	if (rc == 0 && d && (flags & FK_RENAME_EXCHANGE))
-		rc = opaque_if_merged(ovl, d, p);
+		rc = d_lower ? set_redirect(ovl, d, p == np)
+			     : opaque_if_merged(ovl, d, p);
 	if (rc)
 		goto out;
 	struct fk_layer_node *P = p->stack[0].h, *NP = np->stack[0].h;
