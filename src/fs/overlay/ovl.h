@@ -210,7 +210,9 @@ uint64_t fk_ovl_recorded_origin(struct fk_ovl *ovl, struct fk_layer_node *h);
 int fk_ovl_is_impure(struct fk_ovl *ovl, struct fk_layer_node *h);
 /** Under the tree write lock: make n an upper node (its parents first),
  *  as kernel overlayfs copies up. 0 (also when n is upper already) or
- *  -errno, with nothing changed in the upper layer. A directory copied
+ *  -errno, with nothing changed in the upper layer. The lock is let go
+ *  while a large file's data is copied, so what the caller found out
+ *  before the call about other nodes may no longer hold after it. A directory copied
  *  up becomes merged, and shows nlink 1 from then on: the kernel's
  *  cached attributes of it are dropped through se. */
 int fk_ovl_copy_up(struct fk_ovl *ovl, fk_session *se, struct fk_ovl_node *n);

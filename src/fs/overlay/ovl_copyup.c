@@ -14,7 +14,10 @@
  * copy is fsynced before the rename, as the kernel's is (unless fsync=0:
  * then a crash may leave a copy whose data never reached the disk).
  *
- * All under the tree write lock: nobody looks at the stacks meanwhile.
+ * Under the tree write lock: nobody looks at the stacks meanwhile. The
+ * data of a large file is copied with the lock let go (copy_data); the
+ * copy then stands only if nobody copied the file up in the meantime.
+ * Callers must not rely on what they found before a copy-up.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -96,11 +99,35 @@ static int copy_extents(int src, int dst, uint64_t size)
 	return ftruncate(dst, (off_t)size) < 0 ? -errno : 0;
 }
 
+/* Copies of at least this many bytes are made with the tree lock let go,
+ * so that other requests go on meanwhile (a copy of a large file takes
+ * seconds). */
+#define OVL_UNLOCKED_COPY_MIN (1u << 20)
+
+/* The data of n (size bytes, open as src) into dst, fsynced unless
+ * fsync=0. Under the tree write lock, which a large copy lets go of and
+ * takes again: -EALREADY then if n was copied up meanwhile (by another
+ * request, whose copy stands). */
+static int copy_data(struct fk_ovl *ovl, const struct fk_ovl_node *n, int src,
+		     int dst, uint64_t size, int copied)
+{
+	int unlocked = size >= OVL_UNLOCKED_COPY_MIN;
+	uint64_t gen = n->stack_gen;
+	if (unlocked)
+		pthread_rwlock_unlock(&ovl->tree);
+	int rc = copied ? 0 : copy_extents(src, dst, size);
+	if (rc == 0 && ovl->o.fsync && fsync(dst) < 0)
+		rc = -errno;
+	if (unlocked)
+		pthread_rwlock_wrlock(&ovl->tree);
+	return rc == 0 && n->stack_gen != gen ? -EALREADY : rc;
+}
+
 /* Build the regular file: a clone if the upper layer can make one, else
  * a new file with the data copied. */
-static int stage_file(struct fk_ovl *ovl, struct fk_layer *lo,
-		      struct fk_layer_node *lh, const char *tmp,
-		      const struct fk_layer_stat *st,
+static int stage_file(struct fk_ovl *ovl, const struct fk_ovl_node *n,
+		      struct fk_layer *lo, struct fk_layer_node *lh,
+		      const char *tmp, const struct fk_layer_stat *st,
 		      const struct fk_layer_cred *cred, struct fk_layer_node **h,
 		      unsigned flags)
 {
@@ -120,21 +147,20 @@ static int stage_file(struct fk_ovl *ovl, struct fk_layer *lo,
 		src = lo->ops->open(lo, lh, O_RDONLY);
 	if (src < 0)
 		return src;
-	int dst = -EOPNOTSUPP, rc = 0;
+	int dst = -EOPNOTSUPP, rc = 0, cloned = 0;
 	if (up->ops->clone_file)
 		dst = up->ops->clone_file(up, ovl->work, tmp, src, perm, cred, h,
 					  NULL);
-	if (dst == -EOPNOTSUPP || dst == -EXDEV) {
+	if (dst >= 0)
+		cloned = 1;
+	else if (dst == -EOPNOTSUPP || dst == -EXDEV)
 		dst = up->ops->create(up, ovl->work, tmp, O_RDWR, perm, cred, h,
 				      NULL);
-		if (dst >= 0)
-			rc = copy_extents(src, dst, st->attr.size);
-	}
+	if (dst >= 0)
+		rc = copy_data(ovl, n, src, dst, st->attr.size, cloned);
 	close(src);
 	if (dst < 0)
 		return dst;
-	if (rc == 0 && ovl->o.fsync && fsync(dst) < 0)
-		rc = -errno;
 	close(dst);
 	return rc;
 }
@@ -176,16 +202,17 @@ static int copy_xattrs(struct fk_ovl *ovl, struct fk_layer *lo,
 
 /* Make in the work directory, as tmp, an object equal to lower node lh of
  * layer lo with attributes st: *h is it. */
-static int stage(struct fk_ovl *ovl, struct fk_layer *lo,
-		 struct fk_layer_node *lh, const struct fk_layer_stat *st,
-		 const char *tmp, struct fk_layer_node **h, unsigned flags)
+static int stage(struct fk_ovl *ovl, const struct fk_ovl_node *n,
+		 struct fk_layer *lo, struct fk_layer_node *lh,
+		 const struct fk_layer_stat *st, const char *tmp,
+		 struct fk_layer_node **h, unsigned flags)
 {
 	struct fk_layer *up = ovl->layers[0];
 	const struct fk_layer_cred cred = { st->attr.uid, st->attr.gid };
 	uint32_t type = st->attr.mode & S_IFMT, perm = st->attr.mode & 07777;
 	int rc;
 	if (type == S_IFREG) {
-		rc = stage_file(ovl, lo, lh, tmp, st, &cred, h, flags);
+		rc = stage_file(ovl, n, lo, lh, tmp, st, &cred, h, flags);
 	} else if (type == S_IFDIR) {
 		rc = up->ops->mkdir(up, ovl->work, tmp, perm, &cred, h, NULL);
 	} else if (type == S_IFLNK) {
@@ -303,21 +330,24 @@ static int copy_one(struct fk_ovl *ovl, struct fk_ovl_node *n, unsigned flags)
 	uint64_t origin = n->origin_ino ? n->origin_ino
 					: fk_ovl_shown_ino(ovl, n->stack[0].layer,
 							   st.attr.ino);
-	rc = stage(ovl, lo, lh, &st, tmp, &h, flags);
+	rc = stage(ovl, n, lo, lh, &st, tmp, &h, flags);
 	if (rc == 0 && !is_dir) /* a directory's comes from its lower one */
 		rc = record_origin(ovl, h, origin);
 	if (rc == 0 && !is_dir)
 		rc = mark_impure(ovl, n->parent->stack[0].h);
-	if (rc == 0)
+	if (rc == 0) {
 		rc = up->ops->rename(up, ovl->work, tmp, n->parent->stack[0].h,
 				     n->name, FK_RENAME_NOREPLACE);
+		if (rc == -EEXIST)
+			rc = -ENOENT; /* removed while its data was copied */
+	}
 	if (rc == 0)
 		rc = up->ops->getattr(up, h, &ust);
 	if (rc) {
 		if (h)
 			unstage(ovl, tmp, is_dir);
 		up->ops->put(up, h);
-		return rc;
+		return rc == -EALREADY ? 0 : rc; /* another copy-up won */
 	}
 	/* The upper node goes on top; a directory keeps its lower ones
 	 * below it (it is merged now), a file hides them. */
