@@ -39,6 +39,11 @@ expect "fusekit overlay exits 0 at unmount" 0 "$rc"
 [ "$rc" = 0 ] || tail -40 "$WORK/ovl.log"
 compare_trees "upper directory" "$WORK/k.upper" "$WORK/f.upper"
 expect "nothing left in fusekit's work directory" "" "$(ls -A "$WORK/f.work/work")"
+# (Kernel overlayfs keeps one spare whiteout, work/#N, to link new
+# whiteouts to: its cache, not the filesystem's state.)
+expect "the work directories hold the same" \
+	"$(cd "$WORK/k.work" && find . -printf '%p %y %m %U:%G\n' | grep -v '^./work/#[0-9a-f]* c ' | sort)" \
+	"$(cd "$WORK/f.work" && find . -printf '%p %y %m %U:%G\n' | sort)"
 
 # Remounted, fusekit shows the same tree, inode numbers included: copied-up
 # files keep their origin's number (recorded at copy-up), in stat and in
