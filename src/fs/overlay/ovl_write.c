@@ -280,7 +280,11 @@ static void make_request(fk_req *req, uint64_t parent_id, const char *name,
 	struct fk_ovl_found f;
 	struct fk_layer_stat st;
 	struct fk_ovl_node *n = NULL;
-	int rc = fk_ovl_copy_up(ovl, fk_req_session(req), parent);
+	/* In the OCI format ".wh.NAME" would delete NAME: such names are the
+	 * layers' own. */
+	int rc = fk_layer_is_marker_name(UPPER(ovl), name) ? -EINVAL : 0;
+	if (rc == 0)
+		rc = fk_ovl_copy_up(ovl, fk_req_session(req), parent);
 	if (rc == 0 && linked) {
 		rc = fk_ovl_copy_up(ovl, fk_req_session(req), linked);
 		a->src = linked->stack[0].h;
@@ -661,10 +665,13 @@ static void ovl_rename(fk_req *req, const struct fk_rename_in *in)
 	if (!p)
 		return;
 	struct fk_ovl_node *np = fk_ovl_node_get(ovl, in->newparent);
-	int rc = np ? 0 : -ENOENT;
-	if (np) {
+	int rc = !np ? -ENOENT
+		 : fk_layer_is_marker_name(UPPER(ovl), in->newname) ? -EINVAL
+								     : 0;
+	if (rc == 0) {
 		pthread_rwlock_wrlock(&ovl->tree);
-		rc = do_rename(ovl, fk_req_session(req), p, in->name, np, in->newname, in->flags);
+		rc = do_rename(ovl, fk_req_session(req), p, in->name, np,
+			       in->newname, in->flags);
 		pthread_rwlock_unlock(&ovl->tree);
 	}
 	fk_ovl_node_put(ovl, np);
