@@ -422,12 +422,13 @@ static int remove_name(struct fk_ovl *ovl, struct fk_ovl_node *parent,
 	struct fk_layer_node *P = parent->stack[0].h;
 	const struct fk_layer_cred me = own_cred();
 	int is_dir = n->type == S_IFDIR;
-	int in_upper = n->stack[0].layer == 0;
-	int below = lower_has(ovl, parent, name);
+	if (n->stack[0].layer != 0) /* only lower: hide it */
+		return fk_layer_whiteout_create(up, P, name, &me);
+	/* Upper, and a merged directory has its lower part in the stack;
+	 * else only a lookup below tells. */
+	int below = is_dir && n->depth > 1 ? 1 : lower_has(ovl, parent, name);
 	if (below < 0)
 		return below;
-	if (!in_upper) /* only lower: hide it */
-		return fk_layer_whiteout_create(up, P, name, &me);
 	if (!below)
 		return remove_upper(ovl, P, name, is_dir);
 	if (up->whiteout != FK_LAYER_WH_CHARDEV) {
