@@ -201,6 +201,13 @@ struct fk_layer_ops {
 	int (*tmpfile)(struct fk_layer *l, struct fk_layer_node *parent,
 		       int flags, uint32_t mode, const struct fk_layer_cred *cred,
 		       struct fk_layer_node **out, struct fk_layer_stat *st);
+	/** Optional (NULL: none). The attributes of the inode a file handle
+	 *  names on the layer's host filesystem (type and bytes as
+	 *  name_to_handle_at(2) makes them; kernel overlayfs records such
+	 *  handles). -ESTALE when it names none there, -EPERM when the
+	 *  daemon may not decode handles. */
+	int (*handle_stat)(struct fk_layer *l, int type, const void *bytes,
+			   size_t len, struct fk_layer_stat *st);
 };
 
 /** How whiteouts and opaque directories are written in a layer. */

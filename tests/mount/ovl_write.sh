@@ -65,6 +65,14 @@ check "kernel overlayfs mounts fusekit's upper" mount -t overlay overlay \
 	-o "lowerdir=$L1:$L2,upperdir=$WORK/f.upper,workdir=$WORK/f.work" "$WORK/k.mnt"
 start_ovl "$WORK/f.mnt" "lowerdir=$L1:$L2,upperdir=$WORK/k.upper,workdir=$WORK/k.work"
 compare_trees "each upper under the other" "$WORK/k.mnt" "$WORK/f.mnt"
+# fusekit reads the kernel's origin file handles: over the kernel's upper
+# dir it shows what the kernel showed, inode numbers included.
+"$PY" "$HERE/ovl_describe.py" "$WORK/f.mnt" "$L1" "$L2" >"$WORK/kupper.f"
+if diff -u "$WORK/visible.k" "$WORK/kupper.f"; then
+	ok "over the kernel's upper dir: the kernel's tree, inode numbers included"
+else
+	bad "over the kernel's upper dir, the tree differs (- kernel, + fusekit)"
+fi
 umount "$WORK/k.mnt"
 stop_daemon "$WORK/f.mnt" "$DPID"
 finish

@@ -202,6 +202,10 @@ void fk_ovl_file_ops(struct fk_ops *ops);
  *  decimal number. (Kernel overlayfs records a file handle in
  *  <prefix>origin instead, which this overlay does not write yet.) */
 #define FK_OVL_ORIGIN_XATTR "fusekit.origin"
+/** The number of the lower file kernel overlayfs recorded as upper file
+ *  h's origin (<prefix>origin, a file handle), when the layers share one
+ *  filesystem and it has no other links; else 0. */
+uint64_t fk_ovl_kernel_origin(struct fk_ovl *ovl, struct fk_layer_node *h);
 /** The origin number recorded on upper node h, or 0. */
 uint64_t fk_ovl_recorded_origin(struct fk_ovl *ovl, struct fk_layer_node *h);
 /** Does upper directory h hold copied-up files (<prefix>impure = "y", as

@@ -252,6 +252,35 @@ static void origin_name(const struct fk_layer *l, char buf[static 64])
 	snprintf(buf, 64, "%s%s", l->xattr_prefix, FK_OVL_ORIGIN_XATTR);
 }
 
+uint64_t fk_ovl_kernel_origin(struct fk_ovl *ovl, struct fk_layer_node *h)
+{
+	/* struct ovl_fb of the kernel's fs/overlayfs/overlayfs.h: version 0,
+	 * magic 0xfb, len (all of it), flags, type, uuid[16], then the
+	 * handle's bytes. */
+	enum { FB_HEAD = 21 };
+	struct fk_layer *up = ovl->layers[0];
+	unsigned char fb[256];
+	char name[64];
+	snprintf(name, sizeof name, "%sorigin", up->xattr_prefix);
+	int n = up->ops->getxattr(up, h, name, fb, sizeof fb);
+	/* Handles are only unambiguous on one filesystem. */
+	if (!ovl->same_dev || n <= FB_HEAD || fb[0] != 0 || fb[1] != 0xfb ||
+	    fb[2] != n)
+		return 0;
+	for (unsigned i = 1; i < ovl->nlayers; i++) {
+		struct fk_layer *l = ovl->layers[i];
+		struct fk_layer_stat st;
+		if (!l->ops->handle_stat ||
+		    l->ops->handle_stat(l, fb[4], fb + FB_HEAD, (size_t)n - FB_HEAD,
+					&st))
+			continue;
+		/* As the kernel: a lower file with other links is not the
+		 * only one its number would stand for. */
+		return st.attr.nlink == 1 ? fk_ovl_shown_ino(ovl, i, st.attr.ino) : 0;
+	}
+	return 0;
+}
+
 uint64_t fk_ovl_recorded_origin(struct fk_ovl *ovl, struct fk_layer_node *h)
 {
 	struct fk_layer *up = ovl->layers[0];
@@ -327,11 +356,15 @@ static int copy_one(struct fk_ovl *ovl, struct fk_ovl_node *n, unsigned flags)
 	char tmp[32];
 	fk_ovl_stage_name(ovl, tmp);
 	int is_dir = S_ISDIR(st.attr.mode);
+	/* A file keeps its number unless its lower inode has other links
+	 * (they would share it), as kernel overlayfs does. */
 	uint64_t origin = n->origin_ino ? n->origin_ino
-					: fk_ovl_shown_ino(ovl, n->stack[0].layer,
-							   st.attr.ino);
+			  : !is_dir && st.attr.nlink > 1
+				  ? 0
+				  : fk_ovl_shown_ino(ovl, n->stack[0].layer,
+						     st.attr.ino);
 	rc = stage(ovl, n, lo, lh, &st, tmp, &h, flags);
-	if (rc == 0 && !is_dir) /* a directory's comes from its lower one */
+	if (rc == 0 && !is_dir && origin) /* a directory's: its lower one's */
 		rc = record_origin(ovl, h, origin);
 	if (rc == 0 && !is_dir)
 		rc = mark_impure(ovl, n->parent->stack[0].h);

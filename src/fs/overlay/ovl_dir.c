@@ -109,6 +109,8 @@ static uint64_t recorded_origin(struct fk_layer *l, struct fk_ovl *ovl,
 	if (l->ops->lookup(l, h, name, &eh, NULL))
 		return 0; /* gone meanwhile */
 	uint64_t ino = fk_ovl_recorded_origin(ovl, eh);
+	if (!ino)
+		ino = fk_ovl_kernel_origin(ovl, eh);
 	l->ops->put(l, eh);
 	return ino;
 }

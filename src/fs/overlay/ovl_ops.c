@@ -221,6 +221,9 @@ int fk_ovl_lookup_found(struct fk_ovl *ovl, const struct fk_ovl_node *parent,
 		/* A copied-up file shows its origin's number, also after a
 		 * remount. */
 		f->origin_ino = fk_ovl_recorded_origin(ovl, f->stack[0].h);
+	if (ovl->upper && f->stack[0].layer == 0 && f->type != S_IFDIR &&
+	    !f->origin_ino) /* a copy kernel overlayfs made */
+		f->origin_ino = fk_ovl_kernel_origin(ovl, f->stack[0].h);
 	f->dev = top->dev;
 	f->ino = top->attr.ino;
 	return 0;

@@ -184,6 +184,9 @@ void fk_pt_hold_init(struct fk_pt *pt);
 int fk_pt_hold_attach(struct fk_pt *pt, struct fk_pt_node *n, int fd,
 		      struct fk_pt_node *parent, const char *name,
 		      struct file_handle *handle);
+/** A descriptor for open_by_handle_at on SOURCE's filesystem (kept; not
+ *  to be closed), or -errno. */
+int fk_pt_root_mount_fd(struct fk_pt *pt);
 /** Handle mode: the file handle of O_PATH fd (NULL: hold it by fd). */
 struct file_handle *fk_pt_hold_handle(struct fk_pt *pt, int fd,
 				      const struct statx *st);

@@ -186,12 +186,11 @@ static void cfd_install(struct fk_pt *pt, struct fk_pt_cfd *e, int fd)
 
 /* ---- Setup ------------------------------------------------------------ */
 
-/* Mount descriptors for open_by_handle_at: one per device seen, taken
- * from the first node on it. Under the lock. -1 if the table is full. */
 /* The descriptor open_by_handle_at needs for dev's filesystem, made from
- * fd (on that filesystem) the first time; -1 if there is none. It cannot
- * be an O_PATH descriptor (the kernel answers EBADF), so it is a
- * read-only reopen of fd. */
+ * fd (on that filesystem) the first time: one per device seen, taken from
+ * the first node on it. It cannot be an O_PATH descriptor (the kernel
+ * answers EBADF), so it is a read-only reopen of fd. Under the lock; -1
+ * if there is none or the table is full. */
 static int mount_fd_for(struct fk_pt *pt, uint64_t dev, int fd)
 {
 	for (unsigned i = 0; i < pt->nmount_fds; i++)
@@ -205,6 +204,14 @@ static int mount_fd_for(struct fk_pt *pt, uint64_t dev, int fd)
 	pt->mount_fds[pt->nmount_fds].dev = dev;
 	pt->mount_fds[pt->nmount_fds++].fd = m;
 	return m;
+}
+
+int fk_pt_root_mount_fd(struct fk_pt *pt)
+{
+	LOCK(pt);
+	int m = mount_fd_for(pt, pt->root->dev, pt->root->cfd.fd);
+	UNLOCK(pt);
+	return m < 0 ? -EBADF : m;
 }
 
 static struct file_handle *handle_of(int fd)

@@ -492,6 +492,33 @@ static int l_work(struct fk_layer *l, struct fk_layer_node **out)
 	return 0;
 }
 
+static int l_handle_stat(struct fk_layer *l, int type, const void *bytes,
+			 size_t len, struct fk_layer_stat *st)
+{
+	struct fk_pt *pt = PT_OF(l);
+	struct file_handle *fh = malloc(sizeof *fh + len);
+	if (!fh)
+		return -ENOMEM;
+	fh->handle_bytes = (unsigned)len;
+	fh->handle_type = type;
+	memcpy(fh->f_handle, bytes, len);
+	int m = fk_pt_root_mount_fd(pt);
+	int fd = m < 0 ? m : open_by_handle_at(m, fh, O_PATH | O_CLOEXEC);
+	if (m < 0) {
+		free(fh);
+		return m;
+	}
+	free(fh);
+	if (fd < 0)
+		return errno == EINVAL || errno == ENOENT ? -ESTALE : -errno;
+	struct statx sx;
+	int rc = fk_pt_stat_fd(fd, &sx);
+	close(fd);
+	if (rc == 0)
+		to_stat(pt, &sx, st);
+	return rc;
+}
+
 static const struct fk_layer_ops pt_layer_ops = {
 	.destroy = l_destroy,
 	.root = l_root,
@@ -523,6 +550,7 @@ static const struct fk_layer_ops pt_layer_ops = {
 	.clone_file = l_clone_file,
 	.work = l_work,
 	.tmpfile = l_tmpfile,
+	.handle_stat = l_handle_stat,
 };
 
 int fk_pt_layer_new(struct fk_layer **out, const char *source,
