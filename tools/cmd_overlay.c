@@ -366,7 +366,8 @@ static int open_layers(const struct ovl_args *oa, struct fk_layer **layers)
 		if (n == OVL_MAX_LAYERS) {
 			fprintf(stderr, "fusekit overlay: more than %d layers\n",
 				OVL_MAX_LAYERS);
-		} else if (fk_pt_layer_new(&layers[n], dir, &oa->po, err, sizeof err) == 0) {
+		} else if (fk_pt_layer_new(&layers[n], dir, &oa->po, err,
+					   sizeof err) == 0) {
 			if (oa->whiteout_set)
 				layers[n]->whiteout = oa->whiteout;
 			n++;

@@ -216,8 +216,9 @@ static int make_name(struct fk_ovl *ovl, struct fk_ovl_node *parent,
 			rc = up->ops->rename(up, ovl->work, tmp, P, name,
 					     FK_RENAME_EXCHANGE);
 		if (rc == 0) {
-			/* The whiteout is in the work directory now. */
-			(void)up->ops->unlink(up, ovl->work, tmp); /* failing: unseen garbage */
+			/* The whiteout is in the work directory now; failing
+			 * to remove it leaves garbage nobody sees. */
+			(void)up->ops->unlink(up, ovl->work, tmp);
 		} else if (fd >= 0) {
 			if (fd > 0)
 				close(fd);
