@@ -34,6 +34,11 @@ struct ovl_args {
 	int whiteout_set; /* else each layer's default */
 	int squash_root, threaded;
 	uint32_t fsync;
+	/* squash_to_uid=, squash_to_gid=; (uint32_t)-1, never an id: not
+	 * given. */
+	uint32_t squash_uid, squash_gid;
+	uint32_t dircache; /* names */
+	double timeout; /* timeout=; negative: not given */
 };
 
 #define OA(f) offsetof(struct ovl_args, f)
@@ -62,53 +67,6 @@ static int opt_whiteout(void *target, const char *name, const char *val,
 		return -EINVAL;
 	}
 	oa->whiteout_set = 1;
-	return 0;
-}
-
-static int opt_squash_id(void *target, const char *name, const char *val,
-			 char *err, size_t errlen)
-{
-	struct ovl_args *oa = target;
-	char *end;
-	errno = 0;
-	unsigned long id = val ? strtoul(val, &end, 10) : 0;
-	if (!val || !*val || *end || errno || id > UINT32_MAX) {
-		snprintf(err, errlen, "option '%s' takes a numeric id", name);
-		return -EINVAL;
-	}
-	if (name[10] == 'u') /* squash_to_uid */
-		oa->o.squash_uid = (int64_t)id;
-	else
-		oa->o.squash_gid = (int64_t)id;
-	return 0;
-}
-
-static int opt_dircache(void *target, const char *name, const char *val,
-			char *err, size_t errlen)
-{
-	struct ovl_args *oa = target;
-	char *end;
-	errno = 0;
-	unsigned long long n = val ? strtoull(val, &end, 10) : 0;
-	if (!val || !*val || *end || errno || val[0] == '-') {
-		snprintf(err, errlen, "option '%s' takes a count of names", name);
-		return -EINVAL;
-	}
-	oa->o.dircache_names = (size_t)n;
-	return 0;
-}
-
-static int opt_timeout(void *target, const char *name, const char *val,
-		       char *err, size_t errlen)
-{
-	struct ovl_args *oa = target;
-	char *end;
-	double t = val ? strtod(val, &end) : -1;
-	if (!val || !*val || *end || !(t >= 0)) {
-		snprintf(err, errlen, "option '%s' takes seconds (>= 0)", name);
-		return -EINVAL;
-	}
-	oa->o.entry_timeout = oa->o.attr_timeout = t;
 	return 0;
 }
 
@@ -177,7 +135,7 @@ static const struct fk_opt ovl_opt_table[] = {
 	  "=SEC   how long attributes are cached (default from cache=)" },
 	{ "negative_timeout", FK_OPT_DOUBLE, OA(o.negative_timeout), 0, NULL,
 	  "=SEC   how long a missing name is cached (default 0)" },
-	{ "timeout", FK_OPT_FUNC, 0, 0, opt_timeout,
+	{ "timeout", FK_OPT_DOUBLE, OA(timeout), 0, NULL,
 	  "=SEC   both of them" },
 	{ "whiteout", FK_OPT_FUNC, 0, 0, opt_whiteout,
 	  "=chardev|oci  how whiteouts and opaque dirs are written and read:\n"
@@ -189,9 +147,9 @@ static const struct fk_opt ovl_opt_table[] = {
 	  "=H:S:L[:H:S:L..] the same for groups" },
 	{ "squash_to_root", FK_OPT_FLAG, OA(squash_root), 0, NULL,
 	  "       show every owner as 0:0" },
-	{ "squash_to_uid", FK_OPT_FUNC, 0, 0, opt_squash_id,
+	{ "squash_to_uid", FK_OPT_U32, OA(squash_uid), 0, NULL,
 	  "=UID   show every owning user as UID (before squash_to_root)" },
-	{ "squash_to_gid", FK_OPT_FUNC, 0, 0, opt_squash_id,
+	{ "squash_to_gid", FK_OPT_U32, OA(squash_gid), 0, NULL,
 	  "=GID   show every owning group as GID (before squash_to_root)" },
 	{ "static_nlink", FK_OPT_FLAG, OA(o.static_nlink), 0, NULL,
 	  "       every directory shows nlink 1" },
@@ -204,7 +162,7 @@ static const struct fk_opt ovl_opt_table[] = {
 	  "               may lose data)" },
 	{ "volatile", FK_OPT_FLAG_OFF, OA(fsync), 0, NULL,
 	  "       the same as fsync=0" },
-	{ "dircache", FK_OPT_FUNC, 0, 0, opt_dircache,
+	{ "dircache", FK_OPT_U32, OA(dircache), 0, NULL,
 	  "=N     merged directory listings keep at most N names cached in\n"
 	  "               all (default 100000; 0: none); a listing is merged again\n"
 	  "               when a layer's directory changed" },
@@ -405,6 +363,9 @@ int fk_cmd_overlay(int argc, char **argv)
 	fk_pt_options_init(&oa.po);
 	oa.fsync = 1;
 	oa.threaded = 1;
+	oa.squash_uid = oa.squash_gid = UINT32_MAX;
+	oa.dircache = (uint32_t)oa.o.dircache_names;
+	oa.timeout = -1;
 
 	int rc = fk_tool_parse(argc, argv, "overlay", &mo, &cfg, ovl_opt_table,
 			       &oa, &args);
@@ -426,10 +387,14 @@ int fk_cmd_overlay(int argc, char **argv)
 				"take 0 or 1\n");
 		rc = 2;
 	}
-	if (oa.squash_root && oa.o.squash_uid < 0)
-		oa.o.squash_uid = 0;
-	if (oa.squash_root && oa.o.squash_gid < 0)
-		oa.o.squash_gid = 0;
+	/* squash_to_uid/gid win over squash_to_root. */
+	if (oa.squash_uid != UINT32_MAX || oa.squash_root)
+		oa.o.squash_uid = oa.squash_uid != UINT32_MAX ? oa.squash_uid : 0;
+	if (oa.squash_gid != UINT32_MAX || oa.squash_root)
+		oa.o.squash_gid = oa.squash_gid != UINT32_MAX ? oa.squash_gid : 0;
+	oa.o.dircache_names = oa.dircache;
+	if (oa.timeout >= 0)
+		oa.o.entry_timeout = oa.o.attr_timeout = oa.timeout;
 	oa.o.fsync = (int)oa.fsync;
 	if (!oa.threaded)
 		cfg.threads = 1;

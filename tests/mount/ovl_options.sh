@@ -116,6 +116,6 @@ refused "xattr_permissions=1" xattr_permissions=1 "not supported"
 refused "context=" context=system_u:object_r:container_file_t:s0 "not supported"
 refused "an unknown option" frobnicate "frobnicate"
 refused "whiteout=bogus" whiteout=bogus "chardev or oci"
-refused "squash_to_uid=abc" squash_to_uid=abc "numeric"
+refused "squash_to_uid=abc" squash_to_uid=abc "not a number"
 refused "cache=sometimes" cache=sometimes "never, metadata, auto or always"
 finish
