@@ -156,7 +156,9 @@ static int by_name_then_layer(const void *a, const void *b)
 	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
 }
 
-/* The stamps of n's layer directories, and the device of each. */
+/* The stamps of n's layer directories, and the device of each: taken
+ * once per opendir, to check the cache and, on a miss, to keep with the
+ * new listing. */
 static int stamp(struct fk_ovl *ovl, const struct fk_ovl_node *n,
 		 struct ovl_stamp *s, uint64_t *dev)
 {
@@ -172,24 +174,24 @@ static int stamp(struct fk_ovl *ovl, const struct fk_ovl_node *n,
 	return 0;
 }
 
-/* Merge n's listing, with the stamps taken before. */
+/* Merge n's listing. stamps (taken over) and devs: what stamp() found
+ * just before. */
 static int merge(struct fk_ovl *ovl, const struct fk_ovl_node *n,
+		 struct ovl_stamp *stamps, const uint64_t *devs,
 		 struct ovl_listing **out)
 {
 	struct ovl_listing all = { 0 };
 	struct ovl_listing *d = calloc(1, sizeof *d);
-	uint64_t *devs = calloc(n->depth, sizeof *devs);
-	int rc = d && devs && (d->stamps = calloc(n->depth, sizeof *d->stamps))
-			 ? 0
-			 : -ENOMEM;
-	if (rc == 0) {
+	int rc = d ? 0 : -ENOMEM;
+	if (d) {
+		d->stamps = stamps;
 		d->nstamps = n->depth;
 		d->gen = n->stack_gen;
-		rc = stamp(ovl, n, d->stamps, devs);
+	} else {
+		free(stamps);
 	}
 	for (unsigned i = 0; rc == 0 && i < n->depth; i++)
 		rc = collect(ovl, n->stack[i].layer, n->stack[i].h, devs[i], &all);
-	free(devs);
 	if (rc == 0 && all.n)
 		qsort(all.e, all.n, sizeof *all.e, by_name_then_layer);
 	const char *decided = NULL; /* the last name seen */
@@ -304,7 +306,6 @@ static int listing_of(struct fk_ovl *ovl, struct fk_ovl_node *n,
 	struct ovl_stamp *now = calloc(n->depth, sizeof *now);
 	uint64_t *devs = calloc(n->depth, sizeof *devs);
 	int rc = now && devs ? stamp(ovl, n, now, devs) : -ENOMEM;
-	free(devs);
 	if (rc == 0) {
 		pthread_mutex_lock(&ovl->dcache_lock);
 		struct ovl_listing *d = n->listing;
@@ -317,18 +318,20 @@ static int listing_of(struct fk_ovl *ovl, struct fk_ovl_node *n,
 		}
 		pthread_mutex_unlock(&ovl->dcache_lock);
 	}
+	if (rc == 0) {
+		struct ovl_listing *d;
+		rc = merge(ovl, n, now, devs, &d); /* keeps the stamps */
+		now = NULL;
+		if (rc == 0) {
+			pthread_mutex_lock(&ovl->dcache_lock);
+			cache(ovl, n, d);
+			pthread_mutex_unlock(&ovl->dcache_lock);
+			*out = d;
+		}
+	}
 	free(now);
-	if (rc)
-		return rc < 0 ? rc : 0;
-	struct ovl_listing *d;
-	rc = merge(ovl, n, &d);
-	if (rc)
-		return rc;
-	pthread_mutex_lock(&ovl->dcache_lock);
-	cache(ovl, n, d);
-	pthread_mutex_unlock(&ovl->dcache_lock);
-	*out = d;
-	return 0;
+	free(devs);
+	return rc < 0 ? rc : 0;
 }
 
 void fk_ovl_dircache_drop(struct fk_ovl *ovl, struct fk_ovl_node *n)
