@@ -63,6 +63,9 @@ struct fk_ovl_node {
 	uint64_t stack_gen;
 	struct fk_backing_slot backing; /* under the table lock */
 	struct ovl_listing *listing; /* cached merged listing (dcache_lock) */
+	/* Is the upper directory impure (holds copies)? 0 unknown, 1 no,
+	 * 2 yes; reset when the stack changes. */
+	atomic_int impure;
 	struct fk_ovl_node *parent; /* NULL for the root */
 	char *name; /* in parent */
 	uint64_t nlookup, refs; /* under the table lock */
@@ -145,9 +148,13 @@ struct fk_ovl_node *fk_ovl_node_root(struct fk_ovl *ovl,
 void fk_ovl_node_forget(struct fk_ovl *ovl, uint64_t nodeid, uint64_t count);
 
 /* ---- ovl_ops.c ---- */
-/** Look name up below parent, through the layers: 0 or -errno (-ENOENT:
- *  not there, or whited out). */
-int fk_ovl_lookup_found(struct fk_ovl *ovl, const struct fk_ovl_node *parent,
+/** Look name up in directories dirs (one per layer, topmost first),
+ *  through the layers: 0 or -errno (-ENOENT: not there, or whited out). */
+int fk_ovl_lookup_in(struct fk_ovl *ovl, const struct fk_ovl_layer_ref *dirs,
+		     unsigned ndirs, const char *name, struct fk_ovl_found *f,
+		     struct fk_layer_stat *top);
+/** fk_ovl_lookup_in below parent, with the origin number of a copy. */
+int fk_ovl_lookup_found(struct fk_ovl *ovl, struct fk_ovl_node *parent,
 			const char *name, struct fk_ovl_found *f,
 			struct fk_layer_stat *top);
 /** The redirect xattr of directory h in layer (a name, or a path from
@@ -212,6 +219,9 @@ uint64_t fk_ovl_recorded_origin(struct fk_ovl *ovl, struct fk_layer_node *h);
  *  kernel overlayfs marks such directories)? Their listings look up the
  *  recorded origin numbers. 1 or 0. */
 int fk_ovl_is_impure(struct fk_ovl *ovl, struct fk_layer_node *h);
+/** fk_ovl_is_impure of directory node n's upper directory, remembered in
+ *  the node; 0 when n has none. */
+int fk_ovl_dir_impure(struct fk_ovl *ovl, struct fk_ovl_node *n);
 /** Under the tree write lock: make n an upper node (its parents first),
  *  as kernel overlayfs copies up. 0 (also when n is upper already) or
  *  -errno, with nothing changed in the upper layer. The lock is let go

@@ -322,16 +322,30 @@ int fk_ovl_is_impure(struct fk_ovl *ovl, struct fk_layer_node *h)
 	return up->ops->getxattr(up, h, name, v, sizeof v) == 1 && v[0] == 'y';
 }
 
-/* Mark upper directory h as holding copied-up files. */
-static int mark_impure(struct fk_ovl *ovl, struct fk_layer_node *h)
+int fk_ovl_dir_impure(struct fk_ovl *ovl, struct fk_ovl_node *n)
 {
-	if (fk_ovl_is_impure(ovl, h))
+	if (n->stack[0].layer != 0)
+		return 0;
+	int known = atomic_load(&n->impure);
+	if (!known) {
+		known = fk_ovl_is_impure(ovl, n->stack[0].h) ? 2 : 1;
+		atomic_store(&n->impure, known);
+	}
+	return known == 2;
+}
+
+/* Mark upper directory node dir as holding copied-up files. */
+static int mark_impure(struct fk_ovl *ovl, struct fk_ovl_node *dir)
+{
+	if (fk_ovl_dir_impure(ovl, dir))
 		return 0;
 	struct fk_layer *up = ovl->layers[0];
 	char name[64];
 	impure_name(up, name);
-	int rc = up->ops->setxattr(up, h, name, "y", 1, 0);
-	return rc == -EOPNOTSUPP ? 0 : rc; /* then listings show upper numbers */
+	int rc = up->ops->setxattr(up, dir->stack[0].h, name, "y", 1, 0);
+	if (rc == 0)
+		atomic_store(&dir->impure, 2);
+	return rc == -EOPNOTSUPP ? 0 : rc; /* then copies show upper numbers */
 }
 
 /* Remove what stage made (the copy failed or lost the race). */
@@ -367,7 +381,7 @@ static int copy_one(struct fk_ovl *ovl, struct fk_ovl_node *n, unsigned flags)
 	if (rc == 0 && !is_dir && origin) /* a directory's: its lower one's */
 		rc = record_origin(ovl, h, origin);
 	if (rc == 0 && !is_dir)
-		rc = mark_impure(ovl, n->parent->stack[0].h);
+		rc = mark_impure(ovl, n->parent);
 	if (rc == 0) {
 		rc = up->ops->rename(up, ovl->work, tmp, n->parent->stack[0].h,
 				     n->name, FK_RENAME_NOREPLACE);

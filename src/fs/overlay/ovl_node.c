@@ -286,6 +286,7 @@ void fk_ovl_node_restack(struct fk_ovl *ovl, struct fk_ovl_node *n,
 	unsigned old_depth = n->depth;
 	unlink_key(ovl, n);
 	n->stack_gen++;
+	atomic_store(&n->impure, 0); /* a new upper directory: not known */
 	n->stack = stack;
 	n->depth = depth;
 	n->key_dev = dev;

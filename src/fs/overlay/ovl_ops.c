@@ -182,9 +182,9 @@ static int lookup_absolute(struct fk_ovl *ovl, unsigned from, char *path,
 	return rc < 0 ? rc : 0;
 }
 
-int fk_ovl_lookup_found(struct fk_ovl *ovl, const struct fk_ovl_node *parent,
-			const char *name, struct fk_ovl_found *f,
-			struct fk_layer_stat *top)
+int fk_ovl_lookup_in(struct fk_ovl *ovl, const struct fk_ovl_layer_ref *dirs,
+		     unsigned ndirs, const char *name, struct fk_ovl_found *f,
+		     struct fk_layer_stat *top)
 {
 	f->stack = malloc(ovl->nlayers * sizeof *f->stack);
 	if (!f->stack)
@@ -193,10 +193,10 @@ int fk_ovl_lookup_found(struct fk_ovl *ovl, const struct fk_ovl_node *parent,
 	f->origin_ino = 0;
 	char *renamed = NULL; /* the name sought below, when redirected */
 	int rc = 1;
-	for (unsigned i = 0; rc == 1 && i < parent->depth; i++) {
+	for (unsigned i = 0; rc == 1 && i < ndirs; i++) {
 		char *redirect = NULL;
-		unsigned layer = parent->stack[i].layer;
-		rc = lookup_step(ovl, layer, parent->stack[i].h,
+		unsigned layer = dirs[i].layer;
+		rc = lookup_step(ovl, layer, dirs[i].h,
 				 renamed ? renamed : name, f, top, &redirect);
 		if (rc == 1 && redirect && redirect[0] == '/') {
 			rc = lookup_absolute(ovl, layer + 1, redirect, f, top);
@@ -217,16 +217,26 @@ int fk_ovl_lookup_found(struct fk_ovl *ovl, const struct fk_ovl_node *parent,
 		return rc;
 	}
 	f->type = top->attr.mode & S_IFMT;
-	if (ovl->upper && f->stack[0].layer == 0 && f->type != S_IFDIR)
-		/* A copied-up file shows its origin's number, also after a
-		 * remount. */
-		f->origin_ino = fk_ovl_recorded_origin(ovl, f->stack[0].h);
-	if (ovl->upper && f->stack[0].layer == 0 && f->type != S_IFDIR &&
-	    !f->origin_ino) /* a copy kernel overlayfs made */
-		f->origin_ino = fk_ovl_kernel_origin(ovl, f->stack[0].h);
 	f->dev = top->dev;
 	f->ino = top->attr.ino;
 	return 0;
+}
+
+int fk_ovl_lookup_found(struct fk_ovl *ovl, struct fk_ovl_node *parent,
+			const char *name, struct fk_ovl_found *f,
+			struct fk_layer_stat *top)
+{
+	int rc = fk_ovl_lookup_in(ovl, parent->stack, parent->depth, name, f, top);
+	/* A copied-up file shows its origin's number, also after a remount:
+	 * the number fusekit recorded, or the file the kernel's handle names.
+	 * Only a directory marked impure holds copies. */
+	if (rc == 0 && ovl->upper && f->stack[0].layer == 0 &&
+	    f->type != S_IFDIR && fk_ovl_dir_impure(ovl, parent)) {
+		f->origin_ino = fk_ovl_recorded_origin(ovl, f->stack[0].h);
+		if (!f->origin_ino)
+			f->origin_ino = fk_ovl_kernel_origin(ovl, f->stack[0].h);
+	}
+	return rc;
 }
 
 static struct fk_ovl_node *node_of(fk_req *req, uint64_t id)

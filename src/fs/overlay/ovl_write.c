@@ -71,12 +71,10 @@ static int lower_has(struct fk_ovl *ovl, const struct fk_ovl_node *dir,
 {
 	if (dir->depth < 2)
 		return 0;
-	struct fk_ovl_node below = *dir;
-	below.stack = dir->stack + 1;
-	below.depth = dir->depth - 1;
 	struct fk_ovl_found f;
 	struct fk_layer_stat st;
-	int rc = fk_ovl_lookup_found(ovl, &below, name, &f, &st);
+	int rc = fk_ovl_lookup_in(ovl, dir->stack + 1, dir->depth - 1, name, &f,
+				  &st);
 	if (rc == 0)
 		fk_ovl_stack_free(ovl, f.stack, f.depth);
 	return rc == 0 ? 1 : rc == -ENOENT ? 0 : rc;
