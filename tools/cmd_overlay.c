@@ -38,6 +38,7 @@ struct ovl_args {
 	 * given. */
 	uint32_t squash_uid, squash_gid;
 	uint32_t dircache; /* names */
+	uint32_t xattr_permissions; /* 0, 1 (security.), 2 (user.) */
 	double timeout; /* timeout=; negative: not given */
 };
 
@@ -76,7 +77,7 @@ static int opt_default_only(void *target, const char *name, const char *val,
 			    char *err, size_t errlen)
 {
 	static const char *const ok[][2] = {
-		{ "xattr_permissions", "0" }, { "writeback", "0" },
+		{ "writeback", "0" },
 		{ "fast_ino", "0" },
 	};
 	(void)target;
@@ -178,8 +179,14 @@ static const struct fk_opt ovl_opt_table[] = {
 	  "               (default): such renames get EXDEV (mv copies), the\n"
 	  "               kernel's redirects are followed; nofollow: not even\n"
 	  "               that" },
-	{ "xattr_permissions", FK_OPT_FUNC, 0, 0, opt_default_only,
-	  "=0     the only value so far" },
+	{ "xattr_permissions", FK_OPT_U32, OA(xattr_permissions), 0, NULL,
+	  "=0|1|2 keep the owners and modes of upper files and directories\n"
+	  "               in an xattr, for daemons that cannot chown (a user\n"
+	  "               namespace): 1 security.fuseoverlayfs.override_stat\n"
+	  "               (needs CAP_SYS_ADMIN), 2 user.fuseoverlayfs.override_stat;\n"
+	  "               0 (default): in the inode. Layers whose root has such\n"
+	  "               an xattr (or user.containers.override_stat) are read\n"
+	  "               that way whatever this says" },
 	{ "writeback", FK_OPT_FUNC, 0, 0, opt_default_only,
 	  "=0     the only value so far" },
 	{ "fast_ino", FK_OPT_FUNC, 0, 0, opt_default_only, NULL },
@@ -311,6 +318,36 @@ static int open_upper(const struct ovl_args *oa, struct fk_layer **upper)
 	return 1;
 }
 
+/* xattr_permissions=1|2: the upper layer keeps owners and modes in an
+ * xattr. Its root, if it has none, takes the first lower root's (as
+ * fuse-overlayfs seeds it), else its own. 0, or 1 after printing why. */
+static int keep_owners_in_xattr(struct fk_layer **layers, int n, uint32_t which)
+{
+	enum fk_pt_override want = which == 1 ? FK_PT_OVERRIDE_PRIVILEGED
+					      : FK_PT_OVERRIDE_USER;
+	char seed[64], err[512];
+	const char *from = NULL;
+	for (int i = 1; i < n && !from; i++) {
+		enum fk_pt_override o = fk_pt_layer_override(layers[i]);
+		if (o != want && !(want == FK_PT_OVERRIDE_USER &&
+				   o == FK_PT_OVERRIDE_CONTAINERS))
+			continue;
+		struct fk_layer_node *root = fk_layer_root(layers[i]);
+		int len = layers[i]->ops->getxattr(layers[i], root,
+						   fk_pt_override_xattr(o), seed,
+						   sizeof seed - 1);
+		fk_layer_put(layers[i], root);
+		if (len > 0) {
+			seed[len] = 0;
+			from = seed;
+		}
+	}
+	if (fk_pt_layer_set_override(layers[0], want, from, err, sizeof err) == 0)
+		return 0;
+	fprintf(stderr, "fusekit overlay: xattr_permissions=%u: %s\n", which, err);
+	return 1;
+}
+
 /* Open each directory of lowerdir (':'-separated) as a layer. Returns the
  * count, or -1 after printing why (the layers made so far are freed). */
 static int open_layers(const struct ovl_args *oa, struct fk_layer **layers)
@@ -382,6 +419,11 @@ int fk_cmd_overlay(int argc, char **argv)
 		fprintf(stderr, "fusekit overlay: -o lowerdir= is required\n");
 		rc = 2;
 	}
+	if (rc == 0 && oa.xattr_permissions > 2) {
+		fprintf(stderr, "fusekit overlay: xattr_permissions= takes 0, 1 "
+				"or 2\n");
+		rc = 2;
+	}
 	if (rc == 0 && (oa.o.noxattrs > 1 || oa.fsync > 1 || oa.threaded > 1)) {
 		fprintf(stderr, "fusekit overlay: noxattrs=, fsync= and threaded= "
 				"take 0 or 1\n");
@@ -420,6 +462,13 @@ int fk_cmd_overlay(int argc, char **argv)
 	}
 	n += up;
 	oa.o.upper = up;
+	if (up && oa.xattr_permissions && keep_owners_in_xattr(layers, n,
+							       oa.xattr_permissions)) {
+		while (n > 0)
+			fk_layer_free(layers[--n]);
+		rc = 1;
+		goto out;
+	}
 	char err[512];
 	struct fk_ovl *ovl;
 	if (fk_ovl_new(&ovl, layers, (unsigned)n, &oa.o, err, sizeof err) < 0) {

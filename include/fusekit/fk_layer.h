@@ -279,7 +279,8 @@ int fk_layer_opaque_test(struct fk_layer *l, struct fk_layer_node *dir);
  *  never to be shown (OCI: ".wh.*")? */
 int fk_layer_is_marker_name(const struct fk_layer *l, const char *name);
 /** Is this an xattr the overlay keeps for itself, never to be shown
- *  (<prefix>*, user.fuseoverlayfs.*)? */
+ *  (<prefix>*, user.fuseoverlayfs.*, and the owner overrides
+ *  security.fuseoverlayfs.* and user.containers.override_stat)? */
 int fk_layer_is_marker_xattr(const struct fk_layer *l, const char *name);
 
 #ifdef __cplusplus

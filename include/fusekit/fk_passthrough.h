@@ -111,6 +111,37 @@ int fk_pt_layer_new(struct fk_layer **out, const char *source,
 int fk_pt_layer_set_work(struct fk_layer *l, const char *workdir, char *err,
 			 size_t errlen);
 
+/**
+ * Owners and modes kept in an xattr instead of the inode (fuse-overlayfs's
+ * xattr_permissions, containers/storage's override): for daemons that
+ * cannot give files away, such as one in a user namespace that lacks most
+ * ids. The value is "UID:GID:MODE", MODE in octal (type bits and a
+ * fourth ":TYPE" field, which other writers add, are ignored), the ids as
+ * the host stores them (before uidmapping). Only regular files and
+ * directories carry one; other objects show the inode's own attributes.
+ */
+enum fk_pt_override {
+	FK_PT_OVERRIDE_NONE,
+	FK_PT_OVERRIDE_PRIVILEGED, /* security.fuseoverlayfs.override_stat */
+	FK_PT_OVERRIDE_USER, /* user.fuseoverlayfs.override_stat */
+	FK_PT_OVERRIDE_CONTAINERS, /* user.containers.override_stat */
+};
+/** The xattr name of o (NULL for NONE). */
+const char *fk_pt_override_xattr(enum fk_pt_override o);
+/** The override a layer reads. A new layer reads the one its root
+ *  carries (looked for in the order above, as fuse-overlayfs looks). */
+enum fk_pt_override fk_pt_layer_override(struct fk_layer *l);
+/** From now on, read and write owners and modes of regular files and
+ *  directories through xattr o (NONE: through the inode again). chmod
+ *  and chown change only the xattr; new files and directories are the
+ *  daemon's on the host, with mode | 0755 so that it can always use
+ *  them, and carry the owner and mode asked for in the xattr, set before
+ *  they get their name. A root without xattr o gets root_value, or with
+ *  NULL its inode's own owner and mode. 0 or -errno with a sentence in
+ *  err (-EPERM: the daemon may not write xattr o). */
+int fk_pt_layer_set_override(struct fk_layer *l, enum fk_pt_override o,
+			     const char *root_value, char *err, size_t errlen);
+
 /** The operations; the fs pointer given to fk_session_new must be the
  *  struct fk_pt. */
 const struct fk_ops *fk_pt_ops(void);

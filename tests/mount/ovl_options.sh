@@ -112,7 +112,8 @@ refused() { # LABEL OPTIONS PATTERN
 	esac
 }
 refused "redirect_dir=bogus" redirect_dir=bogus "on, follow, nofollow or off"
-refused "xattr_permissions=1" xattr_permissions=1 "not supported"
+refused "xattr_permissions=3" xattr_permissions=3 "takes 0, 1 or 2"
+refused "writeback=1" writeback=1 "not supported"
 refused "context=" context=system_u:object_r:container_file_t:s0 "not supported"
 refused "an unknown option" frobnicate "frobnicate"
 refused "whiteout=bogus" whiteout=bogus "chardev or oci"

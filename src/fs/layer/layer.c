@@ -163,6 +163,17 @@ int fk_layer_is_marker_name(const struct fk_layer *l, const char *name)
 
 int fk_layer_is_marker_xattr(const struct fk_layer *l, const char *name)
 {
-	return !strncmp(name, l->xattr_prefix, strlen(l->xattr_prefix)) ||
-	       !strncmp(name, FUSEOVERLAYFS_XATTR, strlen(FUSEOVERLAYFS_XATTR));
+	/* Besides the overlay's own: where fuse-overlayfs (security.) and
+	 * containers/storage keep owners and modes (override_stat). */
+	static const char *const others[] = {
+		FUSEOVERLAYFS_XATTR,
+		"security.fuseoverlayfs.",
+		"user.containers.override_stat",
+	};
+	if (!strncmp(name, l->xattr_prefix, strlen(l->xattr_prefix)))
+		return 1;
+	for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
+		if (!strncmp(name, others[i], strlen(others[i])))
+			return 1;
+	return 0;
 }

@@ -10,6 +10,7 @@
  *   pt_dir.c    opendir, readdir(plus), releasedir
  *   pt_xattr.c  extended attributes
  *   pt_layer.c  the layer interface (fk_layer.h) over the same nodes
+ *   pt_override.c  owners and modes kept in an xattr (layers only)
  *   pt_main.c   options, setup, the ops table
  *
  * Node lifetime. A node is referenced by the kernel (nlookup: entry
@@ -122,6 +123,9 @@ struct fk_pt {
 	/* The layer's work directory (NULL: none): a node outside SOURCE
 	 * with one operation reference, held by its descriptor for life. */
 	struct fk_pt_node *work;
+	/* Layers only: owners and modes kept in an xattr (pt_override.c). */
+	enum fk_pt_override override;
+	atomic_uint_fast64_t staged; /* names of objects built in work */
 };
 
 /* An open file: fh is a pointer to this (the kernel returns fh as given).
@@ -397,6 +401,29 @@ int fk_pt_xattr_list(struct fk_pt *pt, int nfd, char *buf, size_t size);
 int fk_pt_xattr_set(struct fk_pt *pt, int nfd, const char *name,
 		    const void *value, size_t size, int flags);
 int fk_pt_xattr_remove(struct fk_pt *pt, int nfd, const char *name);
+
+/** The host's xattr calls on the node with O_PATH descriptor nfd, with no
+ *  namespace policy (for the xattrs the passthrough keeps itself). */
+int fk_pt_host_getxattr(int nfd, const char *name, void *buf, size_t size);
+int fk_pt_host_setxattr(int nfd, const char *name, const void *value,
+			size_t size, int flags);
+
+/* ---- pt_override.c ---- */
+/** Does the override apply to objects of this type (S_IFMT bits)? */
+int fk_pt_override_applies(const struct fk_pt *pt, uint32_t type);
+/** Replace the owner and permission bits of sx (the node with O_PATH
+ *  descriptor nfd) by its override, where it has one. */
+void fk_pt_override_stat(const struct fk_pt *pt, int nfd, struct statx *sx);
+/** Record host ids uid, gid and permission bits perm as nfd's override. */
+int fk_pt_override_write(const struct fk_pt *pt, int nfd, uint32_t uid,
+			 uint32_t gid, uint32_t perm);
+/** setattr of a node the override applies to: mode and owner into the
+ *  xattr (clearing set-id bits on chown as the host would), the rest as
+ *  fk_pt_setattr_fd does. */
+int fk_pt_override_setattr(struct fk_pt *pt, int nfd,
+			   const struct fk_setattr_in *in);
+/** The override the root carries (fk_pt_layer_new). */
+enum fk_pt_override fk_pt_override_detect(const struct fk_pt *pt);
 
 void fk_pt_setxattr(fk_req *req, const struct fk_setxattr_in *in);
 void fk_pt_getxattr(fk_req *req, const struct fk_getxattr_in *in);

@@ -10,7 +10,9 @@
  * converts the answer.
  *
  * New objects belong to the cred the caller gives, made as that owner
- * with the daemon's capabilities kept (pt_cred.c).
+ * with the daemon's capabilities kept (pt_cred.c), or, where the layer
+ * keeps owners in an xattr (pt_override.c), made as the daemon with the
+ * owner in the xattr.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -23,6 +25,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "pt.h"
@@ -35,13 +38,40 @@ struct fk_layer_dir {
 	DIR *dp;
 };
 
-static void to_stat(const struct fk_pt *pt, const struct statx *sx,
+/* What the layer shows of the node with O_PATH descriptor nfd (-1: no
+ * override to read) and host attributes sx. */
+static void to_stat(const struct fk_pt *pt, int nfd, const struct statx *sx,
 		    struct fk_layer_stat *st)
 {
 	if (!st)
 		return;
-	st->dev = makedev(sx->stx_dev_major, sx->stx_dev_minor);
-	fk_pt_statx_to_attr(pt, sx, &st->attr);
+	struct statx shown = *sx;
+	if (nfd >= 0)
+		fk_pt_override_stat(pt, nfd, &shown);
+	st->dev = makedev(shown.stx_dev_major, shown.stx_dev_minor);
+	fk_pt_statx_to_attr(pt, &shown, &st->attr);
+}
+
+/* to_stat for node n, pinning its descriptor if an override is to be
+ * read (an unreachable node then shows its inode's attributes). */
+static void to_stat_of(struct fk_pt *pt, struct fk_pt_node *n,
+		       const struct statx *sx, struct fk_layer_stat *st)
+{
+	int nfd = st && fk_pt_override_applies(pt, sx->stx_mode)
+			  ? fk_pt_node_fd(pt, n)
+			  : -1;
+	to_stat(pt, nfd, sx, st);
+	if (nfd >= 0)
+		fk_pt_node_unfd(pt, n);
+}
+
+/* The daemon itself, capabilities kept: the owner of what the layer makes
+ * for its own purposes. */
+static void daemon_who(struct fk_pt_who *w)
+{
+	*w = (struct fk_pt_who){ .uid = (uint32_t)geteuid(),
+				 .gid = (uint32_t)getegid(),
+				 .privileged = 1 };
 }
 
 /* Hand a node with an operation reference to the caller (or drop it when
@@ -105,7 +135,7 @@ static int l_lookup(struct fk_layer *l, struct fk_layer_node *parent,
 	fk_pt_node_unfd(pt, NODE(parent));
 	if (rc)
 		return rc;
-	to_stat(pt, &sx, st);
+	to_stat_of(pt, n, &sx, st);
 	give(pt, n, out);
 	return 0;
 }
@@ -119,9 +149,9 @@ static int l_getattr(struct fk_layer *l, struct fk_layer_node *h,
 		return fd;
 	struct statx sx;
 	int rc = fk_pt_stat_fd(fd, &sx);
-	fk_pt_node_unfd(pt, NODE(h));
 	if (rc == 0)
-		to_stat(pt, &sx, st);
+		to_stat(pt, fd, &sx, st);
+	fk_pt_node_unfd(pt, NODE(h));
 	return rc;
 }
 
@@ -134,10 +164,12 @@ static int l_setattr(struct fk_layer *l, struct fk_layer_node *h,
 	int fd = fk_pt_node_fd(pt, NODE(h));
 	if (fd < 0)
 		return fd;
-	int rc = fk_pt_setattr_fd(pt, fd, -1, in);
+	int rc = fk_pt_override_applies(pt, NODE(h)->type)
+			 ? fk_pt_override_setattr(pt, fd, in)
+			 : fk_pt_setattr_fd(pt, fd, -1, in);
 	struct statx sx;
 	if (rc == 0 && st && (rc = fk_pt_stat_fd(fd, &sx)) == 0)
-		to_stat(pt, &sx, st);
+		to_stat(pt, fd, &sx, st);
 	fk_pt_node_unfd(pt, NODE(h));
 	return rc;
 }
@@ -174,9 +206,88 @@ static int l_open(struct fk_layer *l, struct fk_layer_node *h, int flags)
 	return rc;
 }
 
-/* The create-type ops: as cred, make name in parent — a regular file
+/* As w, make name in directory dir (descriptor dfd): a regular file
  * opened with file_flags (its descriptor is the answer; with no name, an
- * unnamed O_TMPFILE one), or, when file_flags is -1, the node kind says. */
+ * unnamed O_TMPFILE one), or, when file_flags is -1, what kind says. */
+static int make_as(struct fk_pt *pt, struct fk_pt_node *dir, int dfd,
+		   const struct fk_pt_who *w, enum fk_pt_make_kind kind,
+		   int file_flags, const char *name, uint32_t mode, uint32_t rdev,
+		   const char *target, struct fk_pt_node **n, struct statx *sx)
+{
+	if (!name)
+		return fk_pt_tmpfile_at(pt, dfd, w, file_flags, mode, FK_PT_REF_OP,
+					n, sx);
+	if (file_flags >= 0)
+		return fk_pt_create_at(pt, dir, dfd, w, name, file_flags | O_EXCL,
+				       mode, FK_PT_REF_OP, n, sx);
+	return fk_pt_make(pt, dir, dfd, w, kind, name, mode, rdev, target,
+			  FK_PT_REF_OP, n, sx);
+}
+
+/* make_as where the layer keeps owners in an xattr: as the daemon, mode |
+ * 0755 on the host, cred and mode recorded in the xattr before the object
+ * gets its name: it is built in the work directory and renamed in (where
+ * the layer has none, the xattr follows at once: a crash between shows
+ * the daemon's attributes). */
+static int make_overridden(struct fk_pt *pt, struct fk_pt_node *parent,
+			   int pfd, enum fk_pt_make_kind kind, int file_flags,
+			   const char *name, uint32_t mode,
+			   const struct fk_layer_cred *cred,
+			   struct fk_pt_node **out, struct statx *sx)
+{
+	struct fk_pt_who self;
+	daemon_who(&self);
+	struct fk_pt_node *dir = parent;
+	int dfd = pfd;
+	char tmp[32];
+	const char *at = name;
+	int staged = name && pt->work && pt->work != parent;
+	if (staged) {
+		dir = pt->work;
+		if ((dfd = fk_pt_node_fd(pt, dir)) < 0)
+			return dfd;
+		snprintf(tmp, sizeof tmp, "#fkpt%llx",
+			 (unsigned long long)atomic_fetch_add(&pt->staged, 1));
+		at = tmp;
+	}
+	struct fk_pt_node *n;
+	int fd = make_as(pt, dir, dfd, &self, kind, file_flags, at,
+			 (mode & 0777) | 0755, 0, NULL, &n, sx);
+	int rc = fd < 0 ? fd : 0;
+	int nfd = rc ? -1 : fk_pt_node_fd(pt, n);
+	if (!rc && nfd < 0)
+		rc = nfd;
+	if (!rc)
+		rc = fk_pt_override_write(pt, nfd, FK_PT_UID_HOST(pt, cred->uid),
+					  FK_PT_GID_HOST(pt, cred->gid), mode);
+	if (!rc && staged)
+		rc = fk_pt_rename_at(pt, dir, dfd, tmp, parent, pfd, name,
+				     FK_RENAME_NOREPLACE, &self);
+	if (!rc)
+		rc = fk_pt_stat_fd(nfd, sx);
+	if (!rc)
+		fk_pt_override_stat(pt, nfd, sx);
+	if (nfd >= 0)
+		fk_pt_node_unfd(pt, n);
+	if (rc && fd >= 0) {
+		/* Nothing made: what was built goes again (failing, it stays
+		 * under its staging name, or as the daemon's). */
+		if (at)
+			(void)fk_pt_remove(pt, dfd, at,
+					   kind == FK_PT_MAKE_DIR ? AT_REMOVEDIR : 0);
+		if (file_flags >= 0)
+			close(fd);
+		fk_pt_node_put(pt, n);
+	}
+	if (staged)
+		fk_pt_node_unfd(pt, dir);
+	if (rc)
+		return rc;
+	*out = n;
+	return fd;
+}
+
+/* The create-type ops: as cred, make name in parent (see make_as). */
 static int make(struct fk_layer *l, struct fk_layer_node *parent,
 		enum fk_pt_make_kind kind, int file_flags, const char *name,
 		uint32_t mode, uint32_t rdev, const char *target,
@@ -187,21 +298,22 @@ static int make(struct fk_layer *l, struct fk_layer_node *parent,
 	int pfd = fk_pt_node_fd(pt, NODE(parent));
 	if (pfd < 0)
 		return pfd;
-	struct fk_pt_who w;
-	who_of(pt, cred, &w);
 	struct fk_pt_node *n;
 	struct statx sx;
-	int rc = !name ? fk_pt_tmpfile_at(pt, pfd, &w, file_flags, mode,
-					  FK_PT_REF_OP, &n, &sx)
-		 : file_flags >= 0
-			 ? fk_pt_create_at(pt, NODE(parent), pfd, &w, name,
-					   file_flags | O_EXCL, mode, FK_PT_REF_OP,
-					   &n, &sx)
-			 : fk_pt_make(pt, NODE(parent), pfd, &w, kind, name, mode,
-				      rdev, target, FK_PT_REF_OP, &n, &sx);
+	int rc;
+	if (fk_pt_override_applies(pt, file_flags >= 0 ? S_IFREG
+					: kind == FK_PT_MAKE_DIR ? S_IFDIR : 0)) {
+		rc = make_overridden(pt, NODE(parent), pfd, kind, file_flags, name,
+				     mode, cred, &n, &sx);
+	} else {
+		struct fk_pt_who w;
+		who_of(pt, cred, &w);
+		rc = make_as(pt, NODE(parent), pfd, &w, kind, file_flags, name, mode,
+			     rdev, target, &n, &sx);
+	}
 	fk_pt_node_unfd(pt, NODE(parent));
 	if (rc >= 0) {
-		to_stat(pt, &sx, st);
+		to_stat(pt, -1, &sx, st); /* sx is as shown already */
 		give(pt, n, out);
 	}
 	return rc;
@@ -271,7 +383,7 @@ static int l_link(struct fk_layer *l, struct fk_layer_node *h,
 		rc = fk_pt_link_at(pt, fd, NODE(newparent), pfd, newname,
 				   FK_PT_REF_OP, &n, &sx);
 		if (rc == 0) {
-			to_stat(pt, &sx, st);
+			to_stat(pt, fd, &sx, st);
 			fk_pt_node_put(pt, n);
 		}
 		fk_pt_node_unfd(pt, NODE(newparent));
@@ -317,9 +429,8 @@ static int l_rename(struct fk_layer *l, struct fk_layer_node *parent,
 	if (bfd >= 0) {
 		/* A whiteout RENAME_WHITEOUT leaves is the daemon's, as
 		 * kernel overlayfs's are the mounter's. */
-		struct fk_pt_who w = { .uid = (uint32_t)geteuid(),
-				       .gid = (uint32_t)getegid(),
-				       .privileged = 1 };
+		struct fk_pt_who w;
+		daemon_who(&w);
 		rc = fk_pt_rename_at(pt, NODE(parent), afd, name,
 				     NODE(newparent), bfd, newname, flags, &w);
 		fk_pt_node_unfd(pt, NODE(newparent));
@@ -469,6 +580,7 @@ static int l_clone_file(struct fk_layer *l, struct fk_layer_node *parent,
 		return fd;
 	struct statx sx;
 	int rc = ioctl(fd, FICLONE, src) < 0 ? -errno : fk_pt_stat_fd(fd, &sx);
+	/* (The clone's owner and mode are what l_create made them.) */
 	if (rc) {
 		/* Nothing made: the empty file goes again. */
 		close(fd);
@@ -477,7 +589,7 @@ static int l_clone_file(struct fk_layer *l, struct fk_layer_node *parent,
 		/* EINVAL: the host has FICLONE but not for these files. */
 		return rc == -EINVAL || rc == -ENOTTY ? -EOPNOTSUPP : rc;
 	}
-	to_stat(pt, &sx, st);
+	to_stat_of(pt, NODE(h), &sx, st);
 	give(pt, NODE(h), out);
 	return fd;
 }
@@ -513,9 +625,9 @@ static int l_handle_stat(struct fk_layer *l, int type, const void *bytes,
 		return errno == EINVAL || errno == ENOENT ? -ESTALE : -errno;
 	struct statx sx;
 	int rc = fk_pt_stat_fd(fd, &sx);
-	close(fd);
 	if (rc == 0)
-		to_stat(pt, &sx, st);
+		to_stat(pt, fd, &sx, st);
+	close(fd);
 	return rc;
 }
 
@@ -561,7 +673,44 @@ int fk_pt_layer_new(struct fk_layer **out, const char *source,
 	if (rc)
 		return rc;
 	fk_layer_init(&pt->layer, &pt_layer_ops);
+	pt->override = fk_pt_override_detect(pt);
 	*out = &pt->layer;
+	return 0;
+}
+
+enum fk_pt_override fk_pt_layer_override(struct fk_layer *l)
+{
+	return PT_OF(l)->override;
+}
+
+int fk_pt_layer_set_override(struct fk_layer *l, enum fk_pt_override o,
+			     const char *root_value, char *err, size_t errlen)
+{
+	struct fk_pt *pt = PT_OF(l);
+	int rfd = pt->root->cfd.fd; /* never closed */
+	const char *name = fk_pt_override_xattr(o);
+	char v[64];
+	int rc = name ? fk_pt_host_getxattr(rfd, name, v, sizeof v) : 0;
+	if (rc == -ENODATA) {
+		struct statx sx;
+		rc = root_value ? 0 : fk_pt_stat_fd(rfd, &sx);
+		if (rc == 0 && !root_value)
+			snprintf(v, sizeof v, "%u:%u:%o", sx.stx_uid, sx.stx_gid,
+				 sx.stx_mode & 07777);
+		if (rc == 0)
+			rc = fk_pt_host_setxattr(rfd, name, root_value ? root_value : v,
+						 strlen(root_value ? root_value : v),
+						 XATTR_CREATE);
+	}
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot keep owners in xattr %s: %s%s", name,
+			 strerror(-rc),
+			 rc == -EPERM && o == FK_PT_OVERRIDE_PRIVILEGED
+				 ? " (security.* xattrs need CAP_SYS_ADMIN)"
+				 : "");
+		return rc;
+	}
+	pt->override = o;
 	return 0;
 }
 

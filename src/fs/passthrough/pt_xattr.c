@@ -63,16 +63,27 @@ static ssize_t filter_list(const struct fk_pt *pt, char *buf, ssize_t n)
 	return out;
 }
 
-int fk_pt_xattr_get(struct fk_pt *pt, int nfd, const char *name, void *buf,
-		    size_t size)
+int fk_pt_host_getxattr(int nfd, const char *name, void *buf, size_t size)
 {
-	int rc = check_name(pt, name);
-	if (rc)
-		return rc;
 	char p[32];
 	proc_path(nfd, p);
 	ssize_t n = getxattr(p, name, buf, size);
 	return n < 0 ? -errno : (int)n;
+}
+
+int fk_pt_host_setxattr(int nfd, const char *name, const void *value,
+			size_t size, int flags)
+{
+	char p[32];
+	proc_path(nfd, p);
+	return setxattr(p, name, value, size, flags) < 0 ? -errno : 0;
+}
+
+int fk_pt_xattr_get(struct fk_pt *pt, int nfd, const char *name, void *buf,
+		    size_t size)
+{
+	int rc = check_name(pt, name);
+	return rc ? rc : fk_pt_host_getxattr(nfd, name, buf, size);
 }
 
 int fk_pt_xattr_list(struct fk_pt *pt, int nfd, char *buf, size_t size)
@@ -112,11 +123,7 @@ int fk_pt_xattr_set(struct fk_pt *pt, int nfd, const char *name,
 		    const void *value, size_t size, int flags)
 {
 	int rc = check_name(pt, name);
-	if (rc)
-		return rc;
-	char p[32];
-	proc_path(nfd, p);
-	return setxattr(p, name, value, size, flags) < 0 ? -errno : 0;
+	return rc ? rc : fk_pt_host_setxattr(nfd, name, value, size, flags);
 }
 
 int fk_pt_xattr_remove(struct fk_pt *pt, int nfd, const char *name)
