@@ -154,6 +154,12 @@ struct fk_read_in {
 	uint64_t lock_owner;
 };
 
+/* fk_write_in.write_flags */
+#define FK_WRITE_CACHE (1u << 0) /* from the page cache (writeback) */
+/* HANDLE_KILLPRIV_V2: the writer lacks CAP_FSETID; the filesystem drops
+ * set-user-ID, and set-group-ID if group-executable, as the write would. */
+#define FK_WRITE_KILL_SUIDGID (1u << 2)
+
 struct fk_write_in {
 	uint64_t ino;
 	uint64_t fh;
@@ -161,7 +167,7 @@ struct fk_write_in {
 	uint32_t size;
 	const void *data;
 	uint32_t flags;
-	uint32_t write_flags; /* FUSE_WRITE_* (bit 0: from page cache) */
+	uint32_t write_flags; /* FK_WRITE_* */
 	int has_lock_owner;
 	uint64_t lock_owner;
 };

@@ -222,6 +222,79 @@ def scenario_attrs():
         step("chown to root", os.chown, f, 0, 0)
 
 
+def scenario_privs():
+    """Set-id bits and file capabilities that writes, truncates and chowns
+    drop, as the host drops them: a writer without CAP_FSETID loses
+    set-user-ID, and set-group-ID where group execute makes it one; root
+    keeps them on write and truncate; chown drops them for everyone; a
+    write drops security.capability."""
+    import struct
+    d = p("privs")
+    os.mkdir(d)
+    f = os.path.join(d, "f")
+    write(f, b"0123456789")
+
+    def setid(mode=0o6755):
+        os.chmod(f, mode)
+        return oct(os.stat(f).st_mode & 0o7777)
+
+    def mode():
+        return oct(os.stat(f).st_mode & 0o7777)
+
+    def pwrite_open():
+        fd = os.open(f, os.O_WRONLY)
+        try:
+            os.pwrite(fd, b"ab", 2)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    step("set-id bits", setid)
+    step("write", write, f, b"w", os.O_WRONLY)
+    step("mode after write", mode)
+    step("set-id bits again", setid)
+    step("pwrite", pwrite_open)
+    step("mode after pwrite", mode)
+    step("set-id bits again", setid)
+    step("truncate", os.truncate, f, 4)
+    step("mode after truncate", mode)
+    step("set-id bits again", setid)
+    step("O_TRUNC", write, f, b"t", os.O_WRONLY | os.O_TRUNC)
+    step("mode after O_TRUNC", mode)
+    step("fallocate", fallocate, f, 0, 0, 8192)
+    step("mode after fallocate", mode)
+    step("set-id bits again", setid)
+    src = os.path.join(d, "src")
+    write(src, b"source")
+    step("copy_file_range into it", copy_range, src, f)
+    step("mode after copy_file_range", mode)
+    step("set-id bits again", setid)
+    step("setgid without group execute", setid, 0o2745)
+    step("write", write, f, b"w", os.O_WRONLY)
+    step("mode after write", mode)
+    step("set-id bits again", setid)
+    step("chown to the same owner", os.chown, f, os.geteuid(), os.getegid())
+    step("mode after chown", mode)
+    sub = os.path.join(d, "sub")
+    os.mkdir(sub)
+    step("setgid directory", lambda: (os.chmod(sub, 0o2775), oct(os.stat(sub).st_mode & 0o7777))[1])
+    step("chown it", os.chown, sub, os.geteuid(), os.getegid())
+    step("directory keeps setgid", lambda: oct(os.stat(sub).st_mode & 0o7777))
+    step("data", read, f)
+    if IS_ROOT:
+        # VFS_CAP_REVISION_2 with the effective bit: cap_net_raw.
+        caps = struct.pack("<IIIII", 0x02000001, 1 << 13, 0, 0, 0)
+        g = os.path.join(d, "capped")
+        write(g, b"cap")
+        step("set a capability", os.setxattr, g, "security.capability", caps)
+        step("it is there", lambda: len(os.getxattr(g, "security.capability")))
+        step("write", write, g, b"w", os.O_WRONLY)
+        step("capability after write", os.getxattr, g, "security.capability")
+        step("set it again", os.setxattr, g, "security.capability", caps)
+        step("chown", os.chown, g, 1, 1)
+        step("capability after chown", os.getxattr, g, "security.capability")
+
+
 class Timespec(ctypes.Structure):
     _fields_ = [("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long)]
 
@@ -619,7 +692,7 @@ if MODE == "--prepare":
     prepare()
     sys.exit(0)
 ALL = (scenario_files, scenario_dirs, scenario_links, scenario_rename,
-       scenario_attrs, scenario_special, scenario_xattr, scenario_data,
+       scenario_attrs, scenario_privs, scenario_special, scenario_xattr, scenario_data,
        scenario_names, scenario_locks, scenario_seekdir,
        scenario_inode_flags, scenario_escapes, scenario_open_flags)
 for s in ALL if MODE == "--all" else (scenario_existing,):

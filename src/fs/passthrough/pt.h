@@ -322,6 +322,14 @@ int fk_pt_sync(struct fk_pt *pt);
  *  file of it, or -1. Ids are shown ids (mapped to the host here). */
 int fk_pt_setattr_fd(struct fk_pt *pt, int nfd, int fd,
 		     const struct fk_setattr_in *in);
+/** HANDLE_KILLPRIV_V2: drop the set-user-ID bit, and set-group-ID where
+ *  group execute makes it one, from the regular file of O_PATH descriptor
+ *  nfd, as a write by someone without CAP_FSETID does. 0 or -errno. */
+int fk_pt_kill_suidgid(int nfd);
+/** Does the caller of req lack CAP_FSETID, as far as we can tell (not
+ *  root)? Requests that change data without saying so (fallocate,
+ *  copy_file_range) drop set-id bits then. */
+int fk_pt_caller_unprivileged(fk_req *req);
 /** Reopen an O_PATH fd with real access (through /proc/self/fd). */
 int fk_pt_reopen(int opath_fd, int flags);
 /** Names the kernel may send that must never reach the host: "", ".",

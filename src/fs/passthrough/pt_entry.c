@@ -200,6 +200,33 @@ void fk_pt_statx(fk_req *req, const struct fk_statx_in *in)
 	(void)fk_reply_statx(req, &a, pt->attr_ns);
 }
 
+static uint32_t killed_mode(uint32_t mode)
+{
+	mode &= ~(uint32_t)S_ISUID;
+	if (mode & S_IXGRP)
+		mode &= ~(uint32_t)S_ISGID;
+	return mode;
+}
+
+int fk_pt_kill_suidgid(int nfd)
+{
+	struct statx st;
+	int rc = fk_pt_stat_fd(nfd, &st);
+	if (rc || !S_ISREG(st.stx_mode) ||
+	    killed_mode(st.stx_mode) == st.stx_mode)
+		return rc;
+	char p[32];
+	proc_path(nfd, p);
+	return fchmodat(AT_FDCWD, p, killed_mode(st.stx_mode) & 07777, 0) < 0
+		       ? -errno
+		       : 0;
+}
+
+int fk_pt_caller_unprivileged(fk_req *req)
+{
+	return fk_req_ctx(req)->uid != 0;
+}
+
 int fk_pt_setattr_fd(struct fk_pt *pt, int nfd, int fd,
 		     const struct fk_setattr_in *in)
 {
@@ -222,6 +249,10 @@ int fk_pt_setattr_fd(struct fk_pt *pt, int nfd, int fd,
 				: truncate(p, (off_t)in->size);
 		if (r < 0)
 			return -errno;
+		/* Our truncate kept them (we have CAP_FSETID); the caller's
+		 * would not have. (A chown drops them on the host itself.) */
+		if ((in->valid & FK_SET_KILL_SUIDGID) && (r = fk_pt_kill_suidgid(nfd)))
+			return r;
 	}
 	if (in->valid & (FK_SET_ATIME | FK_SET_MTIME | FK_SET_ATIME_NOW |
 			 FK_SET_MTIME_NOW)) {

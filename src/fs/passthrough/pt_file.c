@@ -7,6 +7,14 @@
  * hands back). Where the kernel allows it, the file is registered as a
  * backing file (kernel passthrough): reads and writes then never reach us.
  *
+ * Set-id bits (HANDLE_KILLPRIV_V2, which spares every write a
+ * security.capability lookup): we write as root, which keeps them, so we
+ * drop them where the writer could not have kept them — a write the
+ * kernel marks FK_WRITE_KILL_SUIDGID, an open or setattr that truncates
+ * with KILL_SUIDGID, a fallocate or copy_file_range by a caller other
+ * than root. Writes through kernel passthrough never reach us: a file
+ * with set-id bits is therefore opened for writing without it.
+ *
  * Locks are not implemented here on purpose: without POSIX_LOCKS and
  * FLOCK_LOCKS the kernel keeps fcntl and flock locks itself, per FUSE
  * inode, which makes client processes exclude each other exactly as on a
@@ -42,6 +50,16 @@ static void file_done(fk_req *req, uint64_t fh)
 }
 
 
+/* Does a write-open of fd need to see every write (HANDLE_KILLPRIV_V2:
+ * set-id bits to drop), so that it cannot be a passthrough one? */
+static int sees_writes(fk_session *se, int fd, int fl)
+{
+	struct statx st;
+	return (fl & O_ACCMODE) != O_RDONLY &&
+	       (fk_session_conn(se)->want & FK_CAP_HANDLE_KILLPRIV_V2) &&
+	       fk_pt_stat_fd(fd, &st) == 0 && (st.stx_mode & (S_ISUID | S_ISGID));
+}
+
 /* Answer an open/create with file fd of node n (whose operation reference
  * the open file takes over), opened with host flags fl, sharing the
  * node's backing file for kernel passthrough when we can. e: the entry
@@ -66,7 +84,7 @@ static void reply_opened(fk_req *req, struct fk_pt_node *n, int fd, int fl,
 				 fk_cache_open_flags(pt->o.cache, 0), 0 };
 	if (atomic_load(&pt->passthrough_ok) &&
 	    (fk_session_conn(se)->want & FK_CAP_PASSTHROUGH) &&
-	    !(o.open_flags & FK_FOPEN_DIRECT_IO)) {
+	    !(o.open_flags & FK_FOPEN_DIRECT_IO) && !sees_writes(se, fd, fl)) {
 		/* Kept until the last release: the kernel resolves the id
 		 * after our reply, in the opener's context. */
 		int id = fk_pt_backing_get(pt, se, n, fd);
@@ -114,6 +132,12 @@ void fk_pt_open(fk_req *req, const struct fk_open_in *in)
 		return;
 	int fl = host_flags(pt, in->flags);
 	int fd = fk_pt_reopen(nfd, fl);
+	/* Our O_TRUNC kept set-id bits the caller's would have dropped. */
+	int rc = fd >= 0 && in->kill_suidgid && (fl & O_TRUNC) ? fk_pt_kill_suidgid(fd) : 0;
+	if (rc) {
+		close(fd);
+		fd = rc;
+	}
 	fk_pt_node_unfd(pt, n); /* the open file keeps the reference */
 	if (fd < 0) {
 		fk_pt_node_put(pt, n);
@@ -259,6 +283,12 @@ void fk_pt_write(fk_req *req, const struct fk_write_in *in)
 	int fd = file_fd(req, in->fh);
 	if (fd < 0)
 		return;
+	int rc = (in->write_flags & FK_WRITE_KILL_SUIDGID) ? fk_pt_kill_suidgid(fd) : 0;
+	if (rc) {
+		file_done(req, in->fh);
+		(void)fk_reply_err(req, -rc);
+		return;
+	}
 	ssize_t n = pwrite(fd, data, in->size, (off_t)in->offset);
 	int e = errno;
 	file_done(req, in->fh);
@@ -309,8 +339,10 @@ void fk_pt_fallocate(fk_req *req, const struct fk_fallocate_in *in)
 	int fd = file_fd(req, in->fh);
 	if (fd < 0)
 		return;
-	int r = fk_plat_fallocate(fd, (int)in->mode, (long long)in->offset,
-				  (long long)in->length);
+	int r = fk_pt_caller_unprivileged(req) ? fk_pt_kill_suidgid(fd) : 0;
+	if (r == 0)
+		r = fk_plat_fallocate(fd, (int)in->mode, (long long)in->offset,
+				      (long long)in->length);
 	file_done(req, in->fh);
 	(void)fk_reply_err(req, -r);
 }
@@ -339,9 +371,11 @@ void fk_pt_copy_file_range(fk_req *req, const struct fk_copy_range_in *in)
 		file_done(req, in->fh_in);
 		return;
 	}
-	long long n = fk_plat_copy_range(from, (long long)in->off_in, to,
-					 (long long)in->off_out, (long long)in->len,
-					 (unsigned)in->flags);
+	long long n = fk_pt_caller_unprivileged(req) ? fk_pt_kill_suidgid(to) : 0;
+	if (n == 0)
+		n = fk_plat_copy_range(from, (long long)in->off_in, to,
+				       (long long)in->off_out, (long long)in->len,
+				       (unsigned)in->flags);
 	file_done(req, in->fh_out);
 	file_done(req, in->fh_in);
 	if (n < 0)

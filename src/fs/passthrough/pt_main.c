@@ -280,6 +280,9 @@ static void pt_init(void *fs, struct fk_conn *c)
 		c->want |= FK_CAP_WRITEBACK_CACHE;
 	if (atomic_load(&pt->passthrough_ok))
 		c->want |= FK_CAP_PASSTHROUGH;
+	/* We drop set-id bits where the kernel says (pt_file.c): then it
+	 * need not ask for security.capability before every write. */
+	c->want |= FK_CAP_HANDLE_KILLPRIV_V2;
 	/* The kernel checks permissions against the modes we report. */
 	c->want &= ~FK_CAP_POSIX_ACL;
 	c->want |= fk_cache_caps(pt->o.cache);
