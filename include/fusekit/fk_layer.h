@@ -97,7 +97,11 @@ struct fk_layer_ops {
 	/** Change what in->valid says (FK_SET_MODE, _UID, _GID, _SIZE,
 	 *  _ATIME, _MTIME, _ATIME_NOW, _MTIME_NOW; in->ino and in->fh are
 	 *  not used). A symlink's times and owner can be set; its mode
-	 *  cannot (-EOPNOTSUPP). st: the attributes after, or NULL. */
+	 *  cannot (-EOPNOTSUPP). A chown of a regular file drops its
+	 *  set-user-ID bit, and set-group-ID where group-executable, as
+	 *  Linux's does; FK_SET_KILL_SUIDGID drops them too (the change is an
+	 *  unprivileged writer's: a truncate, or alone, a write). st: the
+	 *  attributes after, or NULL. */
 	int (*setattr)(struct fk_layer *l, struct fk_layer_node *n,
 		       const struct fk_setattr_in *in, struct fk_layer_stat *st);
 	/** A symlink's target, NUL-terminated in buf: its length, -ERANGE

@@ -261,6 +261,7 @@ def scenario_privs():
     step("set-id bits again", setid)
     step("O_TRUNC", write, f, b"t", os.O_WRONLY | os.O_TRUNC)
     step("mode after O_TRUNC", mode)
+    step("set-id bits again", setid)
     step("fallocate", fallocate, f, 0, 0, 8192)
     step("mode after fallocate", mode)
     step("set-id bits again", setid)

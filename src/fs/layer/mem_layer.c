@@ -31,6 +31,7 @@
 #include <fusekit/fk_layer.h>
 
 #include "../../platform/fk_platform.h"
+#include "../../util/fk_mode.h"
 
 #define MEM_XATTR_MAX 65536
 #define MEM_NAME_MAX 255
@@ -366,6 +367,11 @@ static int setattr_locked(struct mem_layer *m, struct fk_layer_node *n,
 		n->uid = in->uid;
 	if (in->valid & FK_SET_GID)
 		n->gid = in->gid;
+	/* A chown or the caller's FK_SET_KILL_SUIDGID drops set-id bits,
+	 * as the host's chown and an unprivileged truncate do. */
+	if (S_ISREG(n->mode) && (in->valid & (FK_SET_UID | FK_SET_GID |
+					       FK_SET_KILL_SUIDGID)))
+		n->mode = fk_mode_kill_suidgid(n->mode);
 	struct timespec ts[2] = {
 		set_time(in->valid, FK_SET_ATIME, FK_SET_ATIME_NOW, in->atime),
 		set_time(in->valid, FK_SET_MTIME, FK_SET_MTIME_NOW, in->mtime),

@@ -8,6 +8,16 @@
  * another opener copied it up keeps reading the lower one, as on kernel
  * overlayfs before 4.19.) The inode-flag ioctls read from the topmost
  * node and change the upper one, copying up first.
+ *
+ * Set-id bits (HANDLE_KILLPRIV_V2, which spares every write a
+ * security.capability lookup): the layers' files are written with the
+ * daemon's rights, which keep them, so the upper node is told to drop
+ * them (FK_SET_KILL_SUIDGID) where the writer's own change would have: a
+ * write the kernel marks so, an open that truncates with KILL_SUIDGID, a
+ * fallocate or copy_file_range by a caller other than root. (setattr
+ * passes the kernel's flag on to the layer.) Writes through kernel
+ * passthrough never reach us: a file with set-id bits is opened for
+ * writing without it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -18,6 +28,7 @@
 #include <unistd.h>
 
 #include "../../platform/fk_platform.h"
+#include "../../util/fk_mode.h"
 #include "ovl.h"
 
 #define OVL(req) ((struct fk_ovl *)fk_req_fs(req))
@@ -26,6 +37,34 @@
 static int wants_change(uint32_t flags)
 {
 	return (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
+}
+
+/* Drop the set-id bits of n, which is upper (open for writing), as an
+ * unprivileged writer's change would; where that changed its mode, the
+ * kernel's cached attributes of n go too. 0 or -errno. */
+static int kill_suidgid(fk_req *req, struct fk_ovl_node *n)
+{
+	struct fk_ovl *ovl = OVL(req);
+	struct fk_setattr_in in = { .valid = FK_SET_KILL_SUIDGID };
+	pthread_rwlock_rdlock(&ovl->tree);
+	struct fk_layer *l = ovl->layers[n->stack[0].layer];
+	struct fk_layer_stat st;
+	int rc = l->ops->getattr(l, n->stack[0].h, &st);
+	int changed = rc == 0 && fk_mode_kill_suidgid(st.attr.mode) != st.attr.mode;
+	if (changed)
+		rc = l->ops->setattr(l, n->stack[0].h, &in, NULL);
+	pthread_rwlock_unlock(&ovl->tree);
+	if (changed && rc == 0)
+		(void)fk_notify_inval_inode(fk_req_session(req), n->nodeid, -1, 0);
+	return rc;
+}
+
+/* Does a change by req's caller drop set-id bits that the kernel leaves
+ * to us to drop (fallocate, copy_file_range say nothing)? As far as we
+ * can tell: it is not root's. */
+static int caller_kills_suidgid(fk_req *req)
+{
+	return fk_req_ctx(req)->uid != 0;
 }
 
 static void ovl_open(fk_req *req, const struct fk_open_in *in)
@@ -56,6 +95,13 @@ static void ovl_open(fk_req *req, const struct fk_open_in *in)
 				  (int)in->flags & ~(O_CREAT | O_EXCL | O_NOCTTY));
 	uint64_t gen = n->stack_gen;
 	pthread_rwlock_unlock(&ovl->tree);
+	int rc = fd >= 0 && in->kill_suidgid && (in->flags & O_TRUNC)
+			 ? kill_suidgid(req, n)
+			 : 0;
+	if (rc) {
+		close(fd);
+		fd = rc;
+	}
 	/* A read-only overlay's files never change through it: unless told
 	 * not to cache, the page cache is kept across opens. */
 	uint32_t flags = fk_cache_open_flags(ovl->o.cache, 0);
@@ -78,6 +124,17 @@ static void try_passthrough(fk_req *req, struct ovl_file *f, uint64_t gen,
 	    !(fk_session_conn(se)->want & FK_CAP_PASSTHROUGH) ||
 	    (o->open_flags & FK_FOPEN_DIRECT_IO)) /* cache=never|metadata */
 		return;
+	int fl = fcntl(f->fd, F_GETFL);
+	if (fl >= 0 && (fl & O_ACCMODE) != O_RDONLY &&
+	    (fk_session_conn(se)->want & FK_CAP_HANDLE_KILLPRIV_V2)) {
+		/* Set-id bits to drop: we must see every write. */
+		struct fk_attr a;
+		pthread_rwlock_rdlock(&ovl->tree);
+		int rc = fk_ovl_top_attr(ovl, f->node, &a);
+		pthread_rwlock_unlock(&ovl->tree);
+		if (rc || (a.mode & (S_ISUID | S_ISGID)))
+			return;
+	}
 	pthread_mutex_lock(&ovl->lock);
 	int id = fk_backing_slot_get(se, &f->node->backing, f->fd, gen);
 	pthread_mutex_unlock(&ovl->lock);
@@ -155,6 +212,13 @@ static void ovl_write(fk_req *req, const struct fk_write_in *in)
 		(void)fk_reply_err(req, ENOMEM);
 		return;
 	}
+	int rc = (in->write_flags & FK_WRITE_KILL_SUIDGID)
+			 ? kill_suidgid(req, f->node)
+			 : 0;
+	if (rc) {
+		(void)fk_reply_err(req, -rc);
+		return;
+	}
 	ssize_t w = pwrite(f->fd, data, in->size, (off_t)in->offset);
 	if (w < 0)
 		(void)fk_reply_err(req, errno);
@@ -189,8 +253,11 @@ static void ovl_fsyncdir(fk_req *req, const struct fk_fsync_in *in)
 
 static void ovl_fallocate(fk_req *req, const struct fk_fallocate_in *in)
 {
-	int rc = fk_plat_fallocate(FILE_OF(in->fh)->fd, (int)in->mode,
-				   (long long)in->offset, (long long)in->length);
+	const struct ovl_file *f = FILE_OF(in->fh);
+	int rc = caller_kills_suidgid(req) ? kill_suidgid(req, f->node) : 0;
+	if (rc == 0)
+		rc = fk_plat_fallocate(f->fd, (int)in->mode, (long long)in->offset,
+				       (long long)in->length);
 	(void)fk_reply_err(req, -rc);
 }
 
@@ -205,10 +272,12 @@ static void ovl_lseek(fk_req *req, const struct fk_lseek_in *in)
 
 static void ovl_copy_file_range(fk_req *req, const struct fk_copy_range_in *in)
 {
-	long long n = fk_plat_copy_range(FILE_OF(in->fh_in)->fd, (long long)in->off_in,
-					 FILE_OF(in->fh_out)->fd,
-					 (long long)in->off_out, (long long)in->len,
-					 (unsigned)in->flags);
+	const struct ovl_file *out = FILE_OF(in->fh_out);
+	long long n = caller_kills_suidgid(req) ? kill_suidgid(req, out->node) : 0;
+	if (n == 0)
+		n = fk_plat_copy_range(FILE_OF(in->fh_in)->fd, (long long)in->off_in,
+				       out->fd, (long long)in->off_out,
+				       (long long)in->len, (unsigned)in->flags);
 	if (n < 0)
 		(void)fk_reply_err(req, (int)-n);
 	else

@@ -442,6 +442,9 @@ static void ovl_init(void *fs, struct fk_conn *c)
 	if (atomic_load(&ovl->passthrough_ok))
 		c->want |= FK_CAP_PASSTHROUGH;
 	c->want |= fk_cache_caps(ovl->o.cache);
+	/* We drop set-id bits where the kernel says (ovl_file.c), so it
+	 * need not ask for security.capability before every write. */
+	c->want |= FK_CAP_HANDLE_KILLPRIV_V2;
 	/* The kernel checks permissions against the modes we show. */
 	c->want &= ~FK_CAP_POSIX_ACL;
 }

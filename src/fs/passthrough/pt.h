@@ -323,8 +323,9 @@ int fk_pt_sync(struct fk_pt *pt);
 int fk_pt_setattr_fd(struct fk_pt *pt, int nfd, int fd,
 		     const struct fk_setattr_in *in);
 /** HANDLE_KILLPRIV_V2: drop the set-user-ID bit, and set-group-ID where
- *  group execute makes it one, from the regular file of O_PATH descriptor
- *  nfd, as a write by someone without CAP_FSETID does. 0 or -errno. */
+ *  group execute makes it one, from the regular file of descriptor nfd
+ *  (O_PATH or open), as a write by someone without CAP_FSETID does. 1 if
+ *  that changed the mode, 0 if not, or -errno. */
 int fk_pt_kill_suidgid(int nfd);
 /** Does the caller of req lack CAP_FSETID, as far as we can tell (not
  *  root)? Requests that change data without saying so (fallocate,

@@ -20,6 +20,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "../../util/fk_mode.h"
 #include "pt.h"
 
 #define PT_STATX_MASK (STATX_BASIC_STATS | STATX_BTIME | STATX_MNT_ID)
@@ -200,26 +201,16 @@ void fk_pt_statx(fk_req *req, const struct fk_statx_in *in)
 	(void)fk_reply_statx(req, &a, pt->attr_ns);
 }
 
-static uint32_t killed_mode(uint32_t mode)
-{
-	mode &= ~(uint32_t)S_ISUID;
-	if (mode & S_IXGRP)
-		mode &= ~(uint32_t)S_ISGID;
-	return mode;
-}
-
 int fk_pt_kill_suidgid(int nfd)
 {
 	struct statx st;
 	int rc = fk_pt_stat_fd(nfd, &st);
-	if (rc || !S_ISREG(st.stx_mode) ||
-	    killed_mode(st.stx_mode) == st.stx_mode)
+	uint32_t killed = fk_mode_kill_suidgid(st.stx_mode);
+	if (rc || !S_ISREG(st.stx_mode) || killed == st.stx_mode)
 		return rc;
 	char p[32];
 	proc_path(nfd, p);
-	return fchmodat(AT_FDCWD, p, killed_mode(st.stx_mode) & 07777, 0) < 0
-		       ? -errno
-		       : 0;
+	return fchmodat(AT_FDCWD, p, killed & 07777, 0) < 0 ? -errno : 1;
 }
 
 int fk_pt_caller_unprivileged(fk_req *req)
@@ -249,10 +240,6 @@ int fk_pt_setattr_fd(struct fk_pt *pt, int nfd, int fd,
 				: truncate(p, (off_t)in->size);
 		if (r < 0)
 			return -errno;
-		/* Our truncate kept them (we have CAP_FSETID); the caller's
-		 * would not have. (A chown drops them on the host itself.) */
-		if ((in->valid & FK_SET_KILL_SUIDGID) && (r = fk_pt_kill_suidgid(nfd)))
-			return r;
 	}
 	if (in->valid & (FK_SET_ATIME | FK_SET_MTIME | FK_SET_ATIME_NOW |
 			 FK_SET_MTIME_NOW)) {
@@ -269,6 +256,12 @@ int fk_pt_setattr_fd(struct fk_pt *pt, int nfd, int fd,
 				: utimensat(nfd, "", ts, AT_EMPTY_PATH);
 		if (r < 0)
 			return -errno;
+	}
+	/* Our truncate keeps set-id bits (we have CAP_FSETID); the caller's
+	 * would not have. (A chown drops them on the host itself.) */
+	if (in->valid & FK_SET_KILL_SUIDGID) {
+		int r = fk_pt_kill_suidgid(nfd);
+		return r < 0 ? r : 0;
 	}
 	/* FK_SET_CTIME: the host sets ctime itself on every change above. */
 	return 0;

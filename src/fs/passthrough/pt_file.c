@@ -50,6 +50,17 @@ static void file_done(fk_req *req, uint64_t fh)
 }
 
 
+/* fk_pt_kill_suidgid on open file fd of node ino for req; where that
+ * changed the mode, the kernel's cached attributes of ino go too (it
+ * knows nothing of it). 0 or -errno. */
+static int kill_suidgid(fk_req *req, uint64_t ino, int fd)
+{
+	int rc = fk_pt_kill_suidgid(fd);
+	if (rc > 0)
+		(void)fk_notify_inval_inode(fk_req_session(req), ino, -1, 0);
+	return rc < 0 ? rc : 0; /* failing: the attributes expire anyway */
+}
+
 /* Does a write-open of fd need to see every write (HANDLE_KILLPRIV_V2:
  * set-id bits to drop), so that it cannot be a passthrough one? */
 static int sees_writes(fk_session *se, int fd, int fl)
@@ -133,7 +144,9 @@ void fk_pt_open(fk_req *req, const struct fk_open_in *in)
 	int fl = host_flags(pt, in->flags);
 	int fd = fk_pt_reopen(nfd, fl);
 	/* Our O_TRUNC kept set-id bits the caller's would have dropped. */
-	int rc = fd >= 0 && in->kill_suidgid && (fl & O_TRUNC) ? fk_pt_kill_suidgid(fd) : 0;
+	int rc = fd >= 0 && in->kill_suidgid && (fl & O_TRUNC)
+			 ? kill_suidgid(req, in->ino, fd)
+			 : 0;
 	if (rc) {
 		close(fd);
 		fd = rc;
@@ -283,7 +296,9 @@ void fk_pt_write(fk_req *req, const struct fk_write_in *in)
 	int fd = file_fd(req, in->fh);
 	if (fd < 0)
 		return;
-	int rc = (in->write_flags & FK_WRITE_KILL_SUIDGID) ? fk_pt_kill_suidgid(fd) : 0;
+	int rc = (in->write_flags & FK_WRITE_KILL_SUIDGID)
+			 ? kill_suidgid(req, in->ino, fd)
+			 : 0;
 	if (rc) {
 		file_done(req, in->fh);
 		(void)fk_reply_err(req, -rc);
@@ -339,7 +354,7 @@ void fk_pt_fallocate(fk_req *req, const struct fk_fallocate_in *in)
 	int fd = file_fd(req, in->fh);
 	if (fd < 0)
 		return;
-	int r = fk_pt_caller_unprivileged(req) ? fk_pt_kill_suidgid(fd) : 0;
+	int r = fk_pt_caller_unprivileged(req) ? kill_suidgid(req, in->ino, fd) : 0;
 	if (r == 0)
 		r = fk_plat_fallocate(fd, (int)in->mode, (long long)in->offset,
 				      (long long)in->length);
@@ -371,7 +386,9 @@ void fk_pt_copy_file_range(fk_req *req, const struct fk_copy_range_in *in)
 		file_done(req, in->fh_in);
 		return;
 	}
-	long long n = fk_pt_caller_unprivileged(req) ? fk_pt_kill_suidgid(to) : 0;
+	long long n = fk_pt_caller_unprivileged(req)
+			      ? kill_suidgid(req, in->ino_out, to)
+			      : 0;
 	if (n == 0)
 		n = fk_plat_copy_range(from, (long long)in->off_in, to,
 				       (long long)in->off_out, (long long)in->len,

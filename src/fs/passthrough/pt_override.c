@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../../util/fk_mode.h"
 #include "pt.h"
 
 static const char *const override_names[] = {
@@ -112,7 +113,8 @@ int fk_pt_override_write(const struct fk_pt *pt, int nfd, uint32_t uid,
 int fk_pt_override_setattr(struct fk_pt *pt, int nfd,
 			   const struct fk_setattr_in *in)
 {
-	const uint32_t owner_bits = FK_SET_MODE | FK_SET_UID | FK_SET_GID;
+	const uint32_t owner_bits = FK_SET_MODE | FK_SET_UID | FK_SET_GID |
+				    FK_SET_KILL_SUIDGID;
 	if (in->valid & owner_bits) {
 		struct statx sx;
 		int rc = fk_pt_stat_fd(nfd, &sx);
@@ -125,16 +127,13 @@ int fk_pt_override_setattr(struct fk_pt *pt, int nfd,
 			uid = FK_PT_UID_HOST(pt, in->uid);
 		if (in->valid & FK_SET_GID)
 			gid = FK_PT_GID_HOST(pt, in->gid);
-		if (in->valid & FK_SET_MODE) {
+		if (in->valid & FK_SET_MODE)
 			perm = in->mode & 07777;
-		} else if ((in->valid & (FK_SET_UID | FK_SET_GID)) &&
-			   !S_ISDIR(sx.stx_mode)) {
-			/* chown clears set-user-ID, and set-group-ID where
-			 * it means one (group execute), as Linux does. */
-			perm &= ~(uint32_t)S_ISUID;
-			if (perm & S_IXGRP)
-				perm &= ~(uint32_t)S_ISGID;
-		}
+		else if ((in->valid & (FK_SET_UID | FK_SET_GID)) &&
+			 !S_ISDIR(sx.stx_mode))
+			perm = fk_mode_kill_suidgid(perm); /* as chown does */
+		if ((in->valid & FK_SET_KILL_SUIDGID) && S_ISREG(sx.stx_mode))
+			perm = fk_mode_kill_suidgid(perm);
 		rc = fk_pt_override_write(pt, nfd, uid, gid, perm);
 		if (rc)
 			return rc;
