@@ -130,6 +130,25 @@ static void link_key(struct fk_ovl *ovl, struct fk_ovl_node *n)
 
 static void maybe_free(struct fk_ovl *ovl, struct fk_ovl_node *n);
 
+/* Nodes this thread dropped under the lock, freed once it lets the lock
+ * go (ovl_unlock): putting a node's layer handles may close the last
+ * descriptor of an unlinked file, which frees its blocks and can wait for
+ * the device (a filesystem mounted with discard); every request would
+ * wait with it. */
+static _Thread_local struct fk_ovl_node *dead;
+
+static void ovl_unlock(struct fk_ovl *ovl)
+{
+	pthread_mutex_unlock(&ovl->lock);
+	while (dead) {
+		struct fk_ovl_node *n = dead;
+		dead = n->next_id;
+		fk_ovl_stack_free(ovl, n->stack, n->depth);
+		free(n->name);
+		free(n);
+	}
+}
+
 /* Under the lock: unlink n from both indexes and free it; its parent
  * loses the reference n held. */
 static void drop(struct fk_ovl *ovl, struct fk_ovl_node *n)
@@ -142,9 +161,8 @@ static void drop(struct fk_ovl *ovl, struct fk_ovl_node *n)
 	ovl->count--;
 	struct fk_ovl_node *parent = n->parent;
 	fk_ovl_dircache_drop(ovl, n);
-	fk_ovl_stack_free(ovl, n->stack, n->depth);
-	free(n->name);
-	free(n);
+	n->next_id = dead; /* freed once the lock is let go */
+	dead = n;
 	if (parent) {
 		parent->refs--;
 		maybe_free(ovl, parent);
@@ -165,7 +183,7 @@ struct fk_ovl_node *fk_ovl_node_get(struct fk_ovl *ovl, uint64_t nodeid)
 		n = n->next_id;
 	if (n)
 		n->refs++;
-	pthread_mutex_unlock(&ovl->lock);
+	ovl_unlock(ovl);
 	return n;
 }
 
@@ -178,7 +196,7 @@ uint64_t fk_ovl_node_origin(struct fk_ovl *ovl, unsigned layer, uint64_t dev,
 		      n->key_ino == ino))
 		n = n->next_key;
 	uint64_t origin = n ? n->origin_ino : 0;
-	pthread_mutex_unlock(&ovl->lock);
+	ovl_unlock(ovl);
 	return origin;
 }
 
@@ -186,7 +204,7 @@ void fk_ovl_node_hold(struct fk_ovl *ovl, struct fk_ovl_node *n)
 {
 	pthread_mutex_lock(&ovl->lock);
 	n->refs++;
-	pthread_mutex_unlock(&ovl->lock);
+	ovl_unlock(ovl);
 }
 
 void fk_ovl_node_put(struct fk_ovl *ovl, struct fk_ovl_node *n)
@@ -196,7 +214,7 @@ void fk_ovl_node_put(struct fk_ovl *ovl, struct fk_ovl_node *n)
 	pthread_mutex_lock(&ovl->lock);
 	n->refs--;
 	maybe_free(ovl, n);
-	pthread_mutex_unlock(&ovl->lock);
+	ovl_unlock(ovl);
 }
 
 static struct fk_ovl_node *new_node(struct fk_ovl_found *f)
@@ -254,14 +272,14 @@ struct fk_ovl_node *fk_ovl_node_enter(struct fk_ovl *ovl,
 			n->nlookup++;
 		else
 			n->refs++;
-		pthread_mutex_unlock(&ovl->lock);
+		ovl_unlock(ovl);
 		fk_ovl_stack_free(ovl, f->stack, f->depth);
 		return n;
 	}
 	n = new_node(f);
 	if (!n || (parent && set_place(ovl, n, parent, name))) {
 		free(n);
-		pthread_mutex_unlock(&ovl->lock);
+		ovl_unlock(ovl);
 		fk_ovl_stack_free(ovl, f->stack, f->depth);
 		return NULL;
 	}
@@ -273,7 +291,7 @@ struct fk_ovl_node *fk_ovl_node_enter(struct fk_ovl *ovl,
 	if (ovl->count >= ovl->nbuckets)
 		grow(ovl);
 	insert(ovl, n);
-	pthread_mutex_unlock(&ovl->lock);
+	ovl_unlock(ovl);
 	return n;
 }
 
@@ -292,7 +310,7 @@ void fk_ovl_node_restack(struct fk_ovl *ovl, struct fk_ovl_node *n,
 	n->key_dev = dev;
 	n->key_ino = ino;
 	link_key(ovl, n);
-	pthread_mutex_unlock(&ovl->lock);
+	ovl_unlock(ovl);
 	fk_ovl_stack_free(ovl, old, old_depth);
 }
 
@@ -301,7 +319,7 @@ int fk_ovl_node_move(struct fk_ovl *ovl, struct fk_ovl_node *n,
 {
 	pthread_mutex_lock(&ovl->lock);
 	int rc = set_place(ovl, n, parent, name);
-	pthread_mutex_unlock(&ovl->lock);
+	ovl_unlock(ovl);
 	return rc;
 }
 
@@ -315,7 +333,7 @@ struct fk_ovl_node *fk_ovl_node_root(struct fk_ovl *ovl,
 	pthread_mutex_lock(&ovl->lock);
 	insert(ovl, n);
 	ovl->root = n;
-	pthread_mutex_unlock(&ovl->lock);
+	ovl_unlock(ovl);
 	return n;
 }
 
@@ -329,5 +347,5 @@ void fk_ovl_node_forget(struct fk_ovl *ovl, uint64_t nodeid, uint64_t count)
 		n->nlookup = count > n->nlookup ? 0 : n->nlookup - count;
 		maybe_free(ovl, n);
 	}
-	pthread_mutex_unlock(&ovl->lock);
+	ovl_unlock(ovl);
 }

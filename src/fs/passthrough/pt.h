@@ -139,6 +139,14 @@ struct fk_pt_file {
 };
 
 /* ---- pt_node.c ---- */
+/** The table lock. A descriptor dropped under it is closed after
+ *  fk_pt_unlock lets it go (fk_pt_close_later): the last close of an
+ *  unlinked file frees its blocks, which can wait for the device (a
+ *  filesystem mounted with discard), and every request would wait. */
+void fk_pt_lock(struct fk_pt *pt);
+void fk_pt_unlock(struct fk_pt *pt);
+/** Under the table lock: close fd once this thread lets the lock go. */
+void fk_pt_close_later(int fd);
 int fk_pt_table_init(struct fk_pt_table *t);
 void fk_pt_table_destroy(struct fk_pt_table *t);
 /** Under the table lock: free n if nothing references it any more. */

@@ -429,11 +429,11 @@ static void keep_before_unlink(struct fk_pt *pt, const struct statx *st)
 {
 	if (pt->mode == FK_PT_INODE_FD)
 		return;
-	pthread_mutex_lock(&pt->table.lock);
+	fk_pt_lock(pt);
 	struct fk_pt_node *n = fk_pt_node_find(pt, st);
 	if (n)
 		n->refs++;
-	pthread_mutex_unlock(&pt->table.lock);
+	fk_pt_unlock(pt);
 	if (n) {
 		(void)fk_pt_node_keep(pt, n); /* failing: the node goes stale */
 		fk_pt_node_put(pt, n);

@@ -42,8 +42,8 @@
 
 #include "pt.h"
 
-#define LOCK(pt) pthread_mutex_lock(&(pt)->table.lock)
-#define UNLOCK(pt) pthread_mutex_unlock(&(pt)->table.lock)
+#define LOCK(pt) fk_pt_lock(pt)
+#define UNLOCK(pt) fk_pt_unlock(pt)
 
 static int cached_mode(const struct fk_pt *pt)
 {
@@ -91,7 +91,7 @@ static int evict_one(struct fk_pt *pt)
 		lru_unlink(c, e);
 		e->listed = 0;
 		c->open--;
-		close(e->fd); /* an O_PATH or read/write fd: nothing to flush */
+		fk_pt_close_later(e->fd);
 		e->fd = -1;
 		return 1;
 	}
@@ -173,7 +173,7 @@ static void cfd_drop(struct fk_pt *pt, struct fk_pt_cfd *e)
 		pt->fdc.open--;
 	}
 	if (e->fd >= 0)
-		close(e->fd);
+		fk_pt_close_later(e->fd);
 	e->fd = -1;
 }
 

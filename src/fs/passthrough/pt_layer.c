@@ -101,18 +101,18 @@ static void l_destroy(struct fk_layer *l)
 static struct fk_layer_node *l_root(struct fk_layer *l)
 {
 	struct fk_pt *pt = PT_OF(l);
-	pthread_mutex_lock(&pt->table.lock);
+	fk_pt_lock(pt);
 	pt->root->refs++;
-	pthread_mutex_unlock(&pt->table.lock);
+	fk_pt_unlock(pt);
 	return HANDLE(pt->root);
 }
 
 static void l_hold(struct fk_layer *l, struct fk_layer_node *h)
 {
 	struct fk_pt *pt = PT_OF(l);
-	pthread_mutex_lock(&pt->table.lock);
+	fk_pt_lock(pt);
 	NODE(h)->refs++;
-	pthread_mutex_unlock(&pt->table.lock);
+	fk_pt_unlock(pt);
 }
 
 static void l_put(struct fk_layer *l, struct fk_layer_node *h)

@@ -29,6 +29,34 @@ static size_t hash_key(uint64_t dev, uint64_t ino, uint64_t mnt, size_t n)
 	return (size_t)(h >> 17) & (n - 1);
 }
 
+/* This thread's descriptors to close once it lets the table lock go. A
+ * full list closes at once: slower, never wrong. */
+#define PT_CLOSE_LATER_MAX 32
+static _Thread_local struct {
+	int fd[PT_CLOSE_LATER_MAX];
+	unsigned n;
+} closing;
+
+void fk_pt_lock(struct fk_pt *pt)
+{
+	pthread_mutex_lock(&pt->table.lock);
+}
+
+void fk_pt_unlock(struct fk_pt *pt)
+{
+	pthread_mutex_unlock(&pt->table.lock);
+	while (closing.n)
+		close(closing.fd[--closing.n]);
+}
+
+void fk_pt_close_later(int fd)
+{
+	if (closing.n < PT_CLOSE_LATER_MAX)
+		closing.fd[closing.n++] = fd;
+	else
+		close(fd);
+}
+
 int fk_pt_table_init(struct fk_pt_table *t)
 {
 	memset(t, 0, sizeof *t);
@@ -148,13 +176,13 @@ void fk_pt_node_maybe_free(struct fk_pt *pt, struct fk_pt_node *n)
 struct fk_pt_node *fk_pt_node_get(struct fk_pt *pt, uint64_t nodeid)
 {
 	struct fk_pt_table *t = &pt->table;
-	pthread_mutex_lock(&t->lock);
+	fk_pt_lock(pt);
 	struct fk_pt_node *n = t->by_id[hash_id(nodeid, t->nbuckets)];
 	while (n && n->nodeid != nodeid)
 		n = n->next_id;
 	if (n)
 		n->refs++;
-	pthread_mutex_unlock(&t->lock);
+	fk_pt_unlock(pt);
 	return n;
 }
 
@@ -170,10 +198,10 @@ void fk_pt_node_put(struct fk_pt *pt, struct fk_pt_node *n)
 {
 	if (!n)
 		return;
-	pthread_mutex_lock(&pt->table.lock);
+	fk_pt_lock(pt);
 	n->refs--;
 	fk_pt_node_maybe_free(pt, n);
-	pthread_mutex_unlock(&pt->table.lock);
+	fk_pt_unlock(pt);
 }
 
 /* Under the lock: the keyed node of inode st; one whose birth time
@@ -229,7 +257,7 @@ struct fk_pt_node *fk_pt_node_lookup(struct fk_pt *pt, int fd,
 	/* Outside the lock: a system call, needed only for a new node (which
 	 * most lookups of a handle-mode mount are not; the cost is small). */
 	struct file_handle *handle = fk_pt_hold_handle(pt, fd, st);
-	pthread_mutex_lock(&t->lock);
+	fk_pt_lock(pt);
 	struct fk_pt_node *n = find_keyed(t, st);
 	if (n) {
 		if (ref == FK_PT_REF_KERNEL)
@@ -237,13 +265,13 @@ struct fk_pt_node *fk_pt_node_lookup(struct fk_pt *pt, int fd,
 		else
 			n->refs++;
 		fk_pt_hold_refresh(pt, n, fd, parent, name);
-		pthread_mutex_unlock(&t->lock);
+		fk_pt_unlock(pt);
 		free(handle);
 		return n;
 	}
 	n = new_node(st);
 	if (!n || fk_pt_hold_attach(pt, n, fd, parent, name, handle) < 0) {
-		pthread_mutex_unlock(&t->lock);
+		fk_pt_unlock(pt);
 		free(n);
 		free(handle);
 		close(fd);
@@ -257,14 +285,14 @@ struct fk_pt_node *fk_pt_node_lookup(struct fk_pt *pt, int fd,
 	if (t->count >= t->nbuckets)
 		grow(t);
 	insert(t, n);
-	pthread_mutex_unlock(&t->lock);
+	fk_pt_unlock(pt);
 	return n;
 }
 
 void fk_pt_node_forget(struct fk_pt *pt, uint64_t nodeid, uint64_t count)
 {
 	struct fk_pt_table *t = &pt->table;
-	pthread_mutex_lock(&t->lock);
+	fk_pt_lock(pt);
 	struct fk_pt_node *n = t->by_id[hash_id(nodeid, t->nbuckets)];
 	while (n && n->nodeid != nodeid)
 		n = n->next_id;
@@ -272,7 +300,7 @@ void fk_pt_node_forget(struct fk_pt *pt, uint64_t nodeid, uint64_t count)
 		n->nlookup = count > n->nlookup ? 0 : n->nlookup - count;
 		fk_pt_node_maybe_free(pt, n);
 	}
-	pthread_mutex_unlock(&t->lock);
+	fk_pt_unlock(pt);
 }
 
 struct fk_pt_node *fk_pt_node_root(struct fk_pt *pt, int fd,
@@ -285,24 +313,24 @@ struct fk_pt_node *fk_pt_node_root(struct fk_pt *pt, int fd,
 	n->nodeid = FK_ROOT_INO;
 	n->type = S_IFDIR;
 	n->cfd.fd = fd; /* never closed before the end, in every mode */
-	pthread_mutex_lock(&t->lock);
+	fk_pt_lock(pt);
 	insert(t, n);
-	pthread_mutex_unlock(&t->lock);
+	fk_pt_unlock(pt);
 	return n;
 }
 
 int fk_pt_backing_get(struct fk_pt *pt, fk_session *se, struct fk_pt_node *n,
 		      int fd)
 {
-	pthread_mutex_lock(&pt->table.lock);
+	fk_pt_lock(pt);
 	int id = fk_backing_slot_get(se, &n->backing, fd, 0);
-	pthread_mutex_unlock(&pt->table.lock);
+	fk_pt_unlock(pt);
 	return id;
 }
 
 void fk_pt_backing_put(struct fk_pt *pt, fk_session *se, struct fk_pt_node *n)
 {
-	pthread_mutex_lock(&pt->table.lock);
+	fk_pt_lock(pt);
 	fk_backing_slot_put(se, &n->backing);
-	pthread_mutex_unlock(&pt->table.lock);
+	fk_pt_unlock(pt);
 }
