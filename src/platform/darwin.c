@@ -127,3 +127,29 @@ int fk_plat_fsync(int fd, int datasync)
 	(void)datasync; /* no fdatasync in macOS's headers */
 	return fsync(fd) < 0 ? -errno : 0;
 }
+
+int fk_plat_stat_at(int dirfd, const char *name, struct fk_plat_stat *st)
+{
+	struct stat s;
+	if ((name ? fstatat(dirfd, name, &s, AT_SYMLINK_NOFOLLOW) : fstat(dirfd, &s)) < 0)
+		return -errno;
+	memset(st, 0, sizeof *st);
+	st->dev = (uint64_t)s.st_dev;
+	st->ino = s.st_ino;
+	st->mode = s.st_mode;
+	st->nlink = s.st_nlink;
+	st->uid = s.st_uid;
+	st->gid = s.st_gid;
+	st->rdev = (uint64_t)s.st_rdev;
+	st->blksize = (uint32_t)s.st_blksize;
+	st->size = (uint64_t)s.st_size;
+	st->blocks = (uint64_t)s.st_blocks;
+	st->atime = s.st_atimespec;
+	st->mtime = s.st_mtimespec;
+	st->ctime = s.st_ctimespec;
+	st->btime = s.st_birthtimespec;
+	st->has_btime = 1;
+	st->flags = s.st_flags;
+	st->gen = s.st_gen;
+	return 0;
+}

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <fusekit/fk_ops.h>
 
@@ -82,8 +83,29 @@ int fk_plat_inode_ioctl(uint32_t cmd, const void *in, size_t in_size, int fd,
 #define FK_PLAT_IOCTL_SET 2
 int fk_plat_inode_ioctl_kind(uint32_t cmd);
 
+/** What a stat tells, the same on every host (Linux: statx; macOS:
+ *  stat, whose st_flags and st_gen it keeps too). */
+struct fk_plat_stat {
+	uint64_t dev; /* the host's dev_t */
+	uint64_t ino;
+	uint64_t mnt_id; /* Linux's mount id; 0 where the host has none */
+	uint32_t mode, nlink, uid, gid;
+	uint64_t rdev; /* the host's dev_t */
+	uint32_t blksize;
+	uint64_t size, blocks;
+	struct timespec atime, mtime, ctime;
+	struct timespec btime; /* birth, where has_btime */
+	int has_btime;
+	uint32_t flags; /* chflags(2) flags (macOS; 0 on Linux) */
+	uint32_t gen; /* inode generation (macOS, for root; 0 elsewhere) */
+};
+
+/** Stat entry name of directory dirfd without following a symlink, or,
+ *  with name NULL, what dirfd itself refers to (on Linux also an O_PATH
+ *  descriptor). 0 or -errno. */
+int fk_plat_stat_at(int dirfd, const char *name, struct fk_plat_stat *st);
+
 struct stat;
-struct timespec;
 /** The access, modification and change times of st (the fields are
  *  st_atim... on Linux, st_atimespec... on macOS). */
 void fk_plat_stat_times(const struct stat *st, struct timespec *atime,

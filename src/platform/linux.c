@@ -12,6 +12,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "../proto/fk_wire.h"
@@ -200,4 +201,38 @@ int fk_plat_inode_ioctl(uint32_t cmd, const void *in, size_t in_size, int fd,
 int fk_plat_fsync(int fd, int datasync)
 {
 	return (datasync ? fdatasync(fd) : fsync(fd)) < 0 ? -errno : 0;
+}
+
+static struct timespec ts_of(const struct statx_timestamp *t)
+{
+	struct timespec ts = { (time_t)t->tv_sec, (long)t->tv_nsec };
+	return ts;
+}
+
+int fk_plat_stat_at(int dirfd, const char *name, struct fk_plat_stat *st)
+{
+	struct statx sx;
+	int flags = AT_SYMLINK_NOFOLLOW | (name ? 0 : AT_EMPTY_PATH);
+	if (statx(dirfd, name ? name : "", flags,
+		  STATX_BASIC_STATS | STATX_BTIME | STATX_MNT_ID, &sx) < 0)
+		return -errno;
+	memset(st, 0, sizeof *st);
+	st->dev = makedev(sx.stx_dev_major, sx.stx_dev_minor);
+	st->ino = sx.stx_ino;
+	st->mnt_id = (sx.stx_mask & STATX_MNT_ID) ? sx.stx_mnt_id : 0;
+	st->mode = sx.stx_mode;
+	st->nlink = sx.stx_nlink;
+	st->uid = sx.stx_uid;
+	st->gid = sx.stx_gid;
+	st->rdev = makedev(sx.stx_rdev_major, sx.stx_rdev_minor);
+	st->blksize = sx.stx_blksize;
+	st->size = sx.stx_size;
+	st->blocks = sx.stx_blocks;
+	st->atime = ts_of(&sx.stx_atime);
+	st->mtime = ts_of(&sx.stx_mtime);
+	st->ctime = ts_of(&sx.stx_ctime);
+	st->has_btime = (sx.stx_mask & STATX_BTIME) != 0;
+	if (st->has_btime)
+		st->btime = ts_of(&sx.stx_btime);
+	return 0;
 }

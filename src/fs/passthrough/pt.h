@@ -43,6 +43,7 @@
 #include <fusekit/fk_passthrough.h>
 #include <fusekit/fk_session.h>
 
+#include "../../platform/fk_platform.h"
 #include "../../util/fk_backing_slot.h"
 #include "../../util/fk_thread_buf.h"
 
@@ -168,15 +169,15 @@ enum fk_pt_ref { FK_PT_REF_KERNEL, FK_PT_REF_OP };
  * fd closed on allocation failure.
  */
 struct fk_pt_node *fk_pt_node_lookup(struct fk_pt *pt, int fd,
-				     const struct statx *st,
+				     const struct fk_plat_stat *st,
 				     struct fk_pt_node *parent, const char *name,
 				     enum fk_pt_ref ref);
 /** The node of host inode st, if the table has one (no reference). Under
  *  the table lock. */
-struct fk_pt_node *fk_pt_node_find(struct fk_pt *pt, const struct statx *st);
+struct fk_pt_node *fk_pt_node_find(struct fk_pt *pt, const struct fk_plat_stat *st);
 /** Make the root node (id FK_ROOT_INO, never freed) from its fd. */
 struct fk_pt_node *fk_pt_node_root(struct fk_pt *pt, int fd,
-				   const struct statx *st);
+				   const struct fk_plat_stat *st);
 /** Share the node's backing id (registering fd as the backing file if it
  *  has none). Returns the id (> 0) or -errno. */
 int fk_pt_backing_get(struct fk_pt *pt, fk_session *se, struct fk_pt_node *n,
@@ -201,7 +202,7 @@ int fk_pt_hold_attach(struct fk_pt *pt, struct fk_pt_node *n, int fd,
 int fk_pt_root_mount_fd(struct fk_pt *pt);
 /** Handle mode: the file handle of O_PATH fd (NULL: hold it by fd). */
 struct file_handle *fk_pt_hold_handle(struct fk_pt *pt, int fd,
-				      const struct statx *st);
+				      const struct fk_plat_stat *st);
 /** A lookup met node n again as name in parent: offer the fresh fd to the
  *  cache (else it is closed) and, in lazy mode, remember the newest name.
  *  Under the table lock. */
@@ -233,8 +234,8 @@ void fk_pt_names_change_end(struct fk_pt *pt);
  *  renameat2), or removed (newparent NULL): update the nodes involved.
  *  moved/victim: the host inodes at the names before the call (NULL if
  *  none). */
-void fk_pt_hold_renamed(struct fk_pt *pt, const struct statx *moved,
-			const struct statx *victim, struct fk_pt_node *newparent,
+void fk_pt_hold_renamed(struct fk_pt *pt, const struct fk_plat_stat *moved,
+			const struct fk_plat_stat *victim, struct fk_pt_node *newparent,
 			const char *newname, struct fk_pt_node *oldparent,
 			const char *oldname, unsigned flags);
 
@@ -275,22 +276,22 @@ int fk_pt_openat_as(const struct fk_pt_who *w, int dirfd, const char *name,
 		    int flags, mode_t mode);
 
 /* ---- helpers shared by the op files (pt_entry.c) ---- */
-/** statx of a node's O_PATH fd, not following symlinks. */
-int fk_pt_stat_fd(int fd, struct statx *st);
+/** The stat of a node's O_PATH fd (or any fd), not following symlinks. */
+int fk_pt_stat_fd(int fd, struct fk_plat_stat *st);
 /** The attributes the mount shows for st: every reply that carries
  *  attributes (lookup, getattr, readdirplus, statx, create) goes through
  *  here, so all show the same inode number and the same mapped owner. */
-void fk_pt_statx_to_attr(const struct fk_pt *pt, const struct statx *st,
+void fk_pt_stat_to_attr(const struct fk_pt *pt, const struct fk_plat_stat *st,
 			 struct fk_attr *a);
 /** Look up name in parent (whose pinned descriptor is parent_fd): open it
  *  O_PATH|O_NOFOLLOW, find or make its node. Returns 0 or -errno; on
  *  success *out holds one reference of kind ref, and *st the stat. */
 int fk_pt_lookup_name(struct fk_pt *pt, struct fk_pt_node *parent,
 		      int parent_fd, const char *name, enum fk_pt_ref ref,
-		      struct fk_pt_node **out, struct statx *st);
+		      struct fk_pt_node **out, struct fk_plat_stat *st);
 /** The entry reply for node n with attributes st. */
 void fk_pt_entry_of(const struct fk_pt *pt, const struct fk_pt_node *n,
-		    const struct statx *st, struct fk_entry *e);
+		    const struct fk_plat_stat *st, struct fk_entry *e);
 /** fk_pt_lookup_name for the kernel: fills e, takes a kernel reference. */
 int fk_pt_do_lookup(struct fk_pt *pt, struct fk_pt_node *parent, int parent_fd,
 		    const char *name, struct fk_entry *e);
@@ -302,18 +303,18 @@ int fk_pt_make(struct fk_pt *pt, struct fk_pt_node *parent, int parent_fd,
 	       const struct fk_pt_who *w, enum fk_pt_make_kind kind,
 	       const char *name, uint32_t mode, uint32_t rdev,
 	       const char *target, enum fk_pt_ref ref, struct fk_pt_node **out,
-	       struct statx *st);
+	       struct fk_plat_stat *st);
 /** Create regular file name in parent as w and open it with flags (as
  *  open(2), O_CREAT implied), then look it up (as fk_pt_lookup_name).
  *  Returns the open descriptor or -errno. */
 int fk_pt_create_at(struct fk_pt *pt, struct fk_pt_node *parent,
 		    int parent_fd, const struct fk_pt_who *w, const char *name,
 		    int flags, uint32_t mode, enum fk_pt_ref ref,
-		    struct fk_pt_node **out, struct statx *st);
+		    struct fk_pt_node **out, struct fk_plat_stat *st);
 /** Give the inode of O_PATH fd a new name in parent, then look it up. */
 int fk_pt_link_at(struct fk_pt *pt, int fd, struct fk_pt_node *parent,
 		  int parent_fd, const char *newname, enum fk_pt_ref ref,
-		  struct fk_pt_node **out, struct statx *st);
+		  struct fk_pt_node **out, struct fk_plat_stat *st);
 /** unlinkat(parent_fd, name, flags), keeping the nodes right. */
 int fk_pt_remove(struct fk_pt *pt, int parent_fd, const char *name, int flags);
 /** renameat2 of name in a to newname in b (pinned descriptors afd, bfd),
@@ -397,7 +398,7 @@ void fk_pt_setlk(fk_req *req, const struct fk_lock_in *in);
  *  node (one reference of kind ref) and *st; or -errno. */
 int fk_pt_tmpfile_at(struct fk_pt *pt, int pfd, const struct fk_pt_who *who,
 		     int flags, uint32_t mode, enum fk_pt_ref ref,
-		     struct fk_pt_node **out, struct statx *st);
+		     struct fk_pt_node **out, struct fk_plat_stat *st);
 /** The descriptor of an open directory (opendir's fh). */
 int fk_pt_dir_fd(uint64_t fh);
 void fk_pt_ioctl(fk_req *req, const struct fk_ioctl_in *in);
@@ -430,7 +431,7 @@ int fk_pt_host_setxattr(int nfd, const char *name, const void *value,
 int fk_pt_override_applies(const struct fk_pt *pt, uint32_t type);
 /** Replace the owner and permission bits of sx (the node with O_PATH
  *  descriptor nfd) by its override, where it has one. */
-void fk_pt_override_stat(const struct fk_pt *pt, int nfd, struct statx *sx);
+void fk_pt_override_stat(const struct fk_pt *pt, int nfd, struct fk_plat_stat *sx);
 /** Record host ids uid, gid and permission bits perm as nfd's override. */
 int fk_pt_override_write(const struct fk_pt *pt, int nfd, uint32_t uid,
 			 uint32_t gid, uint32_t perm);

@@ -23,7 +23,6 @@
 #include "../../util/fk_mode.h"
 #include "pt.h"
 
-#define PT_STATX_MASK (STATX_BASIC_STATS | STATX_BTIME | STATX_MNT_ID)
 
 int fk_pt_check_name(const char *name)
 {
@@ -35,37 +34,29 @@ int fk_pt_check_name(const char *name)
 	return 0;
 }
 
-int fk_pt_stat_fd(int fd, struct statx *st)
+int fk_pt_stat_fd(int fd, struct fk_plat_stat *st)
 {
-	if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, PT_STATX_MASK, st) < 0)
-		return -errno;
-	return 0;
+	return fk_plat_stat_at(fd, NULL, st);
 }
 
-static struct timespec sx_ts(const struct statx_timestamp *t)
-{
-	struct timespec ts = { (time_t)t->tv_sec, (long)t->tv_nsec };
-	return ts;
-}
-
-void fk_pt_statx_to_attr(const struct fk_pt *pt, const struct statx *st,
+void fk_pt_stat_to_attr(const struct fk_pt *pt, const struct fk_plat_stat *st,
 			 struct fk_attr *a)
 {
 	memset(a, 0, sizeof *a);
-	a->ino = st->stx_ino;
-	a->size = st->stx_size;
-	a->blocks = st->stx_blocks;
-	a->atime = sx_ts(&st->stx_atime);
-	a->mtime = sx_ts(&st->stx_mtime);
-	a->ctime = sx_ts(&st->stx_ctime);
-	if (st->stx_mask & STATX_BTIME)
-		a->crtime = sx_ts(&st->stx_btime);
-	a->mode = st->stx_mode;
-	a->nlink = st->stx_nlink;
-	a->uid = FK_PT_UID_SHOWN(pt, st->stx_uid);
-	a->gid = FK_PT_GID_SHOWN(pt, st->stx_gid);
-	a->rdev = (uint32_t)makedev(st->stx_rdev_major, st->stx_rdev_minor);
-	a->blksize = st->stx_blksize;
+	a->ino = st->ino;
+	a->size = st->size;
+	a->blocks = st->blocks;
+	a->atime = st->atime;
+	a->mtime = st->mtime;
+	a->ctime = st->ctime;
+	if (st->has_btime)
+		a->crtime = st->btime;
+	a->mode = st->mode;
+	a->nlink = st->nlink;
+	a->uid = FK_PT_UID_SHOWN(pt, st->uid);
+	a->gid = FK_PT_GID_SHOWN(pt, st->gid);
+	a->rdev = (uint32_t)st->rdev;
+	a->blksize = st->blksize;
 }
 
 static void proc_path(int fd, char buf[static 32])
@@ -83,7 +74,7 @@ int fk_pt_reopen(int opath_fd, int flags)
 
 int fk_pt_lookup_name(struct fk_pt *pt, struct fk_pt_node *parent,
 		      int parent_fd, const char *name, enum fk_pt_ref ref,
-		      struct fk_pt_node **out, struct statx *st)
+		      struct fk_pt_node **out, struct fk_plat_stat *st)
 {
 	int rc = fk_pt_check_name(name);
 	if (rc)
@@ -101,11 +92,11 @@ int fk_pt_lookup_name(struct fk_pt *pt, struct fk_pt_node *parent,
 }
 
 void fk_pt_entry_of(const struct fk_pt *pt, const struct fk_pt_node *n,
-		     const struct statx *st, struct fk_entry *e)
+		     const struct fk_plat_stat *st, struct fk_entry *e)
 {
 	memset(e, 0, sizeof *e);
 	e->ino = n->nodeid;
-	fk_pt_statx_to_attr(pt, st, &e->attr);
+	fk_pt_stat_to_attr(pt, st, &e->attr);
 	e->entry_valid_ns = pt->entry_ns;
 	e->attr_valid_ns = pt->attr_ns;
 }
@@ -114,7 +105,7 @@ int fk_pt_do_lookup(struct fk_pt *pt, struct fk_pt_node *parent, int parent_fd,
 		    const char *name, struct fk_entry *e)
 {
 	struct fk_pt_node *n;
-	struct statx st;
+	struct fk_plat_stat st;
 	int rc = fk_pt_lookup_name(pt, parent, parent_fd, name,
 				   FK_PT_REF_KERNEL, &n, &st);
 	if (rc == 0)
@@ -151,7 +142,7 @@ void fk_pt_forget(void *fs, uint64_t ino, uint64_t nlookup)
 /* Answer an entry for node n (which holds the kernel reference) with
  * attributes st. */
 static void reply_entry_of(fk_req *req, struct fk_pt *pt, struct fk_pt_node *n,
-			   const struct statx *st)
+			   const struct fk_plat_stat *st)
 {
 	struct fk_entry e;
 	fk_pt_entry_of(pt, n, st, &e);
@@ -160,14 +151,14 @@ static void reply_entry_of(fk_req *req, struct fk_pt *pt, struct fk_pt_node *n,
 
 static void reply_attr_of(fk_req *req, struct fk_pt *pt, int fd)
 {
-	struct statx st;
+	struct fk_plat_stat st;
 	int rc = fk_pt_stat_fd(fd, &st);
 	if (rc) {
 		(void)fk_reply_err(req, -rc);
 		return;
 	}
 	struct fk_attr a;
-	fk_pt_statx_to_attr(pt, &st, &a);
+	fk_pt_stat_to_attr(pt, &st, &a);
 	(void)fk_reply_attr(req, &a, pt->attr_ns);
 }
 
@@ -189,7 +180,7 @@ void fk_pt_statx(fk_req *req, const struct fk_statx_in *in)
 	struct fk_pt_node *n = fk_pt_node_at(req, in->ino, &fd);
 	if (!n)
 		return;
-	struct statx st;
+	struct fk_plat_stat st;
 	int rc = fk_pt_stat_fd(fd, &st);
 	fk_pt_node_done(pt, n);
 	if (rc) {
@@ -197,16 +188,16 @@ void fk_pt_statx(fk_req *req, const struct fk_statx_in *in)
 		return;
 	}
 	struct fk_attr a;
-	fk_pt_statx_to_attr(pt, &st, &a);
+	fk_pt_stat_to_attr(pt, &st, &a);
 	(void)fk_reply_statx(req, &a, pt->attr_ns);
 }
 
 int fk_pt_kill_suidgid(int nfd)
 {
-	struct statx st;
+	struct fk_plat_stat st;
 	int rc = fk_pt_stat_fd(nfd, &st);
-	uint32_t killed = fk_mode_kill_suidgid(st.stx_mode);
-	if (rc || !S_ISREG(st.stx_mode) || killed == st.stx_mode)
+	uint32_t killed = fk_mode_kill_suidgid(st.mode);
+	if (rc || !S_ISREG(st.mode) || killed == st.mode)
 		return rc;
 	char p[32];
 	proc_path(nfd, p);
@@ -309,7 +300,7 @@ int fk_pt_make(struct fk_pt *pt, struct fk_pt_node *parent, int parent_fd,
 	       const struct fk_pt_who *w, enum fk_pt_make_kind kind,
 	       const char *name, uint32_t mode, uint32_t rdev,
 	       const char *target, enum fk_pt_ref ref, struct fk_pt_node **out,
-	       struct statx *st)
+	       struct fk_plat_stat *st)
 {
 	int rc = fk_pt_check_name(name);
 	if (rc)
@@ -350,7 +341,7 @@ static void make_entry(fk_req *req, uint64_t parent_id, const char *name,
 	struct fk_pt_who who;
 	fk_pt_who_of_req(req, &who);
 	struct fk_pt_node *n;
-	struct statx st;
+	struct fk_plat_stat st;
 	int rc = fk_pt_make(pt, parent, pfd, &who, kind, name, mode, rdev,
 			    target, FK_PT_REF_KERNEL, &n, &st);
 	fk_pt_node_done(pt, parent);
@@ -377,7 +368,7 @@ void fk_pt_symlink(fk_req *req, const struct fk_symlink_in *in)
 
 int fk_pt_link_at(struct fk_pt *pt, int fd, struct fk_pt_node *parent,
 		  int parent_fd, const char *newname, enum fk_pt_ref ref,
-		  struct fk_pt_node **out, struct statx *st)
+		  struct fk_pt_node **out, struct fk_plat_stat *st)
 {
 	int rc = fk_pt_check_name(newname);
 	if (rc)
@@ -398,7 +389,7 @@ void fk_pt_link(fk_req *req, const struct fk_link_in *in)
 	struct fk_pt_node *n = fk_pt_node_use(pt, in->ino, &fd);
 	struct fk_pt_node *parent = n ? fk_pt_node_use(pt, in->newparent, &pfd) : NULL;
 	struct fk_pt_node *made = NULL;
-	struct statx st;
+	struct fk_plat_stat st;
 	int rc;
 	if (!n || !parent)
 		rc = n ? pfd : fd;
@@ -414,18 +405,16 @@ void fk_pt_link(fk_req *req, const struct fk_link_in *in)
 }
 
 /* The host inode of name in dirfd (0), or -errno. */
-static int stat_name(int dirfd, const char *name, struct statx *st)
+static int stat_name(int dirfd, const char *name, struct fk_plat_stat *st)
 {
-	if (statx(dirfd, name, AT_SYMLINK_NOFOLLOW, PT_STATX_MASK, st) < 0)
-		return -errno;
-	return 0;
+	return fk_plat_stat_at(dirfd, name, st);
 }
 
 /* Handle and lazy modes: the inode st is about to lose a name. If the
  * kernel knows it, keep its node's descriptor: the name may have been the
  * node's way back (lazy), and a handle may not reopen an unlinked inode.
  * The kernel forgets such a node soon after, unless it is open. */
-static void keep_before_unlink(struct fk_pt *pt, const struct statx *st)
+static void keep_before_unlink(struct fk_pt *pt, const struct fk_plat_stat *st)
 {
 	if (pt->mode == FK_PT_INODE_FD)
 		return;
@@ -445,7 +434,7 @@ int fk_pt_remove(struct fk_pt *pt, int parent_fd, const char *name, int flags)
 	int rc = fk_pt_check_name(name);
 	if (rc)
 		return rc;
-	struct statx st;
+	struct fk_plat_stat st;
 	fk_pt_names_change_begin(pt);
 	if (pt->mode != FK_PT_INODE_FD && stat_name(parent_fd, name, &st) == 0)
 		keep_before_unlink(pt, &st);
@@ -487,7 +476,7 @@ int fk_pt_rename_at(struct fk_pt *pt, struct fk_pt_node *a, int afd,
 		return rc;
 	/* Handle and lazy modes track names: which inodes move, which one
 	 * loses its name. */
-	struct statx moved, victim;
+	struct fk_plat_stat moved, victim;
 	fk_pt_names_change_begin(pt);
 	int have_moved = 0, have_victim = 0;
 	if (pt->mode != FK_PT_INODE_FD) {

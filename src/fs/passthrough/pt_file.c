@@ -65,10 +65,10 @@ static int kill_suidgid(fk_req *req, uint64_t ino, int fd)
  * set-id bits to drop), so that it cannot be a passthrough one? */
 static int sees_writes(fk_session *se, int fd, int fl)
 {
-	struct statx st;
+	struct fk_plat_stat st;
 	return (fl & O_ACCMODE) != O_RDONLY &&
 	       (fk_session_conn(se)->want & FK_CAP_HANDLE_KILLPRIV_V2) &&
-	       fk_pt_stat_fd(fd, &st) == 0 && (st.stx_mode & (S_ISUID | S_ISGID));
+	       fk_pt_stat_fd(fd, &st) == 0 && (st.mode & (S_ISUID | S_ISGID));
 }
 
 /* Answer an open/create with file fd of node n (whose operation reference
@@ -163,7 +163,7 @@ void fk_pt_open(fk_req *req, const struct fk_open_in *in)
 int fk_pt_create_at(struct fk_pt *pt, struct fk_pt_node *parent,
 		    int parent_fd, const struct fk_pt_who *w, const char *name,
 		    int flags, uint32_t mode, enum fk_pt_ref ref,
-		    struct fk_pt_node **out, struct statx *st)
+		    struct fk_pt_node **out, struct fk_plat_stat *st)
 {
 	int rc = fk_pt_check_name(name);
 	if (rc)
@@ -193,7 +193,7 @@ void fk_pt_create(fk_req *req, const struct fk_create_in *in)
 	 * kernel looked. */
 	int fl = host_flags(pt, in->flags) | ((int)in->flags & O_EXCL);
 	struct fk_pt_node *n;
-	struct statx st;
+	struct fk_plat_stat st;
 	int fd = fk_pt_create_at(pt, parent, pfd, &who, in->name, fl, in->mode,
 				 FK_PT_REF_KERNEL, &n, &st);
 	fk_pt_node_done(pt, parent);
@@ -214,7 +214,7 @@ void fk_pt_create(fk_req *req, const struct fk_create_in *in)
 
 int fk_pt_tmpfile_at(struct fk_pt *pt, int pfd, const struct fk_pt_who *who,
 		     int flags, uint32_t mode, enum fk_pt_ref ref,
-		     struct fk_pt_node **out, struct statx *st)
+		     struct fk_pt_node **out, struct fk_plat_stat *st)
 {
 	int fd = fk_pt_openat_as(who, pfd, ".", flags | O_TMPFILE, mode & 07777);
 	if (fd < 0)
@@ -245,7 +245,7 @@ void fk_pt_tmpfile(fk_req *req, const struct fk_create_in *in)
 	struct fk_pt_who who;
 	fk_pt_who_of_req(req, &who);
 	struct fk_pt_node *n;
-	struct statx st;
+	struct fk_plat_stat st;
 	int fd = fk_pt_tmpfile_at(pt, pfd, &who, fl, in->mode, FK_PT_REF_KERNEL,
 				  &n, &st);
 	fk_pt_node_done(pt, parent);

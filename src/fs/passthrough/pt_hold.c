@@ -258,7 +258,7 @@ void fk_pt_hold_init(struct fk_pt *pt)
 }
 
 struct file_handle *fk_pt_hold_handle(struct fk_pt *pt, int fd,
-				      const struct statx *st)
+				      const struct fk_plat_stat *st)
 {
 	(void)st;
 	return pt->mode == FK_PT_INODE_HANDLE ? handle_of(fd) : NULL;
@@ -336,13 +336,13 @@ void fk_pt_hold_detach(struct fk_pt *pt, struct fk_pt_node *n)
 /* Is fd still the inode of n? */
 static int same_inode(const struct fk_pt_node *n, int fd)
 {
-	struct statx st;
+	struct fk_plat_stat st;
 	if (fk_pt_stat_fd(fd, &st))
 		return 0;
-	uint64_t dev = ((uint64_t)st.stx_dev_major << 32) | st.stx_dev_minor;
-	int64_t bsec = (st.stx_mask & STATX_BTIME) ? st.stx_btime.tv_sec : 0;
-	uint32_t bnsec = (st.stx_mask & STATX_BTIME) ? st.stx_btime.tv_nsec : 0;
-	return st.stx_ino == n->ino && dev == n->dev && bsec == n->btime_sec &&
+	uint64_t dev = st.dev;
+	int64_t bsec = st.has_btime ? st.btime.tv_sec : 0;
+	uint32_t bnsec = st.has_btime ? (uint32_t)st.btime.tv_nsec : 0;
+	return st.ino == n->ino && dev == n->dev && bsec == n->btime_sec &&
 	       bnsec == n->btime_nsec;
 }
 
@@ -635,8 +635,8 @@ static void move_node(struct fk_pt *pt, struct fk_pt_node *n,
 	set_parent(pt, n, parent);
 }
 
-void fk_pt_hold_renamed(struct fk_pt *pt, const struct statx *moved,
-			const struct statx *victim, struct fk_pt_node *newparent,
+void fk_pt_hold_renamed(struct fk_pt *pt, const struct fk_plat_stat *moved,
+			const struct fk_plat_stat *victim, struct fk_pt_node *newparent,
 			const char *newname, struct fk_pt_node *oldparent,
 			const char *oldname, unsigned flags)
 {

@@ -40,24 +40,24 @@ struct fk_layer_dir {
 
 /* What the layer shows of the node with O_PATH descriptor nfd (-1: no
  * override to read) and host attributes sx. */
-static void to_stat(const struct fk_pt *pt, int nfd, const struct statx *sx,
+static void to_stat(const struct fk_pt *pt, int nfd, const struct fk_plat_stat *sx,
 		    struct fk_layer_stat *st)
 {
 	if (!st)
 		return;
-	struct statx shown = *sx;
+	struct fk_plat_stat shown = *sx;
 	if (nfd >= 0)
 		fk_pt_override_stat(pt, nfd, &shown);
-	st->dev = makedev(shown.stx_dev_major, shown.stx_dev_minor);
-	fk_pt_statx_to_attr(pt, &shown, &st->attr);
+	st->dev = shown.dev;
+	fk_pt_stat_to_attr(pt, &shown, &st->attr);
 }
 
 /* to_stat for node n, pinning its descriptor if an override is to be
  * read (an unreachable node then shows its inode's attributes). */
 static void to_stat_of(struct fk_pt *pt, struct fk_pt_node *n,
-		       const struct statx *sx, struct fk_layer_stat *st)
+		       const struct fk_plat_stat *sx, struct fk_layer_stat *st)
 {
-	int nfd = st && fk_pt_override_applies(pt, sx->stx_mode)
+	int nfd = st && fk_pt_override_applies(pt, sx->mode)
 			  ? fk_pt_node_fd(pt, n)
 			  : -1;
 	to_stat(pt, nfd, sx, st);
@@ -129,7 +129,7 @@ static int l_lookup(struct fk_layer *l, struct fk_layer_node *parent,
 	if (pfd < 0)
 		return pfd;
 	struct fk_pt_node *n;
-	struct statx sx;
+	struct fk_plat_stat sx;
 	int rc = fk_pt_lookup_name(pt, NODE(parent), pfd, name, FK_PT_REF_OP,
 				   &n, &sx);
 	fk_pt_node_unfd(pt, NODE(parent));
@@ -147,7 +147,7 @@ static int l_getattr(struct fk_layer *l, struct fk_layer_node *h,
 	int fd = fk_pt_node_fd(pt, NODE(h));
 	if (fd < 0)
 		return fd;
-	struct statx sx;
+	struct fk_plat_stat sx;
 	int rc = fk_pt_stat_fd(fd, &sx);
 	if (rc == 0)
 		to_stat(pt, fd, &sx, st);
@@ -167,7 +167,7 @@ static int l_setattr(struct fk_layer *l, struct fk_layer_node *h,
 	int rc = fk_pt_override_applies(pt, NODE(h)->type)
 			 ? fk_pt_override_setattr(pt, fd, in)
 			 : fk_pt_setattr_fd(pt, fd, -1, in);
-	struct statx sx;
+	struct fk_plat_stat sx;
 	if (rc == 0 && st && (rc = fk_pt_stat_fd(fd, &sx)) == 0)
 		to_stat(pt, fd, &sx, st);
 	fk_pt_node_unfd(pt, NODE(h));
@@ -212,7 +212,7 @@ static int l_open(struct fk_layer *l, struct fk_layer_node *h, int flags)
 static int make_as(struct fk_pt *pt, struct fk_pt_node *dir, int dfd,
 		   const struct fk_pt_who *w, enum fk_pt_make_kind kind,
 		   int file_flags, const char *name, uint32_t mode, uint32_t rdev,
-		   const char *target, struct fk_pt_node **n, struct statx *sx)
+		   const char *target, struct fk_pt_node **n, struct fk_plat_stat *sx)
 {
 	if (!name)
 		return fk_pt_tmpfile_at(pt, dfd, w, file_flags, mode, FK_PT_REF_OP,
@@ -233,7 +233,7 @@ static int make_overridden(struct fk_pt *pt, struct fk_pt_node *parent,
 			   int pfd, enum fk_pt_make_kind kind, int file_flags,
 			   const char *name, uint32_t mode,
 			   const struct fk_layer_cred *cred,
-			   struct fk_pt_node **out, struct statx *sx)
+			   struct fk_pt_node **out, struct fk_plat_stat *sx)
 {
 	struct fk_pt_who self;
 	daemon_who(&self);
@@ -299,7 +299,7 @@ static int make(struct fk_layer *l, struct fk_layer_node *parent,
 	if (pfd < 0)
 		return pfd;
 	struct fk_pt_node *n;
-	struct statx sx;
+	struct fk_plat_stat sx;
 	int rc;
 	if (fk_pt_override_applies(pt, file_flags >= 0 ? S_IFREG
 					: kind == FK_PT_MAKE_DIR ? S_IFDIR : 0)) {
@@ -379,7 +379,7 @@ static int l_link(struct fk_layer *l, struct fk_layer_node *h,
 	int rc = pfd;
 	if (pfd >= 0) {
 		struct fk_pt_node *n;
-		struct statx sx;
+		struct fk_plat_stat sx;
 		rc = fk_pt_link_at(pt, fd, NODE(newparent), pfd, newname,
 				   FK_PT_REF_OP, &n, &sx);
 		if (rc == 0) {
@@ -578,7 +578,7 @@ static int l_clone_file(struct fk_layer *l, struct fk_layer_node *parent,
 	int fd = l_create(l, parent, name, O_RDWR, mode, cred, &h, NULL);
 	if (fd < 0)
 		return fd;
-	struct statx sx;
+	struct fk_plat_stat sx;
 	int rc = ioctl(fd, FICLONE, src) < 0 ? -errno : fk_pt_stat_fd(fd, &sx);
 	/* (The clone's owner and mode are what l_create made them.) */
 	if (rc) {
@@ -623,7 +623,7 @@ static int l_handle_stat(struct fk_layer *l, int type, const void *bytes,
 	free(fh);
 	if (fd < 0)
 		return errno == EINVAL || errno == ENOENT ? -ESTALE : -errno;
-	struct statx sx;
+	struct fk_plat_stat sx;
 	int rc = fk_pt_stat_fd(fd, &sx);
 	if (rc == 0)
 		to_stat(pt, fd, &sx, st);
@@ -692,11 +692,11 @@ int fk_pt_layer_set_override(struct fk_layer *l, enum fk_pt_override o,
 	char v[64];
 	int rc = name ? fk_pt_host_getxattr(rfd, name, v, sizeof v) : 0;
 	if (rc == -ENODATA) {
-		struct statx sx;
+		struct fk_plat_stat sx;
 		rc = root_value ? 0 : fk_pt_stat_fd(rfd, &sx);
 		if (rc == 0 && !root_value)
-			snprintf(v, sizeof v, "%u:%u:%o", sx.stx_uid, sx.stx_gid,
-				 sx.stx_mode & 07777);
+			snprintf(v, sizeof v, "%u:%u:%o", sx.uid, sx.gid,
+				 sx.mode & 07777);
 		if (rc == 0)
 			rc = fk_pt_host_setxattr(rfd, name, root_value ? root_value : v,
 						 strlen(root_value ? root_value : v),
@@ -729,21 +729,20 @@ int fk_pt_layer_set_work(struct fk_layer *l, const char *workdir, char *err,
 			 e == ENOTDIR ? "not a directory" : strerror(e));
 		return -e;
 	}
-	struct statx st, rst;
+	struct fk_plat_stat st, rst;
 	int rc = fk_pt_stat_fd(fd, &st);
 	if (rc == 0)
 		rc = fk_pt_stat_fd(pt->root->cfd.fd, &rst); /* never closed */
 	if (rc) {
 		snprintf(err, errlen, "workdir '%s': %s", workdir, strerror(-rc));
-	} else if (st.stx_dev_major != rst.stx_dev_major ||
-		   st.stx_dev_minor != rst.stx_dev_minor ||
-		   st.stx_mnt_id != rst.stx_mnt_id) {
+	} else if (st.dev != rst.dev ||
+		   st.mnt_id != rst.mnt_id) {
 		snprintf(err, errlen,
 			 "workdir '%s' is not on the same filesystem (mount) as "
 			 "its layer",
 			 workdir);
 		rc = -EXDEV;
-	} else if (st.stx_ino == rst.stx_ino) {
+	} else if (st.ino == rst.ino) {
 		snprintf(err, errlen, "workdir '%s' is the layer itself", workdir);
 		rc = -EINVAL;
 	}

@@ -240,7 +240,7 @@ int fk_pt_new(struct fk_pt **out, const char *source,
 	pt->o = *o;
 	resolve_timeouts(pt);
 	atomic_init(&pt->passthrough_ok, o->passthrough && !o->writeback);
-	struct statx st;
+	struct fk_plat_stat st;
 	int rc = fk_pt_stat_fd(fd, &st);
 	if (rc == 0)
 		rc = fk_pt_table_init(&pt->table);

@@ -208,15 +208,15 @@ void fk_pt_node_put(struct fk_pt *pt, struct fk_pt_node *n)
  * differs is a deleted file whose inode number the host reused, so it
  * leaves the index (the kernel may still hold its id) and NULL is the
  * answer. */
-static struct fk_pt_node *find_keyed(struct fk_pt_table *t, const struct statx *st)
+static struct fk_pt_node *find_keyed(struct fk_pt_table *t, const struct fk_plat_stat *st)
 {
-	uint64_t dev = ((uint64_t)st->stx_dev_major << 32) | st->stx_dev_minor;
-	uint64_t mnt = (st->stx_mask & STATX_MNT_ID) ? st->stx_mnt_id : 0;
-	struct fk_pt_node *n = t->by_key[hash_key(dev, st->stx_ino, mnt, t->nbuckets)];
-	while (n && !(n->ino == st->stx_ino && n->dev == dev && n->mnt_id == mnt))
+	uint64_t dev = st->dev;
+	uint64_t mnt = st->mnt_id;
+	struct fk_pt_node *n = t->by_key[hash_key(dev, st->ino, mnt, t->nbuckets)];
+	while (n && !(n->ino == st->ino && n->dev == dev && n->mnt_id == mnt))
 		n = n->next_key;
-	int64_t bsec = (st->stx_mask & STATX_BTIME) ? st->stx_btime.tv_sec : 0;
-	uint32_t bnsec = (st->stx_mask & STATX_BTIME) ? st->stx_btime.tv_nsec : 0;
+	int64_t bsec = st->has_btime ? st->btime.tv_sec : 0;
+	uint32_t bnsec = st->has_btime ? (uint32_t)st->btime.tv_nsec : 0;
 	if (n && (n->btime_sec != bsec || n->btime_nsec != bnsec)) {
 		unkey(t, n);
 		n = NULL;
@@ -224,32 +224,32 @@ static struct fk_pt_node *find_keyed(struct fk_pt_table *t, const struct statx *
 	return n;
 }
 
-struct fk_pt_node *fk_pt_node_find(struct fk_pt *pt, const struct statx *st)
+struct fk_pt_node *fk_pt_node_find(struct fk_pt *pt, const struct fk_plat_stat *st)
 {
 	return find_keyed(&pt->table, st);
 }
 
 /* A node for inode st, not yet in the table. */
-static struct fk_pt_node *new_node(const struct statx *st)
+static struct fk_pt_node *new_node(const struct fk_plat_stat *st)
 {
 	struct fk_pt_node *n = calloc(1, sizeof *n);
 	if (!n)
 		return NULL;
-	n->dev = ((uint64_t)st->stx_dev_major << 32) | st->stx_dev_minor;
-	n->ino = st->stx_ino;
-	n->mnt_id = (st->stx_mask & STATX_MNT_ID) ? st->stx_mnt_id : 0;
-	if (st->stx_mask & STATX_BTIME) {
-		n->btime_sec = st->stx_btime.tv_sec;
-		n->btime_nsec = st->stx_btime.tv_nsec;
+	n->dev = st->dev;
+	n->ino = st->ino;
+	n->mnt_id = st->mnt_id;
+	if (st->has_btime) {
+		n->btime_sec = st->btime.tv_sec;
+		n->btime_nsec = (uint32_t)st->btime.tv_nsec;
 	}
-	n->type = st->stx_mode & S_IFMT;
+	n->type = st->mode & S_IFMT;
 	n->cfd.fd = -1;
 	n->keyed = 1;
 	return n;
 }
 
 struct fk_pt_node *fk_pt_node_lookup(struct fk_pt *pt, int fd,
-				     const struct statx *st,
+				     const struct fk_plat_stat *st,
 				     struct fk_pt_node *parent, const char *name,
 				     enum fk_pt_ref ref)
 {
@@ -304,7 +304,7 @@ void fk_pt_node_forget(struct fk_pt *pt, uint64_t nodeid, uint64_t count)
 }
 
 struct fk_pt_node *fk_pt_node_root(struct fk_pt *pt, int fd,
-				   const struct statx *st)
+				   const struct fk_plat_stat *st)
 {
 	struct fk_pt_table *t = &pt->table;
 	struct fk_pt_node *n = new_node(st);

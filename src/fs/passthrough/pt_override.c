@@ -90,15 +90,15 @@ static int read_override(const struct fk_pt *pt, int nfd, uint32_t *uid,
 	return parse(v, uid, gid, perm);
 }
 
-void fk_pt_override_stat(const struct fk_pt *pt, int nfd, struct statx *sx)
+void fk_pt_override_stat(const struct fk_pt *pt, int nfd, struct fk_plat_stat *sx)
 {
 	uint32_t uid, gid, perm;
-	if (!fk_pt_override_applies(pt, sx->stx_mode) ||
+	if (!fk_pt_override_applies(pt, sx->mode) ||
 	    read_override(pt, nfd, &uid, &gid, &perm))
 		return;
-	sx->stx_uid = uid;
-	sx->stx_gid = gid;
-	sx->stx_mode = (uint16_t)((sx->stx_mode & S_IFMT) | perm);
+	sx->uid = uid;
+	sx->gid = gid;
+	sx->mode = (sx->mode & S_IFMT) | perm;
 }
 
 int fk_pt_override_write(const struct fk_pt *pt, int nfd, uint32_t uid,
@@ -116,13 +116,13 @@ int fk_pt_override_setattr(struct fk_pt *pt, int nfd,
 	const uint32_t owner_bits = FK_SET_MODE | FK_SET_UID | FK_SET_GID |
 				    FK_SET_KILL_SUIDGID;
 	if (in->valid & owner_bits) {
-		struct statx sx;
+		struct fk_plat_stat sx;
 		int rc = fk_pt_stat_fd(nfd, &sx);
 		if (rc)
 			return rc;
 		fk_pt_override_stat(pt, nfd, &sx);
-		uint32_t uid = sx.stx_uid, gid = sx.stx_gid;
-		uint32_t perm = sx.stx_mode & 07777;
+		uint32_t uid = sx.uid, gid = sx.gid;
+		uint32_t perm = sx.mode & 07777;
 		if (in->valid & FK_SET_UID)
 			uid = FK_PT_UID_HOST(pt, in->uid);
 		if (in->valid & FK_SET_GID)
@@ -130,9 +130,9 @@ int fk_pt_override_setattr(struct fk_pt *pt, int nfd,
 		if (in->valid & FK_SET_MODE)
 			perm = in->mode & 07777;
 		else if ((in->valid & (FK_SET_UID | FK_SET_GID)) &&
-			 !S_ISDIR(sx.stx_mode))
+			 !S_ISDIR(sx.mode))
 			perm = fk_mode_kill_suidgid(perm); /* as chown does */
-		if ((in->valid & FK_SET_KILL_SUIDGID) && S_ISREG(sx.stx_mode))
+		if ((in->valid & FK_SET_KILL_SUIDGID) && S_ISREG(sx.mode))
 			perm = fk_mode_kill_suidgid(perm);
 		rc = fk_pt_override_write(pt, nfd, uid, gid, perm);
 		if (rc)
