@@ -8,7 +8,7 @@
 # fusekit passthrough -o nopassthrough (all I/O through the daemon); the
 # same two with -o inode=lazy (nodes held by name under a descriptor cap);
 # libfuse's passthrough_ll example, built from the source Debian's
-# libfuse3-dev ships. Jobs: the three published for the Rust original
+# libfuse3-dev ships, as it comes and with -o default_permissions. Jobs: the three published for the Rust original
 # (randread-4k, seqread-1m, meta-stat) plus randwrite-4k, seqwrite-1m and
 # create/unlink storms. Needs root, fio, libfuse3-dev, pkg-config, python3.
 # FK_BENCH_SYSTEMS="native fusekit ..." runs a subset (native first).
@@ -43,6 +43,10 @@ mount_system() {
 	fusekit-lazy) "$FUSEKIT" passthrough -f -o inode=lazy "$src" "$mnt" & PIDS+=($!) ;;
 	fusekit-lazy-nopt) "$FUSEKIT" passthrough -f -o inode=lazy,nopassthrough "$src" "$mnt" & PIDS+=($!) ;;
 	passthrough_ll) "$PLL" -f -o source="$src" "$mnt" & PIDS+=($!) ;;
+	# The same with the kernel checking permissions, as fusekit always
+	# has it: every change to a directory costs a GETATTR of it before
+	# the next permission check.
+	passthrough_ll-dp) "$PLL" -f -o source="$src",default_permissions "$mnt" & PIDS+=($!) ;;
 	esac
 	MNTS+=("$mnt")
 	wait_mount "$mnt"
@@ -50,7 +54,7 @@ mount_system() {
 
 JOBS="randread-4k seqread-1m meta-stat randwrite-4k seqwrite-1m create unlink"
 SYSTEMS=${FK_BENCH_SYSTEMS:-native fusekit fusekit-nopt fusekit-lazy fusekit-lazy-nopt}
-[ -n "$PLL" ] && [ -z "${FK_BENCH_SYSTEMS:-}" ] && SYSTEMS="$SYSTEMS passthrough_ll"
+[ -n "$PLL" ] && [ -z "${FK_BENCH_SYSTEMS:-}" ] && SYSTEMS="$SYSTEMS passthrough_ll passthrough_ll-dp"
 declare -A R
 for s in $SYSTEMS; do
 	mount_system "$s"
