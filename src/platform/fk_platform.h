@@ -105,6 +105,55 @@ struct fk_plat_stat {
  *  descriptor). 0 or -errno. */
 int fk_plat_stat_at(int dirfd, const char *name, struct fk_plat_stat *st);
 
+/* ---- Filesystem objects, as the passthrough reaches them ----------------
+ *
+ * An object is named by (fd, name): entry name of directory fd, never
+ * following a symlink there; or, with name NULL, what descriptor fd itself
+ * refers to (any descriptor; on Linux also an O_PATH one). Every call
+ * answers 0 (or a length where it says) or -errno. */
+
+/** Can a descriptor be held on objects of this type (S_IFMT bits) without
+ *  opening them (which has side effects for fifos and devices, and needs
+ *  permission)? Linux: every type (O_PATH). macOS: directories only; the
+ *  others are reached by name. */
+int fk_plat_can_hold(uint32_t type);
+/** Entry name of directory dirfd, not followed if a symlink: its stat in
+ *  *st and, where fk_plat_can_hold its type, a descriptor to hold it by
+ *  in *fd (else -1). */
+int fk_plat_hold_at(int dirfd, const char *name, int *fd,
+		    struct fk_plat_stat *st);
+/** A new open file description of the object, open(2) flags (never
+ *  O_CREAT; O_CLOEXEC added). The descriptor or -errno. */
+int fk_plat_open_at(int fd, const char *name, int flags);
+int fk_plat_chmod_at(int fd, const char *name, uint32_t mode);
+/** (uint32_t)-1 leaves the uid or gid as it is. */
+int fk_plat_chown_at(int fd, const char *name, uint32_t uid, uint32_t gid);
+/** ts[0] atime, ts[1] mtime; UTIME_NOW and UTIME_OMIT as utimensat(2). */
+int fk_plat_utimens_at(int fd, const char *name, const struct timespec ts[2]);
+int fk_plat_truncate_at(int fd, const char *name, uint64_t size);
+/** A symlink's target, not NUL-terminated: its length. */
+int fk_plat_readlink_at(int fd, const char *name, char *buf, size_t size);
+/** A new name newname in directory newdir for the object. */
+int fk_plat_link_at(int fd, const char *name, int newdir, const char *newname);
+/** The object's extended attributes, never following a symlink; get and
+ *  list answer the length (size 0 asks for it). position: macOS's offset
+ *  into a resource fork; must be 0 elsewhere (else -EINVAL). */
+int fk_plat_getxattr_at(int fd, const char *name, const char *attr, void *buf,
+			size_t size, uint32_t position);
+int fk_plat_setxattr_at(int fd, const char *name, const char *attr,
+			const void *value, size_t size, int flags,
+			uint32_t position);
+int fk_plat_listxattr_at(int fd, const char *name, char *buf, size_t size);
+int fk_plat_removexattr_at(int fd, const char *name, const char *attr);
+/** The object's path on the host, NUL-terminated, for messages and tools:
+ *  its length (-ERANGE if size is too small). */
+int fk_plat_path_at(int fd, const char *name, char *buf, size_t size);
+/** rename(2) with renameat2's flags FK_RENAME_NOREPLACE, _EXCHANGE,
+ *  _WHITEOUT (macOS: renameatx_np's RENAME_EXCL, RENAME_SWAP; no
+ *  whiteouts: -EINVAL). */
+int fk_plat_rename_at(int olddir, const char *oldname, int newdir,
+		      const char *newname, unsigned flags);
+
 struct stat;
 /** The access, modification and change times of st (the fields are
  *  st_atim... on Linux, st_atimespec... on macOS). */

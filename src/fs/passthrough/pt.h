@@ -139,6 +139,16 @@ struct fk_pt_file {
 	struct fk_pt_node *node;
 };
 
+/* Where system calls reach a node now (fk_pt_obj_pin): the descriptor it
+ * holds (name NULL), or, for a node that holds none (a non-directory on a
+ * host without O_PATH, fk_plat_can_hold), its name in its parent
+ * directory's descriptor. Valid while pinned. */
+struct fk_pt_at {
+	int fd;
+	const char *name;
+};
+#define FK_PT_AT_FD(d) ((struct fk_pt_at){ (d), NULL })
+
 /* ---- pt_node.c ---- */
 /** The table lock. A descriptor dropped under it is closed after
  *  fk_pt_unlock lets it go (fk_pt_close_later): the last close of an
@@ -211,10 +221,15 @@ void fk_pt_hold_refresh(struct fk_pt *pt, struct fk_pt_node *n, int fd,
 /** Release what a node holds (descriptor, handle, name, parent
  *  reference). Under the table lock, when the node is freed. */
 void fk_pt_hold_detach(struct fk_pt *pt, struct fk_pt_node *n);
-/** Pin the node's O_PATH descriptor, reopening it if needed. Returns it,
- *  or -errno (ESTALE: the inode is no longer where the node says). */
+/** Pin the descriptor of directory node n (or of any node that holds
+ *  one), reopening it if needed. Returns it, or -errno (ESTALE: the inode
+ *  is no longer where the node says; ENOTDIR: n holds no descriptor). */
 int fk_pt_node_fd(struct fk_pt *pt, struct fk_pt_node *n);
 void fk_pt_node_unfd(struct fk_pt *pt, struct fk_pt_node *n);
+/** Pin where system calls reach node n of any type (fk_pt_at). 0 or
+ *  -errno. fk_pt_obj_unpin undoes it. */
+int fk_pt_obj_pin(struct fk_pt *pt, struct fk_pt_node *n, struct fk_pt_at *at);
+void fk_pt_obj_unpin(struct fk_pt *pt, struct fk_pt_node *n);
 /** Keep the node's descriptor open for the node's life (it is about to
  *  lose its name, or has none). Returns 0 or -errno. */
 int fk_pt_node_keep(struct fk_pt *pt, struct fk_pt_node *n);
@@ -239,13 +254,20 @@ void fk_pt_hold_renamed(struct fk_pt *pt, const struct fk_plat_stat *moved,
 			const char *newname, struct fk_pt_node *oldparent,
 			const char *oldname, unsigned flags);
 
-/** A node in use: operation reference and pinned descriptor. Answers the
- *  request itself and returns NULL when the node is unknown or gone. */
+/** A directory node in use (the parent of a name): operation reference
+ *  and pinned descriptor. Answers the request itself and returns NULL
+ *  when the node is unknown or gone. */
 struct fk_pt_node *fk_pt_node_at(fk_req *req, uint64_t nodeid, int *fd);
 /** The same without answering: NULL with *fd = -errno. */
 struct fk_pt_node *fk_pt_node_use(struct fk_pt *pt, uint64_t nodeid, int *fd);
 /** Undo fk_pt_node_at/fk_pt_node_use (NULL is fine). */
 void fk_pt_node_done(struct fk_pt *pt, struct fk_pt_node *n);
+/** A node of any type in use, reached at *at (fk_pt_obj_pin); as
+ *  fk_pt_node_at, fk_pt_node_use. Undone by fk_pt_obj_done. */
+struct fk_pt_node *fk_pt_obj_at(fk_req *req, uint64_t nodeid, struct fk_pt_at *at);
+struct fk_pt_node *fk_pt_obj_use(struct fk_pt *pt, uint64_t nodeid,
+				 struct fk_pt_at *at, int *err);
+void fk_pt_obj_done(struct fk_pt *pt, struct fk_pt_node *n);
 
 /* ---- pt_cred.c ---- */
 /* The kernel sends at most a few supplementary groups; we keep 32. */
@@ -278,6 +300,8 @@ int fk_pt_openat_as(const struct fk_pt_who *w, int dirfd, const char *name,
 /* ---- helpers shared by the op files (pt_entry.c) ---- */
 /** The stat of a node's O_PATH fd (or any fd), not following symlinks. */
 int fk_pt_stat_fd(int fd, struct fk_plat_stat *st);
+/** The stat of a node reached at at. */
+int fk_pt_stat_at(struct fk_pt_at at, struct fk_plat_stat *st);
 /** The attributes the mount shows for st: every reply that carries
  *  attributes (lookup, getattr, readdirplus, statx, create) goes through
  *  here, so all show the same inode number and the same mapped owner. */
@@ -311,8 +335,8 @@ int fk_pt_create_at(struct fk_pt *pt, struct fk_pt_node *parent,
 		    int parent_fd, const struct fk_pt_who *w, const char *name,
 		    int flags, uint32_t mode, enum fk_pt_ref ref,
 		    struct fk_pt_node **out, struct fk_plat_stat *st);
-/** Give the inode of O_PATH fd a new name in parent, then look it up. */
-int fk_pt_link_at(struct fk_pt *pt, int fd, struct fk_pt_node *parent,
+/** Give the inode reached at at a new name in parent, then look it up. */
+int fk_pt_link_at(struct fk_pt *pt, struct fk_pt_at at, struct fk_pt_node *parent,
 		  int parent_fd, const char *newname, enum fk_pt_ref ref,
 		  struct fk_pt_node **out, struct fk_plat_stat *st);
 /** unlinkat(parent_fd, name, flags), keeping the nodes right. */
@@ -327,21 +351,22 @@ int fk_pt_rename_at(struct fk_pt *pt, struct fk_pt_node *a, int afd,
 int fk_pt_statfs_fd(int fd, struct fk_statfs *st);
 /** syncfs of SOURCE's filesystem. */
 int fk_pt_sync(struct fk_pt *pt);
-/** Apply a setattr to the node with O_PATH descriptor nfd; fd: an open
- *  file of it, or -1. Ids are shown ids (mapped to the host here). */
-int fk_pt_setattr_fd(struct fk_pt *pt, int nfd, int fd,
+/** Apply a setattr to the node reached at at; fd: an open file of it, or
+ *  -1. Ids are shown ids (mapped to the host here). */
+int fk_pt_setattr_at(struct fk_pt *pt, struct fk_pt_at at, int fd,
 		     const struct fk_setattr_in *in);
 /** HANDLE_KILLPRIV_V2: drop the set-user-ID bit, and set-group-ID where
- *  group execute makes it one, from the regular file of descriptor nfd
- *  (O_PATH or open), as a write by someone without CAP_FSETID does. 1 if
- *  that changed the mode, 0 if not, or -errno. */
-int fk_pt_kill_suidgid(int nfd);
+ *  group execute makes it one, from the regular file reached at at (an
+ *  open file: FK_PT_AT_FD), as a write by someone without CAP_FSETID
+ *  does. 1 if that changed the mode, 0 if not, or -errno. */
+int fk_pt_kill_suidgid(struct fk_pt_at at);
 /** Does the caller of req lack CAP_FSETID, as far as we can tell (not
  *  root)? Requests that change data without saying so (fallocate,
  *  copy_file_range) drop set-id bits then. */
 int fk_pt_caller_unprivileged(fk_req *req);
-/** Reopen an O_PATH fd with real access (through /proc/self/fd). */
-int fk_pt_reopen(int opath_fd, int flags);
+/** A new open file of the node reached at at (open(2) flags, no O_CREAT):
+ *  the descriptor, or -errno. */
+int fk_pt_reopen(struct fk_pt_at at, int flags);
 /** Names the kernel may send that must never reach the host: "", ".",
  *  "..", anything with '/'. Returns 0 or -errno. */
 int fk_pt_check_name(const char *name);
@@ -411,34 +436,32 @@ void fk_pt_releasedir(fk_req *req, const struct fk_release_in *in);
 void fk_pt_fsyncdir(fk_req *req, const struct fk_fsync_in *in);
 
 /* pt_xattr.c's work, for the ops and the layer interface: on the node
- * whose O_PATH descriptor is nfd, through the namespace policy. get and
- * list answer the length (size 0: only that). */
-int fk_pt_xattr_get(struct fk_pt *pt, int nfd, const char *name, void *buf,
-		    size_t size);
-int fk_pt_xattr_list(struct fk_pt *pt, int nfd, char *buf, size_t size);
-int fk_pt_xattr_set(struct fk_pt *pt, int nfd, const char *name,
-		    const void *value, size_t size, int flags);
-int fk_pt_xattr_remove(struct fk_pt *pt, int nfd, const char *name);
-
-/** The host's xattr calls on the node with O_PATH descriptor nfd, with no
- *  namespace policy (for the xattrs the passthrough keeps itself). */
-int fk_pt_host_getxattr(int nfd, const char *name, void *buf, size_t size);
-int fk_pt_host_setxattr(int nfd, const char *name, const void *value,
-			size_t size, int flags);
+ * reached at at, through the namespace policy. get and list answer the
+ * length (size 0: only that). position: macFUSE's resource-fork offset
+ * (0 elsewhere). */
+int fk_pt_xattr_get(struct fk_pt *pt, struct fk_pt_at at, const char *name,
+		    void *buf, size_t size, uint32_t position);
+int fk_pt_xattr_list(struct fk_pt *pt, struct fk_pt_at at, char *buf,
+		     size_t size);
+int fk_pt_xattr_set(struct fk_pt *pt, struct fk_pt_at at, const char *name,
+		    const void *value, size_t size, int flags,
+		    uint32_t position);
+int fk_pt_xattr_remove(struct fk_pt *pt, struct fk_pt_at at, const char *name);
 
 /* ---- pt_override.c ---- */
 /** Does the override apply to objects of this type (S_IFMT bits)? */
 int fk_pt_override_applies(const struct fk_pt *pt, uint32_t type);
-/** Replace the owner and permission bits of sx (the node with O_PATH
- *  descriptor nfd) by its override, where it has one. */
-void fk_pt_override_stat(const struct fk_pt *pt, int nfd, struct fk_plat_stat *sx);
-/** Record host ids uid, gid and permission bits perm as nfd's override. */
-int fk_pt_override_write(const struct fk_pt *pt, int nfd, uint32_t uid,
-			 uint32_t gid, uint32_t perm);
+/** Replace the owner and permission bits of sx (the node reached at at)
+ *  by its override, where it has one. */
+void fk_pt_override_stat(const struct fk_pt *pt, struct fk_pt_at at,
+			 struct fk_plat_stat *sx);
+/** Record host ids uid, gid and permission bits perm as at's override. */
+int fk_pt_override_write(const struct fk_pt *pt, struct fk_pt_at at,
+			 uint32_t uid, uint32_t gid, uint32_t perm);
 /** setattr of a node the override applies to: mode and owner into the
  *  xattr (clearing set-id bits on chown as the host would), the rest as
- *  fk_pt_setattr_fd does. */
-int fk_pt_override_setattr(struct fk_pt *pt, int nfd,
+ *  fk_pt_setattr_at does. */
+int fk_pt_override_setattr(struct fk_pt *pt, struct fk_pt_at at,
 			   const struct fk_setattr_in *in);
 /** The override the root carries (fk_pt_layer_new). */
 enum fk_pt_override fk_pt_override_detect(const struct fk_pt *pt);

@@ -34,7 +34,7 @@ void fk_pt_opendir(fk_req *req, const struct fk_open_in *in)
 	struct fk_pt_node *n = fk_pt_node_at(req, in->ino, &nfd);
 	if (!n)
 		return;
-	int fd = fk_pt_reopen(nfd, O_RDONLY | O_DIRECTORY);
+	int fd = fk_pt_reopen(FK_PT_AT_FD(nfd), O_RDONLY | O_DIRECTORY);
 	fk_pt_node_done(pt, n);
 	if (fd < 0) {
 		(void)fk_reply_err(req, -fd);

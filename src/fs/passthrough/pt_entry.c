@@ -39,6 +39,11 @@ int fk_pt_stat_fd(int fd, struct fk_plat_stat *st)
 	return fk_plat_stat_at(fd, NULL, st);
 }
 
+int fk_pt_stat_at(struct fk_pt_at at, struct fk_plat_stat *st)
+{
+	return fk_plat_stat_at(at.fd, at.name, st);
+}
+
 void fk_pt_stat_to_attr(const struct fk_pt *pt, const struct fk_plat_stat *st,
 			 struct fk_attr *a)
 {
@@ -59,17 +64,9 @@ void fk_pt_stat_to_attr(const struct fk_pt *pt, const struct fk_plat_stat *st,
 	a->blksize = st->blksize;
 }
 
-static void proc_path(int fd, char buf[static 32])
+int fk_pt_reopen(struct fk_pt_at at, int flags)
 {
-	snprintf(buf, 32, "/proc/self/fd/%d", fd);
-}
-
-int fk_pt_reopen(int opath_fd, int flags)
-{
-	char p[32];
-	proc_path(opath_fd, p);
-	int fd = open(p, (flags | O_CLOEXEC) & ~O_NOFOLLOW);
-	return fd < 0 ? -errno : fd;
+	return fk_plat_open_at(at.fd, at.name, flags);
 }
 
 int fk_pt_lookup_name(struct fk_pt *pt, struct fk_pt_node *parent,
@@ -79,14 +76,10 @@ int fk_pt_lookup_name(struct fk_pt *pt, struct fk_pt_node *parent,
 	int rc = fk_pt_check_name(name);
 	if (rc)
 		return rc;
-	int fd = openat(parent_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	rc = fk_pt_stat_fd(fd, st);
-	if (rc) {
-		close(fd);
+	int fd;
+	rc = fk_plat_hold_at(parent_fd, name, &fd, st);
+	if (rc)
 		return rc;
-	}
 	*out = fk_pt_node_lookup(pt, fd, st, parent, name, ref);
 	return *out ? 0 : -ENOMEM;
 }
@@ -149,10 +142,10 @@ static void reply_entry_of(fk_req *req, struct fk_pt *pt, struct fk_pt_node *n,
 	(void)fk_reply_entry(req, &e);
 }
 
-static void reply_attr_of(fk_req *req, struct fk_pt *pt, int fd)
+static void reply_attr_of(fk_req *req, struct fk_pt *pt, struct fk_pt_at at)
 {
 	struct fk_plat_stat st;
-	int rc = fk_pt_stat_fd(fd, &st);
+	int rc = fk_pt_stat_at(at, &st);
 	if (rc) {
 		(void)fk_reply_err(req, -rc);
 		return;
@@ -165,24 +158,24 @@ static void reply_attr_of(fk_req *req, struct fk_pt *pt, int fd)
 void fk_pt_getattr(fk_req *req, const struct fk_getattr_in *in)
 {
 	struct fk_pt *pt = FK_PT(req);
-	int fd;
-	struct fk_pt_node *n = fk_pt_node_at(req, in->ino, &fd);
+	struct fk_pt_at at;
+	struct fk_pt_node *n = fk_pt_obj_at(req, in->ino, &at);
 	if (!n)
 		return;
-	reply_attr_of(req, pt, fd);
-	fk_pt_node_done(pt, n);
+	reply_attr_of(req, pt, at);
+	fk_pt_obj_done(pt, n);
 }
 
 void fk_pt_statx(fk_req *req, const struct fk_statx_in *in)
 {
 	struct fk_pt *pt = FK_PT(req);
-	int fd;
-	struct fk_pt_node *n = fk_pt_node_at(req, in->ino, &fd);
+	struct fk_pt_at at;
+	struct fk_pt_node *n = fk_pt_obj_at(req, in->ino, &at);
 	if (!n)
 		return;
 	struct fk_plat_stat st;
-	int rc = fk_pt_stat_fd(fd, &st);
-	fk_pt_node_done(pt, n);
+	int rc = fk_pt_stat_at(at, &st);
+	fk_pt_obj_done(pt, n);
 	if (rc) {
 		(void)fk_reply_err(req, -rc);
 		return;
@@ -192,16 +185,15 @@ void fk_pt_statx(fk_req *req, const struct fk_statx_in *in)
 	(void)fk_reply_statx(req, &a, pt->attr_ns);
 }
 
-int fk_pt_kill_suidgid(int nfd)
+int fk_pt_kill_suidgid(struct fk_pt_at at)
 {
 	struct fk_plat_stat st;
-	int rc = fk_pt_stat_fd(nfd, &st);
+	int rc = fk_pt_stat_at(at, &st);
 	uint32_t killed = fk_mode_kill_suidgid(st.mode);
 	if (rc || !S_ISREG(st.mode) || killed == st.mode)
 		return rc;
-	char p[32];
-	proc_path(nfd, p);
-	return fchmodat(AT_FDCWD, p, killed & 07777, 0) < 0 ? -errno : 1;
+	rc = fk_plat_chmod_at(at.fd, at.name, killed & 07777);
+	return rc < 0 ? rc : 1;
 }
 
 int fk_pt_caller_unprivileged(fk_req *req)
@@ -209,31 +201,25 @@ int fk_pt_caller_unprivileged(fk_req *req)
 	return fk_req_ctx(req)->uid != 0;
 }
 
-int fk_pt_setattr_fd(struct fk_pt *pt, int nfd, int fd,
+int fk_pt_setattr_at(struct fk_pt *pt, struct fk_pt_at at, int fd,
 		     const struct fk_setattr_in *in)
 {
-	char p[32];
-	proc_path(nfd, p);
-	if (in->valid & FK_SET_MODE) {
-		int r = fd >= 0 ? fchmod(fd, in->mode & 07777)
-				: fchmodat(AT_FDCWD, p, in->mode & 07777, 0);
-		if (r < 0)
-			return -errno;
+	/* An open file (fd) is where a change through it goes. */
+	struct fk_pt_at to = fd >= 0 ? FK_PT_AT_FD(fd) : at;
+	int rc = 0;
+	if (in->valid & FK_SET_MODE)
+		rc = fk_plat_chmod_at(to.fd, to.name, in->mode & 07777);
+	if (!rc && (in->valid & (FK_SET_UID | FK_SET_GID))) {
+		uint32_t u = (in->valid & FK_SET_UID) ? FK_PT_UID_HOST(pt, in->uid)
+						      : UINT32_MAX;
+		uint32_t g = (in->valid & FK_SET_GID) ? FK_PT_GID_HOST(pt, in->gid)
+						      : UINT32_MAX;
+		rc = fk_plat_chown_at(at.fd, at.name, u, g);
 	}
-	if (in->valid & (FK_SET_UID | FK_SET_GID)) {
-		uid_t u = (in->valid & FK_SET_UID) ? FK_PT_UID_HOST(pt, in->uid) : (uid_t)-1;
-		gid_t g = (in->valid & FK_SET_GID) ? FK_PT_GID_HOST(pt, in->gid) : (gid_t)-1;
-		if (fchownat(nfd, "", u, g, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
-			return -errno;
-	}
-	if (in->valid & FK_SET_SIZE) {
-		int r = fd >= 0 ? ftruncate(fd, (off_t)in->size)
-				: truncate(p, (off_t)in->size);
-		if (r < 0)
-			return -errno;
-	}
-	if (in->valid & (FK_SET_ATIME | FK_SET_MTIME | FK_SET_ATIME_NOW |
-			 FK_SET_MTIME_NOW)) {
+	if (!rc && (in->valid & FK_SET_SIZE))
+		rc = fk_plat_truncate_at(to.fd, to.name, in->size);
+	if (!rc && (in->valid & (FK_SET_ATIME | FK_SET_MTIME | FK_SET_ATIME_NOW |
+				 FK_SET_MTIME_NOW))) {
 		struct timespec ts[2] = { { 0, UTIME_OMIT }, { 0, UTIME_OMIT } };
 		if (in->valid & FK_SET_ATIME_NOW)
 			ts[0].tv_nsec = UTIME_NOW;
@@ -243,53 +229,49 @@ int fk_pt_setattr_fd(struct fk_pt *pt, int nfd, int fd,
 			ts[1].tv_nsec = UTIME_NOW;
 		else if (in->valid & FK_SET_MTIME)
 			ts[1] = in->mtime;
-		int r = fd >= 0 ? futimens(fd, ts)
-				: utimensat(nfd, "", ts, AT_EMPTY_PATH);
-		if (r < 0)
-			return -errno;
+		rc = fk_plat_utimens_at(to.fd, to.name, ts);
 	}
 	/* Our truncate keeps set-id bits (we have CAP_FSETID); the caller's
 	 * would not have. (A chown drops them on the host itself.) */
-	if (in->valid & FK_SET_KILL_SUIDGID) {
-		int r = fk_pt_kill_suidgid(nfd);
-		return r < 0 ? r : 0;
+	if (!rc && (in->valid & FK_SET_KILL_SUIDGID)) {
+		int r = fk_pt_kill_suidgid(at);
+		rc = r < 0 ? r : 0;
 	}
 	/* FK_SET_CTIME: the host sets ctime itself on every change above. */
-	return 0;
+	return rc;
 }
 
 void fk_pt_setattr(fk_req *req, const struct fk_setattr_in *in)
 {
 	struct fk_pt *pt = FK_PT(req);
-	int nfd;
-	struct fk_pt_node *n = fk_pt_node_at(req, in->ino, &nfd);
+	struct fk_pt_at at;
+	struct fk_pt_node *n = fk_pt_obj_at(req, in->ino, &at);
 	if (!n)
 		return;
 	struct fk_pt_file *f = in->has_fh ? (struct fk_pt_file *)(uintptr_t)in->fh : NULL;
 	int fd = f ? fk_pt_file_fd(pt, f) : -1;
-	int rc = fd < -1 ? fd : fk_pt_setattr_fd(pt, nfd, fd, in);
+	int rc = fd < -1 ? fd : fk_pt_setattr_at(pt, at, fd, in);
 	if (fd >= 0)
 		fk_pt_file_unfd(pt, f);
 	if (rc)
 		(void)fk_reply_err(req, -rc);
 	else
-		reply_attr_of(req, pt, nfd);
-	fk_pt_node_done(pt, n);
+		reply_attr_of(req, pt, at);
+	fk_pt_obj_done(pt, n);
 }
 
 void fk_pt_readlink(fk_req *req, const struct fk_ino_in *in)
 {
 	struct fk_pt *pt = FK_PT(req);
-	int fd;
-	struct fk_pt_node *n = fk_pt_node_at(req, in->ino, &fd);
+	struct fk_pt_at at;
+	struct fk_pt_node *n = fk_pt_obj_at(req, in->ino, &at);
 	if (!n)
 		return;
 	char buf[PATH_MAX + 1];
-	ssize_t len = readlinkat(fd, "", buf, sizeof buf - 1);
-	int e = errno;
-	fk_pt_node_done(pt, n);
+	int len = fk_plat_readlink_at(at.fd, at.name, buf, sizeof buf - 1);
+	fk_pt_obj_done(pt, n);
 	if (len < 0) {
-		(void)fk_reply_err(req, e);
+		(void)fk_reply_err(req, -len);
 		return;
 	}
 	buf[len] = 0;
@@ -366,37 +348,33 @@ void fk_pt_symlink(fk_req *req, const struct fk_symlink_in *in)
 	make_entry(req, in->parent, in->name, FK_PT_MAKE_SYMLINK, 0, 0, in->target);
 }
 
-int fk_pt_link_at(struct fk_pt *pt, int fd, struct fk_pt_node *parent,
+int fk_pt_link_at(struct fk_pt *pt, struct fk_pt_at at, struct fk_pt_node *parent,
 		  int parent_fd, const char *newname, enum fk_pt_ref ref,
 		  struct fk_pt_node **out, struct fk_plat_stat *st)
 {
 	int rc = fk_pt_check_name(newname);
-	if (rc)
-		return rc;
-	/* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; the /proc path with
-	 * AT_SYMLINK_FOLLOW links the same inode without it. */
-	char p[32];
-	proc_path(fd, p);
-	if (linkat(AT_FDCWD, p, parent_fd, newname, AT_SYMLINK_FOLLOW) < 0)
-		return -errno;
-	return fk_pt_lookup_name(pt, parent, parent_fd, newname, ref, out, st);
+	if (!rc)
+		rc = fk_plat_link_at(at.fd, at.name, parent_fd, newname);
+	return rc ? rc
+		  : fk_pt_lookup_name(pt, parent, parent_fd, newname, ref, out, st);
 }
 
 void fk_pt_link(fk_req *req, const struct fk_link_in *in)
 {
 	struct fk_pt *pt = FK_PT(req);
-	int fd, pfd = -ENOENT;
-	struct fk_pt_node *n = fk_pt_node_use(pt, in->ino, &fd);
+	int err, pfd = -ENOENT;
+	struct fk_pt_at at;
+	struct fk_pt_node *n = fk_pt_obj_use(pt, in->ino, &at, &err);
 	struct fk_pt_node *parent = n ? fk_pt_node_use(pt, in->newparent, &pfd) : NULL;
 	struct fk_pt_node *made = NULL;
 	struct fk_plat_stat st;
 	int rc;
 	if (!n || !parent)
-		rc = n ? pfd : fd;
+		rc = n ? pfd : err;
 	else
-		rc = fk_pt_link_at(pt, fd, parent, pfd, in->newname,
+		rc = fk_pt_link_at(pt, at, parent, pfd, in->newname,
 				   FK_PT_REF_KERNEL, &made, &st);
-	fk_pt_node_done(pt, n);
+	fk_pt_obj_done(pt, n);
 	fk_pt_node_done(pt, parent);
 	if (rc)
 		(void)fk_reply_err(req, -rc);
@@ -489,8 +467,8 @@ int fk_pt_rename_at(struct fk_pt *pt, struct fk_pt_node *a, int afd,
 	struct fk_pt_cred_saved cred = { 0 };
 	if (flags & FK_RENAME_WHITEOUT)
 		rc = fk_pt_cred_switch(w, &cred);
-	if (!rc && renameat2(afd, name, bfd, newname, flags) < 0)
-		rc = -errno;
+	if (!rc)
+		rc = fk_plat_rename_at(afd, name, bfd, newname, flags);
 	fk_pt_cred_restore(&cred);
 	if (!rc)
 		fk_pt_hold_renamed(pt, have_moved ? &moved : NULL,
@@ -534,13 +512,15 @@ int fk_pt_statfs_fd(int fd, struct fk_statfs *st)
 void fk_pt_statfs(fk_req *req, const struct fk_ino_in *in)
 {
 	struct fk_pt *pt = FK_PT(req);
-	int fd;
-	struct fk_pt_node *n = fk_pt_node_use(pt, in->ino, &fd);
+	int err;
+	struct fk_pt_at at;
+	struct fk_pt_node *n = fk_pt_obj_use(pt, in->ino, &at, &err);
 	if (!n)
-		n = fk_pt_node_use(pt, FK_ROOT_INO, &fd);
+		n = fk_pt_obj_use(pt, FK_ROOT_INO, &at, &err);
+	/* (A node reached by name is on its directory's filesystem.) */
 	struct fk_statfs st;
-	int rc = n ? fk_pt_statfs_fd(fd, &st) : fd;
-	fk_pt_node_done(pt, n);
+	int rc = n ? fk_pt_statfs_fd(at.fd, &st) : err;
+	fk_pt_obj_done(pt, n);
 	if (rc)
 		(void)fk_reply_err(req, -rc);
 	else

@@ -55,7 +55,7 @@ static void file_done(fk_req *req, uint64_t fh)
  * knows nothing of it). 0 or -errno. */
 static int kill_suidgid(fk_req *req, uint64_t ino, int fd)
 {
-	int rc = fk_pt_kill_suidgid(fd);
+	int rc = fk_pt_kill_suidgid(FK_PT_AT_FD(fd));
 	if (rc > 0)
 		(void)fk_notify_inval_inode(fk_req_session(req), ino, -1, 0);
 	return rc < 0 ? rc : 0; /* failing: the attributes expire anyway */
@@ -137,12 +137,12 @@ static int host_flags(const struct fk_pt *pt, uint32_t flags)
 void fk_pt_open(fk_req *req, const struct fk_open_in *in)
 {
 	struct fk_pt *pt = FK_PT(req);
-	int nfd;
-	struct fk_pt_node *n = fk_pt_node_at(req, in->ino, &nfd);
+	struct fk_pt_at at;
+	struct fk_pt_node *n = fk_pt_obj_at(req, in->ino, &at);
 	if (!n)
 		return;
 	int fl = host_flags(pt, in->flags);
-	int fd = fk_pt_reopen(nfd, fl);
+	int fd = fk_pt_reopen(at, fl);
 	/* Our O_TRUNC kept set-id bits the caller's would have dropped. */
 	int rc = fd >= 0 && in->kill_suidgid && (fl & O_TRUNC)
 			 ? kill_suidgid(req, in->ino, fd)
@@ -151,7 +151,7 @@ void fk_pt_open(fk_req *req, const struct fk_open_in *in)
 		close(fd);
 		fd = rc;
 	}
-	fk_pt_node_unfd(pt, n); /* the open file keeps the reference */
+	fk_pt_obj_unpin(pt, n); /* the open file keeps the reference */
 	if (fd < 0) {
 		fk_pt_node_put(pt, n);
 		(void)fk_reply_err(req, -fd);
@@ -220,7 +220,7 @@ int fk_pt_tmpfile_at(struct fk_pt *pt, int pfd, const struct fk_pt_who *who,
 	if (fd < 0)
 		return fd;
 	/* The node needs an O_PATH descriptor of the unnamed inode. */
-	int opath = fk_pt_reopen(fd, O_PATH);
+	int opath = fk_pt_reopen(FK_PT_AT_FD(fd), O_PATH);
 	int rc = opath < 0 ? opath : fk_pt_stat_fd(opath, st);
 	*out = NULL;
 	if (rc == 0)
@@ -423,7 +423,7 @@ void fk_pt_ioctl(fk_req *req, const struct fk_ioctl_in *in)
 int fk_pt_sync(struct fk_pt *pt)
 {
 	/* syncfs(2) needs a real descriptor, not O_PATH. */
-	int fd = fk_pt_reopen(pt->root->cfd.fd, O_RDONLY | O_DIRECTORY);
+	int fd = fk_pt_reopen(FK_PT_AT_FD(pt->root->cfd.fd), O_RDONLY | O_DIRECTORY);
 	if (fd < 0)
 		return fd;
 	int rc = syncfs(fd) < 0 ? -errno : 0;

@@ -198,7 +198,7 @@ static int mount_fd_for(struct fk_pt *pt, uint64_t dev, int fd)
 			return pt->mount_fds[i].fd;
 	if (fd < 0 || pt->nmount_fds == FK_PT_MAX_MOUNT_FDS)
 		return -1;
-	int m = fk_pt_reopen(fd, O_RDONLY);
+	int m = fk_pt_reopen(FK_PT_AT_FD(fd), O_RDONLY);
 	if (m < 0)
 		return -1;
 	pt->mount_fds[pt->nmount_fds].dev = dev;
@@ -568,6 +568,47 @@ void fk_pt_node_done(struct fk_pt *pt, struct fk_pt_node *n)
 	fk_pt_node_put(pt, n);
 }
 
+int fk_pt_obj_pin(struct fk_pt *pt, struct fk_pt_node *n, struct fk_pt_at *at)
+{
+	int fd = fk_pt_node_fd(pt, n);
+	*at = FK_PT_AT_FD(fd);
+	return fd < 0 ? fd : 0;
+}
+
+void fk_pt_obj_unpin(struct fk_pt *pt, struct fk_pt_node *n)
+{
+	fk_pt_node_unfd(pt, n);
+}
+
+struct fk_pt_node *fk_pt_obj_use(struct fk_pt *pt, uint64_t nodeid,
+				 struct fk_pt_at *at, int *err)
+{
+	struct fk_pt_node *n = fk_pt_node_get(pt, nodeid);
+	*err = n ? fk_pt_obj_pin(pt, n, at) : -ENOENT;
+	if (*err && n) {
+		fk_pt_node_put(pt, n);
+		n = NULL;
+	}
+	return n;
+}
+
+struct fk_pt_node *fk_pt_obj_at(fk_req *req, uint64_t nodeid, struct fk_pt_at *at)
+{
+	int err;
+	struct fk_pt_node *n = fk_pt_obj_use(FK_PT(req), nodeid, at, &err);
+	if (!n)
+		(void)fk_reply_err(req, -err);
+	return n;
+}
+
+void fk_pt_obj_done(struct fk_pt *pt, struct fk_pt_node *n)
+{
+	if (!n)
+		return;
+	fk_pt_obj_unpin(pt, n);
+	fk_pt_node_put(pt, n);
+}
+
 /* ---- Open files ------------------------------------------------------ */
 
 void fk_pt_file_attach(struct fk_pt *pt, struct fk_pt_file *f, int fd)
@@ -589,7 +630,7 @@ static int reopen_file(struct fk_pt *pt, void *obj)
 	int pfd = fk_pt_node_fd(pt, f->node);
 	if (pfd < 0)
 		return pfd;
-	int fd = fk_pt_reopen(pfd, f->flags);
+	int fd = fk_pt_reopen(FK_PT_AT_FD(pfd), f->flags);
 	fk_pt_node_unfd(pt, f->node);
 	return fd;
 }

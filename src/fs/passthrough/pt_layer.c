@@ -38,16 +38,16 @@ struct fk_layer_dir {
 	DIR *dp;
 };
 
-/* What the layer shows of the node with O_PATH descriptor nfd (-1: no
- * override to read) and host attributes sx. */
-static void to_stat(const struct fk_pt *pt, int nfd, const struct fk_plat_stat *sx,
-		    struct fk_layer_stat *st)
+/* What the layer shows of the node reached at at (NULL: no override to
+ * read) with host attributes sx. */
+static void to_stat(const struct fk_pt *pt, const struct fk_pt_at *at,
+		    const struct fk_plat_stat *sx, struct fk_layer_stat *st)
 {
 	if (!st)
 		return;
 	struct fk_plat_stat shown = *sx;
-	if (nfd >= 0)
-		fk_pt_override_stat(pt, nfd, &shown);
+	if (at)
+		fk_pt_override_stat(pt, *at, &shown);
 	st->dev = shown.dev;
 	fk_pt_stat_to_attr(pt, &shown, &st->attr);
 }
@@ -57,12 +57,12 @@ static void to_stat(const struct fk_pt *pt, int nfd, const struct fk_plat_stat *
 static void to_stat_of(struct fk_pt *pt, struct fk_pt_node *n,
 		       const struct fk_plat_stat *sx, struct fk_layer_stat *st)
 {
-	int nfd = st && fk_pt_override_applies(pt, sx->mode)
-			  ? fk_pt_node_fd(pt, n)
-			  : -1;
-	to_stat(pt, nfd, sx, st);
-	if (nfd >= 0)
-		fk_pt_node_unfd(pt, n);
+	struct fk_pt_at at;
+	int pinned = st && fk_pt_override_applies(pt, sx->mode) &&
+		     fk_pt_obj_pin(pt, n, &at) == 0;
+	to_stat(pt, pinned ? &at : NULL, sx, st);
+	if (pinned)
+		fk_pt_obj_unpin(pt, n);
 }
 
 /* The daemon itself, capabilities kept: the owner of what the layer makes
@@ -144,14 +144,15 @@ static int l_getattr(struct fk_layer *l, struct fk_layer_node *h,
 		     struct fk_layer_stat *st)
 {
 	struct fk_pt *pt = PT_OF(l);
-	int fd = fk_pt_node_fd(pt, NODE(h));
-	if (fd < 0)
-		return fd;
+	struct fk_pt_at at;
+	int rc = fk_pt_obj_pin(pt, NODE(h), &at);
+	if (rc)
+		return rc;
 	struct fk_plat_stat sx;
-	int rc = fk_pt_stat_fd(fd, &sx);
+	rc = fk_pt_stat_at(at, &sx);
 	if (rc == 0)
-		to_stat(pt, fd, &sx, st);
-	fk_pt_node_unfd(pt, NODE(h));
+		to_stat(pt, &at, &sx, st);
+	fk_pt_obj_unpin(pt, NODE(h));
 	return rc;
 }
 
@@ -161,16 +162,17 @@ static int l_setattr(struct fk_layer *l, struct fk_layer_node *h,
 	struct fk_pt *pt = PT_OF(l);
 	if ((in->valid & FK_SET_MODE) && NODE(h)->type == S_IFLNK)
 		return -EOPNOTSUPP; /* /proc/self/fd would follow it */
-	int fd = fk_pt_node_fd(pt, NODE(h));
-	if (fd < 0)
-		return fd;
-	int rc = fk_pt_override_applies(pt, NODE(h)->type)
-			 ? fk_pt_override_setattr(pt, fd, in)
-			 : fk_pt_setattr_fd(pt, fd, -1, in);
+	struct fk_pt_at at;
+	int rc = fk_pt_obj_pin(pt, NODE(h), &at);
+	if (rc)
+		return rc;
+	rc = fk_pt_override_applies(pt, NODE(h)->type)
+		     ? fk_pt_override_setattr(pt, at, in)
+		     : fk_pt_setattr_at(pt, at, -1, in);
 	struct fk_plat_stat sx;
-	if (rc == 0 && st && (rc = fk_pt_stat_fd(fd, &sx)) == 0)
-		to_stat(pt, fd, &sx, st);
-	fk_pt_node_unfd(pt, NODE(h));
+	if (rc == 0 && st && (rc = fk_pt_stat_at(at, &sx)) == 0)
+		to_stat(pt, &at, &sx, st);
+	fk_pt_obj_unpin(pt, NODE(h));
 	return rc;
 }
 
@@ -180,12 +182,13 @@ static int l_readlink(struct fk_layer *l, struct fk_layer_node *h, char *buf,
 	struct fk_pt *pt = PT_OF(l);
 	if (NODE(h)->type != S_IFLNK)
 		return -EINVAL;
-	int fd = fk_pt_node_fd(pt, NODE(h));
-	if (fd < 0)
-		return fd;
-	ssize_t n = size ? readlinkat(fd, "", buf, size) : 0;
-	int rc = n < 0 ? -errno : (size_t)n >= size ? -ERANGE : (int)n;
-	fk_pt_node_unfd(pt, NODE(h));
+	struct fk_pt_at at;
+	int rc = fk_pt_obj_pin(pt, NODE(h), &at);
+	if (rc)
+		return rc;
+	int n = size ? fk_plat_readlink_at(at.fd, at.name, buf, size) : 0;
+	rc = n < 0 ? n : (size_t)n >= size ? -ERANGE : n;
+	fk_pt_obj_unpin(pt, NODE(h));
 	if (rc >= 0)
 		buf[rc] = 0;
 	return rc;
@@ -198,11 +201,12 @@ static int l_open(struct fk_layer *l, struct fk_layer_node *h, int flags)
 		return -EISDIR;
 	if (NODE(h)->type != S_IFREG && NODE(h)->type != S_IFDIR)
 		return -EINVAL; /* opening a fifo or device has side effects */
-	int fd = fk_pt_node_fd(pt, NODE(h));
-	if (fd < 0)
-		return fd;
-	int rc = fk_pt_reopen(fd, flags & ~(O_CREAT | O_EXCL));
-	fk_pt_node_unfd(pt, NODE(h));
+	struct fk_pt_at at;
+	int rc = fk_pt_obj_pin(pt, NODE(h), &at);
+	if (rc)
+		return rc;
+	rc = fk_pt_reopen(at, flags & ~(O_CREAT | O_EXCL));
+	fk_pt_obj_unpin(pt, NODE(h));
 	return rc;
 }
 
@@ -240,7 +244,7 @@ static int make_overridden(struct fk_pt *pt, struct fk_pt_node *parent,
 	struct fk_pt_node *dir = parent;
 	int dfd = pfd;
 	char tmp[32];
-	const char *at = name;
+	const char *built = name;
 	int staged = name && pt->work && pt->work != parent;
 	if (staged) {
 		dir = pt->work;
@@ -248,32 +252,35 @@ static int make_overridden(struct fk_pt *pt, struct fk_pt_node *parent,
 			return dfd;
 		snprintf(tmp, sizeof tmp, "#fkpt%llx",
 			 (unsigned long long)atomic_fetch_add(&pt->staged, 1));
-		at = tmp;
+		built = tmp;
 	}
 	struct fk_pt_node *n;
-	int fd = make_as(pt, dir, dfd, &self, kind, file_flags, at,
+	int fd = make_as(pt, dir, dfd, &self, kind, file_flags, built,
 			 (mode & 0777) | 0755, 0, NULL, &n, sx);
 	int rc = fd < 0 ? fd : 0;
-	int nfd = rc ? -1 : fk_pt_node_fd(pt, n);
-	if (!rc && nfd < 0)
-		rc = nfd;
+	/* A new file is reached through its open descriptor, which the
+	 * rename leaves where it is; a directory holds its own. */
+	struct fk_pt_at at = FK_PT_AT_FD(fd);
+	int pinned = 0;
+	if (!rc && file_flags < 0)
+		pinned = (rc = fk_pt_obj_pin(pt, n, &at)) == 0;
 	if (!rc)
-		rc = fk_pt_override_write(pt, nfd, FK_PT_UID_HOST(pt, cred->uid),
+		rc = fk_pt_override_write(pt, at, FK_PT_UID_HOST(pt, cred->uid),
 					  FK_PT_GID_HOST(pt, cred->gid), mode);
 	if (!rc && staged)
 		rc = fk_pt_rename_at(pt, dir, dfd, tmp, parent, pfd, name,
 				     FK_RENAME_NOREPLACE, &self);
 	if (!rc)
-		rc = fk_pt_stat_fd(nfd, sx);
+		rc = fk_pt_stat_at(at, sx);
 	if (!rc)
-		fk_pt_override_stat(pt, nfd, sx);
-	if (nfd >= 0)
-		fk_pt_node_unfd(pt, n);
+		fk_pt_override_stat(pt, at, sx);
+	if (pinned)
+		fk_pt_obj_unpin(pt, n);
 	if (rc && fd >= 0) {
 		/* Nothing made: what was built goes again (failing, it stays
 		 * under its staging name, or as the daemon's). */
-		if (at)
-			(void)fk_pt_remove(pt, dfd, at,
+		if (built)
+			(void)fk_pt_remove(pt, dfd, built,
 					   kind == FK_PT_MAKE_DIR ? AT_REMOVEDIR : 0);
 		if (file_flags >= 0)
 			close(fd);
@@ -313,7 +320,7 @@ static int make(struct fk_layer *l, struct fk_layer_node *parent,
 	}
 	fk_pt_node_unfd(pt, NODE(parent));
 	if (rc >= 0) {
-		to_stat(pt, -1, &sx, st); /* sx is as shown already */
+		to_stat(pt, NULL, &sx, st); /* sx is as shown already */
 		give(pt, n, out);
 	}
 	return rc;
@@ -372,23 +379,24 @@ static int l_link(struct fk_layer *l, struct fk_layer_node *h,
 	struct fk_pt *pt = PT_OF(l);
 	if (NODE(h)->type == S_IFDIR)
 		return -EPERM;
-	int fd = fk_pt_node_fd(pt, NODE(h));
-	if (fd < 0)
-		return fd;
+	struct fk_pt_at at;
+	int rc = fk_pt_obj_pin(pt, NODE(h), &at);
+	if (rc)
+		return rc;
 	int pfd = fk_pt_node_fd(pt, NODE(newparent));
-	int rc = pfd;
+	rc = pfd < 0 ? pfd : 0;
 	if (pfd >= 0) {
 		struct fk_pt_node *n;
 		struct fk_plat_stat sx;
-		rc = fk_pt_link_at(pt, fd, NODE(newparent), pfd, newname,
+		rc = fk_pt_link_at(pt, at, NODE(newparent), pfd, newname,
 				   FK_PT_REF_OP, &n, &sx);
 		if (rc == 0) {
-			to_stat(pt, fd, &sx, st);
+			to_stat_of(pt, n, &sx, st);
 			fk_pt_node_put(pt, n);
 		}
 		fk_pt_node_unfd(pt, NODE(newparent));
 	}
-	fk_pt_node_unfd(pt, NODE(h));
+	fk_pt_obj_unpin(pt, NODE(h));
 	return rc;
 }
 
@@ -446,7 +454,7 @@ static int l_opendir(struct fk_layer *l, struct fk_layer_node *h,
 	int nfd = fk_pt_node_fd(pt, NODE(h));
 	if (nfd < 0)
 		return nfd;
-	int fd = fk_pt_reopen(nfd, O_RDONLY | O_DIRECTORY);
+	int fd = fk_pt_reopen(FK_PT_AT_FD(nfd), O_RDONLY | O_DIRECTORY);
 	fk_pt_node_unfd(pt, NODE(h));
 	if (fd < 0)
 		return fd;
@@ -493,25 +501,25 @@ static int xattr_op(struct fk_layer *l, struct fk_layer_node *h, enum xop op,
 		    const char *name, void *buf, size_t size, int flags)
 {
 	struct fk_pt *pt = PT_OF(l);
-	int fd = fk_pt_node_fd(pt, NODE(h));
-	if (fd < 0)
-		return fd;
-	int rc;
+	struct fk_pt_at at;
+	int rc = fk_pt_obj_pin(pt, NODE(h), &at);
+	if (rc)
+		return rc;
 	switch (op) {
 	case XGET:
-		rc = fk_pt_xattr_get(pt, fd, name, buf, size);
+		rc = fk_pt_xattr_get(pt, at, name, buf, size, 0);
 		break;
 	case XLIST:
-		rc = fk_pt_xattr_list(pt, fd, buf, size);
+		rc = fk_pt_xattr_list(pt, at, buf, size);
 		break;
 	case XSET:
-		rc = fk_pt_xattr_set(pt, fd, name, buf, size, flags);
+		rc = fk_pt_xattr_set(pt, at, name, buf, size, flags, 0);
 		break;
 	default:
-		rc = fk_pt_xattr_remove(pt, fd, name);
+		rc = fk_pt_xattr_remove(pt, at, name);
 		break;
 	}
-	fk_pt_node_unfd(pt, NODE(h));
+	fk_pt_obj_unpin(pt, NODE(h));
 	return rc;
 }
 
@@ -555,16 +563,12 @@ static int l_host_path(struct fk_layer *l, struct fk_layer_node *h, char *buf,
 		       size_t size)
 {
 	struct fk_pt *pt = PT_OF(l);
-	int fd = fk_pt_node_fd(pt, NODE(h));
-	if (fd < 0)
-		return fd;
-	char p[32];
-	snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
-	ssize_t n = size ? readlink(p, buf, size) : 0;
-	int rc = n < 0 ? -errno : (size_t)n >= size ? -ERANGE : (int)n;
-	fk_pt_node_unfd(pt, NODE(h));
-	if (rc >= 0)
-		buf[rc] = 0;
+	struct fk_pt_at at;
+	int rc = fk_pt_obj_pin(pt, NODE(h), &at);
+	if (rc)
+		return rc;
+	rc = fk_plat_path_at(at.fd, at.name, buf, size);
+	fk_pt_obj_unpin(pt, NODE(h));
 	return rc;
 }
 
@@ -625,8 +629,9 @@ static int l_handle_stat(struct fk_layer *l, int type, const void *bytes,
 		return errno == EINVAL || errno == ENOENT ? -ESTALE : -errno;
 	struct fk_plat_stat sx;
 	int rc = fk_pt_stat_fd(fd, &sx);
+	struct fk_pt_at at = FK_PT_AT_FD(fd);
 	if (rc == 0)
-		to_stat(pt, fd, &sx, st);
+		to_stat(pt, &at, &sx, st);
 	close(fd);
 	return rc;
 }
@@ -690,7 +695,7 @@ int fk_pt_layer_set_override(struct fk_layer *l, enum fk_pt_override o,
 	int rfd = pt->root->cfd.fd; /* never closed */
 	const char *name = fk_pt_override_xattr(o);
 	char v[64];
-	int rc = name ? fk_pt_host_getxattr(rfd, name, v, sizeof v) : 0;
+	int rc = name ? fk_plat_getxattr_at(rfd, NULL, name, v, sizeof v, 0) : 0;
 	if (rc == -ENODATA) {
 		struct fk_plat_stat sx;
 		rc = root_value ? 0 : fk_pt_stat_fd(rfd, &sx);
@@ -698,9 +703,10 @@ int fk_pt_layer_set_override(struct fk_layer *l, enum fk_pt_override o,
 			snprintf(v, sizeof v, "%u:%u:%o", sx.uid, sx.gid,
 				 sx.mode & 07777);
 		if (rc == 0)
-			rc = fk_pt_host_setxattr(rfd, name, root_value ? root_value : v,
+			rc = fk_plat_setxattr_at(rfd, NULL, name,
+						 root_value ? root_value : v,
 						 strlen(root_value ? root_value : v),
-						 XATTR_CREATE);
+						 XATTR_CREATE, 0);
 	}
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot keep owners in xattr %s: %s%s", name,

@@ -78,49 +78,52 @@ static int parse(const char *v, uint32_t *uid, uint32_t *gid, uint32_t *perm)
 }
 
 /* The node's override: 0, -ENODATA (none), -EINVAL (not one we read). */
-static int read_override(const struct fk_pt *pt, int nfd, uint32_t *uid,
-			 uint32_t *gid, uint32_t *perm)
+static int read_override(const struct fk_pt *pt, struct fk_pt_at at,
+			 uint32_t *uid, uint32_t *gid, uint32_t *perm)
 {
 	char v[64];
-	int n = fk_pt_host_getxattr(nfd, fk_pt_override_xattr(pt->override), v,
-				    sizeof v - 1);
+	int n = fk_plat_getxattr_at(at.fd, at.name,
+				    fk_pt_override_xattr(pt->override), v,
+				    sizeof v - 1, 0);
 	if (n < 0)
 		return n == -ERANGE ? -EINVAL : n;
 	v[n] = 0;
 	return parse(v, uid, gid, perm);
 }
 
-void fk_pt_override_stat(const struct fk_pt *pt, int nfd, struct fk_plat_stat *sx)
+void fk_pt_override_stat(const struct fk_pt *pt, struct fk_pt_at at,
+			 struct fk_plat_stat *sx)
 {
 	uint32_t uid, gid, perm;
 	if (!fk_pt_override_applies(pt, sx->mode) ||
-	    read_override(pt, nfd, &uid, &gid, &perm))
+	    read_override(pt, at, &uid, &gid, &perm))
 		return;
 	sx->uid = uid;
 	sx->gid = gid;
 	sx->mode = (sx->mode & S_IFMT) | perm;
 }
 
-int fk_pt_override_write(const struct fk_pt *pt, int nfd, uint32_t uid,
-			 uint32_t gid, uint32_t perm)
+int fk_pt_override_write(const struct fk_pt *pt, struct fk_pt_at at,
+			 uint32_t uid, uint32_t gid, uint32_t perm)
 {
 	char v[64];
 	int n = snprintf(v, sizeof v, "%u:%u:%o", uid, gid, perm & 07777);
-	return fk_pt_host_setxattr(nfd, fk_pt_override_xattr(pt->override), v,
-				   (size_t)n, 0);
+	return fk_plat_setxattr_at(at.fd, at.name,
+				   fk_pt_override_xattr(pt->override), v,
+				   (size_t)n, 0, 0);
 }
 
-int fk_pt_override_setattr(struct fk_pt *pt, int nfd,
+int fk_pt_override_setattr(struct fk_pt *pt, struct fk_pt_at at,
 			   const struct fk_setattr_in *in)
 {
 	const uint32_t owner_bits = FK_SET_MODE | FK_SET_UID | FK_SET_GID |
 				    FK_SET_KILL_SUIDGID;
 	if (in->valid & owner_bits) {
 		struct fk_plat_stat sx;
-		int rc = fk_pt_stat_fd(nfd, &sx);
+		int rc = fk_pt_stat_at(at, &sx);
 		if (rc)
 			return rc;
-		fk_pt_override_stat(pt, nfd, &sx);
+		fk_pt_override_stat(pt, at, &sx);
 		uint32_t uid = sx.uid, gid = sx.gid;
 		uint32_t perm = sx.mode & 07777;
 		if (in->valid & FK_SET_UID)
@@ -134,13 +137,13 @@ int fk_pt_override_setattr(struct fk_pt *pt, int nfd,
 			perm = fk_mode_kill_suidgid(perm); /* as chown does */
 		if ((in->valid & FK_SET_KILL_SUIDGID) && S_ISREG(sx.mode))
 			perm = fk_mode_kill_suidgid(perm);
-		rc = fk_pt_override_write(pt, nfd, uid, gid, perm);
+		rc = fk_pt_override_write(pt, at, uid, gid, perm);
 		if (rc)
 			return rc;
 	}
 	struct fk_setattr_in rest = *in;
 	rest.valid &= ~owner_bits;
-	return fk_pt_setattr_fd(pt, nfd, -1, &rest);
+	return fk_pt_setattr_at(pt, at, -1, &rest);
 }
 
 enum fk_pt_override fk_pt_override_detect(const struct fk_pt *pt)
@@ -153,9 +156,9 @@ enum fk_pt_override fk_pt_override_detect(const struct fk_pt *pt)
 	};
 	char v[64];
 	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
-		if (fk_pt_host_getxattr(pt->root->cfd.fd, /* never closed */
-					fk_pt_override_xattr(order[i]), v,
-					sizeof v) >= 0)
+		if (fk_plat_getxattr_at(pt->root->cfd.fd, NULL, /* never closed */
+					fk_pt_override_xattr(order[i]), v, sizeof v,
+					0) >= 0)
 			return order[i];
 	return FK_PT_OVERRIDE_NONE;
 }
