@@ -14,8 +14,9 @@
  * repeated lookups meet the same node. A node holds its inode one of
  * three ways (fk_pt_options.inode): an O_PATH descriptor for its whole
  * life (fd, the Linux default); a file handle (handle), reopened through
- * a bounded descriptor cache; or its parent and name (lazy), reopened the
- * same way, for hosts where descriptors are scarce. Every path is
+ * a bounded descriptor cache; or its parent and name (lazy: directories'
+ * descriptors reopened the same way, other nodes reached by name in their
+ * directory), for hosts where descriptors are scarce and for macOS. Every path is
  * resolved beneath a descriptor inside SOURCE without following a symlink
  * (openat2 RESOLVE_BENEATH where the kernel has it, one name at a time
  * otherwise), so nothing outside SOURCE is reachable.

@@ -118,9 +118,9 @@ int fk_plat_stat_at(int dirfd, const char *name, struct fk_plat_stat *st);
  *  others are reached by name. */
 int fk_plat_can_hold(uint32_t type);
 /** Entry name of directory dirfd, not followed if a symlink: its stat in
- *  *st and, where fk_plat_can_hold its type, a descriptor to hold it by
- *  in *fd (else -1). */
-int fk_plat_hold_at(int dirfd, const char *name, int *fd,
+ *  *st and, where fk_plat_can_hold its type (and, with dirs_only, only
+ *  for a directory), a descriptor to hold it by in *fd (else -1). */
+int fk_plat_hold_at(int dirfd, const char *name, int dirs_only, int *fd,
 		    struct fk_plat_stat *st);
 /** A new open file description of the object, open(2) flags (never
  *  O_CREAT; O_CLOEXEC added). The descriptor or -errno. */

@@ -255,9 +255,25 @@ int fk_plat_can_hold(uint32_t type)
 	return 1;
 }
 
-int fk_plat_hold_at(int dirfd, const char *name, int *fd,
+int fk_plat_hold_at(int dirfd, const char *name, int dirs_only, int *fd,
 		    struct fk_plat_stat *st)
 {
+	*fd = -1;
+	if (dirs_only) {
+		int rc = fk_plat_stat_at(dirfd, name, st);
+		if (rc || !S_ISDIR(st->mode))
+			return rc;
+		/* The descriptor must be of the inode just seen. */
+		struct fk_plat_stat seen = *st;
+		rc = fk_plat_hold_at(dirfd, name, 0, fd, st);
+		if (rc == 0 && (st->ino != seen.ino || st->dev != seen.dev ||
+				!S_ISDIR(st->mode))) {
+			close(*fd);
+			*fd = -1;
+			rc = -EAGAIN; /* replaced meanwhile: look again */
+		}
+		return rc;
+	}
 	*fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (*fd < 0)
 		return -errno;

@@ -140,14 +140,16 @@ struct fk_pt_file {
 };
 
 /* Where system calls reach a node now (fk_pt_obj_pin): the descriptor it
- * holds (name NULL), or, for a node that holds none (a non-directory on a
- * host without O_PATH, fk_plat_can_hold), its name in its parent
- * directory's descriptor. Valid while pinned. */
+ * holds (name NULL), or, for a node reached by name (fk_pt_by_name), its
+ * name in its parent directory's descriptor. Valid while pinned: the
+ * names cannot change meanwhile. */
 struct fk_pt_at {
 	int fd;
 	const char *name;
+	struct fk_pt_node *holder; /* whose descriptor is pinned (NULL: none) */
+	int by_name; /* holder is the parent, the names lock is read-held */
 };
-#define FK_PT_AT_FD(d) ((struct fk_pt_at){ (d), NULL })
+#define FK_PT_AT_FD(d) ((struct fk_pt_at){ (d), NULL, NULL, 0 })
 
 /* ---- pt_node.c ---- */
 /** The table lock. A descriptor dropped under it is closed after
@@ -229,7 +231,10 @@ void fk_pt_node_unfd(struct fk_pt *pt, struct fk_pt_node *n);
 /** Pin where system calls reach node n of any type (fk_pt_at). 0 or
  *  -errno. fk_pt_obj_unpin undoes it. */
 int fk_pt_obj_pin(struct fk_pt *pt, struct fk_pt_node *n, struct fk_pt_at *at);
-void fk_pt_obj_unpin(struct fk_pt *pt, struct fk_pt_node *n);
+void fk_pt_obj_unpin(struct fk_pt *pt, struct fk_pt_at *at);
+/** Are nodes of this type (S_IFMT) reached by name, holding no descriptor
+ *  (lazy mode's non-directories, on every host: macOS cannot hold them)? */
+int fk_pt_by_name(const struct fk_pt *pt, uint32_t type);
 /** Keep the node's descriptor open for the node's life (it is about to
  *  lose its name, or has none). Returns 0 or -errno. */
 int fk_pt_node_keep(struct fk_pt *pt, struct fk_pt_node *n);
@@ -267,7 +272,7 @@ void fk_pt_node_done(struct fk_pt *pt, struct fk_pt_node *n);
 struct fk_pt_node *fk_pt_obj_at(fk_req *req, uint64_t nodeid, struct fk_pt_at *at);
 struct fk_pt_node *fk_pt_obj_use(struct fk_pt *pt, uint64_t nodeid,
 				 struct fk_pt_at *at, int *err);
-void fk_pt_obj_done(struct fk_pt *pt, struct fk_pt_node *n);
+void fk_pt_obj_done(struct fk_pt *pt, struct fk_pt_node *n, struct fk_pt_at *at);
 
 /* ---- pt_cred.c ---- */
 /* The kernel sends at most a few supplementary groups; we keep 32. */

@@ -76,10 +76,14 @@ int fk_pt_lookup_name(struct fk_pt *pt, struct fk_pt_node *parent,
 	int rc = fk_pt_check_name(name);
 	if (rc)
 		return rc;
-	int fd;
-	rc = fk_plat_hold_at(parent_fd, name, &fd, st);
+	/* Lazy mode holds descriptors of directories only. */
+	int fd, tries = 0;
+	do
+		rc = fk_plat_hold_at(parent_fd, name, fk_pt_by_name(pt, S_IFREG), &fd,
+				     st);
+	while (rc == -EAGAIN && ++tries < 8);
 	if (rc)
-		return rc;
+		return rc == -EAGAIN ? -ESTALE : rc;
 	*out = fk_pt_node_lookup(pt, fd, st, parent, name, ref);
 	return *out ? 0 : -ENOMEM;
 }
@@ -163,7 +167,7 @@ void fk_pt_getattr(fk_req *req, const struct fk_getattr_in *in)
 	if (!n)
 		return;
 	reply_attr_of(req, pt, at);
-	fk_pt_obj_done(pt, n);
+	fk_pt_obj_done(pt, n, &at);
 }
 
 void fk_pt_statx(fk_req *req, const struct fk_statx_in *in)
@@ -175,7 +179,7 @@ void fk_pt_statx(fk_req *req, const struct fk_statx_in *in)
 		return;
 	struct fk_plat_stat st;
 	int rc = fk_pt_stat_at(at, &st);
-	fk_pt_obj_done(pt, n);
+	fk_pt_obj_done(pt, n, &at);
 	if (rc) {
 		(void)fk_reply_err(req, -rc);
 		return;
@@ -257,7 +261,7 @@ void fk_pt_setattr(fk_req *req, const struct fk_setattr_in *in)
 		(void)fk_reply_err(req, -rc);
 	else
 		reply_attr_of(req, pt, at);
-	fk_pt_obj_done(pt, n);
+	fk_pt_obj_done(pt, n, &at);
 }
 
 void fk_pt_readlink(fk_req *req, const struct fk_ino_in *in)
@@ -269,7 +273,7 @@ void fk_pt_readlink(fk_req *req, const struct fk_ino_in *in)
 		return;
 	char buf[PATH_MAX + 1];
 	int len = fk_plat_readlink_at(at.fd, at.name, buf, sizeof buf - 1);
-	fk_pt_obj_done(pt, n);
+	fk_pt_obj_done(pt, n, &at);
 	if (len < 0) {
 		(void)fk_reply_err(req, -len);
 		return;
@@ -374,7 +378,7 @@ void fk_pt_link(fk_req *req, const struct fk_link_in *in)
 	else
 		rc = fk_pt_link_at(pt, at, parent, pfd, in->newname,
 				   FK_PT_REF_KERNEL, &made, &st);
-	fk_pt_obj_done(pt, n);
+	fk_pt_obj_done(pt, n, &at);
 	fk_pt_node_done(pt, parent);
 	if (rc)
 		(void)fk_reply_err(req, -rc);
@@ -520,7 +524,7 @@ void fk_pt_statfs(fk_req *req, const struct fk_ino_in *in)
 	/* (A node reached by name is on its directory's filesystem.) */
 	struct fk_statfs st;
 	int rc = n ? fk_pt_statfs_fd(at.fd, &st) : err;
-	fk_pt_obj_done(pt, n);
+	fk_pt_obj_done(pt, n, &at);
 	if (rc)
 		(void)fk_reply_err(req, -rc);
 	else

@@ -151,7 +151,7 @@ void fk_pt_open(fk_req *req, const struct fk_open_in *in)
 		close(fd);
 		fd = rc;
 	}
-	fk_pt_obj_unpin(pt, n); /* the open file keeps the reference */
+	fk_pt_obj_unpin(pt, &at); /* the open file keeps the reference */
 	if (fd < 0) {
 		fk_pt_node_put(pt, n);
 		(void)fk_reply_err(req, -fd);

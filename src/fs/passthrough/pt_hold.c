@@ -6,10 +6,16 @@
  *   inode=handle  a file handle (name_to_handle_at); the descriptor is
  *                 reopened with open_by_handle_at when the cache closed it.
  *                 Needs CAP_DAC_READ_SEARCH: without it the mount uses fd.
- *   inode=lazy    the node's parent and name; the descriptor is reopened by
- *                 resolving the names from the nearest ancestor whose
- *                 descriptor is open, beneath it, without symlinks
- *                 (openat2 RESOLVE_BENEATH, else one name at a time).
+ *   inode=lazy    the node's parent and name. A directory's descriptor is
+ *                 reopened by resolving the names from the nearest
+ *                 ancestor whose descriptor is open, beneath it, without
+ *                 symlinks (openat2 RESOLVE_BENEATH, else one name at a
+ *                 time). Any other node holds none: it is reached by its
+ *                 name in its parent's descriptor (fk_pt_obj_pin), with
+ *                 the names held still meanwhile. A regular file about to
+ *                 lose its last name is opened (read-only) to keep it.
+ *                 This is the only mode of hosts without O_PATH (macOS:
+ *                 opening a fifo or device has side effects).
  *
  * The cache holds node descriptors and open files' descriptors, at most
  * fd_cap of them plus those pinned by operations in flight: a slot is made
@@ -235,6 +241,10 @@ void fk_pt_hold_init(struct fk_pt *pt)
 	/* Never destroyed: glibc's rwlock holds no resources. */
 	pthread_rwlock_init(&pt->names, NULL);
 	pt->mode = pt->o.inode;
+	/* Where the host cannot hold descriptors of files without opening
+	 * them (macOS), only lazy mode can reach them: by name. */
+	if (!fk_plat_can_hold(S_IFREG))
+		pt->mode = FK_PT_INODE_LAZY;
 	if (pt->mode == FK_PT_INODE_HANDLE) {
 		/* Try the whole round trip on the root: name_to_handle_at works
 		 * for anyone, open_by_handle_at needs CAP_DAC_READ_SEARCH. */
@@ -283,6 +293,8 @@ int fk_pt_hold_attach(struct fk_pt *pt, struct fk_pt_node *n, int fd,
 		n->cfd.fd = fd;
 		return 0;
 	}
+	if (fd < 0)
+		return 0; /* reached by name (fk_pt_by_name) */
 	if (!n->handle && !n->name) {
 		/* Cannot be reopened (no handles on this filesystem, or an
 		 * unnamed file): its descriptor stays, pinned, for life. */
@@ -316,6 +328,8 @@ void fk_pt_hold_refresh(struct fk_pt *pt, struct fk_pt_node *n, int fd,
 			set_parent(pt, n, parent);
 		}
 	}
+	if (fd < 0)
+		return; /* reached by name */
 	if (cached_mode(pt) && n->cfd.fd < 0 && n != pt->root)
 		cfd_install(pt, &n->cfd, fd);
 	else
@@ -329,6 +343,18 @@ void fk_pt_hold_detach(struct fk_pt *pt, struct fk_pt_node *n)
 	n->name = NULL;
 	free(n->handle);
 	n->handle = NULL;
+}
+
+int fk_pt_by_name(const struct fk_pt *pt, uint32_t type)
+{
+	return (type & S_IFMT) != S_IFDIR && pt->mode == FK_PT_INODE_LAZY;
+}
+
+/* Is n reached by name now? Not when it has a descriptor of its own: an
+ * unnamed file, or one kept before it lost its name. Under the lock. */
+static int reached_by_name(const struct fk_pt *pt, const struct fk_pt_node *n)
+{
+	return fk_pt_by_name(pt, n->type) && !n->kept && n->cfd.fd < 0;
 }
 
 /* ---- Reopening a node -------------------------------------------------- */
@@ -422,14 +448,15 @@ static struct fk_pt_node *path_from_ancestor(struct fk_pt_node *n, char **path)
 	return a;
 }
 
-/* This thread is between fk_pt_names_change_begin and _end. */
-static __thread int names_changing;
+/* This thread is between fk_pt_names_change_begin and _end; or it holds
+ * the names for reading, for a node pinned by name (fk_pt_obj_pin). */
+static __thread int names_changing, names_reading;
 
 void fk_pt_names_change_begin(struct fk_pt *pt)
 {
 	if (pt->mode != FK_PT_INODE_LAZY)
 		return;
-	assert(!names_changing);
+	assert(!names_changing && !names_reading);
 	pthread_rwlock_wrlock(&pt->names);
 	names_changing = 1;
 }
@@ -475,7 +502,8 @@ static int reopen_by_path(struct fk_pt *pt, struct fk_pt_node *n)
 	char *path = NULL;
 	/* The names from the ancestor down must not change until they have
 	 * been resolved (lock order: names, then the table). */
-	if (!names_changing)
+	int lock = !names_changing && !names_reading;
+	if (lock)
 		pthread_rwlock_rdlock(&pt->names);
 	LOCK(pt);
 	int done = already_open(n, &fd);
@@ -483,7 +511,7 @@ static int reopen_by_path(struct fk_pt *pt, struct fk_pt_node *n)
 	UNLOCK(pt);
 	if (!done)
 		fd = a ? open_beneath(a->cfd.fd, path) : -ESTALE;
-	if (!names_changing)
+	if (lock)
 		pthread_rwlock_unlock(&pt->names);
 	free(path);
 	if (a) {
@@ -512,6 +540,11 @@ int fk_pt_node_fd(struct fk_pt *pt, struct fk_pt_node *n)
 {
 	if (!cached_mode(pt) || n == pt->root)
 		return n->cfd.fd;
+	LOCK(pt);
+	int by_name = reached_by_name(pt, n);
+	UNLOCK(pt);
+	if (by_name)
+		return -ENOTDIR; /* no descriptor of its own: fk_pt_obj_pin */
 	return cfd_get(pt, &n->cfd, reopen_node, n);
 }
 
@@ -521,10 +554,52 @@ void fk_pt_node_unfd(struct fk_pt *pt, struct fk_pt_node *n)
 		cfd_put(pt, &n->cfd);
 }
 
+/* Keep n, reached by name, by a descriptor of its own from now on: a
+ * regular file opened read-only (no side effects, and every host has it);
+ * other kinds go stale with their last name. Pinned, for life. */
+static int keep_by_name(struct fk_pt *pt, struct fk_pt_node *n)
+{
+	if (n->type != S_IFREG)
+		return -ESTALE;
+	struct fk_pt_at at;
+	int rc = fk_pt_obj_pin(pt, n, &at);
+	if (rc)
+		return rc;
+	LOCK(pt);
+	reserve_slot(pt);
+	UNLOCK(pt);
+	int fd = fk_pt_reopen(at, O_RDONLY | O_NONBLOCK);
+	fk_pt_obj_unpin(pt, &at);
+	if (fd >= 0 && !same_inode(n, fd)) {
+		close(fd);
+		fd = -ESTALE;
+	}
+	LOCK(pt);
+	if (n->kept || n->cfd.fd >= 0) { /* another thread was first */
+		pt->fdc.reserved--;
+		if (fd >= 0)
+			close(fd);
+		fd = 0;
+	} else if (fd >= 0) {
+		n->kept = 1;
+		(void)fill_slot(pt, &n->cfd, fd, 1);
+		fd = 0;
+	} else {
+		pt->fdc.reserved--;
+	}
+	UNLOCK(pt);
+	return fd < 0 ? fd : 0;
+}
+
 int fk_pt_node_keep(struct fk_pt *pt, struct fk_pt_node *n)
 {
 	if (!cached_mode(pt) || n == pt->root)
 		return 0;
+	LOCK(pt);
+	int by_name = reached_by_name(pt, n);
+	UNLOCK(pt);
+	if (by_name)
+		return keep_by_name(pt, n);
 	int fd = fk_pt_node_fd(pt, n);
 	if (fd < 0)
 		return fd;
@@ -570,14 +645,56 @@ void fk_pt_node_done(struct fk_pt *pt, struct fk_pt_node *n)
 
 int fk_pt_obj_pin(struct fk_pt *pt, struct fk_pt_node *n, struct fk_pt_at *at)
 {
-	int fd = fk_pt_node_fd(pt, n);
-	*at = FK_PT_AT_FD(fd);
-	return fd < 0 ? fd : 0;
+	*at = FK_PT_AT_FD(-1);
+	LOCK(pt);
+	int by_name = reached_by_name(pt, n);
+	UNLOCK(pt);
+	if (!by_name) {
+		int fd = fk_pt_node_fd(pt, n);
+		if (fd < 0)
+			return fd;
+		*at = (struct fk_pt_at){ fd, NULL, n, 0 };
+		return 0;
+	}
+	/* Its parent's descriptor and its name, which hold still until
+	 * unpinned: renames wait (lock order: names, then the table). */
+	int reading = !names_changing && !names_reading;
+	if (reading) {
+		pthread_rwlock_rdlock(&pt->names);
+		names_reading = 1;
+	}
+	LOCK(pt);
+	struct fk_pt_node *p = n->parent;
+	const char *name = n->name;
+	if (p)
+		p->refs++;
+	UNLOCK(pt);
+	int fd = p && name ? fk_pt_node_fd(pt, p) : -ESTALE;
+	if (fd < 0) {
+		fk_pt_node_put(pt, p); /* NULL is fine */
+		if (reading) {
+			names_reading = 0;
+			pthread_rwlock_unlock(&pt->names);
+		}
+		return fd;
+	}
+	*at = (struct fk_pt_at){ fd, name, p, reading ? 2 : 1 };
+	return 0;
 }
 
-void fk_pt_obj_unpin(struct fk_pt *pt, struct fk_pt_node *n)
+void fk_pt_obj_unpin(struct fk_pt *pt, struct fk_pt_at *at)
 {
-	fk_pt_node_unfd(pt, n);
+	if (!at->holder)
+		return;
+	fk_pt_node_unfd(pt, at->holder);
+	if (at->by_name) {
+		fk_pt_node_put(pt, at->holder);
+		if (at->by_name == 2) {
+			names_reading = 0;
+			pthread_rwlock_unlock(&pt->names);
+		}
+	}
+	at->holder = NULL;
 }
 
 struct fk_pt_node *fk_pt_obj_use(struct fk_pt *pt, uint64_t nodeid,
@@ -601,11 +718,11 @@ struct fk_pt_node *fk_pt_obj_at(fk_req *req, uint64_t nodeid, struct fk_pt_at *a
 	return n;
 }
 
-void fk_pt_obj_done(struct fk_pt *pt, struct fk_pt_node *n)
+void fk_pt_obj_done(struct fk_pt *pt, struct fk_pt_node *n, struct fk_pt_at *at)
 {
 	if (!n)
 		return;
-	fk_pt_obj_unpin(pt, n);
+	fk_pt_obj_unpin(pt, at);
 	fk_pt_node_put(pt, n);
 }
 
@@ -627,11 +744,16 @@ void fk_pt_file_attach(struct fk_pt *pt, struct fk_pt_file *f, int fd)
 static int reopen_file(struct fk_pt *pt, void *obj)
 {
 	struct fk_pt_file *f = obj;
-	int pfd = fk_pt_node_fd(pt, f->node);
-	if (pfd < 0)
-		return pfd;
-	int fd = fk_pt_reopen(FK_PT_AT_FD(pfd), f->flags);
-	fk_pt_node_unfd(pt, f->node);
+	struct fk_pt_at at;
+	int fd = fk_pt_obj_pin(pt, f->node, &at);
+	if (fd < 0)
+		return fd;
+	fd = fk_pt_reopen(at, f->flags);
+	fk_pt_obj_unpin(pt, &at);
+	if (fd >= 0 && !same_inode(f->node, fd)) {
+		close(fd); /* another file has the name now */
+		fd = -ESTALE;
+	}
 	return fd;
 }
 

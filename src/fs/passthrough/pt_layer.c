@@ -62,7 +62,7 @@ static void to_stat_of(struct fk_pt *pt, struct fk_pt_node *n,
 		     fk_pt_obj_pin(pt, n, &at) == 0;
 	to_stat(pt, pinned ? &at : NULL, sx, st);
 	if (pinned)
-		fk_pt_obj_unpin(pt, n);
+		fk_pt_obj_unpin(pt, &at);
 }
 
 /* The daemon itself, capabilities kept: the owner of what the layer makes
@@ -152,7 +152,7 @@ static int l_getattr(struct fk_layer *l, struct fk_layer_node *h,
 	rc = fk_pt_stat_at(at, &sx);
 	if (rc == 0)
 		to_stat(pt, &at, &sx, st);
-	fk_pt_obj_unpin(pt, NODE(h));
+	fk_pt_obj_unpin(pt, &at);
 	return rc;
 }
 
@@ -172,7 +172,7 @@ static int l_setattr(struct fk_layer *l, struct fk_layer_node *h,
 	struct fk_plat_stat sx;
 	if (rc == 0 && st && (rc = fk_pt_stat_at(at, &sx)) == 0)
 		to_stat(pt, &at, &sx, st);
-	fk_pt_obj_unpin(pt, NODE(h));
+	fk_pt_obj_unpin(pt, &at);
 	return rc;
 }
 
@@ -188,7 +188,7 @@ static int l_readlink(struct fk_layer *l, struct fk_layer_node *h, char *buf,
 		return rc;
 	int n = size ? fk_plat_readlink_at(at.fd, at.name, buf, size) : 0;
 	rc = n < 0 ? n : (size_t)n >= size ? -ERANGE : n;
-	fk_pt_obj_unpin(pt, NODE(h));
+	fk_pt_obj_unpin(pt, &at);
 	if (rc >= 0)
 		buf[rc] = 0;
 	return rc;
@@ -206,7 +206,7 @@ static int l_open(struct fk_layer *l, struct fk_layer_node *h, int flags)
 	if (rc)
 		return rc;
 	rc = fk_pt_reopen(at, flags & ~(O_CREAT | O_EXCL));
-	fk_pt_obj_unpin(pt, NODE(h));
+	fk_pt_obj_unpin(pt, &at);
 	return rc;
 }
 
@@ -275,7 +275,7 @@ static int make_overridden(struct fk_pt *pt, struct fk_pt_node *parent,
 	if (!rc)
 		fk_pt_override_stat(pt, at, sx);
 	if (pinned)
-		fk_pt_obj_unpin(pt, n);
+		fk_pt_obj_unpin(pt, &at);
 	if (rc && fd >= 0) {
 		/* Nothing made: what was built goes again (failing, it stays
 		 * under its staging name, or as the daemon's). */
@@ -396,7 +396,7 @@ static int l_link(struct fk_layer *l, struct fk_layer_node *h,
 		}
 		fk_pt_node_unfd(pt, NODE(newparent));
 	}
-	fk_pt_obj_unpin(pt, NODE(h));
+	fk_pt_obj_unpin(pt, &at);
 	return rc;
 }
 
@@ -519,7 +519,7 @@ static int xattr_op(struct fk_layer *l, struct fk_layer_node *h, enum xop op,
 		rc = fk_pt_xattr_remove(pt, at, name);
 		break;
 	}
-	fk_pt_obj_unpin(pt, NODE(h));
+	fk_pt_obj_unpin(pt, &at);
 	return rc;
 }
 
@@ -568,7 +568,7 @@ static int l_host_path(struct fk_layer *l, struct fk_layer_node *h, char *buf,
 	if (rc)
 		return rc;
 	rc = fk_plat_path_at(at.fd, at.name, buf, size);
-	fk_pt_obj_unpin(pt, NODE(h));
+	fk_pt_obj_unpin(pt, &at);
 	return rc;
 }
 

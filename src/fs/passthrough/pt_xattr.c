@@ -120,7 +120,7 @@ void fk_pt_setxattr(fk_req *req, const struct fk_setxattr_in *in)
 		return;
 	int rc = fk_pt_xattr_set(pt, at, in->name, in->value, in->size,
 				 (int)in->flags, in->position);
-	fk_pt_obj_done(pt, n);
+	fk_pt_obj_done(pt, n, &at);
 	(void)fk_reply_err(req, -rc);
 }
 
@@ -140,7 +140,7 @@ static void get_or_list(fk_req *req, uint64_t ino, const char *name,
 		return;
 	int r = name ? fk_pt_xattr_get(pt, at, name, buf, size, position)
 		     : fk_pt_xattr_list(pt, at, buf, size);
-	fk_pt_obj_done(pt, n);
+	fk_pt_obj_done(pt, n, &at);
 	if (r < 0)
 		(void)fk_reply_err(req, -r);
 	else if (size == 0)
@@ -167,6 +167,6 @@ void fk_pt_removexattr(fk_req *req, const struct fk_removexattr_in *in)
 	if (!n)
 		return;
 	int rc = fk_pt_xattr_remove(pt, at, in->name);
-	fk_pt_obj_done(pt, n);
+	fk_pt_obj_done(pt, n, &at);
 	(void)fk_reply_err(req, -rc);
 }
