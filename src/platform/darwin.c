@@ -8,12 +8,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <pthread.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/param.h>
+#include <sys/kauth.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "fk_platform.h"
@@ -153,3 +156,306 @@ int fk_plat_stat_at(int dirfd, const char *name, struct fk_plat_stat *st)
 	st->gen = s.st_gen;
 	return 0;
 }
+
+/* ---- Filesystem objects ------------------------------------------------
+ *
+ * macOS has no O_PATH: a descriptor of a fifo or a device would open it.
+ * Directories are held by an O_SEARCH descriptor (search permission only,
+ * as Linux's O_PATH needs none at all); everything else is reached by
+ * name in its directory. There are no *at calls for xattrs: those go
+ * through the directory's path (F_GETPATH) and the name, never following
+ * a final symlink. */
+
+int fk_plat_can_hold(uint32_t type)
+{
+	return (type & S_IFMT) == S_IFDIR;
+}
+
+/* A descriptor of directory name in dirfd (NULL: the directory path). */
+static int open_dir(int dirfd, const char *name)
+{
+	int fl = O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+	int fd = openat(dirfd, name, O_SEARCH | fl);
+	if (fd < 0 && (errno == EINVAL || errno == EACCES))
+		fd = openat(dirfd, name, O_RDONLY | fl); /* before macOS 13 */
+	return fd < 0 ? -errno : fd;
+}
+
+int fk_plat_hold_at(int dirfd, const char *name, int dirs_only, int *fd,
+		    struct fk_plat_stat *st)
+{
+	(void)dirs_only; /* directories only, always */
+	*fd = -1;
+	int rc = fk_plat_stat_at(dirfd, name, st);
+	if (rc || !S_ISDIR(st->mode))
+		return rc;
+	struct fk_plat_stat seen = *st;
+	int d = open_dir(dirfd, name);
+	if (d < 0)
+		return d;
+	rc = fk_plat_stat_at(d, NULL, st);
+	if (rc == 0 && (st->ino != seen.ino || st->dev != seen.dev))
+		rc = -EAGAIN; /* replaced meanwhile: look again */
+	if (rc) {
+		close(d);
+		return rc;
+	}
+	*fd = d;
+	return 0;
+}
+
+/* The host path of object (fd, name) into p: 0 or -errno. */
+static int obj_path(int fd, const char *name, char *p, size_t size)
+{
+	char dir[MAXPATHLEN];
+	if (fcntl(fd, F_GETPATH, dir) < 0)
+		return -errno;
+	int n = name ? snprintf(p, size, "%s/%s", dir, name)
+		     : snprintf(p, size, "%s", dir);
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+int fk_plat_open_at(int fd, const char *name, int flags)
+{
+	flags = (flags | O_CLOEXEC) & ~O_CREAT;
+	int r;
+	if (name) {
+		r = openat(fd, name, flags | O_NOFOLLOW);
+	} else {
+		/* A directory opens itself; a kept file reopens by its path,
+		 * which must still lead to it. */
+		struct fk_plat_stat a, b;
+		int rc = fk_plat_stat_at(fd, NULL, &a);
+		if (rc)
+			return rc;
+		if (S_ISDIR(a.mode)) {
+			r = openat(fd, ".", flags);
+		} else {
+			char p[MAXPATHLEN];
+			if ((rc = obj_path(fd, NULL, p, sizeof p)))
+				return rc;
+			r = open(p, flags | O_NOFOLLOW);
+			if (r >= 0 && (fk_plat_stat_at(r, NULL, &b) ||
+				       b.ino != a.ino || b.dev != a.dev)) {
+				close(r);
+				return -ESTALE;
+			}
+		}
+	}
+	return r < 0 ? -errno : r;
+}
+
+int fk_plat_chmod_at(int fd, const char *name, uint32_t mode)
+{
+	int r = name ? fchmodat(fd, name, (mode_t)mode, AT_SYMLINK_NOFOLLOW)
+		     : fchmod(fd, (mode_t)mode);
+	return r < 0 ? -errno : 0;
+}
+
+int fk_plat_chown_at(int fd, const char *name, uint32_t uid, uint32_t gid)
+{
+	int r = name ? fchownat(fd, name, (uid_t)uid, (gid_t)gid, AT_SYMLINK_NOFOLLOW)
+		     : fchown(fd, (uid_t)uid, (gid_t)gid);
+	return r < 0 ? -errno : 0;
+}
+
+int fk_plat_utimens_at(int fd, const char *name, const struct timespec ts[2])
+{
+	int r = name ? utimensat(fd, name, ts, AT_SYMLINK_NOFOLLOW) : futimens(fd, ts);
+	return r < 0 ? -errno : 0;
+}
+
+int fk_plat_truncate_at(int fd, const char *name, uint64_t size)
+{
+	int f = name ? openat(fd, name, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+		     : fd;
+	if (f < 0)
+		return -errno;
+	int rc = ftruncate(f, (off_t)size) < 0 ? -errno : 0;
+	if (f != fd)
+		close(f);
+	return rc;
+}
+
+int fk_plat_readlink_at(int fd, const char *name, char *buf, size_t size)
+{
+	if (!name)
+		return -EINVAL; /* symlinks are never held */
+	ssize_t n = readlinkat(fd, name, buf, size);
+	return n < 0 ? -errno : (int)n;
+}
+
+int fk_plat_link_at(int fd, const char *name, int newdir, const char *newname)
+{
+	char p[MAXPATHLEN];
+	int rc = name ? 0 : obj_path(fd, NULL, p, sizeof p);
+	if (rc)
+		return rc;
+	int r = name ? linkat(fd, name, newdir, newname, 0)
+		     : linkat(AT_FDCWD, p, newdir, newname, 0);
+	return r < 0 ? -errno : 0;
+}
+
+/* ENOATTR is macOS's ENODATA. */
+static int xattr_rc(long r)
+{
+	return r >= 0 ? (int)r : errno == ENOATTR ? -ENODATA : -errno;
+}
+
+int fk_plat_getxattr_at(int fd, const char *name, const char *attr, void *buf,
+			size_t size, uint32_t position)
+{
+	char p[MAXPATHLEN];
+	int rc = name ? obj_path(fd, name, p, sizeof p) : 0;
+	return rc ? rc
+		  : xattr_rc(name ? getxattr(p, attr, buf, size, position, XATTR_NOFOLLOW)
+				  : fgetxattr(fd, attr, buf, size, position, 0));
+}
+
+int fk_plat_setxattr_at(int fd, const char *name, const char *attr,
+			const void *value, size_t size, int flags,
+			uint32_t position)
+{
+	char p[MAXPATHLEN];
+	int rc = name ? obj_path(fd, name, p, sizeof p) : 0;
+	return rc ? rc
+		  : xattr_rc(name ? setxattr(p, attr, value, size, position,
+					     flags | XATTR_NOFOLLOW)
+				  : fsetxattr(fd, attr, value, size, position, flags));
+}
+
+int fk_plat_listxattr_at(int fd, const char *name, char *buf, size_t size)
+{
+	char p[MAXPATHLEN];
+	int rc = name ? obj_path(fd, name, p, sizeof p) : 0;
+	return rc ? rc
+		  : xattr_rc(name ? listxattr(p, buf, size, XATTR_NOFOLLOW)
+				  : flistxattr(fd, buf, size, 0));
+}
+
+int fk_plat_removexattr_at(int fd, const char *name, const char *attr)
+{
+	char p[MAXPATHLEN];
+	int rc = name ? obj_path(fd, name, p, sizeof p) : 0;
+	return rc ? rc
+		  : xattr_rc(name ? removexattr(p, attr, XATTR_NOFOLLOW)
+				  : fremovexattr(fd, attr, 0));
+}
+
+int fk_plat_path_at(int fd, const char *name, char *buf, size_t size)
+{
+	int rc = obj_path(fd, name, buf, size);
+	return rc == -ENAMETOOLONG ? -ERANGE : rc ? rc : (int)strlen(buf);
+}
+
+int fk_plat_rename_at(int olddir, const char *oldname, int newdir,
+		      const char *newname, unsigned flags)
+{
+	if (flags & ~(FK_RENAME_NOREPLACE | FK_RENAME_EXCHANGE))
+		return -EINVAL; /* no whiteouts here */
+	unsigned x = ((flags & FK_RENAME_NOREPLACE) ? RENAME_EXCL : 0) |
+		     ((flags & FK_RENAME_EXCHANGE) ? RENAME_SWAP : 0);
+	int r = x ? renameatx_np(olddir, oldname, newdir, newname, x)
+		  : renameat(olddir, oldname, newdir, newname);
+	return r < 0 ? -errno : 0;
+}
+
+int fk_plat_hold_dir(const char *path)
+{
+	return open_dir(AT_FDCWD, path);
+}
+
+int fk_plat_hold_beneath(int dirfd, char *path)
+{
+	/* O_NOFOLLOW_ANY: no symlink anywhere on the way; the names have no
+	 * ".." (the caller's), so nothing above dirfd is reached. */
+	int fd = openat(dirfd, path,
+			O_SEARCH | O_DIRECTORY | O_NOFOLLOW_ANY | O_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	if (errno != EINVAL)
+		return -errno;
+	/* An older kernel: one name at a time. */
+	int cur = dirfd;
+	char *name = path;
+	for (;;) {
+		char *slash = strchr(name, '/');
+		if (slash)
+			*slash = 0;
+		int next = open_dir(cur, name);
+		if (slash)
+			*slash = '/';
+		if (cur != dirfd)
+			close(cur);
+		if (next < 0 || !slash)
+			return next;
+		cur = next;
+		name = slash + 1;
+	}
+}
+
+int fk_plat_tmpfile_at(int dirfd, int flags, uint32_t mode)
+{
+	(void)dirfd, (void)flags, (void)mode;
+	return -EOPNOTSUPP; /* no unnamed files on macOS */
+}
+
+int fk_plat_syncfs(int fd)
+{
+	return fsync_volume_np(fd, SYNC_VOLUME_WAIT) < 0 ? -errno : 0;
+}
+
+int fk_plat_clone_fd(int src, int dst)
+{
+	(void)src, (void)dst;
+	return -EOPNOTSUPP; /* clonefile makes new names only */
+}
+
+/* ---- File handles: none (inode=handle falls back to lazy) ------------- */
+
+struct fk_plat_handle *fk_plat_handle_of(int fd)
+{
+	(void)fd;
+	return NULL;
+}
+
+int fk_plat_handle_open(int mount_fd, const struct fk_plat_handle *h)
+{
+	(void)mount_fd, (void)h;
+	return -EOPNOTSUPP;
+}
+
+int fk_plat_handle_open_raw(int mount_fd, int type, const void *bytes,
+			    size_t len)
+{
+	(void)mount_fd, (void)type, (void)bytes, (void)len;
+	return -EOPNOTSUPP;
+}
+
+/* ---- Credentials ------------------------------------------------------
+ *
+ * pthread_setugid_np gives this thread alone the caller's uid and gid,
+ * and the caller's own groups. It takes every privilege root has, so a
+ * switch that must keep them is not made: the caller gives the objects
+ * it makes away itself (fk_plat_cred_switch's contract). Deprecated, but
+ * macOS has no other way to act as someone else on one thread (a process
+ * serves every caller at once).
+ */
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wdeprecated-declarations"
+
+int fk_plat_cred_switch(uint32_t uid, uint32_t gid, const uint32_t *groups,
+			unsigned ngroups, int keep_privileges)
+{
+	(void)groups, (void)ngroups; /* macFUSE sends none */
+	if (keep_privileges)
+		return 0;
+	return pthread_setugid_np((uid_t)uid, (gid_t)gid) < 0 ? -errno : 1;
+}
+
+void fk_plat_cred_restore(void)
+{
+	/* Back to the process's credentials; cannot fail after a switch. */
+	(void)pthread_setugid_np(KAUTH_UID_NONE, KAUTH_GID_NONE);
+}
+#pragma clang diagnostic pop

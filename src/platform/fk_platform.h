@@ -58,6 +58,13 @@ int fk_plat_fsync(int fd, int datasync);
 #define FK_O_NOATIME 0
 #endif
 
+/** open(2)'s O_TMPFILE where the host has it, else 0 (macOS). */
+#ifdef O_TMPFILE
+#define FK_O_TMPFILE O_TMPFILE
+#else
+#define FK_O_TMPFILE 0
+#endif
+
 /** open(2)'s O_DIRECT where the host has it, else 0 (macOS: F_NOCACHE). */
 #ifdef O_DIRECT
 #define FK_O_DIRECT O_DIRECT
@@ -153,6 +160,57 @@ int fk_plat_path_at(int fd, const char *name, char *buf, size_t size);
  *  whiteouts: -EINVAL). */
 int fk_plat_rename_at(int olddir, const char *oldname, int newdir,
 		      const char *newname, unsigned flags);
+
+/** A descriptor to hold directory path by (Linux: O_PATH; macOS:
+ *  O_SEARCH, else O_RDONLY). The descriptor or -errno. */
+int fk_plat_hold_dir(const char *path);
+/** path (names joined by '/', none "." or "..") beneath directory dirfd,
+ *  no symlink followed and nothing outside dirfd reached (Linux: openat2
+ *  RESOLVE_BENEATH, else one name at a time): a descriptor to hold it by
+ *  (Linux: any type; macOS: directories). path is changed meanwhile and
+ *  restored. The descriptor or -errno. */
+int fk_plat_hold_beneath(int dirfd, char *path);
+/** An unnamed regular file in directory dirfd (open(2)'s O_TMPFILE) opened
+ *  with flags: the descriptor, or -EOPNOTSUPP where the host has none
+ *  (macOS). */
+int fk_plat_tmpfile_at(int dirfd, int flags, uint32_t mode);
+/** Flush the filesystem fd is on to stable storage (syncfs). 0 or
+ *  -errno. */
+int fk_plat_syncfs(int fd);
+/** Make dst, an open empty regular file, a clone of src sharing its blocks
+ *  (Linux: FICLONE). -EOPNOTSUPP, -EXDEV where the host cannot (macOS
+ *  clones only to new names). */
+int fk_plat_clone_fd(int src, int dst);
+
+/* ---- File handles (Linux's name_to_handle_at) -------------------------- */
+
+/** A handle naming an inode on its filesystem, malloc'd (free() it). */
+struct fk_plat_handle;
+/** The handle of what fd refers to; NULL where there is none (macOS, a
+ *  filesystem without handles, out of memory). */
+struct fk_plat_handle *fk_plat_handle_of(int fd);
+/** A descriptor to hold the inode h names by, through mount_fd (a real
+ *  descriptor on its filesystem). -ESTALE when it names none there, -EPERM
+ *  without CAP_DAC_READ_SEARCH, -EOPNOTSUPP where there are no handles. */
+int fk_plat_handle_open(int mount_fd, const struct fk_plat_handle *h);
+/** The same for a handle given as its type and bytes (as kernel overlayfs
+ *  records them). */
+int fk_plat_handle_open_raw(int mount_fd, int type, const void *bytes,
+			    size_t len);
+
+/* ---- Credentials ----------------------------------------------------- */
+
+/** Act on this thread only as uid, gid and groups (Linux: fsuid, fsgid
+ *  and the raw setgroups call; macOS: pthread_setugid_np, which takes the
+ *  user's own groups), until fk_plat_cred_restore. keep_privileges: only
+ *  new objects' owner is to change (Linux keeps the capabilities); a host
+ *  that cannot (macOS) does not switch and answers 0, and the caller gives
+ *  what it makes to uid and gid itself. Only for a daemon running as root.
+ *  1 when switched, 0 when not, -errno. */
+int fk_plat_cred_switch(uint32_t uid, uint32_t gid, const uint32_t *groups,
+			unsigned ngroups, int keep_privileges);
+/** Back to the daemon's own identity after a switch. */
+void fk_plat_cred_restore(void);
 
 struct stat;
 /** The access, modification and change times of st (the fields are

@@ -8,10 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <linux/fs.h>
+#include <linux/openat2.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -425,4 +428,177 @@ int fk_plat_rename_at(int olddir, const char *oldname, int newdir,
 {
 	/* FK_RENAME_* are renameat2's own numbers. */
 	return renameat2(olddir, oldname, newdir, newname, flags) < 0 ? -errno : 0;
+}
+
+int fk_plat_hold_dir(const char *path)
+{
+	int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+int fk_plat_hold_beneath(int dirfd, char *path)
+{
+#ifdef SYS_openat2
+	static int no_openat2; /* ENOSYS once: an old kernel */
+	if (!__atomic_load_n(&no_openat2, __ATOMIC_RELAXED)) {
+		struct open_how how = {
+			.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+			.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+				   RESOLVE_NO_MAGICLINKS,
+		};
+		long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+		if (fd >= 0)
+			return (int)fd;
+		if (errno != ENOSYS && errno != ENAMETOOLONG)
+			return -errno;
+		if (errno == ENOSYS)
+			__atomic_store_n(&no_openat2, 1, __ATOMIC_RELAXED);
+	}
+#endif
+	/* One name at a time: each openat sees a single name, no symlink. */
+	int cur = dirfd;
+	char *name = path;
+	for (;;) {
+		char *slash = strchr(name, '/');
+		if (slash)
+			*slash = 0;
+		int next = openat(cur, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		int e = errno;
+		if (slash)
+			*slash = '/';
+		if (cur != dirfd)
+			close(cur);
+		if (next < 0)
+			return -e;
+		cur = next;
+		if (!slash)
+			return cur;
+		name = slash + 1;
+	}
+}
+
+int fk_plat_tmpfile_at(int dirfd, int flags, uint32_t mode)
+{
+	int fd = openat(dirfd, ".", flags | O_TMPFILE | O_CLOEXEC, (mode_t)mode);
+	return fd < 0 ? -errno : fd;
+}
+
+int fk_plat_syncfs(int fd)
+{
+	/* syncfs(2) needs a real descriptor, not O_PATH. */
+	int r = fk_plat_open_at(fd, NULL, O_RDONLY);
+	if (r < 0)
+		return r;
+	int rc = syncfs(r) < 0 ? -errno : 0;
+	close(r);
+	return rc;
+}
+
+int fk_plat_clone_fd(int src, int dst)
+{
+	if (ioctl(dst, FICLONE, src) == 0)
+		return 0;
+	/* EINVAL, ENOTTY: the host has FICLONE but not for these files. */
+	return errno == EINVAL || errno == ENOTTY || errno == EOPNOTSUPP
+		       ? -EOPNOTSUPP
+		       : -errno;
+}
+
+/* ---- File handles ------------------------------------------------------ */
+
+struct fk_plat_handle {
+	struct file_handle fh; /* f_handle's bytes follow */
+};
+
+struct fk_plat_handle *fk_plat_handle_of(int fd)
+{
+	size_t size = sizeof(struct file_handle) + MAX_HANDLE_SZ;
+	struct file_handle *h = malloc(size);
+	if (!h)
+		return NULL;
+	h->handle_bytes = MAX_HANDLE_SZ;
+	int mount_id;
+	if (name_to_handle_at(fd, "", h, &mount_id, AT_EMPTY_PATH) < 0) {
+		free(h);
+		return NULL;
+	}
+	struct file_handle *small = realloc(h, sizeof *h + h->handle_bytes);
+	return (struct fk_plat_handle *)(small ? small : h);
+}
+
+int fk_plat_handle_open(int mount_fd, const struct fk_plat_handle *h)
+{
+	int fd = open_by_handle_at(mount_fd, (struct file_handle *)&h->fh,
+				   O_PATH | O_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	return errno == EINVAL || errno == ENOENT ? -ESTALE : -errno;
+}
+
+int fk_plat_handle_open_raw(int mount_fd, int type, const void *bytes,
+			    size_t len)
+{
+	struct file_handle *fh = malloc(sizeof *fh + len);
+	if (!fh)
+		return -ENOMEM;
+	fh->handle_bytes = (unsigned)len;
+	fh->handle_type = type;
+	memcpy(fh->f_handle, bytes, len);
+	int fd = fk_plat_handle_open(mount_fd, (struct fk_plat_handle *)fh);
+	free(fh);
+	return fd;
+}
+
+/* ---- Credentials --------------------------------------------------------
+ *
+ * A root daemon that creates files with its own identity hands them to
+ * root. The raw system calls, because glibc's setgroups() changes every
+ * thread of the process: this thread alone takes the caller's fsuid,
+ * fsgid and groups. Linux drops the filesystem capabilities when fsuid
+ * leaves 0; keep_privileges raises them again, so that only the owner of
+ * what is made changes. */
+
+/* Make this thread's effective capabilities its permitted ones again. */
+static int raise_caps(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+	if (syscall(SYS_capget, &h, d) < 0)
+		return -errno;
+	d[0].effective = d[0].permitted;
+	d[1].effective = d[1].permitted;
+	if (syscall(SYS_capset, &h, d) < 0)
+		return -errno;
+	return 0;
+}
+
+int fk_plat_cred_switch(uint32_t uid, uint32_t gid, const uint32_t *groups,
+			unsigned ngroups, int keep_privileges)
+{
+	/* Groups first: after fsuid changes we may no longer be allowed. */
+	if (syscall(SYS_setgroups, (size_t)ngroups, groups) < 0)
+		return -errno;
+	/* setfsuid/setfsgid return the previous value, never an error code;
+	 * asking twice tells whether the change took. */
+	syscall(SYS_setfsgid, gid);
+	if ((uint32_t)syscall(SYS_setfsgid, -1) != gid)
+		goto fail;
+	syscall(SYS_setfsuid, uid);
+	if ((uint32_t)syscall(SYS_setfsuid, -1) != uid)
+		goto fail;
+	if (keep_privileges && uid != 0 && raise_caps() < 0)
+		goto fail;
+	return 1;
+fail:
+	fk_plat_cred_restore();
+	return -EPERM;
+}
+
+void fk_plat_cred_restore(void)
+{
+	/* Back to root; these cannot fail for a process whose euid is 0.
+	 * fsuid 0 gives back the filesystem capabilities. */
+	syscall(SYS_setfsuid, 0);
+	syscall(SYS_setfsgid, 0);
+	syscall(SYS_setgroups, (size_t)0, NULL);
 }

@@ -71,7 +71,7 @@ struct fk_pt_node {
 	unsigned opens; /* open files of this node (under table lock) */
 	struct fk_pt_node *parent; /* lazy mode: holds a reference */
 	char *name; /* lazy mode: the name in parent */
-	struct file_handle *handle; /* handle mode; NULL: held by fd */
+	struct fk_plat_handle *handle; /* handle mode; NULL: held by fd */
 	mode_t type; /* S_IFMT bits */
 	uint64_t nlookup; /* under table lock */
 	uint64_t refs; /* under table lock */
@@ -208,13 +208,13 @@ void fk_pt_hold_init(struct fk_pt *pt);
  *  handle: from fk_pt_hold_handle, taken over. Returns 0 or -ENOMEM. */
 int fk_pt_hold_attach(struct fk_pt *pt, struct fk_pt_node *n, int fd,
 		      struct fk_pt_node *parent, const char *name,
-		      struct file_handle *handle);
+		      struct fk_plat_handle *handle);
 /** A descriptor for open_by_handle_at on SOURCE's filesystem (kept; not
  *  to be closed), or -errno. */
 int fk_pt_root_mount_fd(struct fk_pt *pt);
 /** Handle mode: the file handle of O_PATH fd (NULL: hold it by fd). */
-struct file_handle *fk_pt_hold_handle(struct fk_pt *pt, int fd,
-				      const struct fk_plat_stat *st);
+struct fk_plat_handle *fk_pt_hold_handle(struct fk_pt *pt, int fd,
+					 const struct fk_plat_stat *st);
 /** A lookup met node n again as name in parent: offer the fresh fd to the
  *  cache (else it is closed) and, in lazy mode, remember the newest name.
  *  Under the table lock. */
@@ -281,7 +281,7 @@ void fk_pt_obj_done(struct fk_pt *pt, struct fk_pt_node *n, struct fk_pt_at *at)
 struct fk_pt_who {
 	uint32_t uid, gid;
 	unsigned ngroups;
-	gid_t groups[FK_PT_GROUPS_MAX];
+	uint32_t groups[FK_PT_GROUPS_MAX];
 	/* Keep the daemon's capabilities: only the owner changes (layer
 	 * ops); else permissions are checked as this user (FUSE ops). */
 	int privileged;
@@ -295,9 +295,15 @@ void fk_pt_who_of_owner(const struct fk_pt *pt, uint32_t uid, uint32_t gid,
  *  fk_pt_cred_restore. Only does anything when the daemon runs as root. */
 struct fk_pt_cred_saved {
 	int switched;
+	int give; /* not switched: give what is made to uid, gid */
+	uint32_t uid, gid;
 };
 int fk_pt_cred_switch(const struct fk_pt_who *w, struct fk_pt_cred_saved *s);
 void fk_pt_cred_restore(struct fk_pt_cred_saved *s);
+/** After making object (fd, name) while switched by s: where the host
+ *  could not switch keeping privileges (macOS), give it to the owner now.
+ *  0 or -errno. */
+int fk_pt_cred_give(const struct fk_pt_cred_saved *s, int fd, const char *name);
 /** openat as w. Returns the fd or -errno. */
 int fk_pt_openat_as(const struct fk_pt_who *w, int dirfd, const char *name,
 		    int flags, mode_t mode);

@@ -3,10 +3,9 @@
  *
  * A root daemon that creates files with its own identity hands them to
  * root (the trap in libfuse's passthrough examples). Before mknod, mkdir,
- * symlink, create and link we take the owner's fsuid, fsgid and
- * supplementary groups for this thread only: the raw system calls,
- * because glibc's setgroups() changes every thread of the process.
- * Afterwards we return to root.
+ * symlink, create and link this thread alone takes the owner's identity
+ * (fk_plat_cred_switch: fsuid, fsgid and groups on Linux) and returns to
+ * root afterwards.
  *
  * Two kinds of "someone" (struct fk_pt_who):
  *  - a FUSE request's caller: the host checks the caller's permissions
@@ -14,7 +13,9 @@
  *  - a layer op's explicit owner (privileged): the filesystem on top has
  *    decided the operation is allowed, so the daemon keeps its
  *    capabilities (which Linux drops when fsuid leaves 0) and only the
- *    new object's owner changes, as kernel overlayfs does.
+ *    new object's owner changes, as kernel overlayfs does. macOS cannot
+ *    keep them: there the object is made as root and given to its owner
+ *    right after (fk_pt_cred_give).
  *
  * A daemon that is not root cannot take another identity, and does not
  * need to: everything it creates is its user's anyway.
@@ -22,9 +23,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/capability.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "pt.h"
@@ -51,56 +50,33 @@ void fk_pt_who_of_owner(const struct fk_pt *pt, uint32_t uid, uint32_t gid,
 	w->privileged = 1;
 }
 
-/* Make this thread's effective capabilities its permitted ones again. */
-static int raise_caps(void)
-{
-	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct d[2];
-	if (syscall(SYS_capget, &h, d) < 0)
-		return -errno;
-	d[0].effective = d[0].permitted;
-	d[1].effective = d[1].permitted;
-	if (syscall(SYS_capset, &h, d) < 0)
-		return -errno;
-	return 0;
-}
-
 int fk_pt_cred_switch(const struct fk_pt_who *w, struct fk_pt_cred_saved *s)
 {
-	s->switched = 0;
+	s->switched = s->give = 0;
 	if (geteuid() != 0)
 		return 0;
-	/* Groups first: after fsuid changes we may no longer be allowed. */
-	if (syscall(SYS_setgroups, (size_t)w->ngroups, w->groups) < 0)
-		return -errno;
-	/* setfsuid/setfsgid return the previous value, never an error code;
-	 * asking twice tells whether the change took. */
-	syscall(SYS_setfsgid, w->gid);
-	if ((uint32_t)syscall(SYS_setfsgid, -1) != w->gid)
-		goto fail;
-	syscall(SYS_setfsuid, w->uid);
-	if ((uint32_t)syscall(SYS_setfsuid, -1) != w->uid)
-		goto fail;
-	s->switched = 1;
-	if (w->privileged && w->uid != 0 && raise_caps() < 0)
-		goto fail;
+	int rc = fk_plat_cred_switch(w->uid, w->gid, w->groups, w->ngroups,
+				     w->privileged);
+	if (rc < 0)
+		return rc;
+	s->switched = rc;
+	/* Not switched: what we make is root's until given away. */
+	s->give = !rc && (w->uid != 0 || w->gid != 0);
+	s->uid = w->uid;
+	s->gid = w->gid;
 	return 0;
-fail:
-	s->switched = 1;
-	fk_pt_cred_restore(s);
-	return -EPERM;
 }
 
 void fk_pt_cred_restore(struct fk_pt_cred_saved *s)
 {
-	if (!s->switched)
-		return;
-	/* Back to root; these cannot fail for a process whose euid is 0.
-	 * fsuid 0 gives back the filesystem capabilities. */
-	syscall(SYS_setfsuid, 0);
-	syscall(SYS_setfsgid, 0);
-	syscall(SYS_setgroups, (size_t)0, NULL);
+	if (s->switched)
+		fk_plat_cred_restore();
 	s->switched = 0;
+}
+
+int fk_pt_cred_give(const struct fk_pt_cred_saved *s, int fd, const char *name)
+{
+	return s->give ? fk_plat_chown_at(fd, name, s->uid, s->gid) : 0;
 }
 
 int fk_pt_openat_as(const struct fk_pt_who *w, int dirfd, const char *name,
@@ -113,6 +89,11 @@ int fk_pt_openat_as(const struct fk_pt_who *w, int dirfd, const char *name,
 	int fd = openat(dirfd, name, flags | O_CLOEXEC, mode);
 	if (fd < 0)
 		fd = -errno;
+	int rc2 = fd >= 0 ? fk_pt_cred_give(&cred, fd, NULL) : 0;
 	fk_pt_cred_restore(&cred);
+	if (rc2) {
+		close(fd); /* (made, but not the owner's: it stays, as root's) */
+		fd = rc2;
+	}
 	return fd;
 }

@@ -4,9 +4,8 @@
  *
  * Each open directory keeps its own host directory stream, and remembers
  * the entry that did not fit into the last reply, so listing N entries
- * costs O(N) host reads. The offset the kernel sends back is the d_off of
- * the last entry it got (telldir cookies): a different offset is a
- * seekdir.
+ * costs O(N) host reads. The offset the kernel sends back is the telldir
+ * cookie after the last entry it got: a different offset is a seekdir.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -20,8 +19,9 @@
 
 struct fk_pt_dir {
 	DIR *dp;
-	uint64_t offset; /* where the stream stands, as a d_off cookie */
+	uint64_t offset; /* where the stream stands, as a telldir cookie */
 	struct dirent *pending; /* read, but not yet sent */
+	uint64_t pending_next; /* the cookie after it */
 	pthread_mutex_t lock; /* the kernel may overlap readdirs of one fh */
 };
 
@@ -61,10 +61,9 @@ void fk_pt_opendir(fk_req *req, const struct fk_open_in *in)
 /* Add one entry; for readdirplus, look it up (taking a kernel reference
  * only if the entry is sent). Returns 0 if added, -ENOSPC if full. */
 static int add_entry(fk_req *req, struct fk_pt *pt, struct fk_pt_node *dir,
-		     int dir_fd, const struct dirent *de, int plus)
+		     int dir_fd, const struct dirent *de, uint64_t next, int plus)
 {
 	uint32_t mode = (uint32_t)DTTOIF(de->d_type);
-	uint64_t next = (uint64_t)de->d_off;
 	if (!plus)
 		return fk_dirbuf_add(req, de->d_name, de->d_ino, mode, next);
 
@@ -109,10 +108,13 @@ static void read_dir(fk_req *req, const struct fk_read_in *in, int plus)
 				err = errno;
 				break;
 			}
+			/* (glibc's is the entry's d_off; macOS's its own.) */
+			d->pending_next = (uint64_t)telldir(d->dp);
 		}
-		if (add_entry(req, pt, dir, dirfd(d->dp), d->pending, plus))
+		if (add_entry(req, pt, dir, dirfd(d->dp), d->pending,
+			      d->pending_next, plus))
 			break; /* full: this entry leads the next reply */
-		d->offset = (uint64_t)d->pending->d_off;
+		d->offset = d->pending_next;
 		d->pending = NULL;
 		added++;
 	}
@@ -151,7 +153,5 @@ int fk_pt_dir_fd(uint64_t fh)
 
 void fk_pt_fsyncdir(fk_req *req, const struct fk_fsync_in *in)
 {
-	int fd = fk_pt_dir_fd(in->fh);
-	int r = in->datasync ? fdatasync(fd) : fsync(fd);
-	(void)fk_reply_err(req, r < 0 ? errno : 0);
+	(void)fk_reply_err(req, -fk_plat_fsync(fk_pt_dir_fd(in->fh), in->datasync));
 }

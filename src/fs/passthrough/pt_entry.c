@@ -17,7 +17,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "../../util/fk_mode.h"
@@ -307,7 +306,7 @@ int fk_pt_make(struct fk_pt *pt, struct fk_pt_node *parent, int parent_fd,
 		r = mknodat(parent_fd, name, mode, rdev);
 		break;
 	}
-	rc = r < 0 ? -errno : 0;
+	rc = r < 0 ? -errno : fk_pt_cred_give(&cred, parent_fd, name);
 	fk_pt_cred_restore(&cred);
 	if (rc)
 		return rc;

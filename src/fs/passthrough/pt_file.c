@@ -87,8 +87,8 @@ static void reply_opened(fk_req *req, struct fk_pt_node *n, int fd, int fl,
 		(void)fk_reply_err(req, ENOMEM);
 		return;
 	}
-	f->flags = fl & ~(O_CREAT | O_EXCL | O_TRUNC | O_TMPFILE);
-	f->odirect = (fl & O_DIRECT) != 0;
+	f->flags = fl & ~(O_CREAT | O_EXCL | O_TRUNC | FK_O_TMPFILE);
+	f->odirect = FK_O_DIRECT && (fl & FK_O_DIRECT);
 	f->passthrough = 0;
 	f->node = n;
 	struct fk_open_out o = { (uint64_t)(uintptr_t)f,
@@ -216,11 +216,24 @@ int fk_pt_tmpfile_at(struct fk_pt *pt, int pfd, const struct fk_pt_who *who,
 		     int flags, uint32_t mode, enum fk_pt_ref ref,
 		     struct fk_pt_node **out, struct fk_plat_stat *st)
 {
-	int fd = fk_pt_openat_as(who, pfd, ".", flags | O_TMPFILE, mode & 07777);
+	struct fk_pt_cred_saved cred;
+	int fd = fk_pt_cred_switch(who, &cred);
+	if (fd == 0) {
+		fd = fk_plat_tmpfile_at(pfd, flags, mode & 07777);
+		int rc = fd >= 0 ? fk_pt_cred_give(&cred, fd, NULL) : 0;
+		if (rc) {
+			close(fd);
+			fd = rc;
+		}
+		fk_pt_cred_restore(&cred);
+	}
 	if (fd < 0)
 		return fd;
-	/* The node needs an O_PATH descriptor of the unnamed inode. */
-	int opath = fk_pt_reopen(FK_PT_AT_FD(fd), O_PATH);
+	/* The node holds a descriptor of its own: it has no name to be
+	 * reached by. */
+	int opath = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (opath < 0)
+		opath = -errno;
 	int rc = opath < 0 ? opath : fk_pt_stat_fd(opath, st);
 	*out = NULL;
 	if (rc == 0)
@@ -262,7 +275,7 @@ void fk_pt_tmpfile(fk_req *req, const struct fk_create_in *in)
 		(void)fk_reply_err(req, ENOENT);
 		return;
 	}
-	reply_opened(req, ref, fd, fl | O_TMPFILE, &e);
+	reply_opened(req, ref, fd, fl | FK_O_TMPFILE, &e);
 }
 
 void fk_pt_read(fk_req *req, const struct fk_read_in *in)
@@ -343,10 +356,9 @@ void fk_pt_fsync(fk_req *req, const struct fk_fsync_in *in)
 	int fd = file_fd(req, in->fh);
 	if (fd < 0)
 		return;
-	int r = in->datasync ? fdatasync(fd) : fsync(fd);
-	int e = errno;
+	int rc = fk_plat_fsync(fd, in->datasync);
 	file_done(req, in->fh);
-	(void)fk_reply_err(req, r < 0 ? e : 0);
+	(void)fk_reply_err(req, -rc);
 }
 
 void fk_pt_fallocate(fk_req *req, const struct fk_fallocate_in *in)
@@ -422,13 +434,7 @@ void fk_pt_ioctl(fk_req *req, const struct fk_ioctl_in *in)
 
 int fk_pt_sync(struct fk_pt *pt)
 {
-	/* syncfs(2) needs a real descriptor, not O_PATH. */
-	int fd = fk_pt_reopen(FK_PT_AT_FD(pt->root->cfd.fd), O_RDONLY | O_DIRECTORY);
-	if (fd < 0)
-		return fd;
-	int rc = syncfs(fd) < 0 ? -errno : 0;
-	close(fd);
-	return rc;
+	return fk_plat_syncfs(pt->root->cfd.fd); /* never closed */
 }
 
 void fk_pt_syncfs(fk_req *req, const struct fk_ino_in *in)

@@ -39,12 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
 #include <unistd.h>
-
-#ifdef __linux__
-#include <linux/openat2.h>
-#endif
 
 #include "pt.h"
 
@@ -220,22 +215,6 @@ int fk_pt_root_mount_fd(struct fk_pt *pt)
 	return m < 0 ? -EBADF : m;
 }
 
-static struct file_handle *handle_of(int fd)
-{
-	size_t size = sizeof(struct file_handle) + MAX_HANDLE_SZ;
-	struct file_handle *h = malloc(size);
-	if (!h)
-		return NULL;
-	h->handle_bytes = MAX_HANDLE_SZ;
-	int mount_id;
-	if (name_to_handle_at(fd, "", h, &mount_id, AT_EMPTY_PATH) < 0) {
-		free(h);
-		return NULL;
-	}
-	struct file_handle *small = realloc(h, sizeof *h + h->handle_bytes);
-	return small ? small : h;
-}
-
 void fk_pt_hold_init(struct fk_pt *pt)
 {
 	/* Never destroyed: glibc's rwlock holds no resources. */
@@ -248,9 +227,9 @@ void fk_pt_hold_init(struct fk_pt *pt)
 	if (pt->mode == FK_PT_INODE_HANDLE) {
 		/* Try the whole round trip on the root: name_to_handle_at works
 		 * for anyone, open_by_handle_at needs CAP_DAC_READ_SEARCH. */
-		struct file_handle *h = handle_of(pt->root->cfd.fd);
+		struct fk_plat_handle *h = fk_plat_handle_of(pt->root->cfd.fd);
 		int m = h ? mount_fd_for(pt, pt->root->dev, pt->root->cfd.fd) : -1;
-		int fd = m >= 0 ? open_by_handle_at(m, h, O_PATH | O_CLOEXEC) : -1;
+		int fd = m >= 0 ? fk_plat_handle_open(m, h) : -1;
 		free(h);
 		if (fd >= 0)
 			close(fd);
@@ -267,16 +246,16 @@ void fk_pt_hold_init(struct fk_pt *pt)
 	pt->fdc.cap = cap < 2 ? 2 : cap;
 }
 
-struct file_handle *fk_pt_hold_handle(struct fk_pt *pt, int fd,
-				      const struct fk_plat_stat *st)
+struct fk_plat_handle *fk_pt_hold_handle(struct fk_pt *pt, int fd,
+					 const struct fk_plat_stat *st)
 {
 	(void)st;
-	return pt->mode == FK_PT_INODE_HANDLE ? handle_of(fd) : NULL;
+	return pt->mode == FK_PT_INODE_HANDLE ? fk_plat_handle_of(fd) : NULL;
 }
 
 int fk_pt_hold_attach(struct fk_pt *pt, struct fk_pt_node *n, int fd,
 		      struct fk_pt_node *parent, const char *name,
-		      struct file_handle *handle)
+		      struct fk_plat_handle *handle)
 {
 	if (pt->mode == FK_PT_INODE_LAZY && parent && name) {
 		if (!(n->name = strdup(name)))
@@ -372,47 +351,6 @@ static int same_inode(const struct fk_pt_node *n, int fd)
 	       bnsec == n->btime_nsec;
 }
 
-/* Open path (names joined by '/', none "." or "..") beneath dirfd, never
- * following a symlink, the last name as O_PATH|O_NOFOLLOW. */
-static int open_beneath(int dirfd, char *path)
-{
-#if defined(__linux__) && defined(SYS_openat2)
-	static int no_openat2; /* ENOSYS once: an old kernel */
-	if (!__atomic_load_n(&no_openat2, __ATOMIC_RELAXED)) {
-		struct open_how how = {
-			.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
-			.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
-				   RESOLVE_NO_MAGICLINKS,
-		};
-		long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
-		if (fd >= 0)
-			return (int)fd;
-		if (errno != ENOSYS && errno != ENAMETOOLONG)
-			return -errno;
-		if (errno == ENOSYS)
-			__atomic_store_n(&no_openat2, 1, __ATOMIC_RELAXED);
-	}
-#endif
-	/* One name at a time: each openat sees a single name, no symlink. */
-	int cur = dirfd;
-	char *name = path;
-	for (;;) {
-		char *slash = strchr(name, '/');
-		if (slash)
-			*slash = 0;
-		int next = openat(cur, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		int e = errno;
-		if (cur != dirfd)
-			close(cur);
-		if (next < 0)
-			return -e;
-		cur = next;
-		if (!slash)
-			return cur;
-		name = slash + 1;
-	}
-}
-
 /* Lazy mode: pin the nearest ancestor of n with an open descriptor (and
  * take a reference: a rename may cut it from n meanwhile) and write the
  * names from it down to n into *path (malloc'd). Under the lock; n's own
@@ -492,8 +430,7 @@ static int reopen_by_handle(struct fk_pt *pt, struct fk_pt_node *n)
 		return fd;
 	if (m < 0)
 		return -ESTALE;
-	fd = open_by_handle_at(m, n->handle, O_PATH | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
+	return fk_plat_handle_open(m, n->handle);
 }
 
 static int reopen_by_path(struct fk_pt *pt, struct fk_pt_node *n)
@@ -510,7 +447,7 @@ static int reopen_by_path(struct fk_pt *pt, struct fk_pt_node *n)
 	struct fk_pt_node *a = done ? NULL : path_from_ancestor(n, &path);
 	UNLOCK(pt);
 	if (!done)
-		fd = a ? open_beneath(a->cfd.fd, path) : -ESTALE;
+		fd = a ? fk_plat_hold_beneath(a->cfd.fd, path) : -ESTALE;
 	if (lock)
 		pthread_rwlock_unlock(&pt->names);
 	free(path);
@@ -810,7 +747,7 @@ void fk_pt_hold_renamed(struct fk_pt *pt, const struct fk_plat_stat *moved,
 	struct fk_pt_node *v = victim ? fk_pt_node_find(pt, victim) : NULL;
 	if (m && newparent)
 		move_node(pt, m, newparent, newname);
-	if (v && (flags & RENAME_EXCHANGE))
+	if (v && (flags & FK_RENAME_EXCHANGE))
 		move_node(pt, v, oldparent, oldname);
 	UNLOCK(pt);
 }

@@ -18,13 +18,10 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/fs.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -583,15 +580,16 @@ static int l_clone_file(struct fk_layer *l, struct fk_layer_node *parent,
 	if (fd < 0)
 		return fd;
 	struct fk_plat_stat sx;
-	int rc = ioctl(fd, FICLONE, src) < 0 ? -errno : fk_pt_stat_fd(fd, &sx);
+	int rc = fk_plat_clone_fd(src, fd);
+	if (rc == 0)
+		rc = fk_pt_stat_fd(fd, &sx);
 	/* (The clone's owner and mode are what l_create made them.) */
 	if (rc) {
 		/* Nothing made: the empty file goes again. */
 		close(fd);
 		(void)l_unlink(l, parent, name); /* failing: an empty file stays */
 		fk_pt_node_put(pt, NODE(h));
-		/* EINVAL: the host has FICLONE but not for these files. */
-		return rc == -EINVAL || rc == -ENOTTY ? -EOPNOTSUPP : rc;
+		return rc;
 	}
 	to_stat_of(pt, NODE(h), &sx, st);
 	give(pt, NODE(h), out);
@@ -612,21 +610,10 @@ static int l_handle_stat(struct fk_layer *l, int type, const void *bytes,
 			 size_t len, struct fk_layer_stat *st)
 {
 	struct fk_pt *pt = PT_OF(l);
-	struct file_handle *fh = malloc(sizeof *fh + len);
-	if (!fh)
-		return -ENOMEM;
-	fh->handle_bytes = (unsigned)len;
-	fh->handle_type = type;
-	memcpy(fh->f_handle, bytes, len);
 	int m = fk_pt_root_mount_fd(pt);
-	int fd = m < 0 ? m : open_by_handle_at(m, fh, O_PATH | O_CLOEXEC);
-	if (m < 0) {
-		free(fh);
-		return m;
-	}
-	free(fh);
+	int fd = m < 0 ? m : fk_plat_handle_open_raw(m, type, bytes, len);
 	if (fd < 0)
-		return errno == EINVAL || errno == ENOENT ? -ESTALE : -errno;
+		return fd;
 	struct fk_plat_stat sx;
 	int rc = fk_pt_stat_fd(fd, &sx);
 	struct fk_pt_at at = FK_PT_AT_FD(fd);
@@ -728,9 +715,9 @@ int fk_pt_layer_set_work(struct fk_layer *l, const char *workdir, char *err,
 		snprintf(err, errlen, "the layer has a work directory already");
 		return -EEXIST;
 	}
-	int fd = open(workdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int fd = fk_plat_hold_dir(workdir);
 	if (fd < 0) {
-		int e = errno;
+		int e = -fd;
 		snprintf(err, errlen, "workdir '%s': %s", workdir,
 			 e == ENOTDIR ? "not a directory" : strerror(e));
 		return -e;

@@ -222,9 +222,9 @@ int fk_pt_new(struct fk_pt **out, const char *source,
 	      const struct fk_pt_options *o, char *err, size_t errlen)
 {
 	*out = NULL;
-	int fd = open(source, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int fd = fk_plat_hold_dir(source);
 	if (fd < 0) {
-		int e = errno;
+		int e = -fd;
 		if (e == ENOTDIR)
 			snprintf(err, errlen, "source '%s' is not a directory", source);
 		else

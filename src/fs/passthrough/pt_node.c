@@ -256,7 +256,7 @@ struct fk_pt_node *fk_pt_node_lookup(struct fk_pt *pt, int fd,
 	struct fk_pt_table *t = &pt->table;
 	/* Outside the lock: a system call, needed only for a new node (which
 	 * most lookups of a handle-mode mount are not; the cost is small). */
-	struct file_handle *handle = fk_pt_hold_handle(pt, fd, st);
+	struct fk_plat_handle *handle = fk_pt_hold_handle(pt, fd, st);
 	fk_pt_lock(pt);
 	struct fk_pt_node *n = find_keyed(t, st);
 	if (n) {
