@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/param.h>
+#include <sys/attr.h>
 #include <sys/kauth.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
@@ -459,3 +460,50 @@ void fk_plat_cred_restore(void)
 	(void)pthread_setugid_np(KAUTH_UID_NONE, KAUTH_GID_NONE);
 }
 #pragma clang diagnostic pop
+
+int fk_plat_set_bsd_attrs_at(int fd, const char *name, uint32_t valid,
+			     uint32_t flags, const struct timespec *crtime,
+			     const struct timespec *bkuptime)
+{
+	char p[MAXPATHLEN];
+	int rc = name ? obj_path(fd, name, p, sizeof p) : 0;
+	if (rc)
+		return rc;
+	if ((valid & FK_SET_FLAGS) &&
+	    (name ? lchflags(p, flags) : fchflags(fd, flags)) < 0)
+		return -errno;
+	/* The times, in the order of their attribute bits. */
+	struct attrlist al = { ATTR_BIT_MAP_COUNT, 0, 0, 0, 0, 0, 0 };
+	struct timespec ts[2];
+	size_t n = 0;
+	if (valid & FK_SET_CRTIME) {
+		al.commonattr |= ATTR_CMN_CRTIME;
+		ts[n++] = *crtime;
+	}
+	if (valid & FK_SET_BKUPTIME) {
+		al.commonattr |= ATTR_CMN_BKUPTIME;
+		ts[n++] = *bkuptime;
+	}
+	if (!n)
+		return 0;
+	int r = name ? setattrlist(p, &al, ts, n * sizeof ts[0], FSOPT_NOFOLLOW)
+		     : fsetattrlist(fd, &al, ts, n * sizeof ts[0], 0);
+	return r < 0 ? -errno : 0;
+}
+
+int fk_plat_bkuptime_at(int fd, const char *name, struct timespec *t)
+{
+	char p[MAXPATHLEN];
+	int rc = obj_path(fd, name, p, sizeof p);
+	if (rc)
+		return rc;
+	struct attrlist al = { ATTR_BIT_MAP_COUNT, 0, ATTR_CMN_BKUPTIME, 0, 0, 0, 0 };
+	struct {
+		uint32_t length;
+		struct timespec t;
+	} __attribute__((packed)) buf;
+	if (getattrlist(p, &al, &buf, sizeof buf, FSOPT_NOFOLLOW) < 0)
+		return -errno;
+	*t = buf.t;
+	return 0;
+}

@@ -161,6 +161,15 @@ int fk_plat_path_at(int fd, const char *name, char *buf, size_t size);
 int fk_plat_rename_at(int olddir, const char *oldname, int newdir,
 		      const char *newname, unsigned flags);
 
+/** macOS's attributes beyond POSIX (macFUSE's SETATTR): valid says which
+ *  of FK_SET_FLAGS (chflags(2) flags), FK_SET_CRTIME, FK_SET_BKUPTIME to
+ *  set. -EOPNOTSUPP where the host has none of them (Linux). */
+int fk_plat_set_bsd_attrs_at(int fd, const char *name, uint32_t valid,
+			     uint32_t flags, const struct timespec *crtime,
+			     const struct timespec *bkuptime);
+/** The object's backup time (macOS; zero elsewhere). 0 or -errno. */
+int fk_plat_bkuptime_at(int fd, const char *name, struct timespec *t);
+
 /** A descriptor to hold directory path by (Linux: O_PATH; macOS:
  *  O_SEARCH, else O_RDONLY). The descriptor or -errno. */
 int fk_plat_hold_dir(const char *path);

@@ -602,3 +602,20 @@ void fk_plat_cred_restore(void)
 	syscall(SYS_setfsgid, 0);
 	syscall(SYS_setgroups, (size_t)0, NULL);
 }
+
+int fk_plat_set_bsd_attrs_at(int fd, const char *name, uint32_t valid,
+			     uint32_t flags, const struct timespec *crtime,
+			     const struct timespec *bkuptime)
+{
+	(void)fd, (void)name, (void)valid, (void)flags, (void)crtime,
+		(void)bkuptime;
+	return -EOPNOTSUPP; /* no chflags; birth times cannot be set */
+}
+
+int fk_plat_bkuptime_at(int fd, const char *name, struct timespec *t)
+{
+	(void)fd, (void)name;
+	t->tv_sec = 0;
+	t->tv_nsec = 0;
+	return 0;
+}

@@ -124,6 +124,7 @@ struct fk_pt {
 	/* The layer's work directory (NULL: none): a node outside SOURCE
 	 * with one operation reference, held by its descriptor for life. */
 	struct fk_pt_node *work;
+	char *volname; /* macFUSE SETVOLNAME's (under the table lock) */
 	/* Layers only: owners and modes kept in an xattr (pt_override.c). */
 	enum fk_pt_override override;
 	atomic_uint_fast64_t staged; /* names of objects built in work */
@@ -415,6 +416,9 @@ void fk_pt_rename(fk_req *req, const struct fk_rename_in *in);
 void fk_pt_link(fk_req *req, const struct fk_link_in *in);
 void fk_pt_statfs(fk_req *req, const struct fk_ino_in *in);
 void fk_pt_statx(fk_req *req, const struct fk_statx_in *in);
+void fk_pt_getxtimes(fk_req *req, const struct fk_ino_in *in);
+void fk_pt_setvolname(fk_req *req, const struct fk_setvolname_in *in);
+void fk_pt_exchange(fk_req *req, const struct fk_exchange_in *in);
 
 void fk_pt_open(fk_req *req, const struct fk_open_in *in);
 void fk_pt_create(fk_req *req, const struct fk_create_in *in);

@@ -61,6 +61,7 @@ void fk_pt_stat_to_attr(const struct fk_pt *pt, const struct fk_plat_stat *st,
 	a->gid = FK_PT_GID_SHOWN(pt, st->gid);
 	a->rdev = (uint32_t)st->rdev;
 	a->blksize = st->blksize;
+	a->flags = st->flags;
 }
 
 int fk_pt_reopen(struct fk_pt_at at, int flags)
@@ -234,6 +235,12 @@ int fk_pt_setattr_at(struct fk_pt *pt, struct fk_pt_at at, int fd,
 			ts[1] = in->mtime;
 		rc = fk_plat_utimens_at(to.fd, to.name, ts);
 	}
+	/* macFUSE: BSD flags and creation and backup times. (The change
+	 * time, as FK_SET_CTIME, the host keeps itself.) */
+	const uint32_t bsd = FK_SET_FLAGS | FK_SET_CRTIME | FK_SET_BKUPTIME;
+	if (!rc && (in->valid & bsd))
+		rc = fk_plat_set_bsd_attrs_at(to.fd, to.name, in->valid & bsd,
+					      in->flags, &in->crtime, &in->bkuptime);
 	/* Our truncate keeps set-id bits (we have CAP_FSETID); the caller's
 	 * would not have. (A chown drops them on the host itself.) */
 	if (!rc && (in->valid & FK_SET_KILL_SUIDGID)) {
@@ -528,4 +535,62 @@ void fk_pt_statfs(fk_req *req, const struct fk_ino_in *in)
 		(void)fk_reply_err(req, -rc);
 	else
 		(void)fk_reply_statfs(req, &st);
+}
+
+/* ---- macFUSE's own operations ---- */
+
+void fk_pt_getxtimes(fk_req *req, const struct fk_ino_in *in)
+{
+	struct fk_pt *pt = FK_PT(req);
+	struct fk_pt_at at;
+	struct fk_pt_node *n = fk_pt_obj_at(req, in->ino, &at);
+	if (!n)
+		return;
+	struct fk_plat_stat st;
+	struct timespec bkup;
+	int rc = fk_pt_stat_at(at, &st);
+	if (rc == 0)
+		rc = fk_plat_bkuptime_at(at.fd, at.name, &bkup);
+	fk_pt_obj_done(pt, n, &at);
+	struct timespec none = { 0, 0 };
+	if (rc)
+		(void)fk_reply_err(req, -rc);
+	else
+		(void)fk_reply_xtimes(req, &bkup, st.has_btime ? &st.btime : &none);
+}
+
+void fk_pt_setvolname(fk_req *req, const struct fk_setvolname_in *in)
+{
+	struct fk_pt *pt = FK_PT(req);
+	/* The name macOS shows for the volume; SOURCE is not renamed. */
+	char *copy = strdup(in->name);
+	if (!copy) {
+		(void)fk_reply_err(req, ENOMEM);
+		return;
+	}
+	fk_pt_lock(pt);
+	char *old = pt->volname;
+	pt->volname = copy;
+	fk_pt_unlock(pt);
+	free(old);
+	(void)fk_reply_err(req, 0);
+}
+
+void fk_pt_exchange(fk_req *req, const struct fk_exchange_in *in)
+{
+	/* exchangedata(2) is renamex_np(RENAME_SWAP) on today's macOS: the
+	 * two names trade places. */
+	struct fk_pt *pt = FK_PT(req);
+	int afd, bfd = -ENOENT;
+	struct fk_pt_node *a = fk_pt_node_use(pt, in->olddir, &afd);
+	struct fk_pt_node *b = a ? fk_pt_node_use(pt, in->newdir, &bfd) : NULL;
+	struct fk_pt_who w;
+	fk_pt_who_of_req(req, &w);
+	int rc = !a ? afd
+		 : !b ? bfd
+		      : fk_pt_rename_at(pt, a, afd, in->oldname, b, bfd, in->newname,
+					FK_RENAME_EXCHANGE, &w);
+	fk_pt_node_done(pt, a);
+	fk_pt_node_done(pt, b);
+	(void)fk_reply_err(req, -rc);
 }

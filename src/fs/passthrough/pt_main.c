@@ -270,6 +270,7 @@ void fk_pt_free(struct fk_pt *pt)
 	fk_pt_table_destroy(&pt->table); /* closes the root too */
 	for (unsigned i = 0; i < pt->nmount_fds; i++)
 		close(pt->mount_fds[i].fd);
+	free(pt->volname);
 	free(pt);
 }
 
@@ -326,6 +327,10 @@ static const struct fk_ops pt_ops = {
 	.syncfs = fk_pt_syncfs,
 	.tmpfile = fk_pt_tmpfile,
 	.statx = fk_pt_statx,
+	/* macFUSE's (never sent by Linux) */
+	.getxtimes = fk_pt_getxtimes,
+	.setvolname = fk_pt_setvolname,
+	.exchange = fk_pt_exchange,
 };
 
 const struct fk_ops *fk_pt_ops(void)

@@ -1,0 +1,185 @@
+/*
+ * test_pt_macfuse.c — the passthrough filesystem as macOS runs it, on
+ * Linux: lazy mode (files reached by name, the only mode macOS has) over
+ * the fake kernel speaking the macFUSE dialect. macFUSE's attributes
+ * (birth time, BSD flags), GETXTIMES, EXCHANGE, SETVOLNAME and xattr
+ * positions reach the real directory underneath; what Linux cannot do
+ * (chflags, a resource fork offset) is refused, not ignored.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fusekit/fk_passthrough.h>
+
+#include "fake_kernel.h"
+#include "fk_test.h"
+
+static char dir[64];
+static struct fk_pt *pt;
+static struct fake_kernel k;
+
+static void put(const char *name, const char *data)
+{
+	char p[128];
+	snprintf(p, sizeof p, "%s/%s", dir, name);
+	FILE *f = fopen(p, "w");
+	if (f) {
+		fputs(data, f);
+		fclose(f);
+	}
+}
+
+static void get(const char *name, char *buf, size_t size)
+{
+	char p[128];
+	snprintf(p, sizeof p, "%s/%s", dir, name);
+	buf[0] = 0;
+	FILE *f = fopen(p, "r");
+	if (f) {
+		size_t n = fread(buf, 1, size - 1, f);
+		buf[n] = 0;
+		fclose(f);
+	}
+}
+
+static int start(void)
+{
+	snprintf(dir, sizeof dir, "/tmp/fk-pt-macfuse.XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	put("a", "AAA");
+	put("b", "BB");
+	struct fk_pt_options o;
+	fk_pt_options_init(&o);
+	o.inode = FK_PT_INODE_LAZY;
+	char err[256];
+	if (fk_pt_new(&pt, dir, &o, err, sizeof err)) {
+		fprintf(stderr, "fk_pt_new: %s\n", err);
+		return -1;
+	}
+	struct fake_opts fo = { FK_DIALECT_MACFUSE, 19, 0, 1, NULL };
+	return fake_start(&k, fk_pt_ops(), pt, &fo);
+}
+
+static void stop(void)
+{
+	fake_stop(&k);
+	fk_pt_free(pt);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "  (could not remove %s)\n", dir);
+}
+
+/* LOOKUP name in the root: its node id, the macFUSE attributes in *a. */
+static uint64_t lookup(const char *name, struct fk_wire_mac_attr *a)
+{
+	struct fk_wire_mac_entry_out e;
+	size_t len = 0;
+	struct iovec p = IOVS(name);
+	int rc = fake_call(&k, FK_OP_LOOKUP, FK_ROOT_INO, &p, 1, &e, sizeof e, &len);
+	FK_CHECK_EQ(rc, 0);
+	FK_CHECK_EQ(len, sizeof e);
+	if (a)
+		*a = e.attr;
+	return rc ? 0 : e.nodeid;
+}
+
+static void test_attributes(void)
+{
+	struct fk_wire_mac_attr a;
+	uint64_t id = lookup("a", &a);
+	char p[128];
+	snprintf(p, sizeof p, "%s/a", dir);
+	struct statx sx;
+	FK_CHECK_EQ(statx(AT_FDCWD, p, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS | STATX_BTIME,
+			  &sx), 0);
+	FK_CHECK_EQ(a.ino, sx.stx_ino);
+	FK_CHECK_EQ(a.size, 3);
+	FK_CHECK_EQ(a.flags_darwin, 0);
+	if (sx.stx_mask & STATX_BTIME) {
+		FK_CHECK_EQ(a.crtime, sx.stx_btime.tv_sec);
+		FK_CHECK_EQ(a.crtimensec, sx.stx_btime.tv_nsec);
+	}
+	/* GETXTIMES: the birth time, and no backup time on Linux. */
+	struct fk_wire_mac_getxtimes_out x;
+	size_t len = 0;
+	FK_CHECK_EQ(fake_call(&k, FK_OP_GETXTIMES, id, NULL, 0, &x, sizeof x, &len), 0);
+	FK_CHECK_EQ(len, sizeof x);
+	FK_CHECK_EQ(x.crtime, a.crtime);
+	FK_CHECK_EQ(x.crtimensec, a.crtimensec);
+	FK_CHECK_EQ(x.bkuptime, 0);
+	/* chflags cannot be had here: refused, not ignored. */
+	struct fk_wire_mac_setattr_in s;
+	memset(&s, 0, sizeof s);
+	s.base.valid = FK_FATTR_MAC_FLAGS;
+	s.flags = 0x2; /* UF_IMMUTABLE */
+	struct iovec sp = IOV(&s, sizeof s);
+	FK_CHECK_EQ(fake_call(&k, FK_OP_SETATTR, id, &sp, 1, NULL, 0, NULL),
+		    -EOPNOTSUPP);
+}
+
+static void test_exchange(void)
+{
+	(void)lookup("a", NULL);
+	(void)lookup("b", NULL);
+	struct fk_wire_mac_exchange_in x = { FK_ROOT_INO, FK_ROOT_INO, 0 };
+	struct iovec p[3] = { IOV(&x, sizeof x), IOVS("a"), IOVS("b") };
+	FK_CHECK_EQ(fake_call(&k, FK_OP_EXCHANGE, FK_ROOT_INO, p, 3, NULL, 0, NULL), 0);
+	char buf[16];
+	get("a", buf, sizeof buf);
+	FK_CHECK(!strcmp(buf, "BB"));
+	get("b", buf, sizeof buf);
+	FK_CHECK(!strcmp(buf, "AAA"));
+	/* The nodes followed their files: "a" now names b's old inode. */
+	struct fk_wire_mac_attr a;
+	(void)lookup("a", &a);
+	FK_CHECK_EQ(a.size, 2);
+	struct iovec q[3] = { IOV(&x, sizeof x), IOVS("a"), IOVS("missing") };
+	FK_CHECK_EQ(fake_call(&k, FK_OP_EXCHANGE, FK_ROOT_INO, q, 3, NULL, 0, NULL),
+		    -ENOENT);
+}
+
+static void test_volname_and_xattrs(void)
+{
+	struct iovec v = IOVS("Fusekit Volume");
+	FK_CHECK_EQ(fake_call(&k, FK_OP_SETVOLNAME, FK_ROOT_INO, &v, 1, NULL, 0, NULL), 0);
+	uint64_t id = lookup("b", NULL);
+	struct fk_wire_mac_setxattr_in sx = { 1, 0, 0, 0 };
+	struct iovec sp[3] = { IOV(&sx, sizeof sx), IOVS("user.k"), IOV("v", 1) };
+	FK_CHECK_EQ(fake_call(&k, FK_OP_SETXATTR, id, sp, 3, NULL, 0, NULL), 0);
+	struct fk_wire_mac_getxattr_in gx = { 16, 0, 0, 0 };
+	struct iovec gp[2] = { IOV(&gx, sizeof gx), IOVS("user.k") };
+	char val[16];
+	size_t len = 0;
+	FK_CHECK_EQ(fake_call(&k, FK_OP_GETXATTR, id, gp, 2, val, sizeof val, &len), 0);
+	FK_CHECK_EQ(len, 1);
+	FK_CHECK(val[0] == 'v');
+	/* A resource-fork offset means nothing on Linux. */
+	gx.position = 4;
+	FK_CHECK_EQ(fake_call(&k, FK_OP_GETXATTR, id, gp, 2, val, sizeof val, &len),
+		    -EINVAL);
+}
+
+static const struct fk_test tests[] = {
+	FK_TEST(test_attributes),
+	FK_TEST(test_exchange),
+	FK_TEST(test_volname_and_xattrs),
+};
+
+int main(void)
+{
+	if (start()) {
+		fprintf(stderr, "cannot start\n");
+		return 1;
+	}
+	int rc = fk_test_main(tests, sizeof tests / sizeof tests[0]);
+	stop();
+	return rc;
+}
