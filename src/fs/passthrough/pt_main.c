@@ -162,8 +162,9 @@ const struct fk_opt fk_pt_opt_table[] = {
 	{ "inode", FK_OPT_FUNC, 0, 0, opt_inode,
 	  "=MODE  how nodes hold inodes: fd (default: an O_PATH descriptor\n"
 	  "each), handle (file handles; needs CAP_DAC_READ_SEARCH, else\n"
-	  "fd), lazy (parent and name); handle and lazy keep at most\n"
-	  "fd_cap descriptors open" },
+	  "fd), lazy (parent and name: files held by no descriptor, only\n"
+	  "directories; the only mode on macOS); handle and lazy keep at\n"
+	  "most fd_cap descriptors open" },
 	{ "fd_cap", FK_OPT_FUNC, 0, 0, opt_fd_cap,
 	  "=N     most descriptors on SOURCE inode=handle|lazy hold, the\n"
 	  "root's included (at least 2; default: half the descriptor\n"
