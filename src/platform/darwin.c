@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/param.h>
+#include <sys/resource.h>
 #include <sys/attr.h>
 #include <sys/kauth.h>
 #include <sys/stat.h>
@@ -506,4 +507,14 @@ int fk_plat_bkuptime_at(int fd, const char *name, struct timespec *t)
 		return -errno;
 	*t = buf.t;
 	return 0;
+}
+
+void fk_plat_raise_nofile(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	/* The hard limit is often RLIM_INFINITY, which setrlimit refuses. */
+	rl.rlim_cur = rl.rlim_max < OPEN_MAX ? rl.rlim_max : OPEN_MAX;
+	(void)setrlimit(RLIMIT_NOFILE, &rl); /* best effort */
 }

@@ -170,6 +170,11 @@ int fk_plat_set_bsd_attrs_at(int fd, const char *name, uint32_t valid,
 /** The object's backup time (macOS; zero elsewhere). 0 or -errno. */
 int fk_plat_bkuptime_at(int fd, const char *name, struct timespec *t);
 
+/** Raise the soft limit on open descriptors as far as the host lets this
+ *  process (Linux: the hard limit; macOS: the hard limit, but at most
+ *  OPEN_MAX, which setrlimit will not exceed). Best effort. */
+void fk_plat_raise_nofile(void);
+
 /** A descriptor to hold directory path by (Linux: O_PATH; macOS:
  *  O_SEARCH, else O_RDONLY). The descriptor or -errno. */
 int fk_plat_hold_dir(const char *path);

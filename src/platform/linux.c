@@ -13,6 +13,7 @@
 #include <linux/openat2.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -618,4 +619,13 @@ int fk_plat_bkuptime_at(int fd, const char *name, struct timespec *t)
 	t->tv_sec = 0;
 	t->tv_nsec = 0;
 	return 0;
+}
+
+void fk_plat_raise_nofile(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl); /* best effort */
+	}
 }

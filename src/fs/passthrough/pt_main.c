@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -210,15 +209,6 @@ static void resolve_timeouts(struct fk_pt *pt)
 }
 
 /* Every node holds a descriptor: allow as many as the hard limit does. */
-static void raise_nofile(void)
-{
-	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		(void)setrlimit(RLIMIT_NOFILE, &rl); /* best effort */
-	}
-}
-
 int fk_pt_new(struct fk_pt **out, const char *source,
 	      const struct fk_pt_options *o, char *err, size_t errlen)
 {
@@ -255,7 +245,7 @@ int fk_pt_new(struct fk_pt **out, const char *source,
 		free(pt);
 		return rc;
 	}
-	raise_nofile();
+	fk_plat_raise_nofile();
 	fk_pt_hold_init(pt);
 	/* The kernel has applied the caller's umask to every mode it sends;
 	 * ours must not be applied on top. */
