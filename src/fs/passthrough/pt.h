@@ -148,7 +148,9 @@ struct fk_pt_at {
 	int fd;
 	const char *name;
 	struct fk_pt_node *holder; /* whose descriptor is pinned (NULL: none) */
-	int by_name; /* holder is the parent, the names lock is read-held */
+	/* 0: holder is the node; else its parent (a reference), and 2: this
+	 * pin read-locked the names (1: an outer one had them) */
+	int by_name;
 };
 #define FK_PT_AT_FD(d) ((struct fk_pt_at){ (d), NULL, NULL, 0 })
 

@@ -170,20 +170,31 @@ void fk_pt_getattr(fk_req *req, const struct fk_getattr_in *in)
 	fk_pt_obj_done(pt, n, &at);
 }
 
-void fk_pt_statx(fk_req *req, const struct fk_statx_in *in)
+/* The stat of node ino, and with bkup its backup time too; answers the
+ * request's error itself (then -1). */
+static int stat_node(fk_req *req, uint64_t ino, struct fk_plat_stat *st,
+		     struct timespec *bkup)
 {
 	struct fk_pt *pt = FK_PT(req);
 	struct fk_pt_at at;
-	struct fk_pt_node *n = fk_pt_obj_at(req, in->ino, &at);
+	struct fk_pt_node *n = fk_pt_obj_at(req, ino, &at);
 	if (!n)
-		return;
-	struct fk_plat_stat st;
-	int rc = fk_pt_stat_at(at, &st);
+		return -1;
+	int rc = fk_pt_stat_at(at, st);
+	if (rc == 0 && bkup)
+		rc = fk_plat_bkuptime_at(at.fd, at.name, bkup);
 	fk_pt_obj_done(pt, n, &at);
-	if (rc) {
+	if (rc)
 		(void)fk_reply_err(req, -rc);
+	return rc ? -1 : 0;
+}
+
+void fk_pt_statx(fk_req *req, const struct fk_statx_in *in)
+{
+	struct fk_pt *pt = FK_PT(req);
+	struct fk_plat_stat st;
+	if (stat_node(req, in->ino, &st, NULL))
 		return;
-	}
 	struct fk_attr a;
 	fk_pt_stat_to_attr(pt, &st, &a);
 	(void)fk_reply_statx(req, &a, pt->attr_ns);
@@ -541,21 +552,9 @@ void fk_pt_statfs(fk_req *req, const struct fk_ino_in *in)
 
 void fk_pt_getxtimes(fk_req *req, const struct fk_ino_in *in)
 {
-	struct fk_pt *pt = FK_PT(req);
-	struct fk_pt_at at;
-	struct fk_pt_node *n = fk_pt_obj_at(req, in->ino, &at);
-	if (!n)
-		return;
 	struct fk_plat_stat st;
-	struct timespec bkup;
-	int rc = fk_pt_stat_at(at, &st);
-	if (rc == 0)
-		rc = fk_plat_bkuptime_at(at.fd, at.name, &bkup);
-	fk_pt_obj_done(pt, n, &at);
-	struct timespec none = { 0, 0 };
-	if (rc)
-		(void)fk_reply_err(req, -rc);
-	else
+	struct timespec bkup, none = { 0, 0 };
+	if (stat_node(req, in->ino, &st, &bkup) == 0)
 		(void)fk_reply_xtimes(req, &bkup, st.has_btime ? &st.btime : &none);
 }
 

@@ -336,6 +336,18 @@ static int reached_by_name(const struct fk_pt *pt, const struct fk_pt_node *n)
 	return fk_pt_by_name(pt, n->type) && !n->kept && n->cfd.fd < 0;
 }
 
+/* reached_by_name, taking the lock only where it can be true (the type
+ * never changes): directories and the fd and handle modes skip it. */
+static int now_by_name(struct fk_pt *pt, const struct fk_pt_node *n)
+{
+	if (!fk_pt_by_name(pt, n->type))
+		return 0;
+	LOCK(pt);
+	int by_name = reached_by_name(pt, n);
+	UNLOCK(pt);
+	return by_name;
+}
+
 /* ---- Reopening a node -------------------------------------------------- */
 
 /* Is fd still the inode of n? */
@@ -477,10 +489,7 @@ int fk_pt_node_fd(struct fk_pt *pt, struct fk_pt_node *n)
 {
 	if (!cached_mode(pt) || n == pt->root)
 		return n->cfd.fd;
-	LOCK(pt);
-	int by_name = reached_by_name(pt, n);
-	UNLOCK(pt);
-	if (by_name)
+	if (now_by_name(pt, n))
 		return -ENOTDIR; /* no descriptor of its own: fk_pt_obj_pin */
 	return cfd_get(pt, &n->cfd, reopen_node, n);
 }
@@ -532,10 +541,7 @@ int fk_pt_node_keep(struct fk_pt *pt, struct fk_pt_node *n)
 {
 	if (!cached_mode(pt) || n == pt->root)
 		return 0;
-	LOCK(pt);
-	int by_name = reached_by_name(pt, n);
-	UNLOCK(pt);
-	if (by_name)
+	if (now_by_name(pt, n))
 		return keep_by_name(pt, n);
 	int fd = fk_pt_node_fd(pt, n);
 	if (fd < 0)
@@ -583,10 +589,7 @@ void fk_pt_node_done(struct fk_pt *pt, struct fk_pt_node *n)
 int fk_pt_obj_pin(struct fk_pt *pt, struct fk_pt_node *n, struct fk_pt_at *at)
 {
 	*at = FK_PT_AT_FD(-1);
-	LOCK(pt);
-	int by_name = reached_by_name(pt, n);
-	UNLOCK(pt);
-	if (!by_name) {
+	if (!now_by_name(pt, n)) {
 		int fd = fk_pt_node_fd(pt, n);
 		if (fd < 0)
 			return fd;

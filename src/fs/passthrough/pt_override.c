@@ -48,9 +48,9 @@ int fk_pt_override_applies(const struct fk_pt *pt, uint32_t type)
 	       (type == S_IFREG || type == S_IFDIR);
 }
 
-/* One decimal or octal field of a value, up to sep: 0, or -EINVAL. */
-static int field(const char **at, int base, char sep, uint32_t max,
-		 uint32_t *out)
+/* One decimal or octal field of a value, up to ':' or the end: 0, or
+ * -EINVAL. */
+static int field(const char **at, int base, uint32_t max, uint32_t *out)
 {
 	const char *s = *at;
 	if (*s < '0' || *s > '9')
@@ -58,7 +58,7 @@ static int field(const char **at, int base, char sep, uint32_t max,
 	char *end;
 	errno = 0;
 	unsigned long v = strtoul(s, &end, base);
-	if (errno || v > max || (*end != sep && !(sep == ':' && *end == 0)))
+	if (errno || v > max || (*end != ':' && *end != 0))
 		return -EINVAL;
 	*out = (uint32_t)v;
 	*at = *end ? end + 1 : end;
@@ -69,9 +69,8 @@ static int field(const char **at, int base, char sep, uint32_t max,
 static int parse(const char *v, uint32_t *uid, uint32_t *gid, uint32_t *perm)
 {
 	uint32_t mode;
-	if (field(&v, 10, ':', UINT32_MAX - 1, uid) ||
-	    field(&v, 10, ':', UINT32_MAX - 1, gid) ||
-	    field(&v, 8, ':', 0777777, &mode))
+	if (field(&v, 10, UINT32_MAX - 1, uid) || field(&v, 10, UINT32_MAX - 1, gid) ||
+	    field(&v, 8, 0777777, &mode))
 		return -EINVAL;
 	*perm = mode & 07777;
 	return 0;
