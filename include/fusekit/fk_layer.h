@@ -187,7 +187,10 @@ struct fk_layer_ops {
 	 *  clone of the open file src (a reflink: shared blocks, no copy),
 	 *  owned by cred, with the given mode, and open it O_RDWR: the
 	 *  descriptor. -EOPNOTSUPP or -EXDEV when the host cannot clone
-	 *  from there; then nothing was made. */
+	 *  from there (or the layer will not: the passthrough layer keeping
+	 *  owners in xattrs); then nothing was made. The passthrough layer
+	 *  clones with FICLONE on Linux and fclonefileat on macOS, where the
+	 *  clone also starts with src's xattrs and ACL. */
 	int (*clone_file)(struct fk_layer *l, struct fk_layer_node *parent,
 			  const char *name, int src, uint32_t mode,
 			  const struct fk_layer_cred *cred,

@@ -5,6 +5,7 @@
  * scripts/cross-macos.sh; its behaviour that is not a system call (the
  * macFUSE dialect) is tested on Linux through the fake kernel.
  */
+#include <copyfile.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include <sys/param.h>
 #include <sys/resource.h>
 #include <sys/attr.h>
+#include <sys/clonefile.h>
 #include <sys/kauth.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
@@ -91,7 +93,7 @@ long long fk_plat_copy_range(int from, long long off_in, int to,
 			     long long off_out, long long len, unsigned flags)
 {
 	(void)from, (void)off_in, (void)to, (void)off_out, (void)len, (void)flags;
-	return -EOPNOTSUPP; /* no copy_file_range; fcopyfile copies whole files */
+	return -EOPNOTSUPP; /* no copy_file_range: fk_plat_copy_file copies whole files */
 }
 
 int fk_plat_fallocate(int fd, int mode, long long off, long long len)
@@ -407,10 +409,23 @@ int fk_plat_syncfs(int fd)
 	return fsync_volume_np(fd, SYNC_VOLUME_WAIT) < 0 ? -errno : 0;
 }
 
-int fk_plat_clone_fd(int src, int dst)
+int fk_plat_clone_at(int src, int dirfd, const char *name)
 {
-	(void)src, (void)dst;
-	return -EOPNOTSUPP; /* clonefile makes new names only */
+	/* NOOWNERCOPY: the clone is owned as a new file there would be. */
+	if (fclonefileat(src, dirfd, name, CLONE_NOFOLLOW | CLONE_NOOWNERCOPY) == 0)
+		return 0;
+	/* ENOTSUP: not APFS; EXDEV: another volume. Nothing was made. */
+	return errno == ENOTSUP ? -EOPNOTSUPP : -errno;
+}
+
+int fk_plat_copy_file(int src, int dst)
+{
+	/* fcopyfile copies from the descriptors' offsets: from the start. */
+	if (lseek(src, 0, SEEK_SET) < 0 || lseek(dst, 0, SEEK_SET) < 0)
+		return -errno;
+	if (fcopyfile(src, dst, NULL, COPYFILE_DATA | COPYFILE_DATA_SPARSE) < 0)
+		return -errno;
+	return 0;
 }
 
 /* ---- File handles: none (inode=handle falls back to lazy) ------------- */

@@ -191,10 +191,17 @@ int fk_plat_tmpfile_at(int dirfd, int flags, uint32_t mode);
 /** Flush the filesystem fd is on to stable storage (syncfs). 0 or
  *  -errno. */
 int fk_plat_syncfs(int fd);
-/** Make dst, an open empty regular file, a clone of src sharing its blocks
- *  (Linux: FICLONE). -EOPNOTSUPP, -EXDEV where the host cannot (macOS
- *  clones only to new names). */
-int fk_plat_clone_fd(int src, int dst);
+/** A new regular file entry name of directory dirfd sharing the blocks of
+ *  src, an open regular file: a reflink (Linux: created mode 0600 as the
+ *  calling thread creates files, then FICLONE; macOS: fclonefileat, which
+ *  also copies src's mode without set-id bits, its xattrs and ACL). The
+ *  owner is whatever a new file there gets. 0 or -errno; -EOPNOTSUPP or
+ *  -EXDEV where the filesystem cannot, and then no name is left behind. */
+int fk_plat_clone_at(int src, int dirfd, const char *name);
+/** All of src's data onto dst, an empty regular file, the host's own way,
+ *  holes kept (macOS: fcopyfile). -EOPNOTSUPP where there is none (Linux:
+ *  fk_plat_copy_range does better); 0 or -errno. */
+int fk_plat_copy_file(int src, int dst);
 
 /* ---- File handles (Linux's name_to_handle_at) -------------------------- */
 

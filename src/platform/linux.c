@@ -495,14 +495,26 @@ int fk_plat_syncfs(int fd)
 	return rc;
 }
 
-int fk_plat_clone_fd(int src, int dst)
+int fk_plat_clone_at(int src, int dirfd, const char *name)
 {
-	if (ioctl(dst, FICLONE, src) == 0)
-		return 0;
+	int fd = openat(dirfd, name,
+			O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	int rc = ioctl(fd, FICLONE, src) == 0 ? 0 : -errno;
 	/* EINVAL, ENOTTY: the host has FICLONE but not for these files. */
-	return errno == EINVAL || errno == ENOTTY || errno == EOPNOTSUPP
-		       ? -EOPNOTSUPP
-		       : -errno;
+	if (rc == -EINVAL || rc == -ENOTTY)
+		rc = -EOPNOTSUPP;
+	close(fd);
+	if (rc)
+		(void)unlinkat(dirfd, name, 0); /* failing: an empty file stays */
+	return rc;
+}
+
+int fk_plat_copy_file(int src, int dst)
+{
+	(void)src, (void)dst;
+	return -EOPNOTSUPP;
 }
 
 /* ---- File handles ------------------------------------------------------ */

@@ -9,8 +9,9 @@
  * (What a crash leaves in the work directory is garbage nobody sees.)
  *
  * Data takes the fastest way the layers allow: a reflink (clone_file),
- * else copy_file_range (fk_plat_copy_range), else read and write, and
- * only the data extents (SEEK_DATA/SEEK_HOLE), so holes stay holes. The
+ * else the host's whole-file copy (macOS's fcopyfile), else
+ * copy_file_range (fk_plat_copy_range), else read and write, and only the
+ * data extents (SEEK_DATA/SEEK_HOLE), so holes stay holes. The
  * copy is fsynced before the rename, as the kernel's is (unless fsync=0:
  * then a crash may leave a copy whose data never reached the disk).
  *
@@ -115,7 +116,16 @@ static int copy_data(struct fk_ovl *ovl, const struct fk_ovl_node *n, int src,
 	uint64_t gen = n->stack_gen;
 	if (unlocked)
 		pthread_rwlock_unlock(&ovl->tree);
-	int rc = copied ? 0 : copy_extents(src, dst, size);
+	int rc = 0;
+	if (!copied) {
+		/* The host's own whole-file copy where it has one (macOS), which
+		 * copies what is there now: the size stands. */
+		rc = fk_plat_copy_file(src, dst);
+		if (rc == 0 && ftruncate(dst, (off_t)size) < 0)
+			rc = -errno;
+		if (rc == -EOPNOTSUPP)
+			rc = copy_extents(src, dst, size);
+	}
 	if (rc == 0 && ovl->o.fsync && fsync(dst) < 0)
 		rc = -errno;
 	if (unlocked)

@@ -569,30 +569,56 @@ static int l_host_path(struct fk_layer *l, struct fk_layer_node *h, char *buf,
 	return rc;
 }
 
+/* The clone is made as cred (fk_plat_clone_at: on Linux a file cred
+ * creates, then FICLONE; on macOS fclonefileat, then given to cred), gets
+ * mode, and is looked up and opened read-write. Not where the layer keeps
+ * owners in xattrs (the caller creates and copies then, which reflinks
+ * range by range where the host can). */
 static int l_clone_file(struct fk_layer *l, struct fk_layer_node *parent,
 			const char *name, int src, uint32_t mode,
 			const struct fk_layer_cred *cred,
 			struct fk_layer_node **out, struct fk_layer_stat *st)
 {
 	struct fk_pt *pt = PT_OF(l);
-	struct fk_layer_node *h;
-	int fd = l_create(l, parent, name, O_RDWR, mode, cred, &h, NULL);
-	if (fd < 0)
-		return fd;
-	struct fk_plat_stat sx;
-	int rc = fk_plat_clone_fd(src, fd);
-	if (rc == 0)
-		rc = fk_pt_stat_fd(fd, &sx);
-	/* (The clone's owner and mode are what l_create made them.) */
-	if (rc) {
-		/* Nothing made: the empty file goes again. */
-		close(fd);
-		(void)l_unlink(l, parent, name); /* failing: an empty file stays */
-		fk_pt_node_put(pt, NODE(h));
+	if (fk_pt_override_applies(pt, S_IFREG))
+		return -EOPNOTSUPP;
+	int rc = fk_pt_check_name(name);
+	if (rc)
 		return rc;
+	int pfd = fk_pt_node_fd(pt, NODE(parent));
+	if (pfd < 0)
+		return pfd;
+	struct fk_pt_who w;
+	who_of(pt, cred, &w);
+	struct fk_pt_cred_saved saved;
+	int made = 0;
+	rc = fk_pt_cred_switch(&w, &saved);
+	if (rc == 0) {
+		rc = fk_plat_clone_at(src, pfd, name);
+		made = rc == 0;
+		if (rc == 0)
+			rc = fk_pt_cred_give(&saved, pfd, name);
+		fk_pt_cred_restore(&saved);
 	}
-	to_stat_of(pt, NODE(h), &sx, st);
-	give(pt, NODE(h), out);
+	/* After the chown, which clears set-id bits. */
+	if (rc == 0)
+		rc = fk_plat_chmod_at(pfd, name, mode & 07777);
+	struct fk_pt_node *n = NULL;
+	struct fk_plat_stat sx;
+	if (rc == 0)
+		rc = fk_pt_lookup_name(pt, NODE(parent), pfd, name, FK_PT_REF_OP,
+				       &n, &sx);
+	int fd = rc ? rc : l_open(l, HANDLE(n), O_RDWR);
+	if (fd < 0 && made)
+		(void)fk_pt_remove(pt, pfd, name, 0); /* failing, it stays */
+	fk_pt_node_unfd(pt, NODE(parent));
+	if (fd < 0) {
+		if (n)
+			fk_pt_node_put(pt, n);
+		return fd;
+	}
+	to_stat_of(pt, n, &sx, st);
+	give(pt, n, out);
 	return fd;
 }
 
