@@ -85,7 +85,8 @@ int fk_cmd_passthrough(int argc, char **argv)
 		if (st.inode != FK_PT_INODE_HANDLE)
 			fprintf(stderr, "fusekit passthrough: inode=handle: file handles "
 					"cannot be opened here (needs CAP_DAC_READ_SEARCH "
-					"and a filesystem with handles); using inode=fd\n");
+					"and a filesystem with handles); using inode=%s\n",
+				fk_pt_inode_mode_name(st.inode));
 	}
 	rc = fk_tool_serve("passthrough", fk_pt_ops(), pt, args.pos[1], &mo, &cfg,
 			   args.foreground, report);

@@ -82,6 +82,10 @@ struct fk_pt_options {
 	 * counted). 0: half the soft RLIMIT_NOFILE, after raising it to the
 	 * hard limit. */
 	uint32_t fd_cap;
+	/* hold=dirs: only directories hold descriptors (or handles); other
+	 * nodes are reached by name in their directory, as on macOS, where
+	 * that is the only way. inode=fd becomes lazy. */
+	int hold_dirs_only;
 };
 
 void fk_pt_options_init(struct fk_pt_options *o);
@@ -89,7 +93,7 @@ void fk_pt_options_init(struct fk_pt_options *o);
 /** The -o options of the passthrough filesystem (target: fk_pt_options):
  *  entry_timeout=, attr_timeout=, negative_timeout=, cache=,
  *  writeback, xattr, noxattr, passthrough, nopassthrough, uidmapping=,
- *  gidmapping=, inode=, fd_cap=, xattr_ns=. */
+ *  gidmapping=, inode=, fd_cap=, hold=, xattr_ns=. */
 extern const struct fk_opt fk_pt_opt_table[];
 
 struct fk_pt;

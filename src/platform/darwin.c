@@ -428,18 +428,62 @@ int fk_plat_copy_file(int src, int dst)
 	return 0;
 }
 
-/* ---- File handles: none (inode=handle falls back to lazy) ------------- */
+/* ---- File handles ----------------------------------------------------
+ *
+ * macOS has no name_to_handle_at. A handle is (st_dev, st_ino, st_gen):
+ * fsgetpath finds the object's path from its volume and inode number
+ * (APFS and HFS+ keep that map), the path is opened without following a
+ * symlink anywhere on it, and the object opened must be the one the handle
+ * names: same device and inode, and the same generation where the handle
+ * has one (st_gen is 0 except for root). Only directories: nothing else is
+ * held (fk_plat_can_hold).
+ */
+
+/* Declared in <sys/fsgetpath.h> (macOS 10.13), which zig's SDK lacks. */
+ssize_t fsgetpath(char *buf, size_t bufsize, fsid_t *fsid, uint64_t objid);
+
+struct fk_plat_handle {
+	uint64_t dev, ino;
+	uint32_t gen;
+};
 
 struct fk_plat_handle *fk_plat_handle_of(int fd)
 {
-	(void)fd;
-	return NULL;
+	struct fk_plat_stat st;
+	if (fk_plat_stat_at(fd, NULL, &st) || !S_ISDIR(st.mode))
+		return NULL;
+	struct fk_plat_handle *h = malloc(sizeof *h);
+	if (h)
+		*h = (struct fk_plat_handle){ st.dev, st.ino, st.gen };
+	return h;
 }
 
 int fk_plat_handle_open(int mount_fd, const struct fk_plat_handle *h)
 {
-	(void)mount_fd, (void)h;
-	return -EOPNOTSUPP;
+	(void)mount_fd; /* the volume is in the handle */
+	char path[PATH_MAX];
+	fsid_t fsid = { { (int32_t)h->dev, 0 } };
+	ssize_t len = fsgetpath(path, sizeof path, &fsid, h->ino);
+	if (len < 0)
+		return errno == ENOENT ? -ESTALE : -errno;
+	if ((size_t)len >= sizeof path)
+		return -ENAMETOOLONG;
+	path[len] = 0;
+	int fd = open(path, O_SEARCH | O_DIRECTORY | O_NOFOLLOW_ANY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT || errno == ENOTDIR || errno == ELOOP
+			       ? -ESTALE /* moved or replaced meanwhile */
+			       : -errno;
+	struct fk_plat_stat st;
+	int rc = fk_plat_stat_at(fd, NULL, &st);
+	if (rc == 0 && (st.dev != h->dev || st.ino != h->ino ||
+			(h->gen && st.gen != h->gen)))
+		rc = -ESTALE;
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	return fd;
 }
 
 int fk_plat_handle_open_raw(int mount_fd, int type, const void *bytes,

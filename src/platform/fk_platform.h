@@ -203,19 +203,26 @@ int fk_plat_clone_at(int src, int dirfd, const char *name);
  *  fk_plat_copy_range does better); 0 or -errno. */
 int fk_plat_copy_file(int src, int dst);
 
-/* ---- File handles (Linux's name_to_handle_at) -------------------------- */
+/* ---- File handles ------------------------------------------------------
+ *
+ * Linux: name_to_handle_at and open_by_handle_at. macOS: (st_dev, st_ino,
+ * st_gen), opened through fsgetpath's path for them, checked to be that
+ * object; directories only (nothing else is held there). */
 
 /** A handle naming an inode on its filesystem, malloc'd (free() it). */
 struct fk_plat_handle;
-/** The handle of what fd refers to; NULL where there is none (macOS, a
- *  filesystem without handles, out of memory). */
+/** The handle of what fd refers to; NULL where there is none (a
+ *  filesystem without handles; on macOS, anything but a directory; out of
+ *  memory). */
 struct fk_plat_handle *fk_plat_handle_of(int fd);
-/** A descriptor to hold the inode h names by, through mount_fd (a real
- *  descriptor on its filesystem). -ESTALE when it names none there, -EPERM
- *  without CAP_DAC_READ_SEARCH, -EOPNOTSUPP where there are no handles. */
+/** A descriptor to hold the inode h names by (as fk_plat_hold_at), through
+ *  mount_fd (a real descriptor on its filesystem; macOS needs none).
+ *  -ESTALE when it names none there, -EPERM without CAP_DAC_READ_SEARCH
+ *  (or where macOS refuses fsgetpath), -EOPNOTSUPP where there are no
+ *  handles. */
 int fk_plat_handle_open(int mount_fd, const struct fk_plat_handle *h);
-/** The same for a handle given as its type and bytes (as kernel overlayfs
- *  records them). */
+/** The same for a Linux handle given as its type and bytes (as kernel
+ *  overlayfs records them); -EOPNOTSUPP on macOS. */
 int fk_plat_handle_open_raw(int mount_fd, int type, const void *bytes,
 			    size_t len);
 

@@ -4,7 +4,9 @@
 # fd_cap never holds more descriptors on SOURCE than the cap (counted in
 # /proc/PID/fd) yet serves 200 open files, reaches deep descendants after
 # a directory rename, and counts its reopens; clients racing on renames
-# never see a stale node; handle mode falls back to fd mode when
+# never see a stale node; hold=dirs (macOS's model) gives the same;
+# names changed on the host are refused, not followed to another file,
+# and directories are found by handle; handle mode falls back to fd mode when
 # open_by_handle_at is not permitted. Also the xattr namespace
 # policy (xattr_ns=) and birth times through statx.
 . "$(dirname "$0")/lib.sh"
@@ -27,7 +29,8 @@ field() { # LINE NAME: the value of NAME=value in a report line
 
 # 1. The scenarios, as root, in each mode; a small cap makes lazy mode
 #    close and reopen descriptors all the time.
-for opts in inode=handle inode=lazy inode=lazy,fd_cap=4,nopassthrough inode=handle,fd_cap=3; do
+for opts in inode=handle inode=lazy inode=lazy,fd_cap=4,nopassthrough inode=handle,fd_cap=3 \
+	inode=handle,hold=dirs,fd_cap=3; do
 	tag=$(echo "$opts" | tr ',=' '__')
 	mkdir -p "$WORK/native-$tag" "$WORK/src-$tag"
 	start_pt "$WORK/src-$tag" "$WORK/mnt-$tag" -o "$opts"
@@ -128,7 +131,7 @@ expect "lazy: daemon exits 0" 0 "$?"
 # 4. Clients racing on renames, unlinks and reads in lazy mode with a
 #    tiny cap: every file stays reachable under its name of the moment
 #    (no ESTALE), and the mount shows the source's tree.
-for opts in inode=lazy,fd_cap=3 inode=handle,fd_cap=3; do
+for opts in inode=lazy,fd_cap=3 inode=handle,fd_cap=3 inode=handle,hold=dirs,fd_cap=3; do
 	tag=storm-${opts//[=,]/_}
 	mkdir -p "$WORK/$tag"
 	start_pt "$WORK/$tag" "$WORK/m$tag" -o "$opts"
@@ -148,7 +151,68 @@ for opts in inode=lazy,fd_cap=3 inode=handle,fd_cap=3; do
 	expect "$opts: daemon exits 0" 0 "$?"
 done
 
-# 5. Handle mode without CAP_DAC_READ_SEARCH: fd mode, with a warning.
+# 5. Changes on the host, behind the daemon's back, with files held by
+#    nothing (hold=dirs: macOS's model; handle mode keeps handles of
+#    directories, lazy mode their names). cache=never: every stat asks.
+#    a) A directory renamed on the host, used through a descriptor opened
+#       before, after its descriptor was evicted: found by its handle;
+#       lazy mode cannot find it (ESTALE), and never shows another one.
+#    b) A file renamed on the host and another put in its place, while
+#       open through the mount: ftruncate on the descriptor reaches it
+#       (the kernel names the open file); fstat asks by inode, whose name
+#       now leads elsewhere: ESTALE, never the newcomer's attributes; and
+#       once the cache has closed the daemon's descriptor of the open
+#       file, reopening by name fails the same way. Natively the file
+#       would stay reachable: the price of holding no descriptors.
+for opts in inode=handle,hold=dirs,fd_cap=3 inode=lazy,fd_cap=3; do
+	tag=host-${opts//[=,]/_}
+	H=$WORK/$tag
+	mkdir -p "$H/d" "$H/other"
+	echo inside > "$H/d/x"; echo impostor > "$H/other/x"
+	echo original > "$H/f"
+	for i in $(seq 20); do echo "$i" > "$H/pad$i"; done
+	start_pt "$H" "$WORK/m$tag" -o "$opts,cache=never"
+	PID=$DPID
+	out=$("$PY" - "$WORK/m$tag" "$H" <<'EOF'
+import errno, os, sys
+m, h = sys.argv[1], sys.argv[2]
+def evict():
+    for i in range(1, 21):
+        open(f"{m}/pad{i}").read()
+def attempt(f):
+    try:
+        return f()
+    except OSError as e:
+        return errno.errorcode[e.errno]
+dfd = os.open(f"{m}/d", os.O_RDONLY | os.O_DIRECTORY)
+fd = os.open(f"{m}/f", os.O_RDWR)
+os.rename(f"{h}/f", f"{h}/f.old")
+with open(f"{h}/f", "w") as n:
+    n.write("newcomer, longer\n")
+print("fstat:", attempt(lambda: os.fstat(fd).st_size))
+print("ftruncate:", attempt(lambda: os.ftruncate(fd, 3) or "done"))
+print("old:", attempt(lambda: open(f"{h}/f.old").read()))
+evict()
+print("evicted:", attempt(lambda: os.fstat(fd).st_size))
+os.rename(f"{h}/d", f"{h}/moved")
+os.rename(f"{h}/other", f"{h}/d")   # another directory takes the name
+evict()
+print("dir:", attempt(lambda: open("x", opener=lambda p, fl: os.open(p, fl, dir_fd=dfd)).read().strip()))
+EOF
+)
+	expect "$opts: host-side changes: stale names refused, handles followed" \
+		"fstat: ESTALE ftruncate: done old: ori evicted: ESTALE $(case $opts in
+			*handle*) echo "dir: inside" ;;
+			*) echo "dir: ESTALE" ;;
+		esac)" "$(echo $out)"
+	# The names themselves lead to the newcomers, as on the host.
+	expect "$opts: the new file shows under the old name" "newcomer, longer" "$(cat "$WORK/m$tag/f")"
+	expect "$opts: the new directory shows under the old name" impostor "$(cat "$WORK/m$tag/d/x")"
+	stop_daemon "$WORK/m$tag" "$PID"
+	expect "$opts: daemon exits 0" 0 "$?"
+done
+
+# 6. Handle mode without CAP_DAC_READ_SEARCH: fd mode, with a warning.
 mkdir -p "$WORK/hsrc"; echo h > "$WORK/hsrc/x"
 mkdir -p "$WORK/hmnt"; MOUNTS+=("$WORK/hmnt")
 setpriv --bounding-set=-dac_read_search --inh-caps=-dac_read_search \
@@ -163,7 +227,7 @@ else
 	bad "handle without the capability: no mount: $(cat "$WORK/pt.hmnt.log")"
 fi
 
-# 6. xattr_ns=user: other namespaces are neither shown nor reachable.
+# 7. xattr_ns=user: other namespaces are neither shown nor reachable.
 X=$WORK/xsrc
 mkdir -p "$X"; touch "$X/f"
 setfattr -n user.kept -v 1 "$X/f" && setfattr -n trusted.hidden -v 2 "$X/f"
@@ -179,7 +243,7 @@ expect "xattr_ns=user: the hidden attribute is intact" 2 "$(getfattr --absolute-
 err=$(setfattr -n trusted.new -v 3 "$WORK/xmnt/f" 2>&1)
 check "xattr_ns=user: refusal is EOPNOTSUPP" sh -c "echo '$err' | grep -q 'Operation not supported'"
 
-# 7. Birth time through statx is the source's.
+# 8. Birth time through statx is the source's.
 W_src=$(stat -c %W "$X/f") W_mnt=$(stat -c %W "$WORK/xmnt/f")
 if [ "$W_src" != 0 ]; then
 	expect "statx: birth time equals the source's" "$W_src" "$W_mnt"
@@ -188,9 +252,9 @@ else
 fi
 stop_daemon "$WORK/xmnt" "$PID"
 
-# 8. Bad values are refused before mounting.
+# 9. Bad values are refused before mounting.
 mkdir -p "$WORK/m2"
-for bad_opt in inode=path fd_cap=1 fd_cap=x fd_cap= xattr_ns=users xattr_ns=user: xattr_ns=; do
+for bad_opt in inode=path hold=files hold= fd_cap=1 fd_cap=x fd_cap= xattr_ns=users xattr_ns=user: xattr_ns=; do
 	"$FUSEKIT" passthrough -o "$bad_opt" "$X" "$WORK/m2" 2>"$WORK/r"
 	rc=$?
 	expect "-o $bad_opt: exit 2 with the option named" "2 1" \

@@ -1,7 +1,8 @@
 /*
  * test_pt_macfuse.c — the passthrough filesystem as macOS runs it, on
- * Linux: lazy mode (files reached by name, the only mode macOS has) over
- * the fake kernel speaking the macFUSE dialect. macFUSE's attributes
+ * Linux: files reached by name (hold=dirs), in lazy mode and in handle
+ * mode with handles of directories (macOS's two models), over the fake
+ * kernel speaking the macFUSE dialect. macFUSE's attributes
  * (birth time, BSD flags), GETXTIMES, EXCHANGE, SETVOLNAME and xattr
  * positions reach the real directory underneath; what Linux cannot do
  * (chflags, a resource fork offset) is refused, not ignored.
@@ -48,7 +49,9 @@ static void get(const char *name, char *buf, size_t size)
 	}
 }
 
-static int start(void)
+/* macOS's two node models: lazy (the default there), and handle mode
+ * with handles of directories only, everything else by name. */
+static int start(enum fk_pt_inode_mode mode)
 {
 	snprintf(dir, sizeof dir, "/tmp/fk-pt-macfuse.XXXXXX");
 	if (!mkdtemp(dir))
@@ -57,7 +60,8 @@ static int start(void)
 	put("b", "BB");
 	struct fk_pt_options o;
 	fk_pt_options_init(&o);
-	o.inode = FK_PT_INODE_LAZY;
+	o.inode = mode;
+	o.hold_dirs_only = 1;
 	char err[256];
 	if (fk_pt_new(&pt, dir, &o, err, sizeof err)) {
 		fprintf(stderr, "fk_pt_new: %s\n", err);
@@ -175,11 +179,17 @@ static const struct fk_test tests[] = {
 
 int main(void)
 {
-	if (start()) {
-		fprintf(stderr, "cannot start\n");
-		return 1;
+	int rc = 0;
+	const enum fk_pt_inode_mode modes[] = { FK_PT_INODE_LAZY,
+						FK_PT_INODE_HANDLE };
+	for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+		printf("== inode=%s, hold=dirs\n", fk_pt_inode_mode_name(modes[i]));
+		if (start(modes[i])) {
+			fprintf(stderr, "cannot start\n");
+			return 1;
+		}
+		rc |= fk_test_main(tests, sizeof tests / sizeof tests[0]);
+		stop();
 	}
-	int rc = fk_test_main(tests, sizeof tests / sizeof tests[0]);
-	stop();
 	return rc;
 }

@@ -26,8 +26,9 @@
  * an open file's, lives in a cache of at most fd_cap descriptors: an
  * operation pins the descriptor it uses (fk_pt_node_at/fk_pt_file_fd) and
  * unpins it when done, and only unpinned descriptors are closed to make
- * room. The root's descriptor is never closed. In lazy mode a node holds
- * an operation reference on its parent, so the chain to the root exists
+ * room. The root's descriptor is never closed. Where names are kept
+ * (lazy mode; handle mode with hold=dirs, and on macOS) a node holds an
+ * operation reference on its parent, so the chain to the root exists
  * while the node does, and rename moves a node by changing its parent.
  */
 #ifndef FK_PT_H
@@ -109,6 +110,10 @@ struct fk_pt_mount_fd {
 struct fk_pt {
 	struct fk_pt_options o;
 	enum fk_pt_inode_mode mode; /* in effect (handle may fall back) */
+	/* Nodes keep their parent and name, and non-directories are reached
+	 * by them (fk_pt_by_name): lazy mode, and handle mode where files
+	 * are not held (macOS, hold=dirs). */
+	int names_kept;
 	uint64_t entry_ns, attr_ns, negative_ns;
 	struct fk_pt_table table;
 	struct fk_pt_fdcache fdc;
@@ -232,11 +237,18 @@ void fk_pt_hold_detach(struct fk_pt *pt, struct fk_pt_node *n);
 int fk_pt_node_fd(struct fk_pt *pt, struct fk_pt_node *n);
 void fk_pt_node_unfd(struct fk_pt *pt, struct fk_pt_node *n);
 /** Pin where system calls reach node n of any type (fk_pt_at). 0 or
- *  -errno. fk_pt_obj_unpin undoes it. */
+ *  -errno: -ESTALE when n is reached by name and the name no longer
+ *  leads to n's inode (renamed or replaced on the host). fk_pt_obj_unpin
+ *  undoes it. */
 int fk_pt_obj_pin(struct fk_pt *pt, struct fk_pt_node *n, struct fk_pt_at *at);
+/** fk_pt_obj_pin, and the stat of what is pinned in *st (for a node
+ *  reached by name, the very stat that checked the name). */
+int fk_pt_obj_pin_stat(struct fk_pt *pt, struct fk_pt_node *n,
+		       struct fk_pt_at *at, struct fk_plat_stat *st);
 void fk_pt_obj_unpin(struct fk_pt *pt, struct fk_pt_at *at);
 /** Are nodes of this type (S_IFMT) reached by name, holding no descriptor
- *  (lazy mode's non-directories, on every host: macOS cannot hold them)? */
+ *  (non-directories where names are kept: lazy mode on every host, and
+ *  handle mode where files are not held: macOS, hold=dirs)? */
 int fk_pt_by_name(const struct fk_pt *pt, uint32_t type);
 /** Keep the node's descriptor open for the node's life (it is about to
  *  lose its name, or has none). Returns 0 or -errno. */

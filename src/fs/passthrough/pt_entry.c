@@ -146,44 +146,64 @@ static void reply_entry_of(fk_req *req, struct fk_pt *pt, struct fk_pt_node *n,
 	(void)fk_reply_entry(req, &e);
 }
 
+static void reply_stat(fk_req *req, struct fk_pt *pt,
+		       const struct fk_plat_stat *st)
+{
+	struct fk_attr a;
+	fk_pt_stat_to_attr(pt, st, &a);
+	(void)fk_reply_attr(req, &a, pt->attr_ns);
+}
+
 static void reply_attr_of(fk_req *req, struct fk_pt *pt, struct fk_pt_at at)
 {
 	struct fk_plat_stat st;
 	int rc = fk_pt_stat_at(at, &st);
-	if (rc) {
+	if (rc)
 		(void)fk_reply_err(req, -rc);
-		return;
-	}
-	struct fk_attr a;
-	fk_pt_stat_to_attr(pt, &st, &a);
-	(void)fk_reply_attr(req, &a, pt->attr_ns);
-}
-
-void fk_pt_getattr(fk_req *req, const struct fk_getattr_in *in)
-{
-	struct fk_pt *pt = FK_PT(req);
-	struct fk_pt_at at;
-	struct fk_pt_node *n = fk_pt_obj_at(req, in->ino, &at);
-	if (!n)
-		return;
-	reply_attr_of(req, pt, at);
-	fk_pt_obj_done(pt, n, &at);
+	else
+		reply_stat(req, pt, &st);
 }
 
 /* The stat of node ino, and with bkup its backup time too; answers the
  * request's error itself (then -1). */
 static int stat_node(fk_req *req, uint64_t ino, struct fk_plat_stat *st,
+		     struct timespec *bkup);
+
+void fk_pt_getattr(fk_req *req, const struct fk_getattr_in *in)
+{
+	struct fk_pt *pt = FK_PT(req);
+	if (in->has_fh) {
+		/* fstat(): the open file is the inode, whatever its name is
+		 * now (renamed or replaced on the host). */
+		struct fk_pt_file *f = (struct fk_pt_file *)(uintptr_t)in->fh;
+		int fd = fk_pt_file_fd(pt, f);
+		if (fd < 0) {
+			(void)fk_reply_err(req, -fd);
+			return;
+		}
+		reply_attr_of(req, pt, FK_PT_AT_FD(fd));
+		fk_pt_file_unfd(pt, f);
+		return;
+	}
+	struct fk_plat_stat st;
+	if (stat_node(req, in->ino, &st, NULL) == 0)
+		reply_stat(req, pt, &st);
+}
+
+static int stat_node(fk_req *req, uint64_t ino, struct fk_plat_stat *st,
 		     struct timespec *bkup)
 {
 	struct fk_pt *pt = FK_PT(req);
 	struct fk_pt_at at;
-	struct fk_pt_node *n = fk_pt_obj_at(req, ino, &at);
-	if (!n)
-		return -1;
-	int rc = fk_pt_stat_at(at, st);
-	if (rc == 0 && bkup)
-		rc = fk_plat_bkuptime_at(at.fd, at.name, bkup);
-	fk_pt_obj_done(pt, n, &at);
+	struct fk_pt_node *n = fk_pt_node_get(pt, ino);
+	int rc = n ? fk_pt_obj_pin_stat(pt, n, &at, st) : -ENOENT;
+	if (rc == 0) {
+		if (bkup)
+			rc = fk_plat_bkuptime_at(at.fd, at.name, bkup);
+		fk_pt_obj_unpin(pt, &at);
+	}
+	if (n)
+		fk_pt_node_put(pt, n);
 	if (rc)
 		(void)fk_reply_err(req, -rc);
 	return rc ? -1 : 0;
@@ -265,15 +285,25 @@ int fk_pt_setattr_at(struct fk_pt *pt, struct fk_pt_at at, int fd,
 void fk_pt_setattr(fk_req *req, const struct fk_setattr_in *in)
 {
 	struct fk_pt *pt = FK_PT(req);
+	if (in->has_fh) {
+		/* ftruncate(): through the open file, which is the inode
+		 * whatever its name is now. */
+		struct fk_pt_file *f = (struct fk_pt_file *)(uintptr_t)in->fh;
+		int fd = fk_pt_file_fd(pt, f);
+		int rc = fd < 0 ? fd : fk_pt_setattr_at(pt, FK_PT_AT_FD(fd), fd, in);
+		if (rc)
+			(void)fk_reply_err(req, -rc);
+		else
+			reply_attr_of(req, pt, FK_PT_AT_FD(fd));
+		if (fd >= 0)
+			fk_pt_file_unfd(pt, f);
+		return;
+	}
 	struct fk_pt_at at;
 	struct fk_pt_node *n = fk_pt_obj_at(req, in->ino, &at);
 	if (!n)
 		return;
-	struct fk_pt_file *f = in->has_fh ? (struct fk_pt_file *)(uintptr_t)in->fh : NULL;
-	int fd = f ? fk_pt_file_fd(pt, f) : -1;
-	int rc = fd < -1 ? fd : fk_pt_setattr_at(pt, at, fd, in);
-	if (fd >= 0)
-		fk_pt_file_unfd(pt, f);
+	int rc = fk_pt_setattr_at(pt, at, -1, in);
 	if (rc)
 		(void)fk_reply_err(req, -rc);
 	else

@@ -3,16 +3,22 @@
  * descriptor cache of the handle and lazy modes.
  *
  *   inode=fd      the node's O_PATH descriptor, open for the node's life.
- *   inode=handle  a file handle (name_to_handle_at); the descriptor is
- *                 reopened with open_by_handle_at when the cache closed it.
- *                 Needs CAP_DAC_READ_SEARCH: without it the mount uses fd.
+ *   inode=handle  a file handle (name_to_handle_at; on macOS built from
+ *                 dev, ino and generation); the descriptor is reopened
+ *                 with open_by_handle_at when the cache closed it. Needs
+ *                 CAP_DAC_READ_SEARCH: without it the mount uses fd (lazy
+ *                 where files are not held). Where files are not held
+ *                 (macOS, hold=dirs) only directories have handles; the
+ *                 others keep their parent and name, as in lazy mode.
  *   inode=lazy    the node's parent and name. A directory's descriptor is
  *                 reopened by resolving the names from the nearest
  *                 ancestor whose descriptor is open, beneath it, without
  *                 symlinks (openat2 RESOLVE_BENEATH, else one name at a
  *                 time). Any other node holds none: it is reached by its
  *                 name in its parent's descriptor (fk_pt_obj_pin), with
- *                 the names held still meanwhile. A regular file about to
+ *                 the names held still meanwhile, after a stat has shown
+ *                 the name still leads to the node's inode (else ESTALE:
+ *                 renamed or replaced on the host). A regular file about to
  *                 lose its last name is opened (read-only) to keep it.
  *                 This is the only mode of hosts without O_PATH (macOS:
  *                 opening a fifo or device has side effects).
@@ -221,12 +227,15 @@ void fk_pt_hold_init(struct fk_pt *pt)
 	pthread_rwlock_init(&pt->names, NULL);
 	pt->mode = pt->o.inode;
 	/* Where the host cannot hold descriptors of files without opening
-	 * them (macOS), only lazy mode can reach them: by name. */
-	if (!fk_plat_can_hold(S_IFREG))
+	 * them (macOS), or hold=dirs says not to, those are reached by name:
+	 * fd mode cannot be, and becomes lazy. */
+	int files_held = fk_plat_can_hold(S_IFREG) && !pt->o.hold_dirs_only;
+	if (!files_held && pt->mode == FK_PT_INODE_FD)
 		pt->mode = FK_PT_INODE_LAZY;
 	if (pt->mode == FK_PT_INODE_HANDLE) {
 		/* Try the whole round trip on the root: name_to_handle_at works
-		 * for anyone, open_by_handle_at needs CAP_DAC_READ_SEARCH. */
+		 * for anyone, open_by_handle_at needs CAP_DAC_READ_SEARCH (on
+		 * macOS, fsgetpath may be refused likewise). */
 		struct fk_plat_handle *h = fk_plat_handle_of(pt->root->cfd.fd);
 		int m = h ? mount_fd_for(pt, pt->root->dev, pt->root->cfd.fd) : -1;
 		int fd = m >= 0 ? fk_plat_handle_open(m, h) : -1;
@@ -234,8 +243,10 @@ void fk_pt_hold_init(struct fk_pt *pt)
 		if (fd >= 0)
 			close(fd);
 		else
-			pt->mode = FK_PT_INODE_FD;
+			pt->mode = files_held ? FK_PT_INODE_FD : FK_PT_INODE_LAZY;
 	}
+	pt->names_kept = pt->mode == FK_PT_INODE_LAZY ||
+			 (pt->mode == FK_PT_INODE_HANDLE && !files_held);
 	unsigned cap = pt->o.fd_cap;
 	if (cap == 0) {
 		struct rlimit rl;
@@ -249,15 +260,20 @@ void fk_pt_hold_init(struct fk_pt *pt)
 struct fk_plat_handle *fk_pt_hold_handle(struct fk_pt *pt, int fd,
 					 const struct fk_plat_stat *st)
 {
-	(void)st;
-	return pt->mode == FK_PT_INODE_HANDLE ? fk_plat_handle_of(fd) : NULL;
+	if (pt->mode != FK_PT_INODE_HANDLE || fd < 0)
+		return NULL;
+	/* Where names are kept, files are reached by them, never by handle
+	 * (as on macOS, which has handles of directories only). */
+	if (pt->names_kept && (st->mode & S_IFMT) != S_IFDIR)
+		return NULL;
+	return fk_plat_handle_of(fd);
 }
 
 int fk_pt_hold_attach(struct fk_pt *pt, struct fk_pt_node *n, int fd,
 		      struct fk_pt_node *parent, const char *name,
 		      struct fk_plat_handle *handle)
 {
-	if (pt->mode == FK_PT_INODE_LAZY && parent && name) {
+	if (pt->names_kept && parent && name) {
 		if (!(n->name = strdup(name)))
 			return -ENOMEM;
 		n->parent = parent;
@@ -298,7 +314,7 @@ static void set_parent(struct fk_pt *pt, struct fk_pt_node *n,
 void fk_pt_hold_refresh(struct fk_pt *pt, struct fk_pt_node *n, int fd,
 			struct fk_pt_node *parent, const char *name)
 {
-	if (pt->mode == FK_PT_INODE_LAZY && n->name && parent && name &&
+	if (pt->names_kept && n->name && parent && name &&
 	    (n->parent != parent || strcmp(n->name, name))) {
 		char *copy = strdup(name);
 		if (copy) { /* else keep the old name, still a valid guess */
@@ -326,7 +342,7 @@ void fk_pt_hold_detach(struct fk_pt *pt, struct fk_pt_node *n)
 
 int fk_pt_by_name(const struct fk_pt *pt, uint32_t type)
 {
-	return (type & S_IFMT) != S_IFDIR && pt->mode == FK_PT_INODE_LAZY;
+	return (type & S_IFMT) != S_IFDIR && pt->names_kept;
 }
 
 /* Is n reached by name now? Not when it has a descriptor of its own: an
@@ -350,17 +366,20 @@ static int now_by_name(struct fk_pt *pt, const struct fk_pt_node *n)
 
 /* ---- Reopening a node -------------------------------------------------- */
 
+/* Is st the inode of n (not another one that took its number)? */
+static int is_node(const struct fk_pt_node *n, const struct fk_plat_stat *st)
+{
+	int64_t bsec = st->has_btime ? st->btime.tv_sec : 0;
+	uint32_t bnsec = st->has_btime ? (uint32_t)st->btime.tv_nsec : 0;
+	return st->ino == n->ino && st->dev == n->dev && bsec == n->btime_sec &&
+	       bnsec == n->btime_nsec;
+}
+
 /* Is fd still the inode of n? */
 static int same_inode(const struct fk_pt_node *n, int fd)
 {
 	struct fk_plat_stat st;
-	if (fk_pt_stat_fd(fd, &st))
-		return 0;
-	uint64_t dev = st.dev;
-	int64_t bsec = st.has_btime ? st.btime.tv_sec : 0;
-	uint32_t bnsec = st.has_btime ? (uint32_t)st.btime.tv_nsec : 0;
-	return st.ino == n->ino && dev == n->dev && bsec == n->btime_sec &&
-	       bnsec == n->btime_nsec;
+	return fk_pt_stat_fd(fd, &st) == 0 && is_node(n, &st);
 }
 
 /* Lazy mode: pin the nearest ancestor of n with an open descriptor (and
@@ -404,7 +423,7 @@ static __thread int names_changing, names_reading;
 
 void fk_pt_names_change_begin(struct fk_pt *pt)
 {
-	if (pt->mode != FK_PT_INODE_LAZY)
+	if (!pt->names_kept)
 		return;
 	assert(!names_changing && !names_reading);
 	pthread_rwlock_wrlock(&pt->names);
@@ -413,7 +432,7 @@ void fk_pt_names_change_begin(struct fk_pt *pt)
 
 void fk_pt_names_change_end(struct fk_pt *pt)
 {
-	if (pt->mode != FK_PT_INODE_LAZY)
+	if (!pt->names_kept)
 		return;
 	names_changing = 0;
 	pthread_rwlock_unlock(&pt->names);
@@ -586,7 +605,8 @@ void fk_pt_node_done(struct fk_pt *pt, struct fk_pt_node *n)
 	fk_pt_node_put(pt, n);
 }
 
-int fk_pt_obj_pin(struct fk_pt *pt, struct fk_pt_node *n, struct fk_pt_at *at)
+int fk_pt_obj_pin_stat(struct fk_pt *pt, struct fk_pt_node *n,
+		       struct fk_pt_at *at, struct fk_plat_stat *st)
 {
 	*at = FK_PT_AT_FD(-1);
 	if (!now_by_name(pt, n)) {
@@ -594,7 +614,10 @@ int fk_pt_obj_pin(struct fk_pt *pt, struct fk_pt_node *n, struct fk_pt_at *at)
 		if (fd < 0)
 			return fd;
 		*at = (struct fk_pt_at){ fd, NULL, n, 0 };
-		return 0;
+		int rc = st ? fk_pt_stat_fd(fd, st) : 0;
+		if (rc)
+			fk_pt_obj_unpin(pt, at);
+		return rc;
 	}
 	/* Its parent's descriptor and its name, which hold still until
 	 * unpinned: renames wait (lock order: names, then the table). */
@@ -619,7 +642,23 @@ int fk_pt_obj_pin(struct fk_pt *pt, struct fk_pt_node *n, struct fk_pt_at *at)
 		return fd;
 	}
 	*at = (struct fk_pt_at){ fd, name, p, reading ? 2 : 1 };
-	return 0;
+	/* The name may lead elsewhere now: renamed or replaced on the host,
+	 * behind the daemon's back (our own renames wait for the names).
+	 * Gone (ENOENT): as a racing unlink gives natively. */
+	struct fk_plat_stat seen;
+	if (!st)
+		st = &seen;
+	int rc = fk_plat_stat_at(fd, name, st);
+	if (rc == 0 && !is_node(n, st))
+		rc = -ESTALE;
+	if (rc)
+		fk_pt_obj_unpin(pt, at);
+	return rc;
+}
+
+int fk_pt_obj_pin(struct fk_pt *pt, struct fk_pt_node *n, struct fk_pt_at *at)
+{
+	return fk_pt_obj_pin_stat(pt, n, at, NULL);
 }
 
 void fk_pt_obj_unpin(struct fk_pt *pt, struct fk_pt_at *at)
@@ -743,7 +782,7 @@ void fk_pt_hold_renamed(struct fk_pt *pt, const struct fk_plat_stat *moved,
 			const char *newname, struct fk_pt_node *oldparent,
 			const char *oldname, unsigned flags)
 {
-	if (pt->mode != FK_PT_INODE_LAZY)
+	if (!pt->names_kept)
 		return;
 	LOCK(pt);
 	struct fk_pt_node *m = moved ? fk_pt_node_find(pt, moved) : NULL;

@@ -40,6 +40,19 @@ static int opt_inode(void *target, const char *name, const char *val,
 	return -EINVAL;
 }
 
+/* hold=all|dirs */
+static int opt_hold(void *target, const char *name, const char *val,
+		    char *err, size_t errlen)
+{
+	struct fk_pt_options *o = target;
+	if (val && (!strcmp(val, "all") || !strcmp(val, "dirs"))) {
+		o->hold_dirs_only = !strcmp(val, "dirs");
+		return 0;
+	}
+	snprintf(err, errlen, "option '%s' is all or dirs", name);
+	return -EINVAL;
+}
+
 /* fd_cap=N: the root's descriptor counts, so at least 2. */
 static int opt_fd_cap(void *target, const char *name, const char *val,
 		      char *err, size_t errlen)
@@ -161,13 +174,17 @@ const struct fk_opt fk_pt_opt_table[] = {
 	{ "inode", FK_OPT_FUNC, 0, 0, opt_inode,
 	  "=MODE  how nodes hold inodes: fd (default: an O_PATH descriptor\n"
 	  "each), handle (file handles; needs CAP_DAC_READ_SEARCH, else\n"
-	  "fd), lazy (parent and name: files held by no descriptor, only\n"
-	  "directories; the only mode on macOS); handle and lazy keep at\n"
-	  "most fd_cap descriptors open" },
+	  "fd; on macOS of directories only), lazy (parent and name: files\n"
+	  "held by no descriptor, only directories; the default on macOS);\n"
+	  "handle and lazy keep at most fd_cap descriptors open" },
 	{ "fd_cap", FK_OPT_FUNC, 0, 0, opt_fd_cap,
 	  "=N     most descriptors on SOURCE inode=handle|lazy hold, the\n"
 	  "root's included (at least 2; default: half the descriptor\n"
 	  "limit); operations in flight may pin a few more" },
+	{ "hold", FK_OPT_FUNC, 0, 0, opt_hold,
+	  "=WHAT  all (default) or dirs: only directories hold descriptors\n"
+	  "or handles, other nodes are reached by name in their directory\n"
+	  "(as on macOS, always); inode=fd becomes lazy" },
 	{ "passthrough", FK_OPT_FLAG, PO(passthrough), 0, NULL,
 	  "       kernel passthrough for open files where allowed (default)" },
 	{ "nopassthrough", FK_OPT_FLAG_OFF, PO(passthrough), 0, NULL,
