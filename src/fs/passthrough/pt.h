@@ -69,7 +69,9 @@ struct fk_pt_node {
 	/* One pin held for the node's life: its inode cannot be reopened by
 	 * name or handle (an O_TMPFILE file, a file unlinked while open). */
 	int kept;
-	unsigned opens; /* open files of this node (under table lock) */
+	/* Its open files, in the handle and lazy modes (under table lock;
+	 * linked by fk_pt_file.next_open). */
+	struct fk_pt_file *open_files;
 	struct fk_pt_node *parent; /* lazy mode: holds a reference */
 	char *name; /* lazy mode: the name in parent */
 	struct fk_plat_handle *handle; /* handle mode; NULL: held by fd */
@@ -143,6 +145,7 @@ struct fk_pt_file {
 	int odirect; /* fd has O_DIRECT: buffers must be aligned */
 	int passthrough; /* counted in node->backing.users */
 	struct fk_pt_node *node;
+	struct fk_pt_file *next_open, *prev_open; /* node->open_files */
 };
 
 /* Where system calls reach a node now (fk_pt_obj_pin): the descriptor it
@@ -243,6 +246,11 @@ void fk_pt_node_unfd(struct fk_pt *pt, struct fk_pt_node *n);
 int fk_pt_obj_pin(struct fk_pt *pt, struct fk_pt_node *n, struct fk_pt_at *at);
 /** fk_pt_obj_pin, and the stat of what is pinned in *st (for a node
  *  reached by name, the very stat that checked the name). */
+/** The stat of a node reached by name through one of its open files whose
+ *  descriptor the cache has open (that is the inode, whatever its name
+ *  now leads to): 0 or -errno, and 1 when there is none (then pin it). */
+int fk_pt_stat_by_open_file(struct fk_pt *pt, struct fk_pt_node *n,
+			    struct fk_plat_stat *st);
 int fk_pt_obj_pin_stat(struct fk_pt *pt, struct fk_pt_node *n,
 		       struct fk_pt_at *at, struct fk_plat_stat *st);
 void fk_pt_obj_unpin(struct fk_pt *pt, struct fk_pt_at *at);

@@ -194,13 +194,20 @@ static int stat_node(fk_req *req, uint64_t ino, struct fk_plat_stat *st,
 		     struct timespec *bkup)
 {
 	struct fk_pt *pt = FK_PT(req);
-	struct fk_pt_at at;
 	struct fk_pt_node *n = fk_pt_node_get(pt, ino);
-	int rc = n ? fk_pt_obj_pin_stat(pt, n, &at, st) : -ENOENT;
-	if (rc == 0) {
-		if (bkup)
-			rc = fk_plat_bkuptime_at(at.fd, at.name, bkup);
-		fk_pt_obj_unpin(pt, &at);
+	int rc = n ? 1 : -ENOENT;
+	/* An open file of it first, where it is reached by name: that is the
+	 * inode, whatever the name leads to now (no backup time that way). */
+	if (n && !bkup)
+		rc = fk_pt_stat_by_open_file(pt, n, st);
+	if (rc == 1) {
+		struct fk_pt_at at;
+		rc = fk_pt_obj_pin_stat(pt, n, &at, st);
+		if (rc == 0) {
+			if (bkup)
+				rc = fk_plat_bkuptime_at(at.fd, at.name, bkup);
+			fk_pt_obj_unpin(pt, &at);
+		}
 	}
 	if (n)
 		fk_pt_node_put(pt, n);

@@ -716,7 +716,11 @@ void fk_pt_file_attach(struct fk_pt *pt, struct fk_pt_file *f, int fd)
 	f->cfd.fd = -1;
 	LOCK(pt);
 	cfd_install(pt, &f->cfd, fd);
-	f->node->opens++;
+	f->prev_open = NULL;
+	f->next_open = f->node->open_files;
+	if (f->next_open)
+		f->next_open->prev_open = f;
+	f->node->open_files = f;
 	UNLOCK(pt);
 }
 
@@ -734,6 +738,25 @@ static int reopen_file(struct fk_pt *pt, void *obj)
 		fd = -ESTALE;
 	}
 	return fd;
+}
+
+int fk_pt_stat_by_open_file(struct fk_pt *pt, struct fk_pt_node *n,
+			    struct fk_plat_stat *st)
+{
+	if (!now_by_name(pt, n))
+		return 1;
+	LOCK(pt);
+	struct fk_pt_file *f = n->open_files;
+	while (f && f->cfd.fd < 0)
+		f = f->next_open;
+	if (f)
+		f->cfd.pins++; /* (a pinned descriptor stays where it is) */
+	UNLOCK(pt);
+	if (!f)
+		return 1;
+	int rc = fk_pt_stat_fd(f->cfd.fd, st);
+	cfd_put(pt, &f->cfd);
+	return rc;
 }
 
 int fk_pt_file_fd(struct fk_pt *pt, struct fk_pt_file *f)
@@ -757,7 +780,12 @@ void fk_pt_file_detach(struct fk_pt *pt, struct fk_pt_file *f)
 	}
 	LOCK(pt);
 	cfd_drop(pt, &f->cfd);
-	f->node->opens--;
+	if (f->prev_open)
+		f->prev_open->next_open = f->next_open;
+	else
+		f->node->open_files = f->next_open;
+	if (f->next_open)
+		f->next_open->prev_open = f->prev_open;
 	UNLOCK(pt);
 }
 
