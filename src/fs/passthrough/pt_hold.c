@@ -745,17 +745,20 @@ int fk_pt_stat_by_open_file(struct fk_pt *pt, struct fk_pt_node *n,
 {
 	if (!now_by_name(pt, n))
 		return 1;
+	/* A copy of the descriptor, not a pin: the file may be released
+	 * meanwhile (no request of ours names it; the kernel may close it). */
+	int fd = -1;
 	LOCK(pt);
 	struct fk_pt_file *f = n->open_files;
 	while (f && f->cfd.fd < 0)
 		f = f->next_open;
 	if (f)
-		f->cfd.pins++; /* (a pinned descriptor stays where it is) */
+		fd = fcntl(f->cfd.fd, F_DUPFD_CLOEXEC, 0);
 	UNLOCK(pt);
-	if (!f)
-		return 1;
-	int rc = fk_pt_stat_fd(f->cfd.fd, st);
-	cfd_put(pt, &f->cfd);
+	if (fd < 0)
+		return 1; /* none open (or no descriptor to spare): by name */
+	int rc = fk_pt_stat_fd(fd, st);
+	close(fd);
 	return rc;
 }
 
