@@ -42,6 +42,17 @@ SCEN="$WORK/scen.py" compare_scenarios user "$WORK/unative" "$WORK/umnt" \
 expect "user's files belong to the user in the source" 0 \
 	"$(find "$WORK/usrc" ! -user "$U" | wc -l)"
 expect "root owns nothing new" 0 "$(find "$WORK/usrc" -user root | wc -l)"
+# Root with another group: what it makes is that group's, as natively
+# (the daemon takes the caller's identity only when it differs from its
+# own: here it does). allow_other: the kernel lets only the mount's own
+# uid and gid in otherwise.
+for d in "$WORK/unative" "$WORK/umnt"; do
+	setpriv --regid=4321 --clear-groups sh -c "touch '$d/g.f' && mkdir '$d/g.d'"
+done
+expect "root with group 4321 makes files and dirs of that group" \
+	"$(stat -c '%u:%g' "$WORK/unative/g.f" "$WORK/unative/g.d" | xargs)" \
+	"$(stat -c '%u:%g' "$WORK/usrc/g.f" "$WORK/usrc/g.d" | xargs)"
+expect "... which is 0:4321" "0:4321 0:4321" "$(stat -c '%u:%g' "$WORK/usrc/g.f" "$WORK/usrc/g.d" | xargs)"
 "$FUSEKIT" umount "$WORK/umnt"
 wait_gone "$PID"
 wait "$PID"

@@ -50,10 +50,33 @@ void fk_pt_who_of_owner(const struct fk_pt *pt, uint32_t uid, uint32_t gid,
 	w->privileged = 1;
 }
 
+/* The daemon's own ids, which it never changes (asked once: every make
+ * would ask again). */
+static uid_t daemon_uid(void)
+{
+	static _Atomic long euid = -1;
+	if (euid < 0)
+		euid = (long)geteuid();
+	return (uid_t)euid;
+}
+
+static gid_t daemon_gid(void)
+{
+	static _Atomic long egid = -1;
+	if (egid < 0)
+		egid = (long)getegid();
+	return (gid_t)egid;
+}
+
 int fk_pt_cred_switch(const struct fk_pt_who *w, struct fk_pt_cred_saved *s)
 {
 	s->switched = s->give = 0;
-	if (geteuid() != 0)
+	if (daemon_uid() != 0)
+		return 0;
+	/* Root with the daemon's group: fsuid 0 keeps every capability, so
+	 * the switch would change nothing (the groups count only for a user
+	 * without them). The common case: root in a container. */
+	if (w->uid == 0 && w->gid == daemon_gid())
 		return 0;
 	int rc = fk_plat_cred_switch(w->uid, w->gid, w->groups, w->ngroups,
 				     w->privileged);

@@ -62,13 +62,16 @@ static int kill_suidgid(fk_req *req, uint64_t ino, int fd)
 }
 
 /* Does a write-open of fd need to see every write (HANDLE_KILLPRIV_V2:
- * set-id bits to drop), so that it cannot be a passthrough one? */
-static int sees_writes(fk_session *se, int fd, int fl)
+ * set-id bits to drop), so that it cannot be a passthrough one? e: the
+ * new file's entry (create), whose mode was just read. */
+static int sees_writes(fk_session *se, int fd, int fl, const struct fk_entry *e)
 {
+	if ((fl & O_ACCMODE) == O_RDONLY ||
+	    !(fk_session_conn(se)->want & FK_CAP_HANDLE_KILLPRIV_V2))
+		return 0;
 	struct fk_plat_stat st;
-	return (fl & O_ACCMODE) != O_RDONLY &&
-	       (fk_session_conn(se)->want & FK_CAP_HANDLE_KILLPRIV_V2) &&
-	       fk_pt_stat_fd(fd, &st) == 0 && (st.mode & (S_ISUID | S_ISGID));
+	uint32_t mode = e ? e->attr.mode : fk_pt_stat_fd(fd, &st) == 0 ? st.mode : 0;
+	return (mode & (S_ISUID | S_ISGID)) != 0;
 }
 
 /* Answer an open/create with file fd of node n (whose operation reference
@@ -95,7 +98,7 @@ static void reply_opened(fk_req *req, struct fk_pt_node *n, int fd, int fl,
 				 fk_cache_open_flags(pt->o.cache, 0), 0 };
 	if (atomic_load(&pt->passthrough_ok) &&
 	    (fk_session_conn(se)->want & FK_CAP_PASSTHROUGH) &&
-	    !(o.open_flags & FK_FOPEN_DIRECT_IO) && !sees_writes(se, fd, fl)) {
+	    !(o.open_flags & FK_FOPEN_DIRECT_IO) && !sees_writes(se, fd, fl, e)) {
 		/* Kept until the last release: the kernel resolves the id
 		 * after our reply, in the opener's context. */
 		int id = fk_pt_backing_get(pt, se, n, fd);
