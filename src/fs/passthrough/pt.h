@@ -246,14 +246,14 @@ void fk_pt_node_unfd(struct fk_pt *pt, struct fk_pt_node *n);
 int fk_pt_obj_pin(struct fk_pt *pt, struct fk_pt_node *n, struct fk_pt_at *at);
 /** fk_pt_obj_pin, and the stat of what is pinned in *st (for a node
  *  reached by name, the very stat that checked the name). */
+int fk_pt_obj_pin_stat(struct fk_pt *pt, struct fk_pt_node *n,
+		       struct fk_pt_at *at, struct fk_plat_stat *st);
+void fk_pt_obj_unpin(struct fk_pt *pt, struct fk_pt_at *at);
 /** The stat of a node reached by name through one of its open files whose
  *  descriptor the cache has open (that is the inode, whatever its name
  *  now leads to): 0 or -errno, and 1 when there is none (then pin it). */
 int fk_pt_stat_by_open_file(struct fk_pt *pt, struct fk_pt_node *n,
 			    struct fk_plat_stat *st);
-int fk_pt_obj_pin_stat(struct fk_pt *pt, struct fk_pt_node *n,
-		       struct fk_pt_at *at, struct fk_plat_stat *st);
-void fk_pt_obj_unpin(struct fk_pt *pt, struct fk_pt_at *at);
 /** Are nodes of this type (S_IFMT) reached by name, holding no descriptor
  *  (non-directories where names are kept: lazy mode on every host, and
  *  handle mode where files are not held: macOS, hold=dirs)? */
