@@ -330,6 +330,10 @@ int fk_pt_cred_give(const struct fk_pt_cred_saved *s, int fd, const char *name);
 /** openat as w. Returns the fd or -errno. */
 int fk_pt_openat_as(const struct fk_pt_who *w, int dirfd, const char *name,
 		    int flags, mode_t mode);
+/** fk_plat_clone_at as w: entry name of dirfd, a clone of open file src,
+ *  owned by w. 0 or -errno (then no name is left behind). */
+int fk_pt_clone_as(const struct fk_pt_who *w, int src, int dirfd,
+		   const char *name);
 
 /* ---- helpers shared by the op files (pt_entry.c) ---- */
 /** The stat of a node's O_PATH fd (or any fd), not following symlinks. */

@@ -3,9 +3,9 @@
  *
  * A root daemon that creates files with its own identity hands them to
  * root (the trap in libfuse's passthrough examples). Before mknod, mkdir,
- * symlink, create and link this thread alone takes the owner's identity
- * (fk_plat_cred_switch: fsuid, fsgid and groups on Linux) and returns to
- * root afterwards.
+ * symlink, create, link and clone this thread alone takes the owner's
+ * identity (fk_plat_cred_switch: fsuid, fsgid and groups on Linux) and
+ * returns to root afterwards.
  *
  * Two kinds of "someone" (struct fk_pt_who):
  *  - a FUSE request's caller: the host checks the caller's permissions
@@ -23,6 +23,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -50,33 +51,28 @@ void fk_pt_who_of_owner(const struct fk_pt *pt, uint32_t uid, uint32_t gid,
 	w->privileged = 1;
 }
 
-/* The daemon's own ids, which it never changes (asked once: every make
- * would ask again). */
-static uid_t daemon_uid(void)
-{
-	static _Atomic long euid = -1;
-	if (euid < 0)
-		euid = (long)geteuid();
-	return (uid_t)euid;
-}
+/* The daemon's own ids: it never changes them, so they are asked once
+ * (not at every make). */
+static uid_t own_uid;
+static gid_t own_gid;
+static pthread_once_t own_ids_once = PTHREAD_ONCE_INIT;
 
-static gid_t daemon_gid(void)
+static void ask_own_ids(void)
 {
-	static _Atomic long egid = -1;
-	if (egid < 0)
-		egid = (long)getegid();
-	return (gid_t)egid;
+	own_uid = geteuid();
+	own_gid = getegid();
 }
 
 int fk_pt_cred_switch(const struct fk_pt_who *w, struct fk_pt_cred_saved *s)
 {
 	s->switched = s->give = 0;
-	if (daemon_uid() != 0)
+	(void)pthread_once(&own_ids_once, ask_own_ids); /* cannot fail here */
+	if (own_uid != 0)
 		return 0;
 	/* Root with the daemon's group: fsuid 0 keeps every capability, so
 	 * the switch would change nothing (the groups count only for a user
 	 * without them). The common case: root in a container. */
-	if (w->uid == 0 && w->gid == daemon_gid())
+	if (w->uid == 0 && w->gid == own_gid)
 		return 0;
 	int rc = fk_plat_cred_switch(w->uid, w->gid, w->groups, w->ngroups,
 				     w->privileged);
@@ -119,4 +115,22 @@ int fk_pt_openat_as(const struct fk_pt_who *w, int dirfd, const char *name,
 		fd = rc2;
 	}
 	return fd;
+}
+
+int fk_pt_clone_as(const struct fk_pt_who *w, int src, int dirfd,
+		   const char *name)
+{
+	struct fk_pt_cred_saved cred;
+	int rc = fk_pt_cred_switch(w, &cred);
+	if (rc)
+		return rc;
+	rc = fk_plat_clone_at(src, dirfd, name);
+	int rc2 = rc == 0 ? fk_pt_cred_give(&cred, dirfd, name) : 0;
+	fk_pt_cred_restore(&cred);
+	if (rc2) {
+		/* Not the owner's: it goes again (failing, it stays, as root's). */
+		(void)unlinkat(dirfd, name, 0);
+		rc = rc2;
+	}
+	return rc;
 }

@@ -743,13 +743,13 @@ static int reopen_file(struct fk_pt *pt, void *obj)
 int fk_pt_stat_by_open_file(struct fk_pt *pt, struct fk_pt_node *n,
 			    struct fk_plat_stat *st)
 {
-	if (!now_by_name(pt, n))
-		return 1;
+	if (!fk_pt_by_name(pt, n->type))
+		return 1; /* (the type never changes: no lock needed to know) */
 	/* A copy of the descriptor, not a pin: the file may be released
 	 * meanwhile (no request of ours names it; the kernel may close it). */
 	int fd = -1;
 	LOCK(pt);
-	struct fk_pt_file *f = n->open_files;
+	struct fk_pt_file *f = reached_by_name(pt, n) ? n->open_files : NULL;
 	while (f && f->cfd.fd < 0)
 		f = f->next_open;
 	if (f)

@@ -590,16 +590,8 @@ static int l_clone_file(struct fk_layer *l, struct fk_layer_node *parent,
 		return pfd;
 	struct fk_pt_who w;
 	who_of(pt, cred, &w);
-	struct fk_pt_cred_saved saved;
-	int made = 0;
-	rc = fk_pt_cred_switch(&w, &saved);
-	if (rc == 0) {
-		rc = fk_plat_clone_at(src, pfd, name);
-		made = rc == 0;
-		if (rc == 0)
-			rc = fk_pt_cred_give(&saved, pfd, name);
-		fk_pt_cred_restore(&saved);
-	}
+	rc = fk_pt_clone_as(&w, src, pfd, name);
+	int made = rc == 0;
 	/* After the chown, which clears set-id bits. */
 	if (rc == 0)
 		rc = fk_plat_chmod_at(pfd, name, mode & 07777);
