@@ -139,9 +139,10 @@ static const struct fk_opt ovl_opt_table[] = {
 	{ "timeout", FK_OPT_DOUBLE, OA(timeout), 0, NULL,
 	  "=SEC   both of them" },
 	{ "whiteout", FK_OPT_FUNC, 0, 0, opt_whiteout,
-	  "=chardev|oci  how whiteouts and opaque dirs are written and read:\n"
-	  "               device 0/0 and the opaque xattr (default on Linux,\n"
-	  "               as overlayfs), or .wh.NAME and .wh..wh..opq (OCI)" },
+	  "=chardev|oci  how whiteouts and opaque dirs are written (both are\n"
+	  "               always read): device 0/0 and the opaque xattr (default\n"
+	  "               on Linux, as overlayfs), or .wh.NAME and .wh..wh..opq\n"
+	  "               (OCI; also where device nodes cannot be made)" },
 	{ "uidmapping", FK_OPT_FUNC, 0, 0, opt_layer,
 	  "=H:S:L[:H:S:L..] show owners H..H+L-1 of the layers as S..S+L-1" },
 	{ "gidmapping", FK_OPT_FUNC, 0, 0, opt_layer,
@@ -203,10 +204,13 @@ static void usage(FILE *out)
 		"       fusekit-overlayfs [-f] [-d|--debug] -o OPTIONS MOUNTPOINT\n"
 		"\n"
 		"Merge directories into one tree at MOUNTPOINT, as kernel overlayfs\n"
-		"does: L1 above L2 above ... A whiteout (a character device 0/0)\n"
-		"hides a name of the layers below; a directory marked opaque\n"
-		"(trusted.overlay.opaque=y, or user.overlay.opaque=y when not root)\n"
-		"hides their directory of that name.\n"
+		"does: L1 above L2 above ... A whiteout hides a name of the layers\n"
+		"below; an opaque directory hides their directory of that name.\n"
+		"Both formats are read in every layer: whiteouts as character\n"
+		"devices 0/0 or OCI .wh.NAME files, opaque directories marked with\n"
+		"trusted.overlay.opaque, user.overlay.opaque or\n"
+		"user.fuseoverlayfs.opaque = y, or holding .wh..wh..opq. Names\n"
+		"beginning with .wh. are the layers' own.\n"
 		"\n"
 		"With upperdir, changes go to it as kernel overlayfs makes them, so\n"
 		"either can mount what the other wrote: a lower file is copied up\n"

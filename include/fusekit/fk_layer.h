@@ -38,9 +38,10 @@
  * root) makes them its own. Owner ids are as the layer shows them in
  * fk_layer_stat.
  *
- * Whiteouts and opaque directories are written and read by the fk_layer_*
- * functions at the end, on top of the ops, in the format the layer's
- * creator chose (fk_layer.whiteout and fk_layer.xattr_prefix).
+ * Whiteouts and opaque directories are written by the fk_layer_* functions
+ * at the end, on top of the ops, in the format the layer's creator chose
+ * (fk_layer.whiteout and fk_layer.xattr_prefix), and read in every
+ * format, always: container tools stack layers written in either.
  */
 #ifndef FUSEKIT_FK_LAYER_H
 #define FUSEKIT_FK_LAYER_H
@@ -217,7 +218,8 @@ struct fk_layer_ops {
 			   size_t len, struct fk_layer_stat *st);
 };
 
-/** How whiteouts and opaque directories are written in a layer. */
+/** How whiteouts and opaque directories are written in a layer (both are
+ *  read in every layer). */
 enum fk_layer_whiteout {
 	/* A whiteout is a character device 0/0 named like what it hides; an
 	 * opaque directory has the xattr <prefix>opaque = "y" (kernel
@@ -231,14 +233,15 @@ enum fk_layer_whiteout {
 struct fk_layer {
 	const struct fk_layer_ops *ops;
 	enum fk_layer_whiteout whiteout;
-	/* Where the overlay keeps its xattrs: "trusted.overlay." (as root,
-	 * as kernel overlayfs) or "user.overlay." (unprivileged). */
+	/* Where the overlay keeps its xattrs: "trusted.overlay." (as kernel
+	 * overlayfs, where the process may write trusted.* xattrs) or
+	 * "user.overlay." (unprivileged, or root of a user namespace). */
 	char xattr_prefix[32];
 };
 
 /** Set the defaults: FK_LAYER_WH_CHARDEV (FK_LAYER_WH_OCI on macOS) and
- *  "trusted.overlay." (root) or "user.overlay." (anyone else). For layer
- *  implementations. */
+ *  "trusted.overlay." (with CAP_SYS_ADMIN in the initial user namespace)
+ *  or "user.overlay." (anyone else). For layer implementations. */
 void fk_layer_init(struct fk_layer *l, const struct fk_layer_ops *ops);
 
 /** ops->destroy. */
@@ -264,30 +267,35 @@ int fk_mem_layer_new(struct fk_layer **out);
 #define FK_LAYER_OCI_PREFIX ".wh."
 #define FK_LAYER_OCI_OPAQUE ".wh..wh..opq"
 
-/** Hide name in parent: write a whiteout for it (-EEXIST if name or its
- *  whiteout exists already). */
+/** Hide name in parent: write a whiteout for it in the layer's format
+ *  (-EEXIST if name or its whiteout exists already). */
 int fk_layer_whiteout_create(struct fk_layer *l, struct fk_layer_node *parent,
 			     const char *name, const struct fk_layer_cred *cred);
-/** Is name in parent whited out? st: what a lookup of name found, or NULL
- *  when it found nothing. 1 yes, 0 no, or -errno. */
+/** Is name in parent whited out, in either format? st: what a lookup of
+ *  name found (then only a device 0/0 is a whiteout: a ".wh.NAME" beside
+ *  NAME hides only the layers below), or NULL when it found nothing (then
+ *  ".wh.NAME" is looked up). 1 yes, 0 no, or -errno. */
 int fk_layer_whiteout_test(struct fk_layer *l, struct fk_layer_node *parent,
 			   const char *name, const struct fk_layer_stat *st);
-/** Remove name's whiteout: 0, or -ENOENT if there is none. */
+/** Remove every whiteout of name, in either format: 0, or -ENOENT if
+ *  there is none (a real object named name is left alone). */
 int fk_layer_whiteout_delete(struct fk_layer *l, struct fk_layer_node *parent,
 			     const char *name);
-/** Mark directory dir opaque (what is below it in lower layers is not
- *  seen). */
+/** Mark directory dir opaque in the layer's format (what is below it in
+ *  lower layers is not seen). */
 int fk_layer_opaque_set(struct fk_layer *l, struct fk_layer_node *dir,
 			const struct fk_layer_cred *cred);
-/** Is dir opaque? 1, 0, or -errno. Reads <prefix>opaque and
- *  user.fuseoverlayfs.opaque (chardev format), or the OCI marker. */
+/** Is dir opaque, in any format? 1, 0, or -errno. Reads the xattrs
+ *  trusted.overlay.opaque, user.overlay.opaque and
+ *  user.fuseoverlayfs.opaque (= "y"), and the OCI marker. */
 int fk_layer_opaque_test(struct fk_layer *l, struct fk_layer_node *dir);
-/** Is this a directory entry the layer format uses for its own marks,
- *  never to be shown (OCI: ".wh.*")? */
+/** Is this a directory entry the formats use for their own marks, never
+ *  to be shown (".wh.*", in every layer)? */
 int fk_layer_is_marker_name(const struct fk_layer *l, const char *name);
 /** Is this an xattr the overlay keeps for itself, never to be shown
- *  (<prefix>*, user.fuseoverlayfs.*, and the owner overrides
- *  security.fuseoverlayfs.* and user.containers.override_stat)? */
+ *  (<prefix>*, trusted.overlay.*, user.overlay.*, user.fuseoverlayfs.*,
+ *  and the owner overrides security.fuseoverlayfs.* and
+ *  user.containers.override_stat)? */
 int fk_layer_is_marker_xattr(const struct fk_layer *l, const char *name);
 
 #ifdef __cplusplus

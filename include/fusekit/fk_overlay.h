@@ -10,8 +10,8 @@
  *     fk_ovl_new(&ovl, layers, 2, &oo, err, sizeof err);
  *     fk_session_new(&se, fk_ovl_ops(), sizeof(struct fk_ops), ovl, &cfg);
  *
- * Lookup goes through the layers; whiteouts and opaque directories in the
- * layers' format hide what is below them; merged directory listings show
+ * Lookup goes through the layers; whiteouts and opaque directories, in
+ * either format in every layer, hide what is below them; merged directory listings show
  * each name once; xattrs hide the overlay's own markers. With an upper
  * layer (fk_ovl_options.upper), changes are written to it as kernel
  * overlayfs writes them: atomic copy-up through the upper layer's work
@@ -36,7 +36,10 @@ struct fk_ovl_options {
 	double attr_timeout; /* seconds; negative (default): from cache */
 	double negative_timeout; /* seconds a missing name is cached (0) */
 	/* layers[0] is the upper layer, where every change goes; it must
-	 * have a work directory (fk_layer_ops.work). 0: read-only. */
+	 * have a work directory (fk_layer_ops.work). 0: read-only. Its
+	 * whiteouts are written in its format (fk_layer.whiteout), except
+	 * that where device whiteouts or the opaque xattr cannot be made
+	 * there (tried at fk_ovl_new) it is switched to the OCI format. */
 	int upper;
 	/* Every directory shows nlink 1 (fuse-overlayfs's static_nlink). */
 	int static_nlink;

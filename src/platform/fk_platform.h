@@ -175,6 +175,13 @@ int fk_plat_bkuptime_at(int fd, const char *name, struct timespec *t);
  *  OPEN_MAX, which setrlimit will not exceed). Best effort. */
 void fk_plat_raise_nofile(void);
 
+/** May this process read and write the privileged ("trusted.") xattr
+ *  namespace, where kernel overlayfs keeps its marks? Linux: only with
+ *  CAP_SYS_ADMIN in the initial user namespace, so never as root of a
+ *  user namespace (rootless containers). macOS has no namespaces: root.
+ *  1 or 0. */
+int fk_plat_trusted_xattrs(void);
+
 /** A descriptor to hold directory path by (Linux: O_PATH; macOS:
  *  O_SEARCH, else O_RDONLY). The descriptor or -errno. */
 int fk_plat_hold_dir(const char *path);

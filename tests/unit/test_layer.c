@@ -501,6 +501,70 @@ static void test_whiteouts(void)
 	}
 }
 
+/* Every layer reads what the other format wrote: container tools stack
+ * layers of both kinds under one mount. */
+static void test_whiteouts_read_in_every_format(void)
+{
+	for (int format = FK_LAYER_WH_CHARDEV; format <= FK_LAYER_WH_OCI; format++) {
+		layer_open();
+		int other = format == FK_LAYER_WH_CHARDEV ? FK_LAYER_WH_OCI
+							  : FK_LAYER_WH_CHARDEV;
+		struct fk_layer_node *d = mkdir_(R, "d"), *o = mkdir_(R, "o");
+		struct fk_layer_stat st;
+		/* Written in the other format... */
+		L->whiteout = (enum fk_layer_whiteout)other;
+		FK_CHECK_EQ(fk_layer_whiteout_create(L, d, "gone", &me), 0);
+		FK_CHECK_EQ(fk_layer_opaque_set(L, o, &me), 0);
+		/* ...read in this one. */
+		L->whiteout = (enum fk_layer_whiteout)format;
+		int rc = lookup_(d, "gone", &st);
+		FK_CHECK_EQ(fk_layer_whiteout_test(L, d, "gone", rc ? NULL : &st), 1);
+		FK_CHECK_EQ(fk_layer_opaque_test(L, o), 1);
+		FK_CHECK(fk_layer_is_marker_name(L, ".wh.gone"));
+		FK_CHECK(fk_layer_is_marker_name(L, FK_LAYER_OCI_OPAQUE));
+		/* Removing it removes whichever there is, both when both. */
+		FK_CHECK_EQ(fk_layer_whiteout_create(L, d, "both", &me), 0);
+		L->whiteout = (enum fk_layer_whiteout)other;
+		FK_CHECK_EQ(fk_layer_whiteout_create(L, d, "both", &me), 0);
+		FK_CHECK_EQ(fk_layer_whiteout_delete(L, d, "gone"), 0);
+		FK_CHECK_EQ(fk_layer_whiteout_delete(L, d, "both"), 0);
+		L->whiteout = (enum fk_layer_whiteout)format;
+		FK_CHECK_EQ(lookup_(d, "gone", NULL), -ENOENT);
+		FK_CHECK_EQ(lookup_(d, "both", NULL), -ENOENT);
+		FK_CHECK_EQ(lookup_(d, ".wh.gone", NULL), -ENOENT);
+		FK_CHECK_EQ(lookup_(d, ".wh.both", NULL), -ENOENT);
+		FK_CHECK_EQ(fk_layer_whiteout_delete(L, d, "both"), -ENOENT);
+		/* An OCI whiteout beside its own name hides only what is
+		 * below: the object is not a whiteout. */
+		fk_layer_put(L, file_(d, "kept", ""));
+		L->whiteout = FK_LAYER_WH_OCI;
+		FK_CHECK_EQ(fk_layer_whiteout_create(L, d, "kept", &me), 0);
+		L->whiteout = (enum fk_layer_whiteout)format;
+		FK_CHECK_EQ(lookup_(d, "kept", &st), 0);
+		FK_CHECK_EQ(fk_layer_whiteout_test(L, d, "kept", &st), 0);
+		/* Each opaque mark alone is read: every xattr that says so. */
+		const char *marks[] = { "user.overlay.opaque",
+					"user.fuseoverlayfs.opaque",
+					geteuid() == 0 ? "trusted.overlay.opaque" : NULL };
+		for (int i = 0; i < 3 && marks[i]; i++) {
+			char name[8];
+			snprintf(name, sizeof name, "x%d", i);
+			struct fk_layer_node *x = mkdir_(R, name);
+			FK_CHECK_EQ(fk_layer_opaque_test(L, x), 0);
+			rc = L->ops->setxattr(L, x, marks[i], "y", 1, 0);
+			if (rc == 0)
+				FK_CHECK_EQ(fk_layer_opaque_test(L, x), 1);
+			else /* a host without them: tmpfs before 6.6 */
+				FK_CHECK_EQ(rc, -EOPNOTSUPP);
+			FK_CHECK(fk_layer_is_marker_xattr(L, marks[i]));
+			fk_layer_put(L, x);
+		}
+		fk_layer_put(L, d);
+		fk_layer_put(L, o);
+		layer_close();
+	}
+}
+
 /* Objects belong to the cred given, atomically; needs root to show. */
 static void test_owner(void)
 {
@@ -716,7 +780,8 @@ static void test_work_refused(void)
 static const struct fk_test tests[] = {
 	FK_TEST(test_entries), FK_TEST(test_remove),    FK_TEST(test_readdir),
 	FK_TEST(test_rename),  FK_TEST(test_setattr),   FK_TEST(test_xattr),
-	FK_TEST(test_whiteouts), FK_TEST(test_owner),   FK_TEST(test_optional),
+	FK_TEST(test_whiteouts), FK_TEST(test_whiteouts_read_in_every_format),
+	FK_TEST(test_owner),   FK_TEST(test_optional),
 	FK_TEST(test_work),    FK_TEST(test_work_refused),
 };
 

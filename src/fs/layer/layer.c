@@ -1,15 +1,25 @@
 /*
  * layer.c — what every layer shares: setup, and whiteouts and opaque
- * directories written and read through a layer's ops, in either format
- * (fk_layer.h):
+ * directories written and read through a layer's ops (fk_layer.h).
  *
  *                 whiteout of NAME          opaque directory
  *   chardev       char device 0/0 NAME      xattr <prefix>opaque = "y"
  *   OCI           empty file .wh.NAME       file .wh..wh..opq inside
  *
- * Reading is lenient where the peers differ: a chardev-format opaque
- * directory may also be marked user.fuseoverlayfs.opaque (older
- * fuse-overlayfs).
+ * A layer writes in the one format its creator chose, but every format is
+ * read in every layer, always: container tools mix them. containers/
+ * storage applies image layers with OCI whiteouts into the directories a
+ * mount_program then stacks, kernel overlayfs and fuse-overlayfs write
+ * device whiteouts, and fuse-overlayfs marks opaque directories in both
+ * ways, with its own xattr (user.fuseoverlayfs.opaque) or with
+ * user.overlay.opaque where trusted.* xattrs are not allowed. Names with
+ * the OCI prefix are never objects of their own.
+ *
+ * In the OCI format a whiteout hides NAME in the layers below only; a
+ * NAME beside it in the same layer shows (OCI image-spec). A directory
+ * beside its own whiteout is therefore one whose lower content was
+ * deleted: opaque (fk_layer_opaque_test does not tell that; the caller,
+ * which has looked the name up, does).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +29,8 @@
 #include <unistd.h>
 
 #include <fusekit/fk_layer.h>
+
+#include "../../platform/fk_platform.h"
 
 #define FUSEOVERLAYFS_XATTR "user.fuseoverlayfs."
 
@@ -32,8 +44,11 @@ void fk_layer_init(struct fk_layer *l, const struct fk_layer_ops *ops)
 #else
 	l->whiteout = FK_LAYER_WH_CHARDEV;
 #endif
+	/* trusted.* where it can be written, as kernel overlayfs; else the
+	 * user.* names kernel overlayfs's userxattr mode uses (the daemon as
+	 * root of a user namespace: rootless containers). */
 	snprintf(l->xattr_prefix, sizeof l->xattr_prefix, "%s",
-		 geteuid() == 0 ? "trusted.overlay." : "user.overlay.");
+		 fk_plat_trusted_xattrs() ? "trusted.overlay." : "user.overlay.");
 }
 
 void fk_layer_free(struct fk_layer *l)
@@ -75,7 +90,7 @@ static int exists(struct fk_layer *l, struct fk_layer_node *parent,
 
 static int is_chardev_whiteout(const struct fk_layer_stat *st)
 {
-	return st && S_ISCHR(st->attr.mode) && st->attr.rdev == 0;
+	return S_ISCHR(st->attr.mode) && st->attr.rdev == 0;
 }
 
 int fk_layer_whiteout_create(struct fk_layer *l, struct fk_layer_node *parent,
@@ -91,7 +106,7 @@ int fk_layer_whiteout_create(struct fk_layer *l, struct fk_layer_node *parent,
 int fk_layer_whiteout_test(struct fk_layer *l, struct fk_layer_node *parent,
 			   const char *name, const struct fk_layer_stat *st)
 {
-	if (l->whiteout == FK_LAYER_WH_CHARDEV)
+	if (st)
 		return is_chardev_whiteout(st);
 	char wh[256];
 	if (oci_name(wh, name))
@@ -102,20 +117,24 @@ int fk_layer_whiteout_test(struct fk_layer *l, struct fk_layer_node *parent,
 int fk_layer_whiteout_delete(struct fk_layer *l, struct fk_layer_node *parent,
 			     const char *name)
 {
-	if (l->whiteout == FK_LAYER_WH_OCI) {
-		char wh[256];
-		int rc = oci_name(wh, name);
-		if (rc)
-			return -ENOENT;
-		return l->ops->unlink(l, parent, wh);
-	}
+	int found = 0;
 	struct fk_layer_stat st;
 	int rc = l->ops->lookup(l, parent, name, NULL, &st);
-	if (rc)
+	if (rc == 0 && is_chardev_whiteout(&st)) {
+		if ((rc = l->ops->unlink(l, parent, name)) != 0)
+			return rc;
+		found = 1;
+	} else if (rc && rc != -ENOENT) {
 		return rc;
-	if (!is_chardev_whiteout(&st))
-		return -ENOENT; /* a real file, not a whiteout: leave it */
-	return l->ops->unlink(l, parent, name);
+	}
+	char wh[256];
+	if (oci_name(wh, name) == 0) {
+		rc = l->ops->unlink(l, parent, wh);
+		if (rc && rc != -ENOENT)
+			return rc;
+		found |= rc == 0;
+	}
+	return found ? 0 : -ENOENT;
 }
 
 int fk_layer_opaque_set(struct fk_layer *l, struct fk_layer_node *dir,
@@ -143,32 +162,59 @@ static int xattr_is_y(struct fk_layer *l, struct fk_layer_node *n,
 	return rc == 1 && v[0] == 'y';
 }
 
+/* The xattrs that mark a directory opaque, whoever wrote them. */
+static const char *const opaque_xattrs[] = {
+	"trusted.overlay.opaque", /* kernel overlayfs, fuse-overlayfs as root */
+	"user.overlay.opaque", /* kernel overlayfs's userxattr, rootless */
+	FUSEOVERLAYFS_XATTR "opaque", /* fuse-overlayfs without trusted.* */
+};
+
+static int is_opaque_xattr(const char *name)
+{
+	for (size_t i = 0; i < sizeof opaque_xattrs / sizeof *opaque_xattrs; i++)
+		if (!strcmp(name, opaque_xattrs[i]))
+			return 1;
+	return 0;
+}
+
 int fk_layer_opaque_test(struct fk_layer *l, struct fk_layer_node *dir)
 {
-	if (l->whiteout == FK_LAYER_WH_OCI)
-		return exists(l, dir, FK_LAYER_OCI_OPAQUE);
-	char name[64];
-	snprintf(name, sizeof name, "%sopaque", l->xattr_prefix);
-	int rc = xattr_is_y(l, dir, name);
-	if (rc == 0)
-		rc = xattr_is_y(l, dir, FUSEOVERLAYFS_XATTR "opaque");
-	return rc;
+	/* One listing says which of them are there at all (most directories
+	 * have no xattr); only those are read. */
+	char list[4096];
+	int rc, len = l->ops->listxattr(l, dir, list, sizeof list);
+	if (len == -ERANGE) { /* too many to list here: ask for each */
+		for (size_t i = 0; i < sizeof opaque_xattrs / sizeof *opaque_xattrs;
+		     i++)
+			if ((rc = xattr_is_y(l, dir, opaque_xattrs[i])) != 0)
+				return rc;
+	} else if (len < 0 && len != -EOPNOTSUPP) {
+		return len;
+	}
+	for (int at = 0; at < len; at += (int)strlen(list + at) + 1)
+		if (is_opaque_xattr(list + at) &&
+		    (rc = xattr_is_y(l, dir, list + at)) != 0)
+			return rc;
+	return exists(l, dir, FK_LAYER_OCI_OPAQUE);
 }
 
 int fk_layer_is_marker_name(const struct fk_layer *l, const char *name)
 {
-	return l->whiteout == FK_LAYER_WH_OCI &&
-	       !strncmp(name, FK_LAYER_OCI_PREFIX, strlen(FK_LAYER_OCI_PREFIX));
+	(void)l; /* every layer reads every format */
+	return !strncmp(name, FK_LAYER_OCI_PREFIX, strlen(FK_LAYER_OCI_PREFIX));
 }
 
 int fk_layer_is_marker_xattr(const struct fk_layer *l, const char *name)
 {
 	/* Besides the overlay's own: where fuse-overlayfs (security.) and
-	 * containers/storage keep owners and modes (override_stat). */
+	 * containers/storage keep owners and modes (override_stat), and
+	 * every overlay's marks, whichever prefix this mount writes. */
 	static const char *const others[] = {
 		FUSEOVERLAYFS_XATTR,
 		"security.fuseoverlayfs.",
 		"user.containers.override_stat",
+		"trusted.overlay.",
+		"user.overlay.",
 	};
 	if (!strncmp(name, l->xattr_prefix, strlen(l->xattr_prefix)))
 		return 1;

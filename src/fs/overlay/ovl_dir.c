@@ -3,7 +3,11 @@
  *
  * A listing is merged from every layer of a directory's stack: each
  * layer's entries, sorted by name with the upper entry of each name first;
- * that entry decides (a whiteout hides the name, an OCI ".wh.NAME" too).
+ * that entry decides (a whiteout hides the name). Both formats are read
+ * in every layer: a device 0/0 hides its own name; an OCI ".wh.NAME"
+ * hides NAME in the layers below, but not a NAME beside it, so within a
+ * layer the objects sort before the OCI whiteouts. The opaque marker and
+ * AUFS's other ".wh..wh.*" names say nothing about a name.
  * The result is an immutable array shared by every open of the directory
  * (reference counted), so offsets are indexes and telldir/seekdir are
  * exact for a handle's life.
@@ -21,6 +25,7 @@
  * Lock order: the table lock, then the cache lock (dcache_lock).
  */
 #define _GNU_SOURCE
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +39,9 @@ struct ovl_dirent {
 	char *name;
 	uint64_t ino;
 	uint32_t type;
-	unsigned seq; /* collection order: upper layers first */
+	/* Which entry of a name decides: 2 * stack index, + 1 for an OCI
+	 * whiteout (it loses to an object of its own layer). */
+	unsigned rank;
 	int whiteout;
 };
 
@@ -60,7 +67,7 @@ struct ovl_dir_handle {
 };
 
 static int push(struct ovl_listing *d, const char *name, uint64_t ino,
-		uint32_t type, int whiteout)
+		uint32_t type, unsigned rank, int whiteout)
 {
 	if (d->n == d->cap) {
 		size_t cap = d->cap ? d->cap * 2 : 64;
@@ -73,7 +80,7 @@ static int push(struct ovl_listing *d, const char *name, uint64_t ino,
 	char *copy = strdup(name);
 	if (!copy)
 		return -ENOMEM;
-	d->e[d->n] = (struct ovl_dirent){ copy, ino, type, (unsigned)d->n, whiteout };
+	d->e[d->n] = (struct ovl_dirent){ copy, ino, type, rank, whiteout };
 	d->n++;
 	return 0;
 }
@@ -89,11 +96,11 @@ static void listing_free(struct ovl_listing *d)
 	free(d);
 }
 
-/* Is entry e of directory h in layer l a whiteout (chardev format)? */
+/* Is entry e of directory h in layer l a device 0/0 whiteout? */
 static int is_whiteout_entry(struct fk_layer *l, struct fk_layer_node *h,
 			     const struct fk_layer_dirent *e)
 {
-	if (l->whiteout != FK_LAYER_WH_CHARDEV || (e->type && e->type != S_IFCHR))
+	if (e->type && e->type != S_IFCHR)
 		return 0;
 	struct fk_layer_stat st;
 	if (l->ops->lookup(l, h, e->name, NULL, &st))
@@ -115,10 +122,10 @@ static uint64_t recorded_origin(struct fk_layer *l, struct fk_ovl *ovl,
 	return ino;
 }
 
-/* Every entry of one layer's directory h (on device dev) into d. A
- * copied-up file shows its origin's number. */
-static int collect(struct fk_ovl *ovl, unsigned layer, struct fk_layer_node *h,
-		   uint64_t dev, struct ovl_listing *d)
+/* Every entry of directory h, stack entry i of layer `layer` (on device
+ * dev), into d. A copied-up file shows its origin's number. */
+static int collect(struct fk_ovl *ovl, unsigned i, unsigned layer,
+		   struct fk_layer_node *h, uint64_t dev, struct ovl_listing *d)
 {
 	struct fk_layer *l = ovl->layers[layer];
 	struct fk_layer_dir *ld;
@@ -130,22 +137,25 @@ static int collect(struct fk_ovl *ovl, unsigned layer, struct fk_layer_node *h,
 	int impure = ovl->upper && layer == 0 && fk_ovl_is_impure(ovl, h);
 	while ((rc = l->ops->readdir(l, ld, &e)) == 1) {
 		if (fk_layer_is_marker_name(l, e.name)) {
-			/* OCI: ".wh.NAME" deletes NAME; the opaque marker
-			 * says nothing about a name. */
-			if (strcmp(e.name, FK_LAYER_OCI_OPAQUE))
-				rc = push(d, e.name + pre, 0, 0, 1);
-		} else {
-			uint64_t ino = fk_ovl_node_origin(ovl, layer, dev, e.ino);
-			if (!ino && impure && e.type != S_IFDIR)
-				ino = recorded_origin(l, ovl, h, e.name);
-			if (!ino)
-				ino = fk_ovl_shown_ino(ovl, layer, e.ino);
-			rc = push(d, e.name, ino, e.type, is_whiteout_entry(l, h, &e));
+			/* ".wh.NAME" deletes NAME below; ".wh..wh.*" (the
+			 * opaque marker, AUFS's own) names nothing. */
+			if (strncmp(e.name + pre, FK_LAYER_OCI_PREFIX, pre) &&
+			    e.name[pre] &&
+			    (rc = push(d, e.name + pre, 0, 0, 2 * i + 1, 1)) != 0)
+				break;
+			continue;
 		}
+		uint64_t ino = fk_ovl_node_origin(ovl, layer, dev, e.ino);
+		if (!ino && impure && e.type != S_IFDIR)
+			ino = recorded_origin(l, ovl, h, e.name);
+		if (!ino)
+			ino = fk_ovl_shown_ino(ovl, layer, e.ino);
+		rc = push(d, e.name, ino, e.type, 2 * i, is_whiteout_entry(l, h, &e));
 		if (rc)
 			break;
 	}
 	l->ops->closedir(l, ld);
+	assert(rc <= 0); /* the end of the stream, or an error */
 	return rc;
 }
 
@@ -153,7 +163,7 @@ static int by_name_then_layer(const void *a, const void *b)
 {
 	const struct ovl_dirent *x = a, *y = b;
 	int c = strcmp(x->name, y->name);
-	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
+	return c ? c : (x->rank > y->rank) - (x->rank < y->rank);
 }
 
 /* The stamps of n's layer directories, and the device of each: taken
@@ -191,7 +201,7 @@ static int merge(struct fk_ovl *ovl, const struct fk_ovl_node *n,
 		free(stamps);
 	}
 	for (unsigned i = 0; rc == 0 && i < n->depth; i++)
-		rc = collect(ovl, n->stack[i].layer, n->stack[i].h, devs[i], &all);
+		rc = collect(ovl, i, n->stack[i].layer, n->stack[i].h, devs[i], &all);
 	if (rc == 0 && all.n)
 		qsort(all.e, all.n, sizeof *all.e, by_name_then_layer);
 	const char *decided = NULL; /* the last name seen */
@@ -306,6 +316,7 @@ static int listing_of(struct fk_ovl *ovl, struct fk_ovl_node *n,
 	struct ovl_stamp *now = calloc(n->depth, sizeof *now);
 	uint64_t *devs = calloc(n->depth, sizeof *devs);
 	int rc = now && devs ? stamp(ovl, n, now, devs) : -ENOMEM;
+	*out = NULL;
 	if (rc == 0) {
 		pthread_mutex_lock(&ovl->dcache_lock);
 		struct ovl_listing *d = n->listing;
@@ -331,6 +342,7 @@ static int listing_of(struct fk_ovl *ovl, struct fk_ovl_node *n,
 	}
 	free(now);
 	free(devs);
+	assert(rc < 0 || *out); /* 0: a listing, always */
 	return rc < 0 ? rc : 0;
 }
 

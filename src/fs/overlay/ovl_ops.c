@@ -4,8 +4,9 @@
  * Lookup walks the parent's stack from the top: in each layer that has
  * the parent directory, a whiteout ends the walk (the name is deleted
  * above everything below), a file ends it (it hides what is below), a
- * directory joins the stack and, if opaque, ends it. Names a layer's
- * format keeps for itself (OCI ".wh.*") are never found.
+ * directory joins the stack and, if opaque, ends it. Whiteouts and
+ * opaque marks are read in both formats in every layer (layer.c); names
+ * the OCI format keeps for itself (".wh.*") are never found.
  *
  * Directory listings are merged and cached in ovl_dir.c.
  *
@@ -129,7 +130,12 @@ static int lookup_step(struct fk_ovl *ovl, unsigned layer,
 		 * number, as kernel overlayfs does. */
 		f->origin_ino = fk_ovl_shown_ino(ovl, layer, st.attr.ino);
 	f->stack[f->depth++] = (struct fk_ovl_layer_ref){ layer, h };
-	if (!S_ISDIR(st.attr.mode) || fk_layer_opaque_test(l, h) == 1)
+	if (!S_ISDIR(st.attr.mode) || layer + 1 == ovl->nlayers)
+		return 0; /* nothing below to merge with */
+	/* Opaque: marked so, or (OCI) beside its own whiteout, which deleted
+	 * what is below before this directory was made. */
+	if (fk_layer_opaque_test(l, h) == 1 ||
+	    fk_layer_whiteout_test(l, ph, name, NULL) == 1)
 		return 0;
 	if (ovl->o.redirect_dir != FK_OVL_REDIRECT_NOFOLLOW)
 		*redirect = fk_ovl_redirect_of(ovl, layer, h);
@@ -475,6 +481,34 @@ const struct fk_ops *fk_ovl_ops(void)
 }
 
 
+/* Can the upper layer write device whiteouts and opaque xattrs? A daemon
+ * that may not make device nodes or set the prefix's xattrs (a user
+ * namespace without whiteout support, a filesystem without user xattrs)
+ * writes the OCI format instead, as fuse-overlayfs falls back; both are
+ * read anyway. Probed once, in the work directory. */
+static void choose_upper_format(struct fk_ovl *ovl)
+{
+	struct fk_layer *up = ovl->layers[0];
+	if (up->whiteout != FK_LAYER_WH_CHARDEV)
+		return;
+	const struct fk_layer_cred me = { (uint32_t)geteuid(), (uint32_t)getegid() };
+	char tmp[32];
+	fk_ovl_stage_name(ovl, tmp);
+	int rc = fk_layer_whiteout_create(up, ovl->work, tmp, &me);
+	if (rc == 0) {
+		(void)up->ops->unlink(up, ovl->work, tmp); /* failing: unseen */
+		struct fk_layer_node *dir;
+		rc = up->ops->mkdir(up, ovl->work, tmp, 0700, &me, &dir, NULL);
+		if (rc == 0) {
+			rc = fk_layer_opaque_set(up, dir, &me);
+			up->ops->put(up, dir);
+			(void)up->ops->rmdir(up, ovl->work, tmp); /* failing: unseen */
+		}
+	}
+	if (rc == -EPERM || rc == -EOPNOTSUPP || rc == -EACCES)
+		up->whiteout = FK_LAYER_WH_OCI;
+}
+
 /* The root's stack: every layer's root, down to the first opaque one. */
 static int root_found(struct fk_ovl *ovl, struct fk_ovl_found *f)
 {
@@ -551,6 +585,8 @@ int fk_ovl_new(struct fk_ovl **out, struct fk_layer **layers, unsigned nlayers,
 		if (rc)
 			snprintf(err, errlen, "the upper layer has no work directory");
 	}
+	if (rc == 0 && ovl->upper)
+		choose_upper_format(ovl);
 	struct fk_ovl_found f;
 	if (rc == 0 && (rc = root_found(ovl, &f)) == 0 &&
 	    !fk_ovl_node_root(ovl, &f)) {

@@ -13,11 +13,12 @@
  *    records where that content is (a redirect xattr) and moves it;
  *  - a directory moved into a merged directory is made opaque.
  *
- * Where the chardev whiteout format allows it, replacing a whiteout and
- * removing an upper object that hides a lower one are atomic: the new
- * object (or whiteout) is built in the work directory and exchanged with
- * the old one (renameat2 RENAME_EXCHANGE), as the kernel does. In the OCI
- * format a whiteout is a separate name, and there are two steps.
+ * Whiteouts are written in the upper layer's format and read in both
+ * (layer.c). Where the whiteout is a device, replacing it and removing an
+ * upper object that hides a lower one are atomic: the new object (or
+ * whiteout) is built in the work directory and exchanged with the old
+ * one (renameat2 RENAME_EXCHANGE), as the kernel does. An OCI whiteout
+ * is a separate name, and there are two steps.
  *
  * Every operation here holds the tree lock for writing.
  */
@@ -80,8 +81,15 @@ static int lower_has(struct fk_ovl *ovl, const struct fk_ovl_node *dir,
 	return rc == 0 ? 1 : rc == -ENOENT ? 0 : rc;
 }
 
-/* What the upper directory dir has at name: 0 nothing, 1 a whiteout,
- * 2 an object; or -errno. */
+/* What the upper directory has at a name. */
+enum upper_state {
+	UP_FREE, /* nothing */
+	UP_WHITEOUT_DEV, /* a device 0/0 whiteout, which can be exchanged */
+	UP_WHITEOUT_OCI, /* no object, but ".wh.NAME" */
+	UP_OBJECT, /* something else */
+};
+
+/* What upper directory dir has at name: an upper_state, or -errno. */
 static int upper_at(struct fk_ovl *ovl, struct fk_layer_node *dir,
 		    const char *name)
 {
@@ -89,10 +97,13 @@ static int upper_at(struct fk_ovl *ovl, struct fk_layer_node *dir,
 	struct fk_layer_stat st;
 	int rc = up->ops->lookup(up, dir, name, NULL, &st);
 	if (rc == -ENOENT)
-		return fk_layer_whiteout_test(up, dir, name, NULL) == 1 ? 1 : 0;
+		return fk_layer_whiteout_test(up, dir, name, NULL) == 1
+			       ? UP_WHITEOUT_OCI
+			       : UP_FREE;
 	if (rc)
 		return rc;
-	return fk_layer_whiteout_test(up, dir, name, &st) == 1 ? 1 : 2;
+	return fk_layer_whiteout_test(up, dir, name, &st) == 1 ? UP_WHITEOUT_DEV
+							      : UP_OBJECT;
 }
 
 /* Empty the upper directory name in dir of the markers it holds (its
@@ -195,13 +206,13 @@ static int make_name(struct fk_ovl *ovl, struct fk_ovl_node *parent,
 {
 	struct fk_layer *up = UPPER(ovl);
 	struct fk_layer_node *P = parent->stack[0].h, *h = NULL;
-	int wh = upper_at(ovl, P, name);
-	if (wh < 0)
-		return wh;
-	if (wh == 2)
+	int at = upper_at(ovl, P, name);
+	if (at < 0)
+		return at;
+	if (at == UP_OBJECT)
 		return -EEXIST; /* shown nowhere, yet there: a marker name */
-	int fd;
-	if (wh && up->whiteout == FK_LAYER_WH_CHARDEV) {
+	int wh = at != UP_FREE, fd;
+	if (at == UP_WHITEOUT_DEV) {
 		/* Built aside, then exchanged with the whiteout in one step. */
 		char tmp[32];
 		fk_ovl_stage_name(ovl, tmp);
@@ -215,8 +226,11 @@ static int make_name(struct fk_ovl *ovl, struct fk_ovl_node *parent,
 					     FK_RENAME_EXCHANGE);
 		if (rc == 0) {
 			/* The whiteout is in the work directory now; failing
-			 * to remove it leaves garbage nobody sees. */
+			 * to remove it leaves garbage nobody sees. An OCI
+			 * twin beside the new object would hide nothing of
+			 * it, but goes too (none is the usual answer). */
 			(void)up->ops->unlink(up, ovl->work, tmp);
+			(void)fk_layer_whiteout_delete(up, P, name);
 		} else if (fd >= 0) {
 			if (fd > 0)
 				close(fd);
@@ -279,7 +293,7 @@ static void make_request(fk_req *req, uint64_t parent_id, const char *name,
 	struct fk_ovl_found f;
 	struct fk_layer_stat st;
 	struct fk_ovl_node *n = NULL;
-	/* In the OCI format ".wh.NAME" would delete NAME: such names are the
+	/* ".wh.NAME" is NAME's whiteout in every layer: such names are the
 	 * layers' own. */
 	int rc = fk_layer_is_marker_name(UPPER(ovl), name) ? -EINVAL : 0;
 	if (rc == 0)
@@ -432,7 +446,9 @@ static int remove_name(struct fk_ovl *ovl, struct fk_ovl_node *parent,
 		return remove_upper(ovl, P, name, is_dir);
 	if (up->whiteout != FK_LAYER_WH_CHARDEV) {
 		int rc = remove_upper(ovl, P, name, is_dir);
-		return rc ? rc : fk_layer_whiteout_create(up, P, name, &me);
+		if (rc == 0)
+			rc = fk_layer_whiteout_create(up, P, name, &me);
+		return rc == -EEXIST ? 0 : rc; /* the name is gone: a twin */
 	}
 	/* A whiteout built aside takes the object's place in one step; the
 	 * object, now in the work directory, goes after. */
@@ -616,11 +632,11 @@ static int do_rename(struct fk_ovl *ovl, fk_session *se, struct fk_ovl_node *p,
 		int at = upper_at(ovl, NP, newname);
 		int chardev = up->whiteout == FK_LAYER_WH_CHARDEV;
 		rc = below < 0 ? below : at < 0 ? at : 0;
-		if (rc == 0 && at == 2 && d->type == S_IFDIR)
+		if (rc == 0 && at == UP_OBJECT && d->type == S_IFDIR)
 			rc = clear_markers(ovl, NP, newname);
-		if (rc == 0 && at == 1 && !chardev)
+		if (rc == 0 && at == UP_WHITEOUT_OCI)
 			rc = fk_layer_whiteout_delete(up, NP, newname);
-		if (rc == 0 && at == 1 && chardev && n->type == S_IFDIR) {
+		if (rc == 0 && at == UP_WHITEOUT_DEV && n->type == S_IFDIR) {
 			/* A directory cannot replace the whiteout (a file):
 			 * it swaps places with it, and the whiteout is then
 			 * where the directory was. */
