@@ -86,10 +86,23 @@ start_memfs() {
 	fi
 }
 
-stop_daemon() { # MNT PID: unmount, wait for the daemon; returns its exit status
+# stop_daemon MNT PID: unmount, wait for the daemon; returns its exit
+# status. A daemon that died before its unmount, or exits non-zero on it,
+# fails the test whatever else the test asserted: a dead daemon answers
+# nothing, which an expected empty output cannot tell apart.
+stop_daemon() {
+	local alive=1 rc
+	kill -0 "$2" 2>/dev/null || alive=0
 	"$FUSEKIT" umount "$1"
 	wait_gone "$2"
 	wait "$2"
+	rc=$?
+	if [ $alive = 0 ]; then
+		bad "the daemon of $1 (pid $2) had died before its unmount (exit $rc)"
+	elif [ $rc != 0 ]; then
+		bad "the daemon of $1 (pid $2) exited $rc on unmount"
+	fi
+	return $rc
 }
 
 # The POSIX scenarios (tests/conformance) and the python that runs them.
