@@ -24,7 +24,9 @@
 
 #include "fk_tool.h"
 
-#define OVL_MAX_LAYERS 128
+/* As kernel overlayfs (OVL_MAX_STACK); containers/storage stacks up to
+ * its own limit of layers below that. */
+#define OVL_MAX_LAYERS 500
 
 struct ovl_args {
 	char *lowerdir, *upperdir, *workdir;
@@ -111,12 +113,29 @@ static int opt_redirect(void *target, const char *name, const char *val,
 	return -EINVAL;
 }
 
-static int opt_refused(void *target, const char *name, const char *val,
+/* context= and the other SELinux mount labels: podman passes the
+ * container's label on SELinux hosts. fuse-overlayfs parses and drops it
+ * (the kernel would refuse it where SELinux is off, and the FUSE mount is
+ * labelled by policy, fusefs_t); so does fusekit. */
+static int opt_ignored(void *target, const char *name, const char *val,
 		       char *err, size_t errlen)
 {
-	(void)target, (void)val;
-	snprintf(err, errlen, "option '%s' is not supported by fusekit overlay",
-		 name);
+	(void)target, (void)name, (void)val, (void)err, (void)errlen;
+	return 0;
+}
+
+/* plugins=: fuse-overlayfs's layer plugins (lazy image formats) are not
+ * supported; an empty list is nothing to load. */
+static int opt_plugins(void *target, const char *name, const char *val,
+		       char *err, size_t errlen)
+{
+	(void)target;
+	if (!val || !*val)
+		return 0;
+	snprintf(err, errlen,
+		 "option '%s=%s': fusekit overlay loads no plugins (fuse-overlayfs's "
+		 "layer plugins are not supported); mount plain directories",
+		 name, val);
 	return -EINVAL;
 }
 
@@ -191,8 +210,16 @@ static const struct fk_opt ovl_opt_table[] = {
 	{ "writeback", FK_OPT_FUNC, 0, 0, opt_default_only,
 	  "=0     the only value so far" },
 	{ "fast_ino", FK_OPT_FUNC, 0, 0, opt_default_only, NULL },
-	{ "context", FK_OPT_FUNC, 0, 0, opt_refused, NULL },
-	{ "plugins", FK_OPT_FUNC, 0, 0, opt_refused, NULL },
+	{ "context", FK_OPT_FUNC, 0, 0, opt_ignored,
+	  "=LABEL SELinux label podman passes: accepted and ignored, as\n"
+	  "               fuse-overlayfs does (also fscontext=, defcontext=,\n"
+	  "               rootcontext=)" },
+	{ "fscontext", FK_OPT_FUNC, 0, 0, opt_ignored, NULL },
+	{ "defcontext", FK_OPT_FUNC, 0, 0, opt_ignored, NULL },
+	{ "rootcontext", FK_OPT_FUNC, 0, 0, opt_ignored, NULL },
+	{ "plugins", FK_OPT_FUNC, 0, 0, opt_plugins,
+	  "=      fuse-overlayfs's layer plugins: none are supported; an\n"
+	  "               empty list is accepted" },
 	{ NULL, 0, 0, 0, NULL, NULL },
 };
 

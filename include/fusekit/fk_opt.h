@@ -72,7 +72,11 @@ struct fk_opt_table {
 
 /**
  * Parse optstr against the tables, in order (the first table that knows a
- * name wins). Returns 0, or -EINVAL with a message in err, or -ENOMEM.
+ * name wins). Items are split at commas, as mount(8) splits them: "\,"
+ * is a comma within an item, a double-quoted part may hold commas (its
+ * quotes are dropped: context="a:b:s0:c1,c2" gives a:b:s0:c1,c2), and
+ * empty items are skipped. Returns 0, or -EINVAL with a message in err
+ * (also for an unclosed quote), or -ENOMEM.
  */
 int fk_opt_parse(const char *optstr, const struct fk_opt_table *tables,
 		 size_t ntables, char *err, size_t errlen);

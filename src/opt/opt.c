@@ -169,7 +169,9 @@ static int apply(const struct fk_opt *o, void *target, const char *name,
 	return -EINVAL;
 }
 
-/* Split at unescaped commas; "\x" stands for x. */
+/* Split at commas outside double quotes, as mount(8) does: "\x" stands
+ * for x, and a quoted part (an SELinux context="...:c1,c2") is taken
+ * without its quotes. Empty items (",,") are nothing. */
 int fk_opt_parse(const char *optstr, const struct fk_opt_table *tables,
 		 size_t ntables, char *err, size_t errlen)
 {
@@ -183,12 +185,22 @@ int fk_opt_parse(const char *optstr, const struct fk_opt_table *tables,
 	const char *p = optstr;
 	while (rc == 0) {
 		size_t n = 0;
-		while (*p && *p != ',') {
+		int quoted = 0;
+		for (; *p && (quoted || *p != ','); p++) {
+			if (*p == '"') {
+				quoted = !quoted;
+				continue;
+			}
 			if (*p == '\\' && p[1])
 				p++;
-			buf[n++] = *p++;
+			buf[n++] = *p;
 		}
 		buf[n] = 0;
+		if (quoted) {
+			snprintf(err, errlen, "option '%s': a quote is not closed", buf);
+			rc = -EINVAL;
+			break;
+		}
 		if (n > 0) {
 			char *val = strchr(buf, '=');
 			if (val)

@@ -102,6 +102,46 @@ check "a directory made over it is opaque (.wh..wh..opq)" test -f "$U/rm/.wh..wh
 expect "and shows nothing of the lower one" "" "$(ls -A "$M/rm")"
 stop_daemon "$M" "$DPID"
 
+# Everything containers/storage may pass at once: empty items, volatile,
+# an SELinux context with commas inside its quotes, an empty plugin list.
+mount_with ',,volatile,fsync=0,context="system_u:object_r:container_file_t:s0:c1,c2",plugins=,noacl,static_nlink,squash_to_uid=7,squash_to_gid=8'
+expect "podman's whole option list: mounted, files read" data "$(cat "$M/file")"
+expect "and squash_to_uid/gid show" 7:8 "$(stat -c %u:%g "$M/file")"
+stop_daemon "$M" "$DPID"
+
+# 130 layers as containers/storage names them: short links l/XXXX to each
+# layer's diff directory, relative to the directory it runs the program
+# in. OCI markers in some layers, as its image layers carry them.
+S=$WORK/store
+lower=
+for i in $(seq 1 130); do
+	mkdir -p "$S/layer$i/diff/many" "$S/l"
+	echo "$i" >"$S/layer$i/diff/many/f$i"
+	ln -s "../layer$i/diff" "$S/l/L$i"
+	lower="$lower${lower:+:}l/L$i"
+done
+echo bottom >"$S/layer130/diff/bottom"
+echo hidden >"$S/layer100/diff/many/gone"
+: >"$S/layer60/diff/many/.wh.gone"
+mkdir -p "$S/layer90/diff/opq/below" "$S/layer20/diff/opq"
+: >"$S/layer20/diff/opq/.wh..wh..opq"
+echo top >"$S/layer20/diff/opq/top"
+mkdir -p "$S/u" "$S/w" "$S/m"
+(cd "$S" && exec "$OVLFS" -f -o "lowerdir=$lower,upperdir=u,workdir=w" m) 2>>"$WORK/ovl.log" &
+DPID=$!
+DAEMON_PIDS+=("$DPID")
+MOUNTS+=("$S/m")
+if wait_mounted "$S/m"; then
+	expect "130 relative l/ layers: the lowest shows" bottom "$(cat "$S/m/bottom")"
+	expect "every layer's file shows, once" 130 "$(ls "$S/m/many" | grep -c '^f')"
+	check_fails "an OCI whiteout in layer 60 hides layer 100's file" test -e "$S/m/many/gone"
+	expect "an OCI-opaque directory shows only its own" top "$(ls -A "$S/m/opq")"
+	check_fails "no marker shows" sh -c "ls -A '$S/m' '$S/m/many' '$S/m/opq' | grep -q '^\.wh\.'"
+	stop_daemon "$S/m" "$DPID"
+else
+	bad "130 relative l/ layers: not mounted: $(tail -3 "$WORK/ovl.log")"
+fi
+
 refused() { # LABEL OPTIONS PATTERN
 	local out
 	out=$("$OVLFS" -f -o "lowerdir=$L,upperdir=$WORK/u1,workdir=$WORK/w1,$2" "$WORK/m1" 2>&1)
@@ -114,7 +154,8 @@ refused() { # LABEL OPTIONS PATTERN
 refused "redirect_dir=bogus" redirect_dir=bogus "on, follow, nofollow or off"
 refused "xattr_permissions=3" xattr_permissions=3 "takes 0, 1 or 2"
 refused "writeback=1" writeback=1 "not supported"
-refused "context=" context=system_u:object_r:container_file_t:s0 "not supported"
+refused "plugins=" plugins=/usr/libexec/fuse-overlayfs/x.so "loads no plugins"
+refused "an unclosed quote" 'context="a:b' "quote is not closed"
 refused "an unknown option" frobnicate "frobnicate"
 refused "whiteout=bogus" whiteout=bogus "chardev or oci"
 refused "squash_to_uid=abc" squash_to_uid=abc "not a number"

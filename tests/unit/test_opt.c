@@ -49,6 +49,12 @@ static void test_mount_options(void)
 	FK_CHECK(strcmp(mo.fsname, "second") == 0);
 	/* empty pieces are ignored */
 	FK_CHECK_EQ(parse(",,nodev,", &mo, &cfg), 0);
+	/* a quoted part keeps its commas and loses its quotes (mount(8)'s
+	 * way, and how podman passes SELinux contexts) */
+	FK_CHECK_EQ(parse("fsname=\"a:b:s0:c1,c2\",nodev", &mo, &cfg), 0);
+	FK_CHECK(strcmp(mo.fsname, "a:b:s0:c1,c2") == 0);
+	FK_CHECK_EQ(parse("fsname=\"open,nodev", &mo, &cfg), -EINVAL);
+	FK_CHECK(strstr(err, "quote") != NULL);
 	fk_mount_opts_free(&mo);
 }
 
