@@ -40,7 +40,7 @@ for target in aarch64-macos.13.0 x86_64-macos.13.0; do
 		fi
 		objs+=("$obj")
 	done
-	for prog in "tools/fusekit.c tools/tool_common.c tools/cmd_passthrough.c tools/cmd_overlay.c" examples/memfs.c; do
+	for prog in "tools/fusekit.c tools/tool_common.c tools/tool_bind.c tools/cmd_passthrough.c tools/cmd_overlay.c" examples/memfs.c; do
 		name=$(basename "${prog%%.c*}")
 		[ "$name" = memfs ] && name=fk-memfs
 		if "$ZIG" cc -target "$target" $CFLAGS $prog "${objs[@]}" -lpthread -o "$dir/$name"; then

@@ -519,7 +519,7 @@ int fk_cmd_overlay(int argc, char **argv)
 	if (!mo.subtype)
 		mo.subtype = strdup("overlay");
 	rc = fk_tool_serve("overlay", fk_ovl_ops(), ovl, args.pos[0], &mo, &cfg,
-			   args.foreground, report);
+			   &args, report);
 	fk_ovl_free(ovl);
 out:
 	free(oa.lowerdir);

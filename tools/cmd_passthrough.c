@@ -89,7 +89,7 @@ int fk_cmd_passthrough(int argc, char **argv)
 				fk_pt_inode_mode_name(st.inode));
 	}
 	rc = fk_tool_serve("passthrough", fk_pt_ops(), pt, args.pos[1], &mo, &cfg,
-			   args.foreground, report);
+			   &args, report);
 	fk_pt_free(pt);
 	fk_mount_opts_free(&mo);
 	return rc;

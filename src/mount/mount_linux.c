@@ -27,6 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../platform/fk_platform.h"
 #include "fk_mount_i.h"
 
 #define FUSERMOUNT "fusermount3"
@@ -283,6 +284,14 @@ int fk_unmount(const char *mnt, int lazy, char *err, size_t errlen)
 		if (umount2(mnt, lazy ? MNT_DETACH : 0) == 0)
 			return 0;
 		int e = errno;
+		if (e == EBUSY) {
+			/* Busy with mounts inside it (the daemon's --bind):
+			 * those go first, as umount -R, then it. */
+			int rc = fk_plat_unmount_below(mnt, lazy);
+			if (rc == 0 && umount2(mnt, lazy ? MNT_DETACH : 0) == 0)
+				return 0;
+			e = rc ? -rc : errno;
+		}
 		if (e != EPERM) {
 			if (e == EINVAL)
 				snprintf(err, errlen, "%s is not a mount point", mnt);

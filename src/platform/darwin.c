@@ -582,3 +582,27 @@ int fk_plat_trusted_xattrs(void)
 {
 	return geteuid() == 0; /* names are only names: no namespace rules */
 }
+
+int fk_plat_bind_mount(const char *src, int target)
+{
+	(void)src, (void)target;
+	return -ENOTSUP; /* no bind mounts (nullfs is not for this) */
+}
+
+int fk_plat_mount_slave(int fd)
+{
+	(void)fd;
+	return -ENOTSUP;
+}
+
+int fk_plat_unmount_at(int fd)
+{
+	(void)fd;
+	return -ENOTSUP;
+}
+
+int fk_plat_unmount_below(const char *path, int lazy)
+{
+	(void)path, (void)lazy;
+	return -ENOTSUP;
+}

@@ -182,6 +182,23 @@ void fk_plat_raise_nofile(void);
  *  1 or 0. */
 int fk_plat_trusted_xattrs(void);
 
+/** Unmount every mount strictly below path (the binds inside a fusekit
+ *  mount), the deepest first; lazy: even if busy. 0 or the first -errno
+ *  (-EBUSY). macOS: -ENOTSUP. */
+int fk_plat_unmount_below(const char *path, int lazy);
+/** Mount the host directory or file src over the object open at target
+ *  (a descriptor the caller resolved without symlinks), with every mount
+ *  below src (Linux: mount --rbind, through /proc/self/fd). -ENOTSUP
+ *  where there are no bind mounts (macOS). 0 or -errno. */
+int fk_plat_bind_mount(const char *src, int target);
+/** Make the mount whose root is open at fd, and those below it, receive
+ *  their source's later mounts without sending their own back (mount
+ *  --make-rslave). 0 or -errno. */
+int fk_plat_mount_slave(int fd);
+/** Detach the mount whose root is open at fd, with every mount below it,
+ *  even if busy (umount -l). 0 or -errno (-EINVAL: not a mount root). */
+int fk_plat_unmount_at(int fd);
+
 /** A descriptor to hold directory path by (Linux: O_PATH; macOS:
  *  O_SEARCH, else O_RDONLY). The descriptor or -errno. */
 int fk_plat_hold_dir(const char *path);

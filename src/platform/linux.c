@@ -12,6 +12,7 @@
 #include <linux/fs.h>
 #include <linux/openat2.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -83,18 +84,18 @@ static void unescape_octal(char *s)
 	*o = 0;
 }
 
-int fk_plat_is_mountpoint(const char *path)
+/* Call fn with every mountpoint of this mount namespace, unescaped, in
+ * mountinfo's order, until it answers non-zero: that answer, 0, or
+ * -errno. */
+static int each_mountpoint(int (*fn)(const char *mp, void *arg), void *arg)
 {
-	char real[PATH_MAX];
-	if (!realpath(path, real))
-		return -errno;
 	FILE *f = fopen("/proc/self/mountinfo", "re");
 	if (!f)
 		return -errno;
 	char *line = NULL;
 	size_t cap = 0;
-	int found = 0;
-	while (getline(&line, &cap, f) > 0) {
+	int rc = 0;
+	while (rc == 0 && getline(&line, &cap, f) > 0) {
 		/* id parent major:minor root mountpoint ... */
 		char *save = NULL, *tok = strtok_r(line, " ", &save);
 		for (int i = 0; tok && i < 4; i++)
@@ -102,14 +103,76 @@ int fk_plat_is_mountpoint(const char *path)
 		if (!tok)
 			continue;
 		unescape_octal(tok);
-		if (strcmp(tok, real) == 0) {
-			found = 1;
-			break;
-		}
+		rc = fn(tok, arg);
 	}
 	free(line);
 	fclose(f);
-	return found;
+	return rc;
+}
+
+static int is_path(const char *mp, void *arg)
+{
+	return strcmp(mp, arg) == 0;
+}
+
+int fk_plat_is_mountpoint(const char *path)
+{
+	char real[PATH_MAX];
+	if (!realpath(path, real))
+		return -errno;
+	return each_mountpoint(is_path, real);
+}
+
+struct below {
+	const char *top;
+	size_t len;
+	char **paths;
+	size_t n, cap;
+};
+
+static int collect_below(const char *mp, void *arg)
+{
+	struct below *b = arg;
+	if (strncmp(mp, b->top, b->len) || mp[b->len] != '/')
+		return 0;
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 8;
+		char **p = realloc(b->paths, cap * sizeof *p);
+		if (!p)
+			return -ENOMEM;
+		b->paths = p;
+		b->cap = cap;
+	}
+	return (b->paths[b->n++] = strdup(mp)) ? 0 : -ENOMEM;
+}
+
+static int deeper_first(const void *a, const void *b)
+{
+	size_t x = strlen(*(char *const *)a), y = strlen(*(char *const *)b);
+	return (x < y) - (x > y);
+}
+
+int fk_plat_unmount_below(const char *path, int lazy)
+{
+	char real[PATH_MAX];
+	if (!realpath(path, real))
+		return -errno;
+	struct below b = { real, strlen(real), NULL, 0, 0 };
+	if (b.len == 1)
+		b.len = 0; /* below "/": every path starts with "/" */
+	int rc = each_mountpoint(collect_below, &b);
+	if (b.n)
+		qsort(b.paths, b.n, sizeof *b.paths, deeper_first);
+	for (size_t i = 0; i < b.n; i++) {
+		/* Gone meanwhile (a parent's lazy unmount took it): fine. */
+		if (rc == 0 &&
+		    umount2(b.paths[i], (lazy ? MNT_DETACH : 0) | UMOUNT_NOFOLLOW) < 0 &&
+		    errno != EINVAL && errno != ENOENT)
+			rc = -errno;
+		free(b.paths[i]);
+	}
+	free(b.paths);
+	return rc;
 }
 
 int fk_plat_anon_file(void)
@@ -665,4 +728,30 @@ int fk_plat_trusted_xattrs(void)
 		return 0;
 	return (d[CAP_TO_INDEX(CAP_SYS_ADMIN)].effective &
 		CAP_TO_MASK(CAP_SYS_ADMIN)) && initial_user_ns();
+}
+
+/* fd as a path the mount calls take. */
+#define FD_PATH(buf, fd) (snprintf(buf, sizeof buf, "/proc/self/fd/%d", fd), buf)
+
+int fk_plat_bind_mount(const char *src, int target)
+{
+	char at[64];
+	return mount(src, FD_PATH(at, target), NULL, MS_BIND | MS_REC, NULL) < 0
+		       ? -errno
+		       : 0;
+}
+
+int fk_plat_mount_slave(int fd)
+{
+	char at[64];
+	return mount(NULL, FD_PATH(at, fd), NULL, MS_SLAVE | MS_REC, NULL) < 0
+		       ? -errno
+		       : 0;
+}
+
+int fk_plat_unmount_at(int fd)
+{
+	/* Lazily: fd itself keeps the mount busy. */
+	char at[64];
+	return umount2(FD_PATH(at, fd), MNT_DETACH) < 0 ? -errno : 0;
 }
