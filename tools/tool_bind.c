@@ -173,7 +173,9 @@ static void unbind_one(int dir, struct fk_tool_bind *b)
 int fk_tool_binds_mount(const char *mountpoint, struct fk_tool_bind *binds,
 			int n, char *err, size_t errlen)
 {
-	int dir = n ? fk_plat_hold_dir(mountpoint) : 0;
+	if (n == 0)
+		return 0;
+	int dir = fk_plat_hold_dir(mountpoint);
 	if (dir < 0) {
 		snprintf(err, errlen, "--bind: %s: %s", mountpoint, strerror(-dir));
 		return dir;
@@ -184,17 +186,18 @@ int fk_tool_binds_mount(const char *mountpoint, struct fk_tool_bind *binds,
 	if (rc)
 		for (int i = done - 2; i >= 0; i--) /* done - 1 failed */
 			unbind_one(dir, &binds[i]);
-	if (n)
-		close(dir);
+	close(dir);
 	return rc;
 }
 
 void fk_tool_binds_unmount(const char *mountpoint, struct fk_tool_bind *binds,
 			   int n)
 {
-	int dir = n ? fk_plat_hold_dir(mountpoint) : -1;
+	if (n == 0)
+		return;
+	int dir = fk_plat_hold_dir(mountpoint);
 	if (dir < 0)
-		return; /* none, or the mount is gone and its binds with it */
+		return; /* the mount is gone, and its binds with it */
 	for (int i = n - 1; i >= 0; i--)
 		unbind_one(dir, &binds[i]);
 	close(dir);
