@@ -324,6 +324,36 @@ def scenario_special():
         step("mknod char as user", os.mknod, os.path.join(d, "null"), stat.S_IFCHR | 0o666, os.makedev(1, 3))
 
 
+def scenario_hard_links_every_type():
+    """A file of each type with three names, changed through one and
+    losing the others one by one: the last name must still lead to it
+    (a node reached by name must take another name when its own goes)."""
+    d = p("hardlinks")
+    os.mkdir(d)
+    kinds = [("file", lambda f: write(f, b"x")),
+             ("fifo", lambda f: os.mkfifo(f, 0o644)),
+             ("socket", lambda f: os.mknod(f, stat.S_IFSOCK | 0o644))]
+    if IS_ROOT:
+        kinds += [("chardev", lambda f: os.mknod(f, stat.S_IFCHR | 0o644, os.makedev(1, 3))),
+                  ("blockdev", lambda f: os.mknod(f, stat.S_IFBLK | 0o644, os.makedev(7, 201)))]
+    for kind, make in kinds:
+        n = [os.path.join(d, f"{kind}{i}") for i in range(3)]
+        step(f"{kind}: make", make, n[0])
+        step(f"{kind}: link 0 to 1", os.link, n[0], n[1])
+        step(f"{kind}: name 1", st, n[1])
+        step(f"{kind}: link 1 to 2", os.link, n[1], n[2])
+        step(f"{kind}: name 2", st, n[2])
+        step(f"{kind}: chmod through 1", os.chmod, n[1], 0o201)
+        if IS_ROOT:
+            step(f"{kind}: chown through 1", os.chown, n[1], 65534, 65533)
+        step(f"{kind}: unlink 0", os.unlink, n[0])
+        step(f"{kind}: names 1 and 2", lambda: (st(n[1]), st(n[2])))
+        step(f"{kind}: unlink 2", os.unlink, n[2])
+        step(f"{kind}: name 1, the last", st, n[1])
+        step(f"{kind}: rename 1 to 0", os.rename, n[1], n[0])
+        step(f"{kind}: name 0 again", st, n[0])
+
+
 def scenario_xattr():
     d = p("xattr")
     os.mkdir(d)
@@ -693,7 +723,8 @@ if MODE == "--prepare":
     prepare()
     sys.exit(0)
 ALL = (scenario_files, scenario_dirs, scenario_links, scenario_rename,
-       scenario_attrs, scenario_privs, scenario_special, scenario_xattr, scenario_data,
+       scenario_attrs, scenario_privs, scenario_special, scenario_hard_links_every_type,
+       scenario_xattr, scenario_data,
        scenario_names, scenario_locks, scenario_seekdir,
        scenario_inode_flags, scenario_escapes, scenario_open_flags)
 for s in ALL if MODE == "--all" else (scenario_existing,):

@@ -74,6 +74,12 @@ struct fk_pt_node {
 	struct fk_pt_file *open_files;
 	struct fk_pt_node *parent; /* lazy mode: holds a reference */
 	char *name; /* lazy mode: the name in parent */
+	/* Lazy mode, non-directories: the other names the kernel was given
+	 * for this inode (hard links), newest first, at most
+	 * FK_PT_MAX_ALIASES, each holding a reference on its parent. When
+	 * the name above goes, one that still leads to the inode takes its
+	 * place (fk_pt_hold_losing_name). */
+	struct fk_pt_alias *aliases;
 	struct fk_plat_handle *handle; /* handle mode; NULL: held by fd */
 	mode_t type; /* S_IFMT bits */
 	uint64_t nlookup; /* under table lock */
@@ -231,9 +237,18 @@ struct fk_plat_handle *fk_pt_hold_handle(struct fk_pt *pt, int fd,
  *  Under the table lock. */
 void fk_pt_hold_refresh(struct fk_pt *pt, struct fk_pt_node *n, int fd,
 			struct fk_pt_node *parent, const char *name);
-/** Release what a node holds (descriptor, handle, name, parent
- *  reference). Under the table lock, when the node is freed. */
+/** Release what a node holds (descriptor, handle, name, its aliases and
+ *  their parent references). Under the table lock, when the node is
+ *  freed (its own parent reference is the caller's). */
 void fk_pt_hold_detach(struct fk_pt *pt, struct fk_pt_node *n);
+/** Name in parent of node n's inode is about to go (unlink, or a rename
+ *  over it), between fk_pt_names_change_begin and _end. Where names are
+ *  kept: if it is one of n's other names, that one is forgotten; if it is
+ *  n's name, the first other name that still leads to the inode becomes
+ *  it. 1 when n stays reachable by a name, 0 when the name was its last
+ *  known one (the caller keeps its descriptor then, fk_pt_node_keep). */
+int fk_pt_hold_losing_name(struct fk_pt *pt, struct fk_pt_node *n,
+			   struct fk_pt_node *parent, const char *name);
 /** Pin the descriptor of directory node n (or of any node that holds
  *  one), reopening it if needed. Returns it, or -errno (ESTALE: the inode
  *  is no longer where the node says; ENOTDIR: n holds no descriptor). */
@@ -377,8 +392,10 @@ int fk_pt_create_at(struct fk_pt *pt, struct fk_pt_node *parent,
 int fk_pt_link_at(struct fk_pt *pt, struct fk_pt_at at, struct fk_pt_node *parent,
 		  int parent_fd, const char *newname, enum fk_pt_ref ref,
 		  struct fk_pt_node **out, struct fk_plat_stat *st);
-/** unlinkat(parent_fd, name, flags), keeping the nodes right. */
-int fk_pt_remove(struct fk_pt *pt, int parent_fd, const char *name, int flags);
+/** unlinkat(parent_fd, name, flags), keeping the nodes right; parent_fd
+ *  is the pinned descriptor of node parent. */
+int fk_pt_remove(struct fk_pt *pt, struct fk_pt_node *parent, int parent_fd,
+		 const char *name, int flags);
 /** renameat2 of name in a to newname in b (pinned descriptors afd, bfd),
  *  keeping the nodes right; w makes the whiteout of FK_RENAME_WHITEOUT. */
 int fk_pt_rename_at(struct fk_pt *pt, struct fk_pt_node *a, int afd,

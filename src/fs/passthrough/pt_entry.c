@@ -446,11 +446,13 @@ static int stat_name(int dirfd, const char *name, struct fk_plat_stat *st)
 	return fk_plat_stat_at(dirfd, name, st);
 }
 
-/* Handle and lazy modes: the inode st is about to lose a name. If the
- * kernel knows it, keep its node's descriptor: the name may have been the
- * node's way back (lazy), and a handle may not reopen an unlinked inode.
- * The kernel forgets such a node soon after, unless it is open. */
-static void keep_before_unlink(struct fk_pt *pt, const struct fk_plat_stat *st)
+/* Handle and lazy modes: the inode st is about to lose name in parent.
+ * If the kernel knows it, and that was its last known name (lazy), or
+ * it is held by a handle, which may not reopen an unlinked inode, keep
+ * its node's descriptor. The kernel forgets such a node soon after,
+ * unless it is open. */
+static void keep_before_unlink(struct fk_pt *pt, const struct fk_plat_stat *st,
+			       struct fk_pt_node *parent, const char *name)
 {
 	if (pt->mode == FK_PT_INODE_FD)
 		return;
@@ -460,12 +462,14 @@ static void keep_before_unlink(struct fk_pt *pt, const struct fk_plat_stat *st)
 		n->refs++;
 	fk_pt_unlock(pt);
 	if (n) {
-		(void)fk_pt_node_keep(pt, n); /* failing: the node goes stale */
+		if (!fk_pt_hold_losing_name(pt, n, parent, name))
+			(void)fk_pt_node_keep(pt, n); /* failing: it goes stale */
 		fk_pt_node_put(pt, n);
 	}
 }
 
-int fk_pt_remove(struct fk_pt *pt, int parent_fd, const char *name, int flags)
+int fk_pt_remove(struct fk_pt *pt, struct fk_pt_node *parent, int parent_fd,
+		 const char *name, int flags)
 {
 	int rc = fk_pt_check_name(name);
 	if (rc)
@@ -473,7 +477,7 @@ int fk_pt_remove(struct fk_pt *pt, int parent_fd, const char *name, int flags)
 	struct fk_plat_stat st;
 	fk_pt_names_change_begin(pt);
 	if (pt->mode != FK_PT_INODE_FD && stat_name(parent_fd, name, &st) == 0)
-		keep_before_unlink(pt, &st);
+		keep_before_unlink(pt, &st, parent, name);
 	if (unlinkat(parent_fd, name, flags) < 0)
 		rc = -errno;
 	fk_pt_names_change_end(pt);
@@ -485,7 +489,7 @@ static void remove_name(fk_req *req, const struct fk_name_in *in, int flags)
 	struct fk_pt *pt = FK_PT(req);
 	int pfd;
 	struct fk_pt_node *parent = fk_pt_node_use(pt, in->parent, &pfd);
-	int rc = parent ? fk_pt_remove(pt, pfd, in->name, flags) : pfd;
+	int rc = parent ? fk_pt_remove(pt, parent, pfd, in->name, flags) : pfd;
 	fk_pt_node_done(pt, parent);
 	(void)fk_reply_err(req, -rc);
 }
@@ -519,7 +523,7 @@ int fk_pt_rename_at(struct fk_pt *pt, struct fk_pt_node *a, int afd,
 		have_moved = stat_name(afd, name, &moved) == 0;
 		have_victim = stat_name(bfd, newname, &victim) == 0;
 		if (have_victim && !(flags & (FK_RENAME_EXCHANGE | FK_RENAME_NOREPLACE)))
-			keep_before_unlink(pt, &victim);
+			keep_before_unlink(pt, &victim, b, newname);
 	}
 	/* RENAME_WHITEOUT makes a device node: as w. */
 	struct fk_pt_cred_saved cred = { 0 };

@@ -311,18 +311,147 @@ static void set_parent(struct fk_pt *pt, struct fk_pt_node *n,
 	fk_pt_node_maybe_free(pt, old);
 }
 
+/* Is st the inode of n (not another one that took its number)? */
+static int is_node(const struct fk_pt_node *n, const struct fk_plat_stat *st)
+{
+	int64_t bsec = st->has_btime ? st->btime.tv_sec : 0;
+	uint32_t bnsec = st->has_btime ? (uint32_t)st->btime.tv_nsec : 0;
+	return st->ino == n->ino && st->dev == n->dev && bsec == n->btime_sec &&
+	       bnsec == n->btime_nsec;
+}
+
+/* ---- Other names of a hard-linked file (lazy mode) ----
+ *
+ * A file reached by name is reached by one name, the newest the kernel
+ * was given. Its other names are kept too, so that when that one goes
+ * (unlinked, or renamed over) while another still leads to the inode,
+ * the node takes the other: the kernel keeps using every name it knows.
+ * Each alias holds an operation reference on its directory, as the
+ * node's own name does. All under the table lock. */
+
+struct fk_pt_alias {
+	struct fk_pt_node *parent;
+	char *name;
+	struct fk_pt_alias *next;
+};
+
+#define FK_PT_MAX_ALIASES 8
+
+static void alias_free(struct fk_pt *pt, struct fk_pt_alias *a)
+{
+	struct fk_pt_node *parent = a->parent;
+	free(a->name);
+	free(a);
+	assert(parent->refs > 0);
+	parent->refs--;
+	fk_pt_node_maybe_free(pt, parent);
+}
+
+/* Forget the alias (parent, name) of n, if it has one. */
+static void alias_drop(struct fk_pt *pt, struct fk_pt_node *n,
+		       const struct fk_pt_node *parent, const char *name)
+{
+	for (struct fk_pt_alias **p = &n->aliases; *p; p = &(*p)->next) {
+		struct fk_pt_alias *a = *p;
+		if (a->parent == parent && !strcmp(a->name, name)) {
+			*p = a->next;
+			alias_free(pt, a);
+			return;
+		}
+	}
+}
+
+/* n's name becomes (parent, name) (a copy; on ENOMEM the old name stays,
+ * a guess a stat checks); keep_old: the old name still leads to the
+ * inode, and becomes an alias. */
+static void rename_node(struct fk_pt *pt, struct fk_pt_node *n,
+			struct fk_pt_node *parent, const char *name, int keep_old)
+{
+	char *copy = strdup(name);
+	struct fk_pt_alias *a = keep_old && n->type != S_IFDIR
+					? malloc(sizeof *a)
+					: NULL;
+	if (!copy) {
+		free(a);
+		return;
+	}
+	alias_drop(pt, n, parent, name);
+	if (a) {
+		/* The old name and its parent reference move to the alias. */
+		*a = (struct fk_pt_alias){ n->parent, n->name, n->aliases };
+		n->aliases = a;
+		parent->refs++;
+		n->parent = parent;
+		n->name = copy;
+		unsigned count = 0;
+		for (struct fk_pt_alias **p = &n->aliases; *p;) {
+			if (++count <= FK_PT_MAX_ALIASES) {
+				p = &(*p)->next;
+				continue;
+			}
+			struct fk_pt_alias *old = *p; /* the oldest go */
+			*p = old->next;
+			alias_free(pt, old);
+		}
+	} else {
+		free(n->name);
+		n->name = copy;
+		set_parent(pt, n, parent);
+	}
+}
+
+int fk_pt_hold_losing_name(struct fk_pt *pt, struct fk_pt_node *n,
+			   struct fk_pt_node *parent, const char *name)
+{
+	if (!pt->names_kept || !parent)
+		return 0;
+	LOCK(pt);
+	if (!n->name || n->parent != parent || strcmp(n->name, name)) {
+		int known = n->name != NULL;
+		alias_drop(pt, n, parent, name); /* one of the others, or none */
+		UNLOCK(pt);
+		return known;
+	}
+	/* Its own name goes: the first other name still leading to the
+	 * inode takes its place; those that do not are forgotten. */
+	for (;;) {
+		struct fk_pt_alias *a = n->aliases;
+		if (!a) {
+			UNLOCK(pt);
+			return 0;
+		}
+		n->aliases = a->next;
+		UNLOCK(pt);
+		int pfd = fk_pt_node_fd(pt, a->parent);
+		struct fk_plat_stat st;
+		int same = pfd >= 0 && fk_plat_stat_at(pfd, a->name, &st) == 0 &&
+			   is_node(n, &st);
+		if (pfd >= 0)
+			fk_pt_node_unfd(pt, a->parent);
+		LOCK(pt);
+		if (same) {
+			struct fk_pt_node *old = n->parent;
+			free(n->name);
+			n->name = a->name; /* with the alias's parent reference */
+			n->parent = a->parent;
+			free(a);
+			old->refs--;
+			fk_pt_node_maybe_free(pt, old);
+			UNLOCK(pt);
+			return 1;
+		}
+		alias_free(pt, a);
+	}
+}
+
 void fk_pt_hold_refresh(struct fk_pt *pt, struct fk_pt_node *n, int fd,
 			struct fk_pt_node *parent, const char *name)
 {
+	/* A lookup found the inode under this name: both it and the name
+	 * the node had lead there (hard links). */
 	if (pt->names_kept && n->name && parent && name &&
-	    (n->parent != parent || strcmp(n->name, name))) {
-		char *copy = strdup(name);
-		if (copy) { /* else keep the old name, still a valid guess */
-			free(n->name);
-			n->name = copy;
-			set_parent(pt, n, parent);
-		}
-	}
+	    (n->parent != parent || strcmp(n->name, name)))
+		rename_node(pt, n, parent, name, 1);
 	if (fd < 0)
 		return; /* reached by name */
 	if (cached_mode(pt) && n->cfd.fd < 0 && n != pt->root)
@@ -336,6 +465,11 @@ void fk_pt_hold_detach(struct fk_pt *pt, struct fk_pt_node *n)
 	cfd_drop(pt, &n->cfd);
 	free(n->name);
 	n->name = NULL;
+	while (n->aliases) {
+		struct fk_pt_alias *a = n->aliases;
+		n->aliases = a->next;
+		alias_free(pt, a);
+	}
 	free(n->handle);
 	n->handle = NULL;
 }
@@ -365,15 +499,6 @@ static int now_by_name(struct fk_pt *pt, const struct fk_pt_node *n)
 }
 
 /* ---- Reopening a node -------------------------------------------------- */
-
-/* Is st the inode of n (not another one that took its number)? */
-static int is_node(const struct fk_pt_node *n, const struct fk_plat_stat *st)
-{
-	int64_t bsec = st->has_btime ? st->btime.tv_sec : 0;
-	uint32_t bnsec = st->has_btime ? (uint32_t)st->btime.tv_nsec : 0;
-	return st->ino == n->ino && st->dev == n->dev && bsec == n->btime_sec &&
-	       bnsec == n->btime_nsec;
-}
 
 /* Is fd still the inode of n? */
 static int same_inode(const struct fk_pt_node *n, int fd)
@@ -794,18 +919,20 @@ void fk_pt_file_detach(struct fk_pt *pt, struct fk_pt_file *f)
 
 /* ---- Names changing under nodes (lazy mode) ----------------------------- */
 
-/* Under the lock: n now lives as name in parent. */
+/* Under the lock: n's name oldname in oldparent is now name in parent.
+ * If that was one of its other names, the node's own name stays valid,
+ * and becomes one of the others. */
 static void move_node(struct fk_pt *pt, struct fk_pt_node *n,
+		      struct fk_pt_node *oldparent, const char *oldname,
 		      struct fk_pt_node *parent, const char *name)
 {
 	if (!n->name)
 		return;
-	char *copy = strdup(name);
-	if (!copy)
-		return; /* the old name: the node may turn stale (ESTALE) */
-	free(n->name);
-	n->name = copy;
-	set_parent(pt, n, parent);
+	int own = n->parent == oldparent && !strcmp(n->name, oldname);
+	if (!own)
+		alias_drop(pt, n, oldparent, oldname);
+	/* On ENOMEM the old name: the node may turn stale (ESTALE). */
+	rename_node(pt, n, parent, name, !own);
 }
 
 void fk_pt_hold_renamed(struct fk_pt *pt, const struct fk_plat_stat *moved,
@@ -819,9 +946,9 @@ void fk_pt_hold_renamed(struct fk_pt *pt, const struct fk_plat_stat *moved,
 	struct fk_pt_node *m = moved ? fk_pt_node_find(pt, moved) : NULL;
 	struct fk_pt_node *v = victim ? fk_pt_node_find(pt, victim) : NULL;
 	if (m && newparent)
-		move_node(pt, m, newparent, newname);
+		move_node(pt, m, oldparent, oldname, newparent, newname);
 	if (v && (flags & FK_RENAME_EXCHANGE))
-		move_node(pt, v, oldparent, oldname);
+		move_node(pt, v, newparent, newname, oldparent, oldname);
 	UNLOCK(pt);
 }
 

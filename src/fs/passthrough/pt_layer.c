@@ -277,7 +277,7 @@ static int make_overridden(struct fk_pt *pt, struct fk_pt_node *parent,
 		/* Nothing made: what was built goes again (failing, it stays
 		 * under its staging name, or as the daemon's). */
 		if (built)
-			(void)fk_pt_remove(pt, dfd, built,
+			(void)fk_pt_remove(pt, dir, dfd, built,
 					   kind == FK_PT_MAKE_DIR ? AT_REMOVEDIR : 0);
 		if (file_flags >= 0)
 			close(fd);
@@ -404,7 +404,7 @@ static int remove_name(struct fk_layer *l, struct fk_layer_node *parent,
 	int pfd = fk_pt_node_fd(pt, NODE(parent));
 	if (pfd < 0)
 		return pfd;
-	int rc = fk_pt_remove(pt, pfd, name, flags);
+	int rc = fk_pt_remove(pt, NODE(parent), pfd, name, flags);
 	fk_pt_node_unfd(pt, NODE(parent));
 	return rc;
 }
@@ -602,7 +602,7 @@ static int l_clone_file(struct fk_layer *l, struct fk_layer_node *parent,
 				       &n, &sx);
 	int fd = rc ? rc : l_open(l, HANDLE(n), O_RDWR);
 	if (fd < 0 && made)
-		(void)fk_pt_remove(pt, pfd, name, 0); /* failing, it stays */
+		(void)fk_pt_remove(pt, NODE(parent), pfd, name, 0); /* failing, it stays */
 	fk_pt_node_unfd(pt, NODE(parent));
 	if (fd < 0) {
 		if (n)
