@@ -55,6 +55,7 @@ file -L "$BUSYBOX" 2>/dev/null | grep -q 'statically linked' ||
 # Short: podman refuses a runroot path of more than 50 characters.
 WORK=$(mktemp -d /tmp/fkct.XXXXXX)
 chmod 755 "$WORK"
+cd "$WORK" || exit 1 # podman's user must be able to stand where it runs
 PAUSE_PIDS=()
 # Remember the rootless pause process (it holds podman's namespaces).
 note_pause() {
@@ -268,10 +269,11 @@ run_store() {
 	listing "$mode" "$drv" localhost/fk-committed "$out/committed"
 	# podman image mount, listed from outside (rootless: in podman's
 	# namespaces, where the mount is).
-	local unshare=()
+	local unshare=() shown=fk-basic
+	[[ " ${BUILDS[*]} " == *" perms "* ]] && shown=fk-perms
 	[ "$mode" = user ] && unshare=(podman $(pm_args "$mode" "$drv") unshare)
 	as "$mode" "${unshare[@]}" "$WORK/bin/image-ls" "$WORK/bin/ctlist" \
-		localhost/fk-perms $(pm_args "$mode" "$drv") >"$out/imagemount" 2>"$out/imagemount.err"
+		"localhost/$shown" $(pm_args "$mode" "$drv") >"$out/imagemount" 2>"$out/imagemount.err"
 	# buildah: from, run, commit.
 	local c
 	c=$(ba "$mode" "$drv" from localhost/fk-base 2>"$out/buildah.err") &&
@@ -308,7 +310,9 @@ for mode in "${MODES[@]}"; do
 	fi
 	same "$mode: podman diff of a changed container" "$n/diff" "$f/diff"
 	same "$mode: podman image mount, listed" "$n/imagemount" "$f/imagemount"
-	if grep -q '^/hello.out f' "$f/workload" 2>/dev/null; then
+	if [[ " ${BUILDS[*]} " != *" workload "* ]]; then
+		: # not asked for (FK_CT_BUILDS)
+	elif grep -q '^/hello.out f' "$f/workload" 2>/dev/null; then
 		ok "$mode: the workload compiled and ran its program"
 	else
 		bad "$mode: the workload did not run to its end"
