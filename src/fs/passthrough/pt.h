@@ -34,6 +34,7 @@
 #ifndef FK_PT_H
 #define FK_PT_H
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -155,18 +156,23 @@ struct fk_pt_file {
 };
 
 /* Where system calls reach a node now (fk_pt_obj_pin): the descriptor it
- * holds (name NULL), or, for a node reached by name (fk_pt_by_name), its
- * name in its parent directory's descriptor. Valid while pinned: the
- * names cannot change meanwhile. */
+ * holds (no name), or, for a node reached by name (fk_pt_by_name), its
+ * name in its parent directory's descriptor. Valid while pinned: our
+ * renames and unlinks wait meanwhile. The name is a copy: a lookup that
+ * meets the node under another of its names gives the node that name at
+ * any time, and frees the old one (FK_PT_AT_NAME: NULL for none). */
 struct fk_pt_at {
 	int fd;
-	const char *name;
+	char name[NAME_MAX + 1]; /* "" when reached by fd */
 	struct fk_pt_node *holder; /* whose descriptor is pinned (NULL: none) */
 	/* 0: holder is the node; else its parent (a reference), and 2: this
 	 * pin read-locked the names (1: an outer one had them) */
 	int by_name;
 };
-#define FK_PT_AT_FD(d) ((struct fk_pt_at){ (d), NULL, NULL, 0 })
+#define FK_PT_AT_FD(d) ((struct fk_pt_at){ .fd = (d) })
+/** The name to pass to the *_at system calls with at.fd: NULL for the
+ *  descriptor itself. */
+#define FK_PT_AT_NAME(at) ((at).name[0] ? (at).name : NULL)
 
 /* ---- pt_node.c ---- */
 /** The table lock. A descriptor dropped under it is closed after
@@ -241,6 +247,9 @@ void fk_pt_hold_refresh(struct fk_pt *pt, struct fk_pt_node *n, int fd,
  *  their parent references). Under the table lock, when the node is
  *  freed (its own parent reference is the caller's). */
 void fk_pt_hold_detach(struct fk_pt *pt, struct fk_pt_node *n);
+/** Free what a node holds without touching other nodes (the whole table
+ *  goes: no references to drop). Its descriptor is the caller's. */
+void fk_pt_hold_discard(struct fk_pt_node *n);
 /** Name in parent of node n's inode is about to go (unlink, or a rename
  *  over it), between fk_pt_names_change_begin and _end. Where names are
  *  kept: if it is one of n's other names, that one is forgotten; if it is

@@ -40,7 +40,7 @@ int fk_pt_stat_fd(int fd, struct fk_plat_stat *st)
 
 int fk_pt_stat_at(struct fk_pt_at at, struct fk_plat_stat *st)
 {
-	return fk_plat_stat_at(at.fd, at.name, st);
+	return fk_plat_stat_at(at.fd, FK_PT_AT_NAME(at), st);
 }
 
 void fk_pt_stat_to_attr(const struct fk_pt *pt, const struct fk_plat_stat *st,
@@ -66,7 +66,7 @@ void fk_pt_stat_to_attr(const struct fk_pt *pt, const struct fk_plat_stat *st,
 
 int fk_pt_reopen(struct fk_pt_at at, int flags)
 {
-	return fk_plat_open_at(at.fd, at.name, flags);
+	return fk_plat_open_at(at.fd, FK_PT_AT_NAME(at), flags);
 }
 
 int fk_pt_lookup_name(struct fk_pt *pt, struct fk_pt_node *parent,
@@ -205,7 +205,7 @@ static int stat_node(fk_req *req, uint64_t ino, struct fk_plat_stat *st,
 		rc = fk_pt_obj_pin_stat(pt, n, &at, st);
 		if (rc == 0) {
 			if (bkup)
-				rc = fk_plat_bkuptime_at(at.fd, at.name, bkup);
+				rc = fk_plat_bkuptime_at(at.fd, FK_PT_AT_NAME(at), bkup);
 			fk_pt_obj_unpin(pt, &at);
 		}
 	}
@@ -234,7 +234,7 @@ int fk_pt_kill_suidgid(struct fk_pt_at at)
 	uint32_t killed = fk_mode_kill_suidgid(st.mode);
 	if (rc || !S_ISREG(st.mode) || killed == st.mode)
 		return rc;
-	rc = fk_plat_chmod_at(at.fd, at.name, killed & 07777);
+	rc = fk_plat_chmod_at(at.fd, FK_PT_AT_NAME(at), killed & 07777);
 	return rc < 0 ? rc : 1;
 }
 
@@ -250,16 +250,16 @@ int fk_pt_setattr_at(struct fk_pt *pt, struct fk_pt_at at, int fd,
 	struct fk_pt_at to = fd >= 0 ? FK_PT_AT_FD(fd) : at;
 	int rc = 0;
 	if (in->valid & FK_SET_MODE)
-		rc = fk_plat_chmod_at(to.fd, to.name, in->mode & 07777);
+		rc = fk_plat_chmod_at(to.fd, FK_PT_AT_NAME(to), in->mode & 07777);
 	if (!rc && (in->valid & (FK_SET_UID | FK_SET_GID))) {
 		uint32_t u = (in->valid & FK_SET_UID) ? FK_PT_UID_HOST(pt, in->uid)
 						      : UINT32_MAX;
 		uint32_t g = (in->valid & FK_SET_GID) ? FK_PT_GID_HOST(pt, in->gid)
 						      : UINT32_MAX;
-		rc = fk_plat_chown_at(at.fd, at.name, u, g);
+		rc = fk_plat_chown_at(at.fd, FK_PT_AT_NAME(at), u, g);
 	}
 	if (!rc && (in->valid & FK_SET_SIZE))
-		rc = fk_plat_truncate_at(to.fd, to.name, in->size);
+		rc = fk_plat_truncate_at(to.fd, FK_PT_AT_NAME(to), in->size);
 	if (!rc && (in->valid & (FK_SET_ATIME | FK_SET_MTIME | FK_SET_ATIME_NOW |
 				 FK_SET_MTIME_NOW))) {
 		struct timespec ts[2] = { { 0, UTIME_OMIT }, { 0, UTIME_OMIT } };
@@ -271,13 +271,13 @@ int fk_pt_setattr_at(struct fk_pt *pt, struct fk_pt_at at, int fd,
 			ts[1].tv_nsec = UTIME_NOW;
 		else if (in->valid & FK_SET_MTIME)
 			ts[1] = in->mtime;
-		rc = fk_plat_utimens_at(to.fd, to.name, ts);
+		rc = fk_plat_utimens_at(to.fd, FK_PT_AT_NAME(to), ts);
 	}
 	/* macFUSE: BSD flags and creation and backup times. (The change
 	 * time, as FK_SET_CTIME, the host keeps itself.) */
 	const uint32_t bsd = FK_SET_FLAGS | FK_SET_CRTIME | FK_SET_BKUPTIME;
 	if (!rc && (in->valid & bsd))
-		rc = fk_plat_set_bsd_attrs_at(to.fd, to.name, in->valid & bsd,
+		rc = fk_plat_set_bsd_attrs_at(to.fd, FK_PT_AT_NAME(to), in->valid & bsd,
 					      in->flags, &in->crtime, &in->bkuptime);
 	/* Our truncate keeps set-id bits (we have CAP_FSETID); the caller's
 	 * would not have. (A chown drops them on the host itself.) */
@@ -326,7 +326,7 @@ void fk_pt_readlink(fk_req *req, const struct fk_ino_in *in)
 	if (!n)
 		return;
 	char buf[PATH_MAX + 1];
-	int len = fk_plat_readlink_at(at.fd, at.name, buf, sizeof buf - 1);
+	int len = fk_plat_readlink_at(at.fd, FK_PT_AT_NAME(at), buf, sizeof buf - 1);
 	fk_pt_obj_done(pt, n, &at);
 	if (len < 0) {
 		(void)fk_reply_err(req, -len);
@@ -412,7 +412,7 @@ int fk_pt_link_at(struct fk_pt *pt, struct fk_pt_at at, struct fk_pt_node *paren
 {
 	int rc = fk_pt_check_name(newname);
 	if (!rc)
-		rc = fk_plat_link_at(at.fd, at.name, parent_fd, newname);
+		rc = fk_plat_link_at(at.fd, FK_PT_AT_NAME(at), parent_fd, newname);
 	return rc ? rc
 		  : fk_pt_lookup_name(pt, parent, parent_fd, newname, ref, out, st);
 }

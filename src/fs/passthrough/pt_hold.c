@@ -460,6 +460,20 @@ void fk_pt_hold_refresh(struct fk_pt *pt, struct fk_pt_node *n, int fd,
 		close(fd); /* the node keeps the descriptor it has */
 }
 
+void fk_pt_hold_discard(struct fk_pt_node *n)
+{
+	free(n->name);
+	n->name = NULL;
+	free(n->handle);
+	n->handle = NULL;
+	while (n->aliases) {
+		struct fk_pt_alias *a = n->aliases;
+		n->aliases = a->next;
+		free(a->name);
+		free(a);
+	}
+}
+
 void fk_pt_hold_detach(struct fk_pt *pt, struct fk_pt_node *n)
 {
 	cfd_drop(pt, &n->cfd);
@@ -738,7 +752,7 @@ int fk_pt_obj_pin_stat(struct fk_pt *pt, struct fk_pt_node *n,
 		int fd = fk_pt_node_fd(pt, n);
 		if (fd < 0)
 			return fd;
-		*at = (struct fk_pt_at){ fd, NULL, n, 0 };
+		*at = (struct fk_pt_at){ .fd = fd, .holder = n };
 		int rc = st ? fk_pt_stat_fd(fd, st) : 0;
 		if (rc)
 			fk_pt_obj_unpin(pt, at);
@@ -751,13 +765,17 @@ int fk_pt_obj_pin_stat(struct fk_pt *pt, struct fk_pt_node *n,
 		pthread_rwlock_rdlock(&pt->names);
 		names_reading = 1;
 	}
+	char name[NAME_MAX + 1] = "";
 	LOCK(pt);
 	struct fk_pt_node *p = n->parent;
-	const char *name = n->name;
+	if (n->name) {
+		assert(strlen(n->name) <= NAME_MAX); /* one checked component */
+		strcpy(name, n->name);
+	}
 	if (p)
 		p->refs++;
 	UNLOCK(pt);
-	int fd = p && name ? fk_pt_node_fd(pt, p) : -ESTALE;
+	int fd = p && name[0] ? fk_pt_node_fd(pt, p) : -ESTALE;
 	if (fd < 0) {
 		fk_pt_node_put(pt, p); /* NULL is fine */
 		if (reading) {
@@ -766,14 +784,15 @@ int fk_pt_obj_pin_stat(struct fk_pt *pt, struct fk_pt_node *n,
 		}
 		return fd;
 	}
-	*at = (struct fk_pt_at){ fd, name, p, reading ? 2 : 1 };
+	*at = (struct fk_pt_at){ .fd = fd, .holder = p, .by_name = reading ? 2 : 1 };
+	memcpy(at->name, name, sizeof name);
 	/* The name may lead elsewhere now: renamed or replaced on the host,
 	 * behind the daemon's back (our own renames wait for the names).
 	 * Gone (ENOENT): as a racing unlink gives natively. */
 	struct fk_plat_stat seen;
 	if (!st)
 		st = &seen;
-	int rc = fk_plat_stat_at(fd, name, st);
+	int rc = fk_plat_stat_at(fd, at->name, st);
 	if (rc == 0 && !is_node(n, st))
 		rc = -ESTALE;
 	if (rc)

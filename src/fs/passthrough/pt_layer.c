@@ -183,7 +183,7 @@ static int l_readlink(struct fk_layer *l, struct fk_layer_node *h, char *buf,
 	int rc = fk_pt_obj_pin(pt, NODE(h), &at);
 	if (rc)
 		return rc;
-	int n = size ? fk_plat_readlink_at(at.fd, at.name, buf, size) : 0;
+	int n = size ? fk_plat_readlink_at(at.fd, FK_PT_AT_NAME(at), buf, size) : 0;
 	rc = n < 0 ? n : (size_t)n >= size ? -ERANGE : n;
 	fk_pt_obj_unpin(pt, &at);
 	if (rc >= 0)
@@ -564,7 +564,7 @@ static int l_host_path(struct fk_layer *l, struct fk_layer_node *h, char *buf,
 	int rc = fk_pt_obj_pin(pt, NODE(h), &at);
 	if (rc)
 		return rc;
-	rc = fk_plat_path_at(at.fd, at.name, buf, size);
+	rc = fk_plat_path_at(at.fd, FK_PT_AT_NAME(at), buf, size);
 	fk_pt_obj_unpin(pt, &at);
 	return rc;
 }

@@ -82,8 +82,7 @@ void fk_pt_table_destroy(struct fk_pt_table *t)
 			/* Every node goes: no parent references to drop. */
 			if (n->cfd.fd >= 0)
 				close(n->cfd.fd);
-			free(n->name);
-			free(n->handle);
+			fk_pt_hold_discard(n);
 			free(n);
 			n = next;
 		}

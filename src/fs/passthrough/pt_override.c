@@ -81,7 +81,7 @@ static int read_override(const struct fk_pt *pt, struct fk_pt_at at,
 			 uint32_t *uid, uint32_t *gid, uint32_t *perm)
 {
 	char v[64];
-	int n = fk_plat_getxattr_at(at.fd, at.name,
+	int n = fk_plat_getxattr_at(at.fd, FK_PT_AT_NAME(at),
 				    fk_pt_override_xattr(pt->override), v,
 				    sizeof v - 1, 0);
 	if (n < 0)
@@ -107,7 +107,7 @@ int fk_pt_override_write(const struct fk_pt *pt, struct fk_pt_at at,
 {
 	char v[64];
 	int n = snprintf(v, sizeof v, "%u:%u:%o", uid, gid, perm & 07777);
-	return fk_plat_setxattr_at(at.fd, at.name,
+	return fk_plat_setxattr_at(at.fd, FK_PT_AT_NAME(at),
 				   fk_pt_override_xattr(pt->override), v,
 				   (size_t)n, 0, 0);
 }

@@ -62,7 +62,7 @@ int fk_pt_xattr_get(struct fk_pt *pt, struct fk_pt_at at, const char *name,
 {
 	int rc = check_name(pt, name);
 	return rc ? rc
-		  : fk_plat_getxattr_at(at.fd, at.name, name, buf, size, position);
+		  : fk_plat_getxattr_at(at.fd, FK_PT_AT_NAME(at), name, buf, size, position);
 }
 
 int fk_pt_xattr_list(struct fk_pt *pt, struct fk_pt_at at, char *buf,
@@ -72,16 +72,16 @@ int fk_pt_xattr_list(struct fk_pt *pt, struct fk_pt_at at, char *buf,
 	if (rc)
 		return rc;
 	if ((pt->o.xattr_ns & FK_PT_XATTR_ALL) == FK_PT_XATTR_ALL)
-		return fk_plat_listxattr_at(at.fd, at.name, buf, size);
+		return fk_plat_listxattr_at(at.fd, FK_PT_AT_NAME(at), buf, size);
 	/* Hidden names still take room in the host's list: read it whole. */
 	for (;;) {
-		int full = fk_plat_listxattr_at(at.fd, at.name, NULL, 0);
+		int full = fk_plat_listxattr_at(at.fd, FK_PT_AT_NAME(at), NULL, 0);
 		if (full < 0)
 			return full;
 		char *all = fk_thread_buf(FK_PT_BUF_XATTR_ALL, full ? (size_t)full : 1);
 		if (!all)
 			return -ENOMEM;
-		int n = fk_plat_listxattr_at(at.fd, at.name, all, (size_t)full);
+		int n = fk_plat_listxattr_at(at.fd, FK_PT_AT_NAME(at), all, (size_t)full);
 		if (n == -ERANGE)
 			continue; /* the list grew meanwhile */
 		if (n < 0)
@@ -101,14 +101,14 @@ int fk_pt_xattr_set(struct fk_pt *pt, struct fk_pt_at at, const char *name,
 {
 	int rc = check_name(pt, name);
 	return rc ? rc
-		  : fk_plat_setxattr_at(at.fd, at.name, name, value, size, flags,
+		  : fk_plat_setxattr_at(at.fd, FK_PT_AT_NAME(at), name, value, size, flags,
 					position);
 }
 
 int fk_pt_xattr_remove(struct fk_pt *pt, struct fk_pt_at at, const char *name)
 {
 	int rc = check_name(pt, name);
-	return rc ? rc : fk_plat_removexattr_at(at.fd, at.name, name);
+	return rc ? rc : fk_plat_removexattr_at(at.fd, FK_PT_AT_NAME(at), name);
 }
 
 void fk_pt_setxattr(fk_req *req, const struct fk_setxattr_in *in)
