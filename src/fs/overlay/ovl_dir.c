@@ -397,7 +397,10 @@ static void ovl_opendir(fk_req *req, const struct fk_open_in *in)
 	struct ovl_dir_handle *h = calloc(1, sizeof *h);
 	struct fk_attr self, up;
 	pthread_rwlock_rdlock(&ovl->tree);
+	/* n's parent holds still under the tree lock, and only there. */
 	int rc = h ? fk_ovl_top_attr(ovl, n, &self) : -ENOMEM;
+	if (rc == 0)
+		up.ino = self.ino; /* the root's ".." is itself */
 	if (rc == 0 && n->parent)
 		rc = fk_ovl_top_attr(ovl, n->parent, &up);
 	if (rc == 0)
@@ -410,7 +413,7 @@ static void ovl_opendir(fk_req *req, const struct fk_open_in *in)
 		return;
 	}
 	h->self_ino = self.ino;
-	h->parent_ino = n->parent ? up.ino : self.ino;
+	h->parent_ino = up.ino;
 	struct fk_open_out o = { (uint64_t)(uintptr_t)h,
 				 fk_cache_open_flags(ovl->o.cache, 1), 0 };
 	if (fk_reply_open(req, &o) == -ENOENT)
