@@ -4,8 +4,10 @@
 #   1. a normal build (RelWithDebInfo): unit tests and mount tests;
 #   2. an AddressSanitizer + UndefinedBehaviorSanitizer build (Debug, so
 #      assertions are live): the same tests again;
-#   3. a clang build of the libFuzzer target: a short fuzzing run;
-#   4. the macOS cross-compile check (scripts/cross-macos.sh), when zig is
+#   3. a ThreadSanitizer build (RelWithDebInfo, assertions live): the
+#      concurrent tests (tests/mount/storm.sh and others);
+#   4. a clang build of the libFuzzer target: a short fuzzing run;
+#   5. the macOS cross-compile check (scripts/cross-macos.sh), when zig is
 #      installed (CI installs it).
 #
 # Mount tests need root and /dev/fuse and skip otherwise. The last line is
@@ -59,6 +61,14 @@ if build build-asan -DCMAKE_BUILD_TYPE=Debug -DFK_SANITIZE=ON; then
 		run_ctest "asan+ubsan" build-asan
 else
 	FAIL=$((FAIL + 1)); SUMMARY+=("asan+ubsan: build failed")
+fi
+
+# ThreadSanitizer: the concurrent tests, whose daemons report every data
+# race (tests/mount/storm.sh fails on any report not in tests/tsan.supp).
+if build build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFK_TSAN=ON; then
+	run_ctest "tsan" build-tsan -R '^(mount\.(storm|pt_link_race|memfs_concurrent)|unit\.test_session)$'
+else
+	FAIL=$((FAIL + 1)); SUMMARY+=("tsan: build failed")
 fi
 
 if command -v clang >/dev/null; then

@@ -5,6 +5,7 @@
  * retrieve, answering twice caught, INIT negotiation corner cases, DESTROY.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -94,8 +95,10 @@ static void test_async_replies(void)
 
 /* ---- Interrupts ------------------------------------------------------ */
 
-static fk_req *slow_req;
-static int intr_calls;
+/* Set by the session's thread, read by the test's: atomics, so that the
+ * ThreadSanitizer build sees the order the test waits for. */
+static _Atomic(fk_req *) slow_req;
+static atomic_int intr_calls;
 
 static void on_intr(fk_req *req, void *data)
 {
@@ -123,8 +126,9 @@ static void test_interrupt(void)
 	struct fk_wire_read_in r = { 1, 0, 100, 0, 0, 0, 0 };
 	struct iovec p = IOV(&r, sizeof r);
 	uint64_t u = fake_send(&k, FK_OP_READ, 5, &p, 1);
-	usleep(20000);
-	FK_CHECK(slow_req != NULL);
+	for (int i = 0; i < 500 && !atomic_load(&slow_req); i++)
+		usleep(1000);
+	FK_CHECK(atomic_load(&slow_req) != NULL);
 	/* The kernel's INTERRUPT carries the target's unique. */
 	struct fk_wire_interrupt_in in = { u };
 	struct iovec ip = IOV(&in, sizeof in);
@@ -135,7 +139,7 @@ static void test_interrupt(void)
 	FK_CHECK(n == sizeof h);
 	FK_CHECK_EQ(h.unique, u);
 	FK_CHECK_EQ(h.error, -EINTR);
-	FK_CHECK_EQ(intr_calls, 1);
+	FK_CHECK_EQ(atomic_load(&intr_calls), 1);
 
 	/* An interrupt for a request nobody holds: EAGAIN, so the kernel
 	 * retries it (or drops it if the request is gone). */

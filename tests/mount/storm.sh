@@ -1,0 +1,65 @@
+#!/bin/bash
+# storm.sh — eight clients racing on the same few names (ops_storm.py:
+# creates, writes, reads, truncates, links, unlinks, renames with their
+# flags, mkdir, rmdir, readdir, chmod, utimes, xattrs, fifos, symlinks)
+# while the host renames a directory underneath, against the passthrough
+# (fd and lazy modes) and the overlay (both whiteout formats). Each
+# daemon must live and exit 0, and no client may see an error a racing
+# native filesystem would not give.
+#
+# Built with -DFK_TSAN=ON the daemons report every data race to a log
+# here (TSAN_OPTIONS); any report fails the test. tests/tsan.supp lists
+# the reports judged harmless, each with its reason (none so far).
+. "$(dirname "$0")/lib.sh"
+require_fuse
+SECS=${FK_STORM_SECONDS:-8}
+HERE=$(cd "$(dirname "$0")" && pwd)
+export TSAN_OPTIONS="log_path=$WORK/tsan suppressions=$HERE/../tsan.supp"
+
+# storm LABEL MNT HOSTDIR: the clients on MNT, the host renaming
+# HOSTDIR/a back and forth meanwhile.
+storm() {
+	local label=$1 mnt=$2 host=$3 i pids=()
+	for i in 1 2 3 4 5 6 7 8; do
+		"$PY" "$HERE/ops_storm.py" "$mnt" "$i" "$SECS" >"$WORK/c$i.out" 2>&1 &
+		pids+=($!)
+	done
+	(
+		end=$((SECONDS + SECS))
+		while [ $SECONDS -lt $end ]; do
+			mv "$host/a" "$host/x" 2>/dev/null
+			mv "$host/x" "$host/a" 2>/dev/null
+			sleep 0.05
+		done
+	) &
+	pids+=($!)
+	wait "${pids[@]}"
+	local ops unexpected
+	ops=$(cat "$WORK"/c*.out | awk '/^ops/ { s += $2 } END { print s + 0 }')
+	unexpected=$(cat "$WORK"/c*.out | awk '/^ops/ { s += $4 } END { print s + 0 }')
+	expect "$label: $ops operations, none failed as a native one would not" 0 "$unexpected"
+	[ "$unexpected" = 0 ] || grep -h "^unexpected:" "$WORK"/c*.out | sort | uniq -c | head -5
+}
+
+for opts in inode=fd inode=lazy,fd_cap=16; do
+	tag=$(echo "$opts" | tr -c 'a-z0-9\n' _)
+	mkdir -p "$WORK/src-$tag/a"
+	start_pt "$WORK/src-$tag" "$WORK/m-$tag" -o "$opts"
+	storm "passthrough $opts" "$WORK/m-$tag" "$WORK/src-$tag"
+	stop_daemon "$WORK/m-$tag" "$DPID"
+done
+
+for wh in chardev oci; do
+	L=$WORK/l-$wh U=$WORK/u-$wh
+	mkdir -p "$L/a" "$U" "$WORK/w-$wh"
+	for i in 0 1 2 3; do echo lower >"$L/a/n$i"; done
+	start_ovl "$WORK/o-$wh" "lowerdir=$L,upperdir=$U,workdir=$WORK/w-$wh,whiteout=$wh"
+	storm "overlay whiteout=$wh, the upper renamed" "$WORK/o-$wh" "$U"
+	storm "overlay whiteout=$wh, the lower renamed" "$WORK/o-$wh" "$L"
+	stop_daemon "$WORK/o-$wh" "$DPID"
+done
+
+reports=$(cat "$WORK"/tsan.* 2>/dev/null | grep -c 'WARNING: ThreadSanitizer')
+expect "no data race reported (ThreadSanitizer builds)" 0 "$reports"
+[ "$reports" = 0 ] || cat "$WORK"/tsan.* | grep -A12 'WARNING: ThreadSanitizer' | head -60
+finish
