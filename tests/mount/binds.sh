@@ -33,11 +33,12 @@ MOUNTS+=("$WORK/om")
 "$FUSEKIT" overlay -f "${BINDS[@]}" -o "lowerdir=$ROOT,upperdir=$WORK/u,workdir=$WORK/w" \
 	"$WORK/om" 2>"$WORK/om.log" &
 DPID=$!
-DAEMON_PIDS+=("$DPID")
+track_daemon "$DPID" "$WORK/om"
 for _ in $(seq 100); do mountpoint -q "$WORK/om/dev/pts" && break; sleep 0.1; done
 used_in_chroot overlay "$WORK/om"
 check "overlay: the targets were made in the upper layer" test -d "$WORK/u/dev"
 check "overlay: the daemon is alive" kill -0 "$DPID"
+forget_daemon "$DPID" # ended here, by SIGTERM
 kill -TERM "$DPID"
 wait_gone "$DPID"
 wait "$DPID"

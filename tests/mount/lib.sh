@@ -13,6 +13,7 @@ SAMPLE=${3:?}
 PASS=0
 FAIL=0
 DAEMON_PIDS=()
+declare -A DAEMON_MNT DAEMON_DONE
 MOUNTS=()
 WORK=$(mktemp -d /tmp/fk-mount-test.XXXXXX)
 chmod 755 "$WORK"
@@ -50,10 +51,39 @@ check_fails() {
 	local d=$1; shift
 	if "$@" >/dev/null 2>&1; then bad "$d (succeeded)"; else ok "$d"; fi
 }
-# expect DESCRIPTION WANT GOT
+# expect DESCRIPTION WANT GOT. An empty WANT also needs every daemon the
+# test runs to be alive: a dead mount answers nothing, which proves
+# nothing.
 expect() {
-	if [ "$2" == "$3" ]; then ok "$1"; else bad "$1: want [$2] got [$3]"; fi
+	if [ "$2" != "$3" ]; then
+		bad "$1: want [$2] got [$3]"
+	elif [ -z "$2" ] && ! daemons_alive; then
+		bad "$1: empty, but a daemon is dead ($(dead_daemons))"
+	else
+		ok "$1"
+	fi
 }
+
+# ---- daemons: each one a test starts must live until it is stopped ----
+
+# track_daemon PID MNT: the test started a daemon serving MNT. finish
+# stops it if the test has not (it must exit 0), and fails the test if it
+# died before.
+track_daemon() {
+	DAEMON_PIDS+=("$1")
+	DAEMON_MNT[$1]=$2
+}
+# forget_daemon PID: the test ends this daemon itself (a signal, a crash
+# it causes on purpose) and checks how it ended.
+forget_daemon() { DAEMON_DONE[$1]=1; }
+dead_daemons() {
+	local p
+	for p in "${DAEMON_PIDS[@]}"; do
+		[ -z "${DAEMON_DONE[$p]:-}" ] && ! kill -0 "$p" 2>/dev/null &&
+			printf '%s ' "pid $p of ${DAEMON_MNT[$p]:-?}"
+	done
+}
+daemons_alive() { [ -z "$(dead_daemons)" ]; }
 
 wait_mounted() { # MNT: wait up to 10 s for the mount to appear
 	for _ in $(seq 100); do
@@ -78,7 +108,7 @@ start_memfs() {
 	MOUNTS+=("$mnt")
 	"$MEMFS" "$@" "$mnt" 2>"$WORK/memfs.$(basename "$mnt").log" &
 	DPID=$!
-	DAEMON_PIDS+=("$DPID")
+	track_daemon "$DPID" "$mnt"
 	if ! wait_mounted "$mnt"; then
 		bad "mount of $mnt did not appear"
 		cat "$WORK/memfs.$(basename "$mnt").log"
@@ -92,6 +122,7 @@ start_memfs() {
 # nothing, which an expected empty output cannot tell apart.
 stop_daemon() {
 	local alive=1 rc
+	DAEMON_DONE[$2]=1
 	kill -0 "$2" 2>/dev/null || alive=0
 	"$FUSEKIT" umount "$1"
 	wait_gone "$2"
@@ -116,7 +147,7 @@ start_pt() { # SRC MNT [OPTIONS]: fusekit passthrough in the foreground, backgro
 	MOUNTS+=("$mnt")
 	"$FUSEKIT" passthrough -f "$@" "$src" "$mnt" 2>"$WORK/pt.$(basename "$mnt").log" &
 	DPID=$!
-	DAEMON_PIDS+=("$DPID")
+	track_daemon "$DPID" "$mnt"
 	wait_mounted "$mnt" || { bad "passthrough mount of $mnt did not appear";
 		cat "$WORK/pt.$(basename "$mnt").log"; finish; }
 }
@@ -127,7 +158,7 @@ start_ovl() { # MNT OPTIONS [PROGRAM]: an overlay in the foreground, backgrounde
 	MOUNTS+=("$mnt")
 	$prog -f -o "$opts" "$mnt" 2>>"$WORK/ovl.log" &
 	DPID=$!
-	DAEMON_PIDS+=("$DPID")
+	track_daemon "$DPID" "$mnt"
 	wait_mounted "$mnt" || { bad "overlay mount of $mnt ($opts): $(tail -5 "$WORK/ovl.log")"; finish; }
 }
 
@@ -191,6 +222,16 @@ compare_scenarios() {
 }
 
 finish() {
+	local p
+	for p in "${DAEMON_PIDS[@]}"; do
+		[ -n "${DAEMON_DONE[$p]:-}" ] && continue
+		if kill -0 "$p" 2>/dev/null; then
+			stop_daemon "${DAEMON_MNT[$p]}" "$p" # must exit 0
+		else
+			wait "$p" 2>/dev/null
+			bad "the daemon of ${DAEMON_MNT[$p]:-?} (pid $p) died during the test (exit $?)"
+		fi
+	done
 	echo "$PASS passed, $FAIL failed"
 	[ "$FAIL" = 0 ] && exit 0
 	exit 1

@@ -10,6 +10,7 @@ for sig in TERM INT HUP; do
 	M=$WORK/mnt-$sig
 	start_memfs "$M"
 	PID=$DPID
+forget_daemon "$PID" # the test ends it itself, below
 	echo x > "$M/file"
 	kill -$sig "$PID"
 	wait_gone "$PID"
@@ -22,6 +23,7 @@ done
 M=$WORK/mnt-single
 start_memfs "$M" -s
 PID=$DPID
+forget_daemon "$PID" # the test ends it itself, below
 ls "$M" >/dev/null
 kill -TERM "$PID"
 wait_gone "$PID"
@@ -33,6 +35,7 @@ check_fails "single-threaded: no mount left" mountpoint -q "$M"
 M=$WORK/mnt-kill
 start_memfs "$M"
 PID=$DPID
+forget_daemon "$PID" # the test ends it itself, below
 kill -KILL "$PID"
 wait_gone "$PID"
 stat "$M" 2>"$WORK/stat.err"
@@ -48,6 +51,7 @@ check "the directory is usable again" ls "$M"
 M=$WORK/mnt-auto
 start_memfs "$M" -o auto_unmount
 PID=$DPID
+forget_daemon "$PID" # the test ends it itself, below
 kill -KILL "$PID"
 wait_gone "$PID"
 for _ in $(seq 50); do mountpoint -q "$M" || break; sleep 0.1; done

@@ -39,13 +39,14 @@ start_user_memfs() { # MNT [ARGS]: sets DPID
 	setpriv --reuid="$U" --regid="$U" --init-groups -- \
 		"$UMEMFS" "$@" "$mnt" 2>"$WORK/user.log" &
 	DPID=$!
-	DAEMON_PIDS+=("$DPID")
+	track_daemon "$DPID" "$mnt"
 	wait_mountinfo "$mnt" || { bad "user mount of $mnt did not appear"; cat "$WORK/user.log"; finish; }
 }
 
 M=$WORK/umnt
 start_user_memfs "$M" --seed "$WORK/seed"
 PID=$DPID
+forget_daemon "$PID" # the test ends it itself, below
 ok "unprivileged mount through fusermount3"
 expect "mount owner is the user" "user_id=$UID_" \
 	"$(grep " $M " /proc/self/mountinfo | grep -o "user_id=[0-9]*")"
@@ -68,6 +69,7 @@ check_fails "no mount left" mounted "$M"
 # daemon (the kernel lets everyone through, as for allow_other).
 start_memfs "$WORK/rootmnt" -o allow_root
 RPID=$DPID
+forget_daemon "$PID" # the test ends it itself, below
 chmod 755 "$WORK/rootmnt"
 check "allow_root: root may list" ls "$WORK/rootmnt"
 asuser ls "$WORK/rootmnt" 2>"$WORK/ar.err"
@@ -77,6 +79,7 @@ stop_daemon "$WORK/rootmnt" "$RPID"
 # SIGTERM: the daemon unmounts itself through fusermount3.
 start_user_memfs "$M"
 PID=$DPID
+forget_daemon "$PID" # the test ends it itself, below
 kill -TERM "$PID"
 wait_gone "$PID"
 wait "$PID"
@@ -86,6 +89,7 @@ check_fails "SIGTERM: no mount left" mounted "$M"
 # SIGKILL: a dead mount, which the user clears.
 start_user_memfs "$M"
 PID=$DPID
+forget_daemon "$PID" # the test ends it itself, below
 kill -KILL "$PID"
 wait_gone "$PID"
 check "dead mount still listed" mounted "$M"
@@ -95,6 +99,7 @@ check_fails "dead mount gone" mounted "$M"
 # auto_unmount: fusermount3 unmounts when the daemon dies.
 start_user_memfs "$M" -o auto_unmount
 PID=$DPID
+forget_daemon "$PID" # the test ends it itself, below
 kill -KILL "$PID"
 wait_gone "$PID"
 for _ in $(seq 50); do mounted "$M" || break; sleep 0.1; done

@@ -25,6 +25,7 @@ for delay in 0.02 0.05 0.1 0.2 0.4 0.8; do
 	printf X | dd of="$M/big" bs=1 seek=100 conv=notrunc status=none 2>/dev/null &
 	writer=$!
 	sleep "$delay"
+	forget_daemon "$DPID" # killed on purpose
 	kill -9 "$DPID"
 	wait "$DPID" 2>/dev/null
 	umount -l "$M" 2>/dev/null || fusermount3 -u -z "$M" 2>/dev/null

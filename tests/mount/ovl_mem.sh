@@ -17,7 +17,7 @@ MOUNTS+=("$WORK/k.mnt")
 MOUNTS+=("$WORK/m.mnt")
 "$MEMOVL" "$WORK/m.mnt" "$L1" "$L2" 2>"$WORK/mem.log" &
 DPID=$!
-DAEMON_PIDS+=("$DPID")
+track_daemon "$DPID" "$WORK/m.mnt"
 wait_mounted "$WORK/m.mnt" || { bad "ovl_memfs mounted: $(cat "$WORK/mem.log")"; finish; }
 ok "the overlay of memory layers mounted"
 check "nothing of it is on disk" test "$(findmnt -n -o SOURCE "$WORK/m.mnt")" != "$L1"

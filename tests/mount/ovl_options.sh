@@ -129,7 +129,7 @@ echo top >"$S/layer20/diff/opq/top"
 mkdir -p "$S/u" "$S/w" "$S/m"
 (cd "$S" && exec "$OVLFS" -f -o "lowerdir=$lower,upperdir=u,workdir=w" m) 2>>"$WORK/ovl.log" &
 DPID=$!
-DAEMON_PIDS+=("$DPID")
+track_daemon "$DPID" "$S/m"
 MOUNTS+=("$S/m")
 if wait_mounted "$S/m"; then
 	expect "130 relative l/ layers: the lowest shows" bottom "$(cat "$S/m/bottom")"

@@ -149,7 +149,7 @@ setpriv --reuid="$U" --regid="$U" --init-groups -- "$WORK/bin/fusekit-overlayfs"
 	-o "lowerdir=$C/lower,upperdir=$C/upper,workdir=$C/work,xattr_permissions=2" \
 	"$C/mnt" 2>>"$WORK/ovl.log" &
 DPID=$!
-DAEMON_PIDS+=("$DPID")
+track_daemon "$DPID" "$C/mnt"
 for _ in $(seq 100); do grep -q " $C/mnt " /proc/self/mountinfo && break; sleep 0.1; done
 grep -q " $C/mnt " /proc/self/mountinfo || { bad "user overlay did not mount: $(tail -3 "$WORK/ovl.log")"; finish; }
 ok "an unprivileged daemon mounts with xattr_permissions=2"
@@ -176,6 +176,5 @@ expect "and is recorded in $XU" \
 expect "on the host they are the daemon's, mode | 0755" \
 	"$UID_:$GID_ 755|$UID_:$GID_ 755|$UID_:$GID_ 755" \
 	"$(stat -c '%u:%g %a' "$C/upper/home/f" "$C/upper/home/d" "$C/upper/etc/motd" | paste -sd '|')"
-fusermount3 -u "$C/mnt"
-wait_gone "$DPID"
+stop_daemon "$C/mnt" "$DPID"
 finish

@@ -12,7 +12,7 @@ mkdir -p "$M"
 MOUNTS+=("$M")
 "$PTPROBE" "$WORK/backing" "$M" > "$WORK/probe.out" 2>"$WORK/probe.err" &
 PID=$!
-DAEMON_PIDS+=("$PID")
+track_daemon "$PID" "$M"
 wait_mounted "$M" || { bad "ptprobe did not mount"; cat "$WORK/probe.err"; finish; }
 
 expect "reads through the mount see the backing data" \
@@ -23,9 +23,7 @@ expect "writes through the mount reach the backing file" \
 expect "written range is zero" "$(head -c 40960 /dev/zero | md5sum)" \
 	"$(dd if="$WORK/backing" bs=4096 skip=5 count=10 status=none | md5sum)"
 
-"$FUSEKIT" umount "$M"
-wait_gone "$PID"
-wait "$PID"
+stop_daemon "$M" "$PID"
 expect "probe exits 0" 0 "$?"
 
 # Every cache mode of the passthrough filesystem and of the overlay,

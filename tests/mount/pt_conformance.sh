@@ -21,9 +21,7 @@ else
 fi
 expect "ls -i (readdir) agrees with stat" "$(ls -i "$WORK/mnt/links" | awk '{print $1}' | sort | xargs)" \
 	"$(stat -c %i "$WORK/mnt/links"/* | sort | xargs)"
-"$FUSEKIT" umount "$WORK/mnt"
-wait_gone "$PID"
-wait "$PID"
+stop_daemon "$WORK/mnt" "$PID"
 expect "root: daemon exits 0" 0 "$?"
 
 # As an unprivileged user, through a root daemon with allow_other: files
@@ -53,9 +51,7 @@ expect "root with group 4321 makes files and dirs of that group" \
 	"$(stat -c '%u:%g' "$WORK/unative/g.f" "$WORK/unative/g.d" | xargs)" \
 	"$(stat -c '%u:%g' "$WORK/usrc/g.f" "$WORK/usrc/g.d" | xargs)"
 expect "... which is 0:4321" "0:4321 0:4321" "$(stat -c '%u:%g' "$WORK/usrc/g.f" "$WORK/usrc/g.d" | xargs)"
-"$FUSEKIT" umount "$WORK/umnt"
-wait_gone "$PID"
-wait "$PID"
+stop_daemon "$WORK/umnt" "$PID"
 expect "user run: daemon exits 0" 0 "$?"
 
 # Refusals: each with a clear message and a non-zero status.

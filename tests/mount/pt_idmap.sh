@@ -17,7 +17,7 @@ MOUNTS+=("$M")
 MAP=0:0:1:1000:2000:10
 "$FUSEKIT" passthrough -f -o allow_other,uidmapping=$MAP,gidmapping=$MAP "$S" "$M" 2>"$WORK/pt.log" &
 PID=$!
-DAEMON_PIDS+=("$PID")
+track_daemon "$PID" "$M"
 wait_mounted "$M" || { bad "no mount"; cat "$WORK/pt.log"; finish; }
 
 expect "stat: 0 stays 0" "0:0" "$(stat -c %u:%g "$M/a")"
@@ -34,9 +34,7 @@ check "a mapped caller creates a file" \
 	setpriv --reuid=2001 --regid=2001 --clear-groups -- touch "$M/pub/made"
 expect "stored as the host id" "1001:1001" "$(stat -c %u:%g "$S/pub/made")"
 expect "shown as the caller" "2001:2001" "$(stat -c %u:%g "$M/pub/made")"
-"$FUSEKIT" umount "$M"
-wait_gone "$PID"
-wait "$PID"
+stop_daemon "$M" "$PID"
 expect "daemon exits 0" 0 "$?"
 
 "$FUSEKIT" passthrough -o uidmapping=0:0 "$S" "$M" 2>"$WORK/e1"

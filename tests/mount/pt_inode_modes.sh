@@ -219,7 +219,7 @@ mkdir -p "$WORK/hsrc"; echo h > "$WORK/hsrc/x"
 mkdir -p "$WORK/hmnt"; MOUNTS+=("$WORK/hmnt")
 setpriv --bounding-set=-dac_read_search --inh-caps=-dac_read_search \
 	"$FUSEKIT" passthrough -f -o inode=handle "$WORK/hsrc" "$WORK/hmnt" 2>"$WORK/pt.hmnt.log" &
-PID=$!; DAEMON_PIDS+=("$PID")
+PID=$!; track_daemon "$PID" "$WORK/hmnt"
 if wait_mounted "$WORK/hmnt"; then
 	expect "handle without the capability: files served" h "$(cat "$WORK/hmnt/x")"
 	check "handle without the capability: warns of the fallback" grep -q "inode=fd" "$WORK/pt.hmnt.log"

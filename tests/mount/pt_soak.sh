@@ -20,7 +20,7 @@ for mode in passthrough nopassthrough inode=lazy,fd_cap=4,nopassthrough; do
 	MOUNTS+=("$M")
 	"$FUSEKIT" passthrough -f -o "$mode" "$S" "$M" 2>"$WORK/$tag.log" &
 	PID=$!
-	DAEMON_PIDS+=("$PID")
+	track_daemon "$PID" "$M"
 	wait_mounted "$M" || { bad "$mode: no mount"; cat "$WORK/$tag.log"; continue; }
 	if "$SOAK" "$M" "$OPS" 11 > "$WORK/soak-$tag.out" 2>&1; then
 		ok "$mode: $(grep '^soak:' "$WORK/soak-$tag.out")"
