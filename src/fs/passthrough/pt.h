@@ -134,6 +134,7 @@ struct fk_pt {
 	pthread_rwlock_t names;
 	struct fk_pt_node *root;
 	atomic_int passthrough_ok; /* backing ids work here (until EPERM) */
+	atomic_int told_nofile; /* the descriptor limit was reported */
 	struct fk_layer layer; /* the layer interface's view (pt_layer.c) */
 	/* The layer's work directory (NULL: none): a node outside SOURCE
 	 * with one operation reference, held by its descriptor for life. */

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -69,6 +70,27 @@ int fk_pt_reopen(struct fk_pt_at at, int flags)
 	return fk_plat_open_at(at.fd, FK_PT_AT_NAME(at), flags);
 }
 
+/* fd mode holds a descriptor for every inode the kernel knows: at the
+ * process's limit lookups get EMFILE. The caller sees only that; the log
+ * says once which limit it is, and the ways out. */
+static void tell_nofile(struct fk_pt *pt, int rc)
+{
+	if (pt->mode != FK_PT_INODE_FD || (rc != -EMFILE && rc != -ENFILE) ||
+	    atomic_exchange(&pt->told_nofile, 1))
+		return;
+	struct rlimit rl;
+	char limit[32] = "unknown";
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+		snprintf(limit, sizeof limit, "%llu", (unsigned long long)rl.rlim_cur);
+	/* One write, like the session's log lines. */
+	dprintf(2, "fusekit passthrough: %s: inode=fd holds a descriptor for "
+		   "each file the kernel knows and has reached %s, %s (RLIMIT_NOFILE "
+		   "%s); raise it (ulimit -n) or mount with -o inode=lazy or "
+		   "inode=handle, which hold at most fd_cap\n",
+		strerror(-rc), rc == -EMFILE ? "the process's limit" : "the system's",
+		rc == -EMFILE ? "ulimit -n" : "fs.file-max", limit);
+}
+
 int fk_pt_lookup_name(struct fk_pt *pt, struct fk_pt_node *parent,
 		      int parent_fd, const char *name, enum fk_pt_ref ref,
 		      struct fk_pt_node **out, struct fk_plat_stat *st)
@@ -82,6 +104,8 @@ int fk_pt_lookup_name(struct fk_pt *pt, struct fk_pt_node *parent,
 		rc = fk_plat_hold_at(parent_fd, name, fk_pt_by_name(pt, S_IFREG), &fd,
 				     st);
 	while (rc == -EAGAIN && ++tries < 8);
+	if (rc)
+		tell_nofile(pt, rc);
 	if (rc)
 		return rc == -EAGAIN ? -ESTALE : rc;
 	*out = fk_pt_node_lookup(pt, fd, st, parent, name, ref);
@@ -164,6 +188,22 @@ static void reply_attr_of(fk_req *req, struct fk_pt *pt, struct fk_pt_at at)
 		reply_stat(req, pt, &st);
 }
 
+/* Answer with the attributes of open file f, whose descriptor fd this
+ * request pinned (rc: the request's error so far), unpinning it first:
+ * once answered, the kernel may release f at once, and free it. */
+static void reply_file_attr(fk_req *req, struct fk_pt *pt, struct fk_pt_file *f,
+			    int fd, int rc)
+{
+	struct fk_plat_stat st;
+	if (rc == 0)
+		rc = fk_pt_stat_fd(fd, &st);
+	fk_pt_file_unfd(pt, f);
+	if (rc)
+		(void)fk_reply_err(req, -rc);
+	else
+		reply_stat(req, pt, &st);
+}
+
 /* The stat of node ino, and with bkup its backup time too; answers the
  * request's error itself (then -1). */
 static int stat_node(fk_req *req, uint64_t ino, struct fk_plat_stat *st,
@@ -177,12 +217,10 @@ void fk_pt_getattr(fk_req *req, const struct fk_getattr_in *in)
 		 * now (renamed or replaced on the host). */
 		struct fk_pt_file *f = (struct fk_pt_file *)(uintptr_t)in->fh;
 		int fd = fk_pt_file_fd(pt, f);
-		if (fd < 0) {
+		if (fd < 0)
 			(void)fk_reply_err(req, -fd);
-			return;
-		}
-		reply_attr_of(req, pt, FK_PT_AT_FD(fd));
-		fk_pt_file_unfd(pt, f);
+		else
+			reply_file_attr(req, pt, f, fd, 0);
 		return;
 	}
 	struct fk_plat_stat st;
@@ -297,13 +335,11 @@ void fk_pt_setattr(fk_req *req, const struct fk_setattr_in *in)
 		 * whatever its name is now. */
 		struct fk_pt_file *f = (struct fk_pt_file *)(uintptr_t)in->fh;
 		int fd = fk_pt_file_fd(pt, f);
-		int rc = fd < 0 ? fd : fk_pt_setattr_at(pt, FK_PT_AT_FD(fd), fd, in);
-		if (rc)
-			(void)fk_reply_err(req, -rc);
+		if (fd < 0)
+			(void)fk_reply_err(req, -fd);
 		else
-			reply_attr_of(req, pt, FK_PT_AT_FD(fd));
-		if (fd >= 0)
-			fk_pt_file_unfd(pt, f);
+			reply_file_attr(req, pt, f, fd,
+					fk_pt_setattr_at(pt, FK_PT_AT_FD(fd), fd, in));
 		return;
 	}
 	struct fk_pt_at at;
