@@ -305,17 +305,23 @@ uint64_t fk_ovl_recorded_origin(struct fk_ovl *ovl, struct fk_layer_node *h)
 	return *end ? 0 : (uint64_t)v; /* not ours: ignored */
 }
 
-/* Record on the staged copy h the number its origin shows. */
+/* Record on the staged copy h (of type `type`) the number its origin
+ * shows. */
 static int record_origin(struct fk_ovl *ovl, struct fk_layer_node *h,
-			 uint64_t ino)
+			 uint32_t type, uint64_t ino)
 {
 	struct fk_layer *up = ovl->layers[0];
 	char name[64], value[24];
 	origin_name(up, name);
 	int len = snprintf(value, sizeof value, "%llu", (unsigned long long)ino);
 	int rc = up->ops->setxattr(up, h, name, value, (size_t)len, 0);
-	/* Without xattrs on the upper host the number lasts until the
-	 * kernel forgets the node; nothing else is lost. */
+	/* Without xattrs on the upper host, or where the prefix is user.*,
+	 * which the kernel refuses on symlinks, fifos, sockets and devices
+	 * (EPERM), the number lasts until the kernel forgets the node;
+	 * nothing else is lost. (Kernel overlayfs with userxattr does the
+	 * same.) */
+	if (rc == -EPERM && type != S_IFREG)
+		return 0;
 	return rc == -EOPNOTSUPP ? 0 : rc;
 }
 
@@ -389,7 +395,7 @@ static int copy_one(struct fk_ovl *ovl, struct fk_ovl_node *n, unsigned flags)
 						     st.attr.ino);
 	rc = stage(ovl, n, lo, lh, &st, tmp, &h, flags);
 	if (rc == 0 && !is_dir && origin) /* a directory's: its lower one's */
-		rc = record_origin(ovl, h, origin);
+		rc = record_origin(ovl, h, st.attr.mode & S_IFMT, origin);
 	if (rc == 0 && !is_dir)
 		rc = mark_impure(ovl, n->parent);
 	if (rc == 0) {
