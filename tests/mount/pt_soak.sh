@@ -31,9 +31,7 @@ for mode in passthrough nopassthrough inode=lazy,fd_cap=4,nopassthrough; do
 	check "$mode: the soak left its files in the source" test -n "$sums"
 	expect "$mode: the source holds the same bytes" \
 		"$(cd "$M" && md5sum soak-* 2>/dev/null)" "$sums"
-	"$FUSEKIT" umount "$M"
-	wait_gone "$PID"
-	wait "$PID"
+	stop_daemon "$M" "$PID"
 	expect "$mode: daemon exits 0" 0 "$?"
 done
 finish

@@ -24,14 +24,7 @@ storm() {
 		"$PY" "$HERE/ops_storm.py" "$mnt" "$i" "$SECS" >"$WORK/c$i.out" 2>&1 &
 		pids+=($!)
 	done
-	(
-		end=$((SECONDS + SECS))
-		while [ $SECONDS -lt $end ]; do
-			mv "$host/a" "$host/x" 2>/dev/null
-			mv "$host/x" "$host/a" 2>/dev/null
-			sleep 0.05
-		done
-	) &
+	bash "$HERE/renamer.sh" "$host" "$SECS" &
 	pids+=($!)
 	wait "${pids[@]}"
 	local ops unexpected

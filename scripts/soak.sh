@@ -1,0 +1,123 @@
+#!/bin/bash
+# scripts/soak.sh [MINUTES] [FUSEKIT] — a mixed load on a passthrough (lazy
+# mode, a small descriptor cap) and an overlay mount at once, for MINUTES
+# (default 2): racing clients (tests/mount/ops_storm.py), a data-integrity
+# writer (build/tests/fk_soak, when built) and the POSIX scenarios in a
+# loop, the host renaming a directory underneath. Every 10 s each daemon's
+# descriptor count and resident memory are sampled and printed:
+#
+#   t=SECONDS pt_fds=N pt_rss_kib=N ovl_fds=N ovl_rss_kib=N
+#
+# After the first quarter (the warm-up) neither may grow by more than a
+# tenth (plus 16 descriptors, 4 MiB): the last line says "flat" or
+# "growing", and the exit status is 0 only when flat and both daemons
+# lived to their unmount and exited 0. Needs root and python3.
+set -u
+MINUTES=${1:-2}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+FUSEKIT=${2:-$ROOT/build/fusekit}
+SOAK=$(dirname "$FUSEKIT")/tests/fk_soak
+[ "$(id -u)" = 0 ] || { echo "soak: needs root"; exit 1; }
+[ -x "$FUSEKIT" ] || { echo "soak: no $FUSEKIT (build first)"; exit 1; }
+W=$(mktemp -d /tmp/fk-soak.XXXXXX)
+PIDS=()
+cleanup() {
+	local p
+	for p in $(jobs -p); do kill "$p" 2>/dev/null; done
+	umount -l "$W/pm" "$W/om" 2>/dev/null
+	rm -rf "$W"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+mkdir -p "$W/src/a" "$W/pm" "$W/lower/a" "$W/upper" "$W/work" "$W/om"
+for i in 0 1 2 3; do echo lower >"$W/lower/a/n$i"; done
+"$FUSEKIT" passthrough -f -o inode=lazy,fd_cap=32 "$W/src" "$W/pm" 2>"$W/pt.log" &
+PT=$!
+"$FUSEKIT" overlay -f -o "lowerdir=$W/lower,upperdir=$W/upper,workdir=$W/work" "$W/om" 2>"$W/ovl.log" &
+OVL=$!
+for _ in $(seq 100); do
+	mountpoint -q "$W/pm" && mountpoint -q "$W/om" && break
+	sleep 0.1
+done
+mountpoint -q "$W/pm" && mountpoint -q "$W/om" || { echo "soak: the mounts did not appear"; exit 1; }
+
+SECS=$((MINUTES * 60))
+END=$((SECONDS + SECS))
+# The load, until END.
+for m in "$W/pm" "$W/om"; do
+	for i in 1 2 3; do
+		(
+			seed=$i
+			while [ $SECONDS -lt $END ]; do
+				python3 "$ROOT/tests/mount/ops_storm.py" "$m" "$seed" 20 >>"$W/storm.out" 2>&1
+				seed=$((seed + 100))
+			done
+		) &
+	done
+	(
+		while [ $SECONDS -lt $END ]; do
+			rm -rf "$m/scen"
+			mkdir -p "$m/scen"
+			python3 "$ROOT/tests/conformance/posix_scenarios.py" "$m/scen" >/dev/null 2>&1
+		done
+	) &
+	if [ -x "$SOAK" ]; then
+		(
+			mkdir -p "$m/data"
+			while [ $SECONDS -lt $END ]; do
+				"$SOAK" "$m/data" 20000 $RANDOM >>"$W/soak.out" 2>&1
+			done
+		) &
+	fi
+done
+bash "$ROOT/tests/mount/renamer.sh" "$W/src" "$SECS" 0.2 &
+
+sample() { # PID: "fds rss_kib"
+	echo "$(ls "/proc/$1/fd" 2>/dev/null | wc -l) $(awk '/^VmRSS/ { print $2 }' "/proc/$1/status" 2>/dev/null)"
+}
+series=()
+t=0
+while [ $SECONDS -lt $END ]; do
+	sleep 10
+	t=$((t + 10))
+	read -r pf pr <<<"$(sample $PT)"
+	read -r of orss <<<"$(sample $OVL)"
+	echo "t=$t pt_fds=$pf pt_rss_kib=${pr:-dead} ovl_fds=$of ovl_rss_kib=${orss:-dead}"
+	series+=("$t $pf ${pr:-0} $of ${orss:-0}")
+done
+wait $(jobs -p | grep -vx "$PT" | grep -vx "$OVL") 2>/dev/null
+
+rc=0
+for p in "$PT:$W/pm" "$OVL:$W/om"; do
+	pid=${p%%:*} mnt=${p#*:}
+	if ! kill -0 "$pid" 2>/dev/null; then
+		echo "soak: the daemon of $mnt died"
+		rc=1
+	fi
+	umount "$mnt" 2>/dev/null || umount -l "$mnt"
+	wait "$pid"
+	st=$?
+	[ $st = 0 ] || { echo "soak: the daemon of $mnt exited $st"; rc=1; }
+done
+grep -h "unexpected:" "$W/storm.out" | sort | uniq -c | head -5
+grep -h "failed" "$W/soak.out" 2>/dev/null | grep -v " 0 failed" | head -3
+verdict=$(printf '%s\n' "${series[@]}" | awk -v n="${#series[@]}" '
+	{ for (i = 2; i <= 5; i++) v[NR, i] = $i }
+	END {
+		name[2] = "pt_fds"; name[3] = "pt_rss"; name[4] = "ovl_fds"; name[5] = "ovl_rss"
+		w = int(n / 4); if (w < 1) w = 1
+		for (i = 2; i <= 5; i++) {
+			base = 0; top = 0
+			for (r = 1; r <= n; r++) {
+				if (r <= w && v[r, i] > base) base = v[r, i]
+				if (r > w && v[r, i] > top) top = v[r, i]
+			}
+			slack = (i == 2 || i == 4) ? 16 : 4096
+			if (n > w && top > base * 1.1 + slack) grow = grow " " name[i]
+		}
+		print grow ? "growing:" grow : "flat"
+	}')
+echo "$verdict"
+[ "$verdict" = flat ] || rc=1
+exit $rc

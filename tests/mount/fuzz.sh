@@ -1,0 +1,55 @@
+#!/bin/bash
+# fuzz.sh — seeded random sequences of real operations (fuzz_ops.py) in a
+# native directory and through a mount: every answer and the final tree
+# must be the same. The passthrough in every inode mode, from empty; the
+# overlay in both whiteout formats (redirect_dir=on, so that renames of
+# lower directories answer as natively), over a fixture in its lower
+# layer, so that changes copy up. FK_FUZZ_SEEDS and FK_FUZZ_OPS size it;
+# scripts/fuzz-ops.sh runs it for as long as asked.
+. "$(dirname "$0")/lib.sh"
+require_fuse
+HERE=$(cd "$(dirname "$0")" && pwd)
+SEEDS=${FK_FUZZ_SEEDS:-1 2 3}
+OPS=${FK_FUZZ_OPS:-400}
+
+# same_run LABEL NATIVE MNT SEED: the sequence in both, compared.
+same_run() {
+	local label=$1 native=$2 mnt=$3 seed=$4
+	"$PY" "$HERE/fuzz_ops.py" "$native" "$seed" "$OPS" >"$native.out" 2>"$native.err"
+	"$PY" "$HERE/fuzz_ops.py" "$mnt" "$seed" "$OPS" >"$mnt.out" 2>"$mnt.err"
+	if [ -n "${FK_FUZZ_STATS:-}" ]; then # scripts/fuzz-ops.sh's tally
+		echo "ops $OPS" >>"$FK_FUZZ_STATS"
+		grep -o ': E[A-Z]*$' "$mnt.out" | sed 's/^: /errno /' >>"$FK_FUZZ_STATS"
+	fi
+	if [ ! -s "$native.out" ] || [ -s "$mnt.err" ]; then
+		bad "$label seed $seed: the run failed: $(head -3 "$mnt.err" "$native.err")"
+	elif diff -u "$native.out" "$mnt.out" >"$mnt.diff"; then
+		ok "$label seed $seed: $OPS operations and the tree, as native"
+	else
+		bad "$label seed $seed: differs (- native, + mount)"
+		head -20 "$mnt.diff"
+	fi
+}
+
+for opts in inode=fd inode=lazy,fd_cap=4 inode=handle inode=handle,hold=dirs,fd_cap=3; do
+	tag=$(echo "$opts" | tr -c 'a-z0-9\n' _)
+	for seed in $SEEDS; do
+		mkdir -p "$WORK/n-$tag-$seed" "$WORK/s-$tag-$seed"
+		start_pt "$WORK/s-$tag-$seed" "$WORK/m-$tag-$seed" -o "$opts"
+		same_run "passthrough $opts" "$WORK/n-$tag-$seed" "$WORK/m-$tag-$seed" "$seed"
+		stop_daemon "$WORK/m-$tag-$seed" "$DPID"
+	done
+done
+
+for wh in chardev oci; do
+	for seed in $SEEDS; do
+		t=$WORK/o-$wh-$seed
+		mkdir -p "$t.lower" "$t.upper" "$t.work" "$t.native"
+		"$PY" "$HERE/fuzz_ops.py" --prepare "$t.lower"
+		"$PY" "$HERE/fuzz_ops.py" --prepare "$t.native"
+		start_ovl "$t.mnt" "lowerdir=$t.lower,upperdir=$t.upper,workdir=$t.work,whiteout=$wh,redirect_dir=on"
+		same_run "overlay whiteout=$wh" "$t.native" "$t.mnt" "$seed"
+		stop_daemon "$t.mnt" "$DPID"
+	done
+done
+finish
