@@ -8,10 +8,14 @@
 #
 #   t=SECONDS pt_fds=N pt_rss_kib=N ovl_fds=N ovl_rss_kib=N
 #
-# After the first quarter (the warm-up) neither may grow by more than a
-# tenth (plus 16 descriptors, 4 MiB): the last line says "flat" or
-# "growing", and the exit status is 0 only when flat and both daemons
-# lived to their unmount and exited 0. Needs root and python3.
+# Descriptors follow what the kernel remembers (a node it knows holds
+# them), so they rise and fall with the load; a leak shows when the load
+# stops and the kernel forgets (drop_caches): each daemon must be back to
+# what it held before the load, give or take 16. Resident memory must not
+# grow after the first half by more than a tenth (plus 1 MiB). The last
+# line says "flat" or "growing: ..."; the exit status is 0 only when flat
+# and both daemons lived to their unmount and exited 0. Needs root and
+# python3.
 set -u
 MINUTES=${1:-2}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -41,6 +45,13 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 mountpoint -q "$W/pm" && mountpoint -q "$W/om" || { echo "soak: the mounts did not appear"; exit 1; }
+
+sample() { # PID: "fds rss_kib"
+	echo "$(ls "/proc/$1/fd" 2>/dev/null | wc -l) $(awk '/^VmRSS/ { print $2 }' "/proc/$1/status" 2>/dev/null)"
+}
+read -r pt_fds0 _ <<<"$(sample $PT)"
+read -r ovl_fds0 _ <<<"$(sample $OVL)"
+echo "t=0 pt_fds=$pt_fds0 ovl_fds=$ovl_fds0 (before the load)"
 
 SECS=$((MINUTES * 60))
 END=$((SECONDS + SECS))
@@ -73,9 +84,6 @@ for m in "$W/pm" "$W/om"; do
 done
 bash "$ROOT/tests/mount/renamer.sh" "$W/src" "$SECS" 0.2 &
 
-sample() { # PID: "fds rss_kib"
-	echo "$(ls "/proc/$1/fd" 2>/dev/null | wc -l) $(awk '/^VmRSS/ { print $2 }' "/proc/$1/status" 2>/dev/null)"
-}
 series=()
 t=0
 while [ $SECONDS -lt $END ]; do
@@ -87,6 +95,15 @@ while [ $SECONDS -lt $END ]; do
 	series+=("$t $pf ${pr:-0} $of ${orss:-0}")
 done
 wait $(jobs -p | grep -vx "$PT" | grep -vx "$OVL") 2>/dev/null
+# The load is over: the kernel forgets what it cached, and each daemon
+# must hold no more than before it.
+rm -rf "$W/pm/scen" "$W/om/scen"
+sync
+echo 2 >/proc/sys/vm/drop_caches
+sleep 2
+read -r pt_fds1 pt_rss1 <<<"$(sample $PT)"
+read -r ovl_fds1 ovl_rss1 <<<"$(sample $OVL)"
+echo "after: pt_fds=$pt_fds1 pt_rss_kib=$pt_rss1 ovl_fds=$ovl_fds1 ovl_rss_kib=$ovl_rss1 (load over, caches dropped)"
 
 rc=0
 for p in "$PT:$W/pm" "$OVL:$W/om"; do
@@ -102,20 +119,19 @@ for p in "$PT:$W/pm" "$OVL:$W/om"; do
 done
 grep -h "unexpected:" "$W/storm.out" | sort | uniq -c | head -5
 grep -h "failed" "$W/soak.out" 2>/dev/null | grep -v " 0 failed" | head -3
-verdict=$(printf '%s\n' "${series[@]}" | awk -v n="${#series[@]}" '
-	{ for (i = 2; i <= 5; i++) v[NR, i] = $i }
+verdict=$(printf '%s\n' "${series[@]}" | awk -v n="${#series[@]}" \
+	-v pt0="$pt_fds0" -v pt1="${pt_fds1:-999999}" -v ov0="$ovl_fds0" -v ov1="${ovl_fds1:-999999}" '
+	{ pr[NR] = $3; or[NR] = $5 }
 	END {
-		name[2] = "pt_fds"; name[3] = "pt_rss"; name[4] = "ovl_fds"; name[5] = "ovl_rss"
-		w = int(n / 4); if (w < 1) w = 1
-		for (i = 2; i <= 5; i++) {
-			base = 0; top = 0
-			for (r = 1; r <= n; r++) {
-				if (r <= w && v[r, i] > base) base = v[r, i]
-				if (r > w && v[r, i] > top) top = v[r, i]
-			}
-			slack = (i == 2 || i == 4) ? 16 : 4096
-			if (n > w && top > base * 1.1 + slack) grow = grow " " name[i]
+		if (pt1 > pt0 + 16) grow = grow " pt_fds(" pt0 "->" pt1 ")"
+		if (ov1 > ov0 + 16) grow = grow " ovl_fds(" ov0 "->" ov1 ")"
+		h = int(n / 2); a = 0; b = 0; c = 0; d = 0
+		for (r = 1; r <= n; r++) {
+			if (r <= h) { if (pr[r] > a) a = pr[r]; if (or[r] > c) c = or[r] }
+			else { if (pr[r] > b) b = pr[r]; if (or[r] > d) d = or[r] }
 		}
+		if (h && b > a * 1.1 + 1024) grow = grow " pt_rss(" a "->" b ")"
+		if (h && d > c * 1.1 + 1024) grow = grow " ovl_rss(" c "->" d ")"
 		print grow ? "growing:" grow : "flat"
 	}')
 echo "$verdict"
