@@ -55,6 +55,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* Everything declared here is the library's ABI; the rest is hidden
+ * (-fvisibility=hidden, cmake/fusekit.map). */
+#pragma GCC visibility push(default)
 
 struct fk_layer;
 struct fk_layer_node; /* opaque, reference counted */
@@ -298,6 +301,7 @@ int fk_layer_is_marker_name(const struct fk_layer *l, const char *name);
  *  user.containers.override_stat)? */
 int fk_layer_is_marker_xattr(const struct fk_layer *l, const char *name);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

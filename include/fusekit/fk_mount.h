@@ -14,6 +14,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* Everything declared here is the library's ABI; the rest is hidden
+ * (-fvisibility=hidden, cmake/fusekit.map). */
+#pragma GCC visibility push(default)
 
 /** Bits of fk_mount_opts.flags (the generic mount flags). */
 #define FK_MNT_RDONLY (1u << 0)
@@ -62,6 +65,7 @@ int fk_mount(const char *mountpoint, const struct fk_mount_opts *mo,
  */
 int fk_unmount(const char *mountpoint, int lazy, char *err, size_t errlen);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -32,6 +32,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* Everything declared here is the library's ABI; the rest is hidden
+ * (-fvisibility=hidden, cmake/fusekit.map). */
+#pragma GCC visibility push(default)
 
 /** A request from the kernel. Opaque; see the fk_req_* accessors. */
 typedef struct fk_req fk_req;
@@ -584,6 +587,7 @@ int fk_dirbuf_add_plus(fk_req *req, const char *name, const struct fk_entry *e,
 /** Send the entries added so far (none = end of directory). */
 int fk_reply_dirbuf(fk_req *req);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -18,6 +18,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* Everything declared here is the library's ABI; the rest is hidden
+ * (-fvisibility=hidden, cmake/fusekit.map). */
+#pragma GCC visibility push(default)
 
 enum fk_opt_kind {
 	FK_OPT_FLAG, /* int = 1; no value */
@@ -95,6 +98,7 @@ const char *fk_cap_name(uint64_t cap);
 /** Look up a capability by name ("writeback_cache"); 0 if unknown. */
 uint64_t fk_cap_from_name(const char *name);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

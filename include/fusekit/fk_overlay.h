@@ -29,6 +29,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* Everything declared here is the library's ABI; the rest is hidden
+ * (-fvisibility=hidden, cmake/fusekit.map). */
+#pragma GCC visibility push(default)
 
 struct fk_ovl_options {
 	enum fk_cache cache; /* cache= (default FK_CACHE_AUTO) */
@@ -95,6 +98,7 @@ void fk_ovl_get_stats(struct fk_ovl *ovl, struct fk_ovl_stats *st);
  *  struct fk_ovl. */
 const struct fk_ops *fk_ovl_ops(void);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

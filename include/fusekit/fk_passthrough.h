@@ -33,6 +33,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* Everything declared here is the library's ABI; the rest is hidden
+ * (-fvisibility=hidden, cmake/fusekit.map). */
+#pragma GCC visibility push(default)
 
 
 /**
@@ -164,6 +167,7 @@ void fk_pt_get_stats(struct fk_pt *pt, struct fk_pt_stats *st);
 /** "fd", "handle" or "lazy". */
 const char *fk_pt_inode_mode_name(enum fk_pt_inode_mode m);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -23,6 +23,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* Everything declared here is the library's ABI; the rest is hidden
+ * (-fvisibility=hidden, cmake/fusekit.map). */
+#pragma GCC visibility push(default)
 
 struct fk_mount_opts;
 
@@ -116,6 +119,7 @@ int fk_notify_poll(fk_session *se, uint64_t kh);
 int fk_backing_open(fk_session *se, int fd);
 int fk_backing_close(fk_session *se, int backing_id);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -15,6 +15,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* Everything declared here is the library's ABI; the rest is hidden
+ * (-fvisibility=hidden, cmake/fusekit.map). */
+#pragma GCC visibility push(default)
 
 /** The node id of the mount's root directory. */
 #define FK_ROOT_INO 1
@@ -119,6 +122,7 @@ struct fk_ctx {
 	const uint32_t *groups;
 };
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -436,6 +436,7 @@ const struct fk_opt fk_session_opt_table[] = {
 	{ "cap_*", FK_OPT_FUNC, 0, 0, opt_cap,
 	  "       cap_NAME / nocap_NAME: force a FUSE capability on/off" },
 	{ "nocap_*", FK_OPT_FUNC, 0, 0, opt_cap, NULL },
-	{ "dialect", FK_OPT_FUNC, 0, 0, opt_dialect, NULL },
+	{ "dialect", FK_OPT_FUNC, 0, 0, opt_dialect,
+	  "=linux|macfuse  wire protocol (default: the host's; for tests)" },
 	{ NULL, 0, 0, 0, NULL, NULL },
 };

@@ -2,8 +2,8 @@
  * ovl.h — the overlay filesystem's private structures (fk_ovl_*).
  *
  *   ovl_node.c  the node table: FUSE node id <-> merged node
- *   ovl_ops.c   lookup through the layers, attributes, reads, merged
- *               directory listings, xattrs; the ops table
+ *   ovl_ops.c   lookup through the layers (and redirects), attributes,
+ *               readlink, statfs, reading xattrs; the ops table, setup
  *   ovl_dir.c   merged directory listings and their cache
  *   ovl_file.c  open files: data, sync, fallocate, lseek, copy, ioctl
  *   ovl_copyup.c  copy-up: a lower node made an upper one, atomically

@@ -360,7 +360,8 @@ int fk_pt_openat_as(const struct fk_pt_who *w, int dirfd, const char *name,
 int fk_pt_clone_as(const struct fk_pt_who *w, int src, int dirfd,
 		   const char *name);
 
-/* ---- helpers shared by the op files (pt_entry.c) ---- */
+/* ---- helpers shared by the op files (pt_entry.c; fk_pt_create_at and
+ * fk_pt_sync in pt_file.c) ---- */
 /** The stat of a node's O_PATH fd (or any fd), not following symlinks. */
 int fk_pt_stat_fd(int fd, struct fk_plat_stat *st);
 /** The stat of a node reached at at. */
