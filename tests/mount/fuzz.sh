@@ -12,6 +12,11 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 SEEDS=${FK_FUZZ_SEEDS:-1 2 3}
 OPS=${FK_FUZZ_OPS:-400}
 
+# The native directory and the mount point are each the only entry of a
+# directory of their own: a symlink at the top ("../n1") leads out of the
+# tree, into that directory, and what is made through it there must not
+# be seen by the other run.
+#
 # same_run LABEL NATIVE MNT SEED: the sequence in both, compared.
 same_run() {
 	local label=$1 native=$2 mnt=$3 seed=$4
@@ -34,22 +39,23 @@ same_run() {
 for opts in inode=fd inode=lazy,fd_cap=4 inode=handle inode=handle,hold=dirs,fd_cap=3; do
 	tag=$(echo "$opts" | tr -c 'a-z0-9\n' _)
 	for seed in $SEEDS; do
-		mkdir -p "$WORK/n-$tag-$seed" "$WORK/s-$tag-$seed"
-		start_pt "$WORK/s-$tag-$seed" "$WORK/m-$tag-$seed" -o "$opts"
-		same_run "passthrough $opts" "$WORK/n-$tag-$seed" "$WORK/m-$tag-$seed" "$seed"
-		stop_daemon "$WORK/m-$tag-$seed" "$DPID"
+		t=$WORK/p-$tag-$seed
+		mkdir -p "$t/native/t" "$t/src" "$t/mnt"
+		start_pt "$t/src" "$t/mnt/t" -o "$opts"
+		same_run "passthrough $opts" "$t/native/t" "$t/mnt/t" "$seed"
+		stop_daemon "$t/mnt/t" "$DPID"
 	done
 done
 
 for wh in chardev oci; do
 	for seed in $SEEDS; do
 		t=$WORK/o-$wh-$seed
-		mkdir -p "$t.lower" "$t.upper" "$t.work" "$t.native"
-		"$PY" "$HERE/fuzz_ops.py" --prepare "$t.lower"
-		"$PY" "$HERE/fuzz_ops.py" --prepare "$t.native"
-		start_ovl "$t.mnt" "lowerdir=$t.lower,upperdir=$t.upper,workdir=$t.work,whiteout=$wh,redirect_dir=on"
-		same_run "overlay whiteout=$wh" "$t.native" "$t.mnt" "$seed"
-		stop_daemon "$t.mnt" "$DPID"
+		mkdir -p "$t/lower" "$t/upper" "$t/work" "$t/native/t" "$t/mnt"
+		"$PY" "$HERE/fuzz_ops.py" --prepare "$t/lower"
+		"$PY" "$HERE/fuzz_ops.py" --prepare "$t/native/t"
+		start_ovl "$t/mnt/t" "lowerdir=$t/lower,upperdir=$t/upper,workdir=$t/work,whiteout=$wh,redirect_dir=on"
+		same_run "overlay whiteout=$wh" "$t/native/t" "$t/mnt/t" "$seed"
+		stop_daemon "$t/mnt/t" "$DPID"
 	done
 done
 finish
