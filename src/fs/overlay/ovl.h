@@ -22,9 +22,21 @@
  * so copy-up can always walk up to the root.
  *
  * With an upper layer (fk_ovl.upper), layers[0] is it. Operations that
- * change the tree (copy-up, create, remove, rename) hold the tree lock
- * for writing; those that only read hold it for reading, so a node's
- * stack, parent and name never change under a reader.
+ * change the tree (create, remove, rename, a copy-up's last step) hold
+ * the tree lock for writing; those that only read hold it for reading, so
+ * a node's stack and parent never change under a reader. A node becomes
+ * upper only by a copy-up, and stays upper: once an operation has seen
+ * it upper, that holds whatever lock it lets go.
+ *
+ * Copy-up is called with no tree lock held, before the operation that
+ * needs it takes its own: the copy is built in the work directory under
+ * the node's copy_lock alone (others copying the same node wait on that
+ * node, as on kernel overlayfs's per-inode lock), and only the rename
+ * into place takes the tree lock for writing. A caller never has the
+ * lock it holds let go under it.
+ *
+ * Lock order: a node's copy_lock (a parent's before its child's), then
+ * the tree lock, then the table mutex (fk_ovl.lock), then dcache_lock.
  */
 #ifndef FK_OVL_H
 #define FK_OVL_H
@@ -68,6 +80,9 @@ struct fk_ovl_node {
 	atomic_int impure;
 	struct fk_ovl_node *parent; /* NULL for the root */
 	char *name; /* in parent */
+	/* Held while the node is copied up (fk_ovl_copy_up), never with the
+	 * tree lock held: one copy per node, and others wait here. */
+	pthread_mutex_t copy_lock;
 	uint64_t nlookup, refs; /* under the table lock */
 	struct fk_ovl_node *next_id, *next_key;
 };
@@ -103,6 +118,14 @@ struct ovl_file {
 };
 
 /* ---- ovl_node.c ---- */
+/** The tree lock, taken only through these: each thread knows what it
+ *  holds of it, so a function can assert its contract. */
+enum { FK_OVL_TREE_NONE, FK_OVL_TREE_READ, FK_OVL_TREE_WRITE };
+void fk_ovl_tree_read(struct fk_ovl *ovl);
+void fk_ovl_tree_write(struct fk_ovl *ovl);
+void fk_ovl_tree_unlock(struct fk_ovl *ovl);
+/** What this thread holds of the tree lock (FK_OVL_TREE_*). */
+int fk_ovl_tree_held(void);
 int fk_ovl_table_init(struct fk_ovl *ovl);
 void fk_ovl_table_destroy(struct fk_ovl *ovl);
 /** The node with this id, with an operation reference; NULL if unknown. */
@@ -222,11 +245,10 @@ int fk_ovl_is_impure(struct fk_ovl *ovl, struct fk_layer_node *h);
 /** fk_ovl_is_impure of directory node n's upper directory, remembered in
  *  the node; 0 when n has none. */
 int fk_ovl_dir_impure(struct fk_ovl *ovl, struct fk_ovl_node *n);
-/** Under the tree write lock: make n an upper node (its parents first),
- *  as kernel overlayfs copies up. 0 (also when n is upper already) or
- *  -errno, with nothing changed in the upper layer. The lock is let go
- *  while a large file's data is copied, so what the caller found out
- *  before the call about other nodes may no longer hold after it. A directory copied
+/** With no tree lock held: make n an upper node (its parents first), as
+ *  kernel overlayfs copies up. 0 (also when n is upper already) or
+ *  -errno, with nothing changed in the upper layer. The caller takes the
+ *  tree lock after it; n is upper then and stays so. A directory copied
  *  up becomes merged, and shows nlink 1 from then on: the kernel's
  *  cached attributes of it are dropped through se. */
 int fk_ovl_copy_up(struct fk_ovl *ovl, fk_session *se, struct fk_ovl_node *n);

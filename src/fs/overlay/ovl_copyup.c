@@ -15,12 +15,16 @@
  * copy is fsynced before the rename, as the kernel's is (unless fsync=0:
  * then a crash may leave a copy whose data never reached the disk).
  *
- * Under the tree write lock: nobody looks at the stacks meanwhile. The
- * data of a large file is copied with the lock let go (copy_data); the
- * copy then stands only if nobody copied the file up in the meantime.
- * Callers must not rely on what they found before a copy-up.
+ * Locking (ovl.h): called with no tree lock held. The node's copy_lock
+ * makes it the only copy of that node; the copy is built in the work
+ * directory with no tree lock at all (other requests, other copy-ups go
+ * on, for the seconds a large file takes); then, under the tree write
+ * lock, what the copy depends on is checked again (the node is still
+ * lower, its parent upper) and the rename into place and the new stack
+ * are one step for everyone else.
  */
 #define _GNU_SOURCE
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -100,22 +104,11 @@ static int copy_extents(int src, int dst, uint64_t size)
 	return ftruncate(dst, (off_t)size) < 0 ? -errno : 0;
 }
 
-/* Copies of at least this many bytes are made with the tree lock let go,
- * so that other requests go on meanwhile (a copy of a large file takes
- * seconds). */
-#define OVL_UNLOCKED_COPY_MIN (1u << 20)
-
-/* The data of n (size bytes, open as src) into dst, fsynced unless
- * fsync=0. Under the tree write lock, which a large copy lets go of and
- * takes again: -EALREADY then if n was copied up meanwhile (by another
- * request, whose copy stands). */
-static int copy_data(struct fk_ovl *ovl, const struct fk_ovl_node *n, int src,
-		     int dst, uint64_t size, int copied)
+/* The data of src (size bytes) into dst, fsynced unless fsync=0; the
+ * copy is already there when the file was cloned (copied). */
+static int copy_data(struct fk_ovl *ovl, int src, int dst, uint64_t size,
+		     int copied)
 {
-	int unlocked = size >= OVL_UNLOCKED_COPY_MIN;
-	uint64_t gen = n->stack_gen;
-	if (unlocked)
-		pthread_rwlock_unlock(&ovl->tree);
 	int rc = 0;
 	if (!copied) {
 		/* The host's own whole-file copy where it has one (macOS), which
@@ -128,15 +121,12 @@ static int copy_data(struct fk_ovl *ovl, const struct fk_ovl_node *n, int src,
 	}
 	if (rc == 0 && ovl->o.fsync && fsync(dst) < 0)
 		rc = -errno;
-	if (unlocked)
-		pthread_rwlock_wrlock(&ovl->tree);
-	return rc == 0 && n->stack_gen != gen ? -EALREADY : rc;
+	return rc;
 }
 
 /* Build the regular file: a clone if the upper layer can make one, else
  * a new file with the data copied. */
-static int stage_file(struct fk_ovl *ovl, const struct fk_ovl_node *n,
-		      struct fk_layer *lo, struct fk_layer_node *lh,
+static int stage_file(struct fk_ovl *ovl, struct fk_layer *lo, struct fk_layer_node *lh,
 		      const char *tmp, const struct fk_layer_stat *st,
 		      const struct fk_layer_cred *cred, struct fk_layer_node **h,
 		      unsigned flags)
@@ -167,7 +157,7 @@ static int stage_file(struct fk_ovl *ovl, const struct fk_ovl_node *n,
 		dst = up->ops->create(up, ovl->work, tmp, O_RDWR, perm, cred, h,
 				      NULL);
 	if (dst >= 0)
-		rc = copy_data(ovl, n, src, dst, st->attr.size, cloned);
+		rc = copy_data(ovl, src, dst, st->attr.size, cloned);
 	close(src);
 	if (dst < 0)
 		return dst;
@@ -212,8 +202,7 @@ static int copy_xattrs(struct fk_ovl *ovl, struct fk_layer *lo,
 
 /* Make in the work directory, as tmp, an object equal to lower node lh of
  * layer lo with attributes st: *h is it. */
-static int stage(struct fk_ovl *ovl, const struct fk_ovl_node *n,
-		 struct fk_layer *lo, struct fk_layer_node *lh,
+static int stage(struct fk_ovl *ovl, struct fk_layer *lo, struct fk_layer_node *lh,
 		 const struct fk_layer_stat *st, const char *tmp,
 		 struct fk_layer_node **h, unsigned flags)
 {
@@ -222,7 +211,7 @@ static int stage(struct fk_ovl *ovl, const struct fk_ovl_node *n,
 	uint32_t type = st->attr.mode & S_IFMT, perm = st->attr.mode & 07777;
 	int rc;
 	if (type == S_IFREG) {
-		rc = stage_file(ovl, n, lo, lh, tmp, st, &cred, h, flags);
+		rc = stage_file(ovl, lo, lh, tmp, st, &cred, h, flags);
 	} else if (type == S_IFDIR) {
 		rc = up->ops->mkdir(up, ovl->work, tmp, perm, &cred, h, NULL);
 	} else if (type == S_IFLNK) {
@@ -373,77 +362,127 @@ static void unstage(struct fk_ovl *ovl, const char *tmp, int is_dir)
 		      : up->ops->unlink(up, ovl->work, tmp));
 }
 
-/* n is lower, its parent upper: copy it up. */
-static int copy_one(struct fk_ovl *ovl, struct fk_ovl_node *n, unsigned flags)
+/* Under the tree write lock: put the copy h (staged as tmp; attributes
+ * ust) in n's place and on top of n's stack. 0 or -errno; -EAGAIN when
+ * n's parent is lower now (n was found in another directory since). */
+static int install(struct fk_ovl *ovl, struct fk_ovl_node *n, const char *tmp,
+		   struct fk_layer_node *h, uint64_t origin)
 {
+	assert(fk_ovl_tree_held() == FK_OVL_TREE_WRITE);
 	struct fk_layer *up = ovl->layers[0];
-	struct fk_layer *lo = ovl->layers[n->stack[0].layer];
-	struct fk_layer_node *lh = n->stack[0].h, *h = NULL;
-	struct fk_layer_stat st, ust;
-	int rc = lo->ops->getattr(lo, lh, &st);
-	if (rc)
-		return rc;
-	char tmp[32];
-	fk_ovl_stage_name(ovl, tmp);
-	int is_dir = S_ISDIR(st.attr.mode);
-	/* A file keeps its number unless its lower inode has other links
-	 * (they would share it), as kernel overlayfs does. */
-	uint64_t origin = n->origin_ino ? n->origin_ino
-			  : !is_dir && st.attr.nlink > 1
-				  ? 0
-				  : fk_ovl_shown_ino(ovl, n->stack[0].layer,
-						     st.attr.ino);
-	rc = stage(ovl, n, lo, lh, &st, tmp, &h, flags);
-	if (rc == 0 && !is_dir && origin) /* a directory's: its lower one's */
-		rc = record_origin(ovl, h, st.attr.mode & S_IFMT, origin);
-	if (rc == 0 && !is_dir)
-		rc = mark_impure(ovl, n->parent);
+	struct fk_ovl_node *parent = n->parent;
+	if (parent->stack[0].layer != 0)
+		return -EAGAIN;
+	int rc = n->type == S_IFDIR ? 0 : mark_impure(ovl, parent);
 	if (rc == 0) {
-		rc = up->ops->rename(up, ovl->work, tmp, n->parent->stack[0].h,
-				     n->name, FK_RENAME_NOREPLACE);
+		rc = up->ops->rename(up, ovl->work, tmp, parent->stack[0].h, n->name,
+				     FK_RENAME_NOREPLACE);
 		if (rc == -EEXIST)
 			rc = -ENOENT; /* removed while its data was copied */
 	}
+	struct fk_layer_stat ust;
 	if (rc == 0)
 		rc = up->ops->getattr(up, h, &ust);
-	if (rc) {
-		if (h)
-			unstage(ovl, tmp, is_dir);
-		up->ops->put(up, h);
-		return rc == -EALREADY ? 0 : rc; /* another copy-up won */
-	}
+	if (rc)
+		return rc;
 	/* The upper node goes on top; a directory keeps its lower ones
 	 * below it (it is merged now), a file hides them. */
-	unsigned depth = is_dir ? n->depth + 1 : 1;
+	unsigned depth = n->type == S_IFDIR ? n->depth + 1 : 1;
 	struct fk_ovl_layer_ref *stack = malloc(depth * sizeof *stack);
-	if (!stack) {
-		/* Copied, but not known here: the next lookup finds it. */
-		up->ops->put(up, h);
-		return -ENOMEM;
-	}
+	if (!stack)
+		return -ENOMEM; /* copied, but not known here: a lookup finds it */
+	up->ops->hold(up, h);
 	stack[0] = (struct fk_ovl_layer_ref){ 0, h };
 	for (unsigned i = 1; i < depth; i++) {
 		stack[i] = n->stack[i - 1];
-		lo = ovl->layers[stack[i].layer];
+		struct fk_layer *lo = ovl->layers[stack[i].layer];
 		lo->ops->hold(lo, stack[i].h);
 	}
 	n->origin_ino = origin;
 	fk_ovl_node_restack(ovl, n, stack, depth, ust.dev, ust.attr.ino);
-	fk_ovl_dircache_drop(ovl, n->parent); /* its upper dir has a new name */
+	fk_ovl_dircache_drop(ovl, parent); /* its upper dir has a new name */
 	return 0;
 }
+
+/* Copy n up, if it is still lower, once its parent is upper: the copy is
+ * built with no tree lock, and installed under the write lock. */
+static int copy_one(struct fk_ovl *ovl, struct fk_ovl_node *n, unsigned flags)
+{
+	assert(fk_ovl_tree_held() == FK_OVL_TREE_NONE);
+	pthread_mutex_lock(&n->copy_lock);
+	/* What the copy is made from, held: n's stack does not change while
+	 * we hold its copy_lock (only a copy-up changes it). */
+	fk_ovl_tree_read(ovl);
+	unsigned layer = n->stack[0].layer;
+	struct fk_layer *lo = ovl->layers[layer];
+	struct fk_layer_node *lh = n->stack[0].h;
+	uint64_t known_origin = n->origin_ino;
+	if (layer != 0)
+		lo->ops->hold(lo, lh);
+	fk_ovl_tree_unlock(ovl);
+	if (layer == 0) { /* copied while we waited */
+		pthread_mutex_unlock(&n->copy_lock);
+		return 0;
+	}
+	struct fk_layer *up = ovl->layers[0];
+	struct fk_layer_node *h = NULL;
+	struct fk_layer_stat st;
+	char tmp[32];
+	fk_ovl_stage_name(ovl, tmp);
+	int rc = lo->ops->getattr(lo, lh, &st);
+	int is_dir = rc == 0 && S_ISDIR(st.attr.mode);
+	/* A file keeps its number unless its lower inode has other links
+	 * (they would share it), as kernel overlayfs does. */
+	uint64_t origin = known_origin ? known_origin
+			  : rc || (!is_dir && st.attr.nlink > 1)
+				  ? 0
+				  : fk_ovl_shown_ino(ovl, layer, st.attr.ino);
+	if (rc == 0)
+		rc = stage(ovl, lo, lh, &st, tmp, &h, flags);
+	if (rc == 0 && !is_dir && origin) /* a directory's: its lower one's */
+		rc = record_origin(ovl, h, st.attr.mode & S_IFMT, origin);
+	if (rc == 0) {
+		fk_ovl_tree_write(ovl);
+		assert(n->stack[0].layer == layer && n->stack[0].h == lh);
+		rc = install(ovl, n, tmp, h, origin);
+		fk_ovl_tree_unlock(ovl);
+	}
+	if (rc && h)
+		unstage(ovl, tmp, is_dir);
+	up->ops->put(up, h);
+	fk_layer_put(lo, lh);
+	pthread_mutex_unlock(&n->copy_lock);
+	return rc;
+}
+
+/* Attempts at a copy-up whose node keeps being found in other, lower
+ * directories meanwhile (hard links of a lower file looked up again and
+ * again): then -EAGAIN. */
+#define OVL_COPY_TRIES 8
 
 int fk_ovl_copy_up_as(struct fk_ovl *ovl, fk_session *se,
 		      struct fk_ovl_node *n, unsigned flags)
 {
+	assert(fk_ovl_tree_held() == FK_OVL_TREE_NONE);
 	if (!ovl->upper)
 		return -EROFS;
-	if (n->stack[0].layer == 0)
-		return 0;
-	/* The root always has an upper node, so n has a parent. */
-	int rc = fk_ovl_copy_up_as(ovl, se, n->parent, 0);
-	if (rc == 0)
-		rc = copy_one(ovl, n, flags);
+	int rc = -EAGAIN;
+	for (int tries = 0; rc == -EAGAIN && tries < OVL_COPY_TRIES; tries++) {
+		fk_ovl_tree_read(ovl);
+		/* The root always has an upper node, so a lower n has a
+		 * parent. */
+		struct fk_ovl_node *p = n->stack[0].layer == 0 ? NULL : n->parent;
+		int parent_upper = p && p->stack[0].layer == 0;
+		if (p)
+			fk_ovl_node_hold(ovl, p);
+		fk_ovl_tree_unlock(ovl);
+		if (!p)
+			return 0; /* upper already */
+		rc = parent_upper ? 0 : fk_ovl_copy_up_as(ovl, se, p, 0);
+		fk_ovl_node_put(ovl, p);
+		if (rc == 0)
+			rc = copy_one(ovl, n, flags);
+	}
 	if (rc == 0 && n->type == S_IFDIR)
 		/* Failing (the kernel does not know the node): nothing cached. */
 		(void)fk_notify_inval_inode(se, n->nodeid, -1, 0);

@@ -396,7 +396,7 @@ static void ovl_opendir(fk_req *req, const struct fk_open_in *in)
 	}
 	struct ovl_dir_handle *h = calloc(1, sizeof *h);
 	struct fk_attr self, up;
-	pthread_rwlock_rdlock(&ovl->tree);
+	fk_ovl_tree_read(ovl);
 	/* n's parent holds still under the tree lock, and only there. */
 	int rc = h ? fk_ovl_top_attr(ovl, n, &self) : -ENOMEM;
 	if (rc == 0)
@@ -405,7 +405,7 @@ static void ovl_opendir(fk_req *req, const struct fk_open_in *in)
 		rc = fk_ovl_top_attr(ovl, n->parent, &up);
 	if (rc == 0)
 		rc = listing_of(ovl, n, &h->l);
-	pthread_rwlock_unlock(&ovl->tree);
+	fk_ovl_tree_unlock(ovl);
 	fk_ovl_node_put(ovl, n);
 	if (rc) {
 		free(h);

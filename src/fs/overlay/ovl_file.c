@@ -46,14 +46,14 @@ static int kill_suidgid(fk_req *req, struct fk_ovl_node *n)
 {
 	struct fk_ovl *ovl = OVL(req);
 	struct fk_setattr_in in = { .valid = FK_SET_KILL_SUIDGID };
-	pthread_rwlock_rdlock(&ovl->tree);
+	fk_ovl_tree_read(ovl);
 	struct fk_layer *l = ovl->layers[n->stack[0].layer];
 	struct fk_layer_stat st;
 	int rc = l->ops->getattr(l, n->stack[0].h, &st);
 	int changed = rc == 0 && fk_mode_kill_suidgid(st.attr.mode) != st.attr.mode;
 	if (changed)
 		rc = l->ops->setattr(l, n->stack[0].h, &in, NULL);
-	pthread_rwlock_unlock(&ovl->tree);
+	fk_ovl_tree_unlock(ovl);
 	if (changed && rc == 0)
 		(void)fk_notify_inval_inode(fk_req_session(req), n->nodeid, -1, 0);
 	return rc;
@@ -80,21 +80,18 @@ static void ovl_open(fk_req *req, const struct fk_open_in *in)
 		return;
 	}
 	int fd = 0;
-	if (wants_change(in->flags)) {
+	if (wants_change(in->flags))
 		/* Writers write the upper copy; the copy is made first (of
 		 * nothing but the metadata when the open truncates). */
-		pthread_rwlock_wrlock(&ovl->tree);
 		fd = fk_ovl_copy_up_as(ovl, fk_req_session(req), n,
 				       (in->flags & O_TRUNC) ? FK_OVL_COPY_NO_DATA : 0);
-	} else {
-		pthread_rwlock_rdlock(&ovl->tree);
-	}
+	fk_ovl_tree_read(ovl);
 	struct fk_layer *l = ovl->layers[n->stack[0].layer];
 	if (fd == 0)
 		fd = l->ops->open(l, n->stack[0].h,
 				  (int)in->flags & ~(O_CREAT | O_EXCL | O_NOCTTY));
 	uint64_t gen = n->stack_gen;
-	pthread_rwlock_unlock(&ovl->tree);
+	fk_ovl_tree_unlock(ovl);
 	int rc = fd >= 0 && in->kill_suidgid && (in->flags & O_TRUNC)
 			 ? kill_suidgid(req, n)
 			 : 0;
@@ -129,9 +126,9 @@ static void try_passthrough(fk_req *req, struct ovl_file *f, uint64_t gen,
 	    (fk_session_conn(se)->want & FK_CAP_HANDLE_KILLPRIV_V2)) {
 		/* Set-id bits to drop: we must see every write. */
 		struct fk_attr a;
-		pthread_rwlock_rdlock(&ovl->tree);
+		fk_ovl_tree_read(ovl);
 		int rc = fk_ovl_top_attr(ovl, f->node, &a);
-		pthread_rwlock_unlock(&ovl->tree);
+		fk_ovl_tree_unlock(ovl);
 		if (rc || (a.mode & (S_ISUID | S_ISGID)))
 			return;
 	}
@@ -304,12 +301,9 @@ static void ovl_ioctl(fk_req *req, const struct fk_ioctl_in *in)
 	}
 	int set = kind == FK_PLAT_IOCTL_SET;
 	int rc = 0, fd = dir || set ? -1 : FILE_OF(in->fh)->fd;
-	if (set) {
-		pthread_rwlock_wrlock(&ovl->tree);
+	if (set)
 		rc = ovl->upper ? fk_ovl_copy_up(ovl, fk_req_session(req), n) : -EROFS;
-	} else {
-		pthread_rwlock_rdlock(&ovl->tree);
-	}
+	fk_ovl_tree_read(ovl);
 	if (rc == 0 && fd < 0) {
 		struct fk_layer *l = ovl->layers[n->stack[0].layer];
 		fd = rc = l->ops->open(l, n->stack[0].h,
@@ -322,7 +316,7 @@ static void ovl_ioctl(fk_req *req, const struct fk_ioctl_in *in)
 					 &out_size);
 	if (fd >= 0 && (dir || set))
 		close(fd);
-	pthread_rwlock_unlock(&ovl->tree);
+	fk_ovl_tree_unlock(ovl);
 	fk_ovl_node_put(ovl, n);
 	if (rc < 0)
 		(void)fk_reply_err(req, -rc);

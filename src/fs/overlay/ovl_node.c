@@ -5,6 +5,7 @@
  * Nodes also remember where they were last found (parent, name), for
  * copy-up.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,35 @@
 #include "ovl.h"
 
 #define OVL_INITIAL_BUCKETS 1024
+
+/* What this thread holds of a tree lock (one overlay at a time). */
+static _Thread_local int tree_held;
+
+void fk_ovl_tree_read(struct fk_ovl *ovl)
+{
+	assert(tree_held == FK_OVL_TREE_NONE); /* not recursive */
+	pthread_rwlock_rdlock(&ovl->tree);
+	tree_held = FK_OVL_TREE_READ;
+}
+
+void fk_ovl_tree_write(struct fk_ovl *ovl)
+{
+	assert(tree_held == FK_OVL_TREE_NONE);
+	pthread_rwlock_wrlock(&ovl->tree);
+	tree_held = FK_OVL_TREE_WRITE;
+}
+
+void fk_ovl_tree_unlock(struct fk_ovl *ovl)
+{
+	assert(tree_held != FK_OVL_TREE_NONE);
+	tree_held = FK_OVL_TREE_NONE;
+	pthread_rwlock_unlock(&ovl->tree);
+}
+
+int fk_ovl_tree_held(void)
+{
+	return tree_held;
+}
 
 static size_t hash_id(uint64_t id, size_t n)
 {
@@ -54,6 +84,14 @@ void fk_ovl_stack_free(struct fk_ovl *ovl, struct fk_ovl_layer_ref *stack,
 	free(stack);
 }
 
+static void node_free(struct fk_ovl *ovl, struct fk_ovl_node *n)
+{
+	fk_ovl_stack_free(ovl, n->stack, n->depth);
+	pthread_mutex_destroy(&n->copy_lock);
+	free(n->name);
+	free(n);
+}
+
 void fk_ovl_table_destroy(struct fk_ovl *ovl)
 {
 	for (size_t i = 0; ovl->by_id && i < ovl->nbuckets; i++) {
@@ -62,9 +100,7 @@ void fk_ovl_table_destroy(struct fk_ovl *ovl)
 			struct fk_ovl_node *next = n->next_id;
 			if (n->listing)
 				fk_ovl_dircache_drop(ovl, n);
-			fk_ovl_stack_free(ovl, n->stack, n->depth);
-			free(n->name);
-			free(n);
+			node_free(ovl, n);
 			n = next;
 		}
 	}
@@ -143,9 +179,7 @@ static void ovl_unlock(struct fk_ovl *ovl)
 	while (dead) {
 		struct fk_ovl_node *n = dead;
 		dead = n->next_id;
-		fk_ovl_stack_free(ovl, n->stack, n->depth);
-		free(n->name);
-		free(n);
+		node_free(ovl, n);
 	}
 }
 
@@ -222,6 +256,10 @@ static struct fk_ovl_node *new_node(struct fk_ovl_found *f)
 	struct fk_ovl_node *n = calloc(1, sizeof *n);
 	if (!n)
 		return NULL;
+	if (pthread_mutex_init(&n->copy_lock, NULL)) {
+		free(n);
+		return NULL;
+	}
 	n->type = f->type;
 	n->stack = f->stack;
 	n->depth = f->depth;
@@ -277,8 +315,12 @@ struct fk_ovl_node *fk_ovl_node_enter(struct fk_ovl *ovl,
 		return n;
 	}
 	n = new_node(f);
-	if (!n || (parent && set_place(ovl, n, parent, name))) {
+	if (n && parent && set_place(ovl, n, parent, name)) {
+		pthread_mutex_destroy(&n->copy_lock);
 		free(n);
+		n = NULL;
+	}
+	if (!n) {
 		ovl_unlock(ovl);
 		fk_ovl_stack_free(ovl, f->stack, f->depth);
 		return NULL;
@@ -299,6 +341,9 @@ void fk_ovl_node_restack(struct fk_ovl *ovl, struct fk_ovl_node *n,
 			 struct fk_ovl_layer_ref *stack, unsigned depth,
 			 uint64_t dev, uint64_t ino)
 {
+	/* Only a copy-up restacks, making a lower node upper for good. */
+	assert(fk_ovl_tree_held() == FK_OVL_TREE_WRITE);
+	assert(n->stack[0].layer != 0 && stack[0].layer == 0);
 	pthread_mutex_lock(&ovl->lock);
 	struct fk_ovl_layer_ref *old = n->stack;
 	unsigned old_depth = n->depth;

@@ -270,7 +270,7 @@ static void ovl_lookup(fk_req *req, const struct fk_name_in *in)
 	struct fk_ovl_node *parent = node_of(req, in->parent);
 	if (!parent)
 		return;
-	pthread_rwlock_rdlock(&ovl->tree);
+	fk_ovl_tree_read(ovl);
 	struct fk_ovl_found f;
 	struct fk_layer_stat st;
 	struct fk_ovl_node *n = NULL;
@@ -280,7 +280,7 @@ static void ovl_lookup(fk_req *req, const struct fk_name_in *in)
 	struct fk_entry e;
 	if (rc == 0)
 		fk_ovl_entry_of(ovl, n, &st, &e);
-	pthread_rwlock_unlock(&ovl->tree);
+	fk_ovl_tree_unlock(ovl);
 	fk_ovl_node_put(ovl, parent);
 	if (rc == -ENOENT && ovl->negative_ns) {
 		/* A negative entry: the kernel remembers the name is not
@@ -323,9 +323,9 @@ static void ovl_getattr(fk_req *req, const struct fk_getattr_in *in)
 	if (!n)
 		return;
 	struct fk_attr a;
-	pthread_rwlock_rdlock(&ovl->tree);
+	fk_ovl_tree_read(ovl);
 	int rc = fk_ovl_top_attr(ovl, n, &a);
-	pthread_rwlock_unlock(&ovl->tree);
+	fk_ovl_tree_unlock(ovl);
 	fk_ovl_node_put(ovl, n);
 	if (rc)
 		(void)fk_reply_err(req, -rc);
@@ -340,10 +340,10 @@ static void ovl_readlink(fk_req *req, const struct fk_ino_in *in)
 	if (!n)
 		return;
 	char buf[PATH_MAX + 1];
-	pthread_rwlock_rdlock(&ovl->tree);
+	fk_ovl_tree_read(ovl);
 	struct fk_layer *l = LAYER(ovl, n->stack[0]);
 	int rc = l->ops->readlink(l, n->stack[0].h, buf, sizeof buf);
-	pthread_rwlock_unlock(&ovl->tree);
+	fk_ovl_tree_unlock(ovl);
 	fk_ovl_node_put(ovl, n);
 	if (rc < 0)
 		(void)fk_reply_err(req, -rc);
@@ -382,7 +382,7 @@ static void ovl_getxattr(fk_req *req, const struct fk_getxattr_in *in)
 	struct fk_ovl_node *n = node_of(req, in->ino);
 	if (!n)
 		return;
-	pthread_rwlock_rdlock(&ovl->tree);
+	fk_ovl_tree_read(ovl);
 	struct fk_layer *l = LAYER(ovl, n->stack[0]);
 	char *buf = in->size ? malloc(in->size) : NULL;
 	int r = fk_ovl_xattr_refused(ovl, in->name);
@@ -391,7 +391,7 @@ static void ovl_getxattr(fk_req *req, const struct fk_getxattr_in *in)
 		    : fk_layer_is_marker_xattr(l, in->name)
 			? -ENODATA
 			: l->ops->getxattr(l, n->stack[0].h, in->name, buf, in->size);
-	pthread_rwlock_unlock(&ovl->tree);
+	fk_ovl_tree_unlock(ovl);
 	fk_ovl_node_put(ovl, n);
 	reply_sized(req, r, in->size, buf);
 	free(buf);
@@ -403,7 +403,7 @@ static void ovl_listxattr(fk_req *req, const struct fk_listxattr_in *in)
 	struct fk_ovl_node *n = node_of(req, in->ino);
 	if (!n)
 		return;
-	pthread_rwlock_rdlock(&ovl->tree);
+	fk_ovl_tree_read(ovl);
 	struct fk_layer *l = LAYER(ovl, n->stack[0]);
 	struct fk_layer_node *h = n->stack[0].h;
 	/* Hidden names take room in the layer's list: read it whole. */
@@ -424,7 +424,7 @@ static void ovl_listxattr(fk_req *req, const struct fk_listxattr_in *in)
 			break;
 		}
 	}
-	pthread_rwlock_unlock(&ovl->tree);
+	fk_ovl_tree_unlock(ovl);
 	fk_ovl_node_put(ovl, n);
 	int out = 0;
 	for (int at = 0; r > 0 && at < r;) {

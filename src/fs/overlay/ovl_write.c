@@ -23,6 +23,7 @@
  * Every operation here holds the tree lock for writing.
  */
 #define _GNU_SOURCE
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -289,7 +290,6 @@ static void make_request(fk_req *req, uint64_t parent_id, const char *name,
 	struct fk_ovl_node *parent = changing_node(req, parent_id);
 	if (!parent)
 		return;
-	pthread_rwlock_wrlock(&ovl->tree);
 	struct fk_ovl_found f;
 	struct fk_layer_stat st;
 	struct fk_ovl_node *n = NULL;
@@ -298,10 +298,14 @@ static void make_request(fk_req *req, uint64_t parent_id, const char *name,
 	int rc = fk_layer_is_marker_name(UPPER(ovl), name) ? -EINVAL : 0;
 	if (rc == 0)
 		rc = fk_ovl_copy_up(ovl, fk_req_session(req), parent);
-	if (rc == 0 && linked) {
+	if (rc == 0 && linked)
 		rc = fk_ovl_copy_up(ovl, fk_req_session(req), linked);
+	fk_ovl_tree_write(ovl);
+	/* Copied up above, upper for good. */
+	assert(rc || (parent->stack[0].layer == 0 &&
+		      (!linked || linked->stack[0].layer == 0)));
+	if (rc == 0 && linked)
 		a->src = linked->stack[0].h;
-	}
 	if (rc == 0) {
 		rc = fk_ovl_lookup_found(ovl, parent, name, &f, &st);
 		if (rc == 0) {
@@ -319,7 +323,7 @@ static void make_request(fk_req *req, uint64_t parent_id, const char *name,
 			n->origin_ino = linked->origin_ino; /* one inode, one number */
 		fk_ovl_entry_of(ovl, n, &st, &e);
 	}
-	pthread_rwlock_unlock(&ovl->tree);
+	fk_ovl_tree_unlock(ovl);
 	fk_ovl_node_put(ovl, parent);
 	if (rc < 0) {
 		(void)fk_reply_err(req, -rc);
@@ -353,11 +357,11 @@ static void ovl_tmpfile(fk_req *req, const struct fk_create_in *in)
 	struct fk_ovl_node *parent = changing_node(req, in->parent);
 	if (!parent)
 		return;
-	pthread_rwlock_wrlock(&ovl->tree);
 	struct fk_layer_cred cred = cred_of(req);
 	struct fk_layer_node *h = NULL;
 	struct fk_layer_stat st;
 	int fd = fk_ovl_copy_up(ovl, fk_req_session(req), parent);
+	fk_ovl_tree_write(ovl);
 	if (fd == 0)
 		fd = up->ops->tmpfile
 			     ? up->ops->tmpfile(up, parent->stack[0].h,
@@ -376,7 +380,7 @@ static void ovl_tmpfile(fk_req *req, const struct fk_create_in *in)
 	struct fk_entry e;
 	if (n)
 		fk_ovl_entry_of(ovl, n, &st, &e);
-	pthread_rwlock_unlock(&ovl->tree);
+	fk_ovl_tree_unlock(ovl);
 	fk_ovl_node_put(ovl, parent);
 	if (!n) {
 		if (fd >= 0)
@@ -471,9 +475,9 @@ static void remove_request(fk_req *req, const struct fk_name_in *in, int rmdir)
 	struct fk_ovl_node *parent = changing_node(req, in->parent);
 	if (!parent)
 		return;
-	pthread_rwlock_wrlock(&ovl->tree);
 	struct fk_ovl_node *n = NULL;
 	int rc = fk_ovl_copy_up(ovl, fk_req_session(req), parent);
+	fk_ovl_tree_write(ovl);
 	if (rc == 0)
 		rc = node_at(ovl, parent, in->name, &n);
 	if (rc == 0) {
@@ -490,7 +494,7 @@ static void remove_request(fk_req *req, const struct fk_name_in *in, int rmdir)
 		fk_ovl_dircache_drop(ovl, parent);
 		fk_ovl_node_put(ovl, n);
 	}
-	pthread_rwlock_unlock(&ovl->tree);
+	fk_ovl_tree_unlock(ovl);
 	fk_ovl_node_put(ovl, parent);
 	(void)fk_reply_err(req, -rc);
 }
@@ -571,17 +575,20 @@ static int opaque_if_merged(struct fk_ovl *ovl, struct fk_ovl_node *n,
 	return fk_layer_opaque_set(up, n->stack[0].h, &me);
 }
 
-static int do_rename(struct fk_ovl *ovl, fk_session *se, struct fk_ovl_node *p,
+/* Under the tree write lock, with p and np upper: rename name in p to
+ * newname in np. -EAGAIN when a node it moves is still lower: *copy is
+ * that node (a reference), to copy up with the lock let go, and then all
+ * of it is decided again. */
+static int do_rename(struct fk_ovl *ovl, struct fk_ovl_node *p,
 		     const char *name, struct fk_ovl_node *np,
-		     const char *newname, unsigned flags)
+		     const char *newname, unsigned flags,
+		     struct fk_ovl_node **copy)
 {
+	assert(fk_ovl_tree_held() == FK_OVL_TREE_WRITE);
+	assert(p->stack[0].layer == 0 && np->stack[0].layer == 0);
 	struct fk_layer *up = UPPER(ovl);
 	struct fk_ovl_node *n = NULL, *d = NULL;
-	int rc = fk_ovl_copy_up(ovl, se, p);
-	if (rc == 0)
-		rc = fk_ovl_copy_up(ovl, se, np);
-	if (rc == 0)
-		rc = node_at(ovl, p, name, &n);
+	int rc = node_at(ovl, p, name, &n);
 	if (rc == 0) {
 		rc = node_at(ovl, np, newname, &d);
 		if (rc == -ENOENT)
@@ -611,11 +618,18 @@ static int do_rename(struct fk_ovl *ovl, fk_session *se, struct fk_ovl_node *p,
 		if (rc)
 			goto out;
 	}
-	rc = fk_ovl_copy_up(ovl, se, n);
-	if (rc == 0 && d && (flags & FK_RENAME_EXCHANGE))
-		rc = fk_ovl_copy_up(ovl, se, d);
-	if (rc == 0)
-		rc = n_lower ? set_redirect(ovl, n, p == np)
+	struct fk_ovl_node *lower = n->stack[0].layer != 0 ? n
+				    : d && (flags & FK_RENAME_EXCHANGE) &&
+						      d->stack[0].layer != 0
+					    ? d
+					    : NULL;
+	if (lower) {
+		fk_ovl_node_hold(ovl, lower);
+		*copy = lower;
+		rc = -EAGAIN;
+		goto out;
+	}
+	rc = n_lower ? set_redirect(ovl, n, p == np)
 			     : opaque_if_merged(ovl, n, np);
 	if (rc == 0 && d && (flags & FK_RENAME_EXCHANGE))
 		rc = d_lower ? set_redirect(ovl, d, p == np)
@@ -632,7 +646,11 @@ static int do_rename(struct fk_ovl *ovl, fk_session *se, struct fk_ovl_node *p,
 		int at = upper_at(ovl, NP, newname);
 		int chardev = up->whiteout == FK_LAYER_WH_CHARDEV;
 		rc = below < 0 ? below : at < 0 ? at : 0;
-		if (rc == 0 && at == UP_OBJECT && d->type == S_IFDIR)
+		/* An object where the merged view had none: the host made it
+		 * just now (d is NULL). */
+		if (rc == 0 && at == UP_OBJECT && !d && (flags & FK_RENAME_NOREPLACE))
+			rc = -EEXIST;
+		if (rc == 0 && at == UP_OBJECT && d && d->type == S_IFDIR)
 			rc = clear_markers(ovl, NP, newname);
 		if (rc == 0 && at == UP_WHITEOUT_OCI)
 			rc = fk_layer_whiteout_delete(up, NP, newname);
@@ -645,12 +663,18 @@ static int do_rename(struct fk_ovl *ovl, fk_session *se, struct fk_ovl_node *p,
 			if (rc == 0 && !below)
 				rc = up->ops->unlink(up, P, name);
 		} else if (rc == 0) {
-			/* The whiteout in the same step where the host can. */
-			unsigned wflag = below && chardev ? FK_RENAME_WHITEOUT : 0;
+			/* The whiteout in the same step where the host can;
+			 * NOREPLACE again where newname is free in the upper
+			 * layer, for what the host may make there meanwhile. */
+			unsigned keep = (flags & FK_RENAME_NOREPLACE) &&
+							(at == UP_FREE || at == UP_WHITEOUT_OCI)
+						? FK_RENAME_NOREPLACE
+						: 0;
+			unsigned wflag = (below && chardev ? FK_RENAME_WHITEOUT : 0) | keep;
 			int whiteout_after = below && !chardev;
 			rc = up->ops->rename(up, P, name, NP, newname, wflag);
-			if (rc == -EINVAL && wflag) {
-				rc = up->ops->rename(up, P, name, NP, newname, 0);
+			if (rc == -EINVAL && (wflag & FK_RENAME_WHITEOUT)) {
+				rc = up->ops->rename(up, P, name, NP, newname, keep);
 				whiteout_after = 1;
 			}
 			const struct fk_layer_cred me = own_cred();
@@ -684,11 +708,27 @@ static void ovl_rename(fk_req *req, const struct fk_rename_in *in)
 	int rc = !np ? -ENOENT
 		 : fk_layer_is_marker_name(UPPER(ovl), in->newname) ? -EINVAL
 								     : 0;
-	if (rc == 0) {
-		pthread_rwlock_wrlock(&ovl->tree);
-		rc = do_rename(ovl, fk_req_session(req), p, in->name, np,
-			       in->newname, in->flags);
-		pthread_rwlock_unlock(&ovl->tree);
+	fk_session *se = fk_req_session(req);
+	/* Copy-ups first, with no lock; then the rename decides under the
+	 * write lock, and asks for another copy-up when it finds a lower
+	 * node to move (then it decides again). */
+	if (rc == 0)
+		rc = fk_ovl_copy_up(ovl, se, p);
+	if (rc == 0)
+		rc = fk_ovl_copy_up(ovl, se, np);
+	for (int tries = 0; rc == 0; tries++) {
+		struct fk_ovl_node *copy = NULL;
+		fk_ovl_tree_write(ovl);
+		rc = do_rename(ovl, p, in->name, np, in->newname, in->flags, &copy);
+		fk_ovl_tree_unlock(ovl);
+		if (rc != -EAGAIN || !copy)
+			break;
+		/* Each pass copies a node up for good: two at most, unless
+		 * the names keep being replaced meanwhile. */
+		rc = tries < 8 ? fk_ovl_copy_up(ovl, se, copy) : -EAGAIN;
+		fk_ovl_node_put(ovl, copy);
+		if (rc)
+			break;
 	}
 	fk_ovl_node_put(ovl, np);
 	fk_ovl_node_put(ovl, p);
@@ -703,10 +743,12 @@ static void ovl_setattr(fk_req *req, const struct fk_setattr_in *in)
 	struct fk_ovl_node *n = changing_node(req, in->ino);
 	if (!n)
 		return;
-	pthread_rwlock_wrlock(&ovl->tree);
 	struct fk_layer *up = UPPER(ovl);
 	struct fk_layer_stat st;
 	int rc = fk_ovl_copy_up(ovl, fk_req_session(req), n);
+	/* Upper now: its attributes change on the host, not in the tree. */
+	fk_ovl_tree_read(ovl);
+	assert(rc || n->stack[0].layer == 0);
 	if (rc == 0 && (in->valid & FK_SET_SIZE) && in->has_fh) {
 		/* ftruncate: on the open file, which is the upper one */
 		const struct ovl_file *f = (const struct ovl_file *)(uintptr_t)in->fh;
@@ -721,7 +763,7 @@ static void ovl_setattr(fk_req *req, const struct fk_setattr_in *in)
 	struct fk_attr a;
 	if (rc == 0)
 		fk_ovl_attr_of(ovl, n, &st, &a);
-	pthread_rwlock_unlock(&ovl->tree);
+	fk_ovl_tree_unlock(ovl);
 	fk_ovl_node_put(ovl, n);
 	if (rc)
 		(void)fk_reply_err(req, -rc);
@@ -738,24 +780,29 @@ static void change_xattr(fk_req *req, uint64_t ino, const char *name,
 	struct fk_ovl_node *n = changing_node(req, ino);
 	if (!n)
 		return;
-	pthread_rwlock_wrlock(&ovl->tree);
 	struct fk_layer *up = UPPER(ovl);
 	int rc = fk_ovl_xattr_refused(ovl, name);
 	if (rc == 0 && fk_layer_is_marker_xattr(up, name))
 		rc = -EPERM;
+	fk_ovl_tree_read(ovl);
 	if (rc == 0 && !value && n->stack[0].layer != 0) {
 		/* Nothing to remove: no copy-up (as kernel overlayfs). */
 		struct fk_layer *lo = ovl->layers[n->stack[0].layer];
 		rc = lo->ops->getxattr(lo, n->stack[0].h, name, NULL, 0);
 		rc = rc < 0 ? rc : 0;
 	}
+	fk_ovl_tree_unlock(ovl);
 	if (rc == 0)
 		rc = fk_ovl_copy_up(ovl, fk_req_session(req), n);
+	/* Upper now: its xattrs change on the host, not in the tree (the
+	 * overlay's own markers cannot be changed through it). */
+	fk_ovl_tree_read(ovl);
+	assert(rc || n->stack[0].layer == 0);
 	if (rc == 0)
 		rc = value ? up->ops->setxattr(up, n->stack[0].h, name, value, size,
 					       flags)
 			   : up->ops->removexattr(up, n->stack[0].h, name);
-	pthread_rwlock_unlock(&ovl->tree);
+	fk_ovl_tree_unlock(ovl);
 	fk_ovl_node_put(ovl, n);
 	(void)fk_reply_err(req, -rc);
 }
