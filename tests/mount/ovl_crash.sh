@@ -28,8 +28,11 @@ for delay in 0.02 0.05 0.1 0.2 0.4 0.8; do
 	forget_daemon "$DPID" # killed on purpose
 	kill -9 "$DPID"
 	wait "$DPID" 2>/dev/null
-	umount -l "$M" 2>/dev/null || fusermount3 -u -z "$M" 2>/dev/null
+	# The writer first: on the dead mount it fails at once (ENOTCONN);
+	# after the unmount, a writer the load had delayed would make big
+	# in the bare mount point.
 	wait "$writer" 2>/dev/null
+	umount -l "$M" 2>/dev/null || fusermount3 -u -z "$M" 2>/dev/null
 	staged=$(find "$W/work" -mindepth 1 -type f | wc -l)
 	[ "$staged" -gt 0 ] && mid_copy=$((mid_copy + 1))
 	if [ -e "$U/big" ]; then

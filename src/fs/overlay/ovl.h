@@ -1,7 +1,8 @@
 /*
  * ovl.h — the overlay filesystem's private structures (fk_ovl_*).
  *
- *   ovl_node.c  the node table: FUSE node id <-> merged node
+ *   ovl_node.c  merged nodes in the shared node table (../node), the
+ *               tree lock
  *   ovl_ops.c   lookup through the layers (and redirects), attributes,
  *               readlink, statfs, reading xattrs; the ops table, setup
  *   ovl_dir.c   merged directory listings and their cache
@@ -36,7 +37,8 @@
  * lock it holds let go under it.
  *
  * Lock order: a node's copy_lock (a parent's before its child's), then
- * the tree lock, then the table mutex (fk_ovl.lock), then dcache_lock.
+ * the tree lock, then the node table's lock (fk_ovl.nodes), then
+ * dcache_lock.
  */
 #ifndef FK_OVL_H
 #define FK_OVL_H
@@ -48,6 +50,7 @@
 #include <fusekit/fk_overlay.h>
 #include <fusekit/fk_session.h>
 
+#include "../node/fk_node_table.h"
 #include "../../util/fk_backing_slot.h"
 #include "../../util/fk_thread_buf.h"
 
@@ -62,7 +65,7 @@ struct fk_ovl_layer_ref {
 };
 
 struct fk_ovl_node {
-	uint64_t nodeid;
+	struct fk_nt_node tn; /* id, references: the shared node table's */
 	uint32_t type; /* S_IFMT bits */
 	unsigned depth; /* entries in stack */
 	struct fk_ovl_layer_ref *stack; /* topmost first */
@@ -73,7 +76,7 @@ struct fk_ovl_node {
 	/* Bumped when the stack changes (copy-up): a passthrough backing
 	 * file registered before is of the old topmost file. */
 	uint64_t stack_gen;
-	struct fk_backing_slot backing; /* under the table lock */
+	struct fk_backing_slot backing; /* under the node table's lock */
 	struct ovl_listing *listing; /* cached merged listing (dcache_lock) */
 	/* Is the upper directory impure (holds copies)? 0 unknown, 1 no,
 	 * 2 yes; reset when the stack changes. */
@@ -83,8 +86,6 @@ struct fk_ovl_node {
 	/* Held while the node is copied up (fk_ovl_copy_up), never with the
 	 * tree lock held: one copy per node, and others wait here. */
 	pthread_mutex_t copy_lock;
-	uint64_t nlookup, refs; /* under the table lock */
-	struct fk_ovl_node *next_id, *next_key;
 };
 
 struct fk_ovl {
@@ -102,10 +103,7 @@ struct fk_ovl {
 	pthread_mutex_t dcache_lock;
 	struct ovl_listing *dc_newest, *dc_oldest;
 	size_t dc_names, dc_listings, dc_cap;
-	pthread_mutex_t lock;
-	struct fk_ovl_node **by_id, **by_key;
-	size_t nbuckets, count;
-	uint64_t next_id;
+	struct fk_nt nodes; /* keyed by the topmost layer node's identity */
 	struct fk_ovl_node *root;
 };
 
@@ -187,8 +185,11 @@ char *fk_ovl_redirect_of(struct fk_ovl *ovl, unsigned layer,
 /** The attributes n shows, read from its topmost layer node. */
 int fk_ovl_top_attr(struct fk_ovl *ovl, const struct fk_ovl_node *n,
 		    struct fk_attr *a);
-/** The attributes n shows, from its topmost layer node's st. */
-void fk_ovl_attr_of(const struct fk_ovl *ovl, const struct fk_ovl_node *n,
+/** The attributes n shows, from its topmost layer node's st: 0, or
+ *  -ESTALE when st is of another type than n (the host put something
+ *  else in the place of n's object: the kernel would take a node that
+ *  changes type for a broken filesystem, EIO for good). */
+int fk_ovl_attr_of(const struct fk_ovl *ovl, const struct fk_ovl_node *n,
 		    const struct fk_layer_stat *st, struct fk_attr *a);
 /** Does an option keep xattr name from the mount (noxattrs, noacl)?
  *  -EOPNOTSUPP, or 0. */

@@ -485,7 +485,7 @@ int fk_ovl_copy_up_as(struct fk_ovl *ovl, fk_session *se,
 	}
 	if (rc == 0 && n->type == S_IFDIR)
 		/* Failing (the kernel does not know the node): nothing cached. */
-		(void)fk_notify_inval_inode(se, n->nodeid, -1, 0);
+		(void)fk_notify_inval_inode(se, n->tn.nodeid, -1, 0);
 	return rc;
 }
 

@@ -55,7 +55,7 @@ static int kill_suidgid(fk_req *req, struct fk_ovl_node *n)
 		rc = l->ops->setattr(l, n->stack[0].h, &in, NULL);
 	fk_ovl_tree_unlock(ovl);
 	if (changed && rc == 0)
-		(void)fk_notify_inval_inode(fk_req_session(req), n->nodeid, -1, 0);
+		(void)fk_notify_inval_inode(fk_req_session(req), n->tn.nodeid, -1, 0);
 	return rc;
 }
 
@@ -132,9 +132,9 @@ static void try_passthrough(fk_req *req, struct ovl_file *f, uint64_t gen,
 		if (rc || (a.mode & (S_ISUID | S_ISGID)))
 			return;
 	}
-	pthread_mutex_lock(&ovl->lock);
+	fk_nt_lock(&ovl->nodes);
 	int id = fk_backing_slot_get(se, &f->node->backing, f->fd, gen);
-	pthread_mutex_unlock(&ovl->lock);
+	fk_nt_unlock(&ovl->nodes);
 	if (id > 0) {
 		f->passthrough = 1;
 		fk_backing_grant(o, id);
@@ -150,9 +150,9 @@ static void backing_put(fk_req *req, struct ovl_file *f)
 	struct fk_ovl *ovl = OVL(req);
 	if (!f->passthrough)
 		return;
-	pthread_mutex_lock(&ovl->lock);
+	fk_nt_lock(&ovl->nodes);
 	fk_backing_slot_put(fk_req_session(req), &f->node->backing);
-	pthread_mutex_unlock(&ovl->lock);
+	fk_nt_unlock(&ovl->nodes);
 }
 
 void fk_ovl_reply_open(fk_req *req, struct fk_ovl_node *n, int fd,

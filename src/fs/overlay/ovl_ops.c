@@ -17,6 +17,7 @@
  * overlayfs does: its count of subdirectories is not known.
  */
 #define _GNU_SOURCE
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -55,9 +56,11 @@ uint64_t fk_ovl_shown_ino(const struct fk_ovl *ovl, unsigned layer, uint64_t ino
 	return (ino & ((1ULL << 48) - 1)) | ((uint64_t)(layer + 1) << 48);
 }
 
-void fk_ovl_attr_of(const struct fk_ovl *ovl, const struct fk_ovl_node *n,
-		    const struct fk_layer_stat *st, struct fk_attr *a)
+int fk_ovl_attr_of(const struct fk_ovl *ovl, const struct fk_ovl_node *n,
+		   const struct fk_layer_stat *st, struct fk_attr *a)
 {
+	if ((st->attr.mode & S_IFMT) != n->type)
+		return -ESTALE;
 	*a = st->attr;
 	a->ino = n->origin_ino ? n->origin_ino
 			       : fk_ovl_shown_ino(ovl, n->stack[0].layer, st->attr.ino);
@@ -67,6 +70,7 @@ void fk_ovl_attr_of(const struct fk_ovl *ovl, const struct fk_ovl_node *n,
 		a->uid = (uint32_t)ovl->o.squash_uid;
 	if (ovl->o.squash_gid >= 0)
 		a->gid = (uint32_t)ovl->o.squash_gid;
+	return 0;
 }
 
 int fk_ovl_xattr_refused(const struct fk_ovl *ovl, const char *name)
@@ -259,9 +263,7 @@ int fk_ovl_top_attr(struct fk_ovl *ovl, const struct fk_ovl_node *n,
 	struct fk_layer_stat st;
 	struct fk_layer *l = LAYER(ovl, n->stack[0]);
 	int rc = l->ops->getattr(l, n->stack[0].h, &st);
-	if (rc == 0)
-		fk_ovl_attr_of(ovl, n, &st, a);
-	return rc;
+	return rc ? rc : fk_ovl_attr_of(ovl, n, &st, a);
 }
 
 static void ovl_lookup(fk_req *req, const struct fk_name_in *in)
@@ -299,8 +301,11 @@ void fk_ovl_entry_of(const struct fk_ovl *ovl, const struct fk_ovl_node *n,
 		     const struct fk_layer_stat *st, struct fk_entry *e)
 {
 	memset(e, 0, sizeof *e);
-	e->ino = n->nodeid;
-	fk_ovl_attr_of(ovl, n, st, &e->attr);
+	e->ino = n->tn.nodeid;
+	/* n was found, or made, as what st describes: of its type. */
+	int rc = fk_ovl_attr_of(ovl, n, st, &e->attr);
+	assert(rc == 0);
+	(void)rc;
 	e->entry_valid_ns = ovl->entry_ns;
 	e->attr_valid_ns = ovl->attr_ns;
 }
@@ -609,9 +614,9 @@ int fk_ovl_new(struct fk_ovl **out, struct fk_layer **layers, unsigned nlayers,
 
 void fk_ovl_get_stats(struct fk_ovl *ovl, struct fk_ovl_stats *st)
 {
-	pthread_mutex_lock(&ovl->lock);
-	st->nodes = ovl->count;
-	pthread_mutex_unlock(&ovl->lock);
+	fk_nt_lock(&ovl->nodes);
+	st->nodes = ovl->nodes.count;
+	fk_nt_unlock(&ovl->nodes);
 	fk_ovl_dircache_stats(ovl, &st->listings, &st->listing_names);
 }
 

@@ -762,7 +762,7 @@ static void ovl_setattr(fk_req *req, const struct fk_setattr_in *in)
 	}
 	struct fk_attr a;
 	if (rc == 0)
-		fk_ovl_attr_of(ovl, n, &st, &a);
+		rc = fk_ovl_attr_of(ovl, n, &st, &a);
 	fk_ovl_tree_unlock(ovl);
 	fk_ovl_node_put(ovl, n);
 	if (rc)

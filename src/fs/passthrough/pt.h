@@ -1,7 +1,8 @@
 /*
  * pt.h — the passthrough filesystem's private structures (fk_pt_*).
  *
- *   pt_node.c   the node table: host (dev, ino, mount id) <-> FUSE node id
+ *   pt_node.c   nodes in the shared node table (../node), keyed by the
+ *               host inode (dev, ino, mount id)
  *   pt_hold.c   how a node reaches its inode (inode=fd|handle|lazy) and
  *               the descriptor cache the handle and lazy modes share
  *   pt_cred.c   acting with the caller's fsuid/fsgid/groups
@@ -13,12 +14,11 @@
  *   pt_override.c  owners and modes kept in an xattr (layers only)
  *   pt_main.c   options, setup, the ops table
  *
- * Node lifetime. A node is referenced by the kernel (nlookup: entry
- * replies minus forgets) and by operations in progress (refs, taken by
- * fk_pt_node_get and dropped by fk_pt_node_put). It is freed, and its
- * O_PATH descriptor closed, when both reach zero. The root is never freed.
- * The kernel never sees our pointers: node ids are table keys, so a stale
- * or forged id is an ENOENT, not a crash.
+ * Node lifetime: the shared node table's (fk_node_table.h). A node is
+ * referenced by the kernel (nlookup) and by operations in progress and
+ * its children and aliases (refs, fk_pt_node_get/_put under no lock,
+ * fk_pt_ref/fk_pt_unref under the table lock). It leaves, and its O_PATH
+ * descriptor is closed, when both reach zero. The root never leaves.
  *
  * Descriptors. With inode=fd every node owns its O_PATH descriptor for
  * life. With inode=handle or inode=lazy a node owns a way to reopen its
@@ -45,6 +45,7 @@
 #include <fusekit/fk_passthrough.h>
 #include <fusekit/fk_session.h>
 
+#include "../node/fk_node_table.h"
 #include "../../platform/fk_platform.h"
 #include "../../util/fk_backing_slot.h"
 #include "../../util/fk_thread_buf.h"
@@ -59,13 +60,12 @@ struct fk_pt_cfd {
 };
 
 struct fk_pt_node {
-	uint64_t nodeid;
+	struct fk_nt_node tn; /* id, references: the shared node table's */
 	uint64_t dev, ino, mnt_id;
 	/* Birth time, to tell a new file from a deleted one whose inode
 	 * number the host reused (0 where the host has none). */
 	int64_t btime_sec;
 	uint32_t btime_nsec;
-	int keyed; /* still in the by_key index */
 	struct fk_pt_cfd cfd; /* O_PATH, O_NOFOLLOW */
 	/* One pin held for the node's life: its inode cannot be reopened by
 	 * name or handle (an O_TMPFILE file, a file unlinked while open). */
@@ -83,21 +83,9 @@ struct fk_pt_node {
 	struct fk_pt_alias *aliases;
 	struct fk_plat_handle *handle; /* handle mode; NULL: held by fd */
 	mode_t type; /* S_IFMT bits */
-	uint64_t nlookup; /* under table lock */
-	uint64_t refs; /* under table lock */
 	/* Kernel passthrough allows one backing file per inode: every open
 	 * of the node shares this id (under table lock). */
 	struct fk_backing_slot backing;
-	struct fk_pt_node *next_id, *next_key; /* hash chains */
-};
-
-struct fk_pt_table {
-	pthread_mutex_t lock;
-	struct fk_pt_node **by_id;
-	struct fk_pt_node **by_key;
-	size_t nbuckets; /* power of two */
-	size_t count;
-	uint64_t next_id;
 };
 
 /* The descriptor cache of the handle and lazy modes (under table lock). */
@@ -124,7 +112,7 @@ struct fk_pt {
 	 * are not held (macOS, hold=dirs). */
 	int names_kept;
 	uint64_t entry_ns, attr_ns, negative_ns;
-	struct fk_pt_table table;
+	struct fk_nt nodes; /* the node table */
 	struct fk_pt_fdcache fdc;
 	struct fk_pt_mount_fd mount_fds[FK_PT_MAX_MOUNT_FDS];
 	unsigned nmount_fds;
@@ -176,28 +164,31 @@ struct fk_pt_at {
 #define FK_PT_AT_NAME(at) ((at).name[0] ? (at).name : NULL)
 
 /* ---- pt_node.c ---- */
-/** The table lock. A descriptor dropped under it is closed after
- *  fk_pt_unlock lets it go (fk_pt_close_later): the last close of an
- *  unlinked file frees its blocks, which can wait for the device (a
- *  filesystem mounted with discard), and every request would wait. */
-void fk_pt_lock(struct fk_pt *pt);
-void fk_pt_unlock(struct fk_pt *pt);
-/** Under the table lock: close fd once this thread lets the lock go. */
-void fk_pt_close_later(int fd);
-int fk_pt_table_init(struct fk_pt_table *t);
-void fk_pt_table_destroy(struct fk_pt_table *t);
-/** Under the table lock: free n if nothing references it any more. */
-void fk_pt_node_maybe_free(struct fk_pt *pt, struct fk_pt_node *n);
+/** The table lock (fk_nt_lock). A descriptor dropped under it is closed
+ *  after fk_pt_unlock lets it go (fk_nt_close_later). */
+static inline void fk_pt_lock(struct fk_pt *pt) { fk_nt_lock(&pt->nodes); }
+static inline void fk_pt_unlock(struct fk_pt *pt) { fk_nt_unlock(&pt->nodes); }
+/** Under the table lock: one more operation reference on n, or one less
+ *  (n leaves when it has none). */
+static inline void fk_pt_ref(struct fk_pt *pt, struct fk_pt_node *n)
+{
+	fk_nt_ref_locked(&pt->nodes, &n->tn, FK_NT_OP);
+}
+static inline void fk_pt_unref(struct fk_pt *pt, struct fk_pt_node *n)
+{
+	fk_nt_unref_locked(&pt->nodes, &n->tn, FK_NT_OP);
+}
+int fk_pt_table_init(struct fk_pt *pt);
+void fk_pt_table_destroy(struct fk_pt *pt);
 /** Find a node by id and take an operation reference; NULL if unknown. */
 struct fk_pt_node *fk_pt_node_get(struct fk_pt *pt, uint64_t nodeid);
 void fk_pt_node_put(struct fk_pt *pt, struct fk_pt_node *n);
 /** fk_pt_node_get for a request's node: answers ENOENT itself when the
  *  node is unknown (then returns NULL). */
 struct fk_pt_node *fk_pt_node_of(fk_req *req, uint64_t nodeid);
-/** The references a found node is given: the kernel's (nlookup, dropped
- *  by forget) or an operation's (refs, dropped by fk_pt_node_put; the
- *  layer interface's handles are these). */
-enum fk_pt_ref { FK_PT_REF_KERNEL, FK_PT_REF_OP };
+/* The references a found node is given (enum fk_nt_ref): the kernel's
+ * (FK_NT_KERNEL, dropped by forget) or an operation's (FK_NT_OP, dropped
+ * by fk_pt_node_put; the layer interface's handles are these). */
 /**
  * The node for the O_PATH fd (consumed) with stat st, found as name in
  * parent (NULL for an unnamed file): an existing node for the same host
@@ -207,7 +198,7 @@ enum fk_pt_ref { FK_PT_REF_KERNEL, FK_PT_REF_OP };
 struct fk_pt_node *fk_pt_node_lookup(struct fk_pt *pt, int fd,
 				     const struct fk_plat_stat *st,
 				     struct fk_pt_node *parent, const char *name,
-				     enum fk_pt_ref ref);
+				     enum fk_nt_ref ref);
 /** The node of host inode st, if the table has one (no reference). Under
  *  the table lock. */
 struct fk_pt_node *fk_pt_node_find(struct fk_pt *pt, const struct fk_plat_stat *st);
@@ -375,7 +366,7 @@ void fk_pt_stat_to_attr(const struct fk_pt *pt, const struct fk_plat_stat *st,
  *  O_PATH|O_NOFOLLOW, find or make its node. Returns 0 or -errno; on
  *  success *out holds one reference of kind ref, and *st the stat. */
 int fk_pt_lookup_name(struct fk_pt *pt, struct fk_pt_node *parent,
-		      int parent_fd, const char *name, enum fk_pt_ref ref,
+		      int parent_fd, const char *name, enum fk_nt_ref ref,
 		      struct fk_pt_node **out, struct fk_plat_stat *st);
 /** The entry reply for node n with attributes st. */
 void fk_pt_entry_of(const struct fk_pt *pt, const struct fk_pt_node *n,
@@ -390,18 +381,18 @@ enum fk_pt_make_kind { FK_PT_MAKE_NOD, FK_PT_MAKE_DIR, FK_PT_MAKE_SYMLINK };
 int fk_pt_make(struct fk_pt *pt, struct fk_pt_node *parent, int parent_fd,
 	       const struct fk_pt_who *w, enum fk_pt_make_kind kind,
 	       const char *name, uint32_t mode, uint32_t rdev,
-	       const char *target, enum fk_pt_ref ref, struct fk_pt_node **out,
+	       const char *target, enum fk_nt_ref ref, struct fk_pt_node **out,
 	       struct fk_plat_stat *st);
 /** Create regular file name in parent as w and open it with flags (as
  *  open(2), O_CREAT implied), then look it up (as fk_pt_lookup_name).
  *  Returns the open descriptor or -errno. */
 int fk_pt_create_at(struct fk_pt *pt, struct fk_pt_node *parent,
 		    int parent_fd, const struct fk_pt_who *w, const char *name,
-		    int flags, uint32_t mode, enum fk_pt_ref ref,
+		    int flags, uint32_t mode, enum fk_nt_ref ref,
 		    struct fk_pt_node **out, struct fk_plat_stat *st);
 /** Give the inode reached at at a new name in parent, then look it up. */
 int fk_pt_link_at(struct fk_pt *pt, struct fk_pt_at at, struct fk_pt_node *parent,
-		  int parent_fd, const char *newname, enum fk_pt_ref ref,
+		  int parent_fd, const char *newname, enum fk_nt_ref ref,
 		  struct fk_pt_node **out, struct fk_plat_stat *st);
 /** unlinkat(parent_fd, name, flags), keeping the nodes right; parent_fd
  *  is the pinned descriptor of node parent. */
@@ -491,7 +482,7 @@ void fk_pt_setlk(fk_req *req, const struct fk_lock_in *in);
  *  opened with flags (O_TMPFILE is added): its descriptor, with *out its
  *  node (one reference of kind ref) and *st; or -errno. */
 int fk_pt_tmpfile_at(struct fk_pt *pt, int pfd, const struct fk_pt_who *who,
-		     int flags, uint32_t mode, enum fk_pt_ref ref,
+		     int flags, uint32_t mode, enum fk_nt_ref ref,
 		     struct fk_pt_node **out, struct fk_plat_stat *st);
 /** The descriptor of an open directory (opendir's fh). */
 int fk_pt_dir_fd(uint64_t fh);

@@ -92,7 +92,7 @@ static void tell_nofile(struct fk_pt *pt, int rc)
 }
 
 int fk_pt_lookup_name(struct fk_pt *pt, struct fk_pt_node *parent,
-		      int parent_fd, const char *name, enum fk_pt_ref ref,
+		      int parent_fd, const char *name, enum fk_nt_ref ref,
 		      struct fk_pt_node **out, struct fk_plat_stat *st)
 {
 	int rc = fk_pt_check_name(name);
@@ -116,7 +116,7 @@ void fk_pt_entry_of(const struct fk_pt *pt, const struct fk_pt_node *n,
 		     const struct fk_plat_stat *st, struct fk_entry *e)
 {
 	memset(e, 0, sizeof *e);
-	e->ino = n->nodeid;
+	e->ino = n->tn.nodeid;
 	fk_pt_stat_to_attr(pt, st, &e->attr);
 	e->entry_valid_ns = pt->entry_ns;
 	e->attr_valid_ns = pt->attr_ns;
@@ -128,7 +128,7 @@ int fk_pt_do_lookup(struct fk_pt *pt, struct fk_pt_node *parent, int parent_fd,
 	struct fk_pt_node *n;
 	struct fk_plat_stat st;
 	int rc = fk_pt_lookup_name(pt, parent, parent_fd, name,
-				   FK_PT_REF_KERNEL, &n, &st);
+				   FK_NT_KERNEL, &n, &st);
 	if (rc == 0)
 		fk_pt_entry_of(pt, n, &st, e);
 	return rc;
@@ -375,7 +375,7 @@ void fk_pt_readlink(fk_req *req, const struct fk_ino_in *in)
 int fk_pt_make(struct fk_pt *pt, struct fk_pt_node *parent, int parent_fd,
 	       const struct fk_pt_who *w, enum fk_pt_make_kind kind,
 	       const char *name, uint32_t mode, uint32_t rdev,
-	       const char *target, enum fk_pt_ref ref, struct fk_pt_node **out,
+	       const char *target, enum fk_nt_ref ref, struct fk_pt_node **out,
 	       struct fk_plat_stat *st)
 {
 	int rc = fk_pt_check_name(name);
@@ -419,7 +419,7 @@ static void make_entry(fk_req *req, uint64_t parent_id, const char *name,
 	struct fk_pt_node *n;
 	struct fk_plat_stat st;
 	int rc = fk_pt_make(pt, parent, pfd, &who, kind, name, mode, rdev,
-			    target, FK_PT_REF_KERNEL, &n, &st);
+			    target, FK_NT_KERNEL, &n, &st);
 	fk_pt_node_done(pt, parent);
 	if (rc)
 		(void)fk_reply_err(req, -rc);
@@ -443,7 +443,7 @@ void fk_pt_symlink(fk_req *req, const struct fk_symlink_in *in)
 }
 
 int fk_pt_link_at(struct fk_pt *pt, struct fk_pt_at at, struct fk_pt_node *parent,
-		  int parent_fd, const char *newname, enum fk_pt_ref ref,
+		  int parent_fd, const char *newname, enum fk_nt_ref ref,
 		  struct fk_pt_node **out, struct fk_plat_stat *st)
 {
 	int rc = fk_pt_check_name(newname);
@@ -467,7 +467,7 @@ void fk_pt_link(fk_req *req, const struct fk_link_in *in)
 		rc = n ? pfd : err;
 	else
 		rc = fk_pt_link_at(pt, at, parent, pfd, in->newname,
-				   FK_PT_REF_KERNEL, &made, &st);
+				   FK_NT_KERNEL, &made, &st);
 	fk_pt_obj_done(pt, n, &at);
 	fk_pt_node_done(pt, parent);
 	if (rc)
@@ -495,7 +495,7 @@ static void keep_before_unlink(struct fk_pt *pt, const struct fk_plat_stat *st,
 	fk_pt_lock(pt);
 	struct fk_pt_node *n = fk_pt_node_find(pt, st);
 	if (n)
-		n->refs++;
+		fk_pt_ref(pt, n);
 	fk_pt_unlock(pt);
 	if (n) {
 		if (!fk_pt_hold_losing_name(pt, n, parent, name))

@@ -165,7 +165,7 @@ void fk_pt_open(fk_req *req, const struct fk_open_in *in)
 
 int fk_pt_create_at(struct fk_pt *pt, struct fk_pt_node *parent,
 		    int parent_fd, const struct fk_pt_who *w, const char *name,
-		    int flags, uint32_t mode, enum fk_pt_ref ref,
+		    int flags, uint32_t mode, enum fk_nt_ref ref,
 		    struct fk_pt_node **out, struct fk_plat_stat *st)
 {
 	int rc = fk_pt_check_name(name);
@@ -198,10 +198,10 @@ void fk_pt_create(fk_req *req, const struct fk_create_in *in)
 	struct fk_pt_node *n;
 	struct fk_plat_stat st;
 	int fd = fk_pt_create_at(pt, parent, pfd, &who, in->name, fl, in->mode,
-				 FK_PT_REF_KERNEL, &n, &st);
+				 FK_NT_KERNEL, &n, &st);
 	fk_pt_node_done(pt, parent);
 	/* The open file's own reference, besides the kernel's lookup one. */
-	struct fk_pt_node *ref = fd >= 0 ? fk_pt_node_get(pt, n->nodeid) : NULL;
+	struct fk_pt_node *ref = fd >= 0 ? fk_pt_node_get(pt, n->tn.nodeid) : NULL;
 	if (fd >= 0 && !ref) {
 		close(fd);
 		fd = -ENOENT; /* cannot happen: the lookup holds a reference */
@@ -216,7 +216,7 @@ void fk_pt_create(fk_req *req, const struct fk_create_in *in)
 }
 
 int fk_pt_tmpfile_at(struct fk_pt *pt, int pfd, const struct fk_pt_who *who,
-		     int flags, uint32_t mode, enum fk_pt_ref ref,
+		     int flags, uint32_t mode, enum fk_nt_ref ref,
 		     struct fk_pt_node **out, struct fk_plat_stat *st)
 {
 	struct fk_pt_cred_saved cred;
@@ -262,7 +262,7 @@ void fk_pt_tmpfile(fk_req *req, const struct fk_create_in *in)
 	fk_pt_who_of_req(req, &who);
 	struct fk_pt_node *n;
 	struct fk_plat_stat st;
-	int fd = fk_pt_tmpfile_at(pt, pfd, &who, fl, in->mode, FK_PT_REF_KERNEL,
+	int fd = fk_pt_tmpfile_at(pt, pfd, &who, fl, in->mode, FK_NT_KERNEL,
 				  &n, &st);
 	fk_pt_node_done(pt, parent);
 	if (fd < 0) {
@@ -272,7 +272,7 @@ void fk_pt_tmpfile(fk_req *req, const struct fk_create_in *in)
 	struct fk_entry e;
 	fk_pt_entry_of(pt, n, &st, &e);
 	/* The open file's own reference, besides the kernel's lookup one. */
-	struct fk_pt_node *ref = fk_pt_node_get(pt, n->nodeid);
+	struct fk_pt_node *ref = fk_pt_node_get(pt, n->tn.nodeid);
 	if (!ref) {
 		close(fd);
 		(void)fk_reply_err(req, ENOENT);

@@ -98,7 +98,7 @@ static int evict_one(struct fk_pt *pt)
 		lru_unlink(c, e);
 		e->listed = 0;
 		c->open--;
-		fk_pt_close_later(e->fd);
+		fk_nt_close_later(e->fd);
 		e->fd = -1;
 		return 1;
 	}
@@ -180,7 +180,7 @@ static void cfd_drop(struct fk_pt *pt, struct fk_pt_cfd *e)
 		pt->fdc.open--;
 	}
 	if (e->fd >= 0)
-		fk_pt_close_later(e->fd);
+		fk_nt_close_later(e->fd);
 	e->fd = -1;
 }
 
@@ -277,7 +277,7 @@ int fk_pt_hold_attach(struct fk_pt *pt, struct fk_pt_node *n, int fd,
 		if (!(n->name = strdup(name)))
 			return -ENOMEM;
 		n->parent = parent;
-		parent->refs++;
+		fk_pt_ref(pt, parent);
 	}
 	if (pt->mode == FK_PT_INODE_HANDLE && handle &&
 	    mount_fd_for(pt, n->dev, fd) >= 0)
@@ -305,10 +305,9 @@ static void set_parent(struct fk_pt *pt, struct fk_pt_node *n,
 		       struct fk_pt_node *parent)
 {
 	struct fk_pt_node *old = n->parent;
-	parent->refs++;
+	fk_pt_ref(pt, parent);
 	n->parent = parent;
-	old->refs--;
-	fk_pt_node_maybe_free(pt, old);
+	fk_pt_unref(pt, old);
 }
 
 /* Is st the inode of n (not another one that took its number)? */
@@ -342,9 +341,7 @@ static void alias_free(struct fk_pt *pt, struct fk_pt_alias *a)
 	struct fk_pt_node *parent = a->parent;
 	free(a->name);
 	free(a);
-	assert(parent->refs > 0);
-	parent->refs--;
-	fk_pt_node_maybe_free(pt, parent);
+	fk_pt_unref(pt, parent);
 }
 
 /* Forget the alias (parent, name) of n, if it has one. */
@@ -380,7 +377,7 @@ static void rename_node(struct fk_pt *pt, struct fk_pt_node *n,
 		/* The old name and its parent reference move to the alias. */
 		*a = (struct fk_pt_alias){ n->parent, n->name, n->aliases };
 		n->aliases = a;
-		parent->refs++;
+		fk_pt_ref(pt, parent);
 		n->parent = parent;
 		n->name = copy;
 		unsigned count = 0;
@@ -435,8 +432,7 @@ int fk_pt_hold_losing_name(struct fk_pt *pt, struct fk_pt_node *n,
 			n->name = a->name; /* with the alias's parent reference */
 			n->parent = a->parent;
 			free(a);
-			old->refs--;
-			fk_pt_node_maybe_free(pt, old);
+			fk_pt_unref(pt, old);
 			UNLOCK(pt);
 			return 1;
 		}
@@ -526,7 +522,8 @@ static int same_inode(const struct fk_pt_node *n, int fd)
  * names from it down to n into *path (malloc'd). Under the lock; n's own
  * descriptor is closed. Returns the ancestor, or NULL (ENOMEM, or a node
  * without a name). */
-static struct fk_pt_node *path_from_ancestor(struct fk_pt_node *n, char **path)
+static struct fk_pt_node *path_from_ancestor(struct fk_pt *pt, struct fk_pt_node *n,
+					      char **path)
 {
 	assert(n->cfd.fd < 0);
 	size_t len = 0;
@@ -551,7 +548,7 @@ static struct fk_pt_node *path_from_ancestor(struct fk_pt_node *n, char **path)
 			p[--at] = '/';
 	}
 	a->cfd.pins++;
-	a->refs++;
+	fk_pt_ref(pt, a);
 	*path = p;
 	return a;
 }
@@ -614,7 +611,7 @@ static int reopen_by_path(struct fk_pt *pt, struct fk_pt_node *n)
 		pthread_rwlock_rdlock(&pt->names);
 	LOCK(pt);
 	int done = already_open(n, &fd);
-	struct fk_pt_node *a = done ? NULL : path_from_ancestor(n, &path);
+	struct fk_pt_node *a = done ? NULL : path_from_ancestor(pt, n, &path);
 	UNLOCK(pt);
 	if (!done)
 		fd = a ? fk_plat_hold_beneath(a->cfd.fd, path) : -ESTALE;
@@ -773,7 +770,7 @@ int fk_pt_obj_pin_stat(struct fk_pt *pt, struct fk_pt_node *n,
 		strcpy(name, n->name);
 	}
 	if (p)
-		p->refs++;
+		fk_pt_ref(pt, p);
 	UNLOCK(pt);
 	int fd = p && name[0] ? fk_pt_node_fd(pt, p) : -ESTALE;
 	if (fd < 0) {
@@ -977,7 +974,7 @@ void fk_pt_get_stats(struct fk_pt *pt, struct fk_pt_stats *st)
 {
 	memset(st, 0, sizeof *st);
 	LOCK(pt);
-	st->nodes = pt->table.count;
+	st->nodes = pt->nodes.count;
 	st->inode = pt->mode;
 	if (cached_mode(pt)) {
 		st->fds = pt->fdc.open;

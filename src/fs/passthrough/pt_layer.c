@@ -3,7 +3,7 @@
  * the overlay and union filesystems.
  *
  * A layer handle is a node of the same table the FUSE ops use, holding an
- * operation reference (FK_PT_REF_OP) instead of a kernel one, so every
+ * operation reference (FK_NT_OP) instead of a kernel one, so every
  * inode mode (fd, handle, lazy), the confinement beneath SOURCE and the
  * name tracking of renames are the FUSE ops' own code: each op here pins
  * the node's descriptor, calls the same function its FUSE op calls, and
@@ -99,7 +99,7 @@ static struct fk_layer_node *l_root(struct fk_layer *l)
 {
 	struct fk_pt *pt = PT_OF(l);
 	fk_pt_lock(pt);
-	pt->root->refs++;
+	fk_pt_ref(pt, pt->root);
 	fk_pt_unlock(pt);
 	return HANDLE(pt->root);
 }
@@ -108,7 +108,7 @@ static void l_hold(struct fk_layer *l, struct fk_layer_node *h)
 {
 	struct fk_pt *pt = PT_OF(l);
 	fk_pt_lock(pt);
-	NODE(h)->refs++;
+	fk_pt_ref(pt, NODE(h));
 	fk_pt_unlock(pt);
 }
 
@@ -127,7 +127,7 @@ static int l_lookup(struct fk_layer *l, struct fk_layer_node *parent,
 		return pfd;
 	struct fk_pt_node *n;
 	struct fk_plat_stat sx;
-	int rc = fk_pt_lookup_name(pt, NODE(parent), pfd, name, FK_PT_REF_OP,
+	int rc = fk_pt_lookup_name(pt, NODE(parent), pfd, name, FK_NT_OP,
 				   &n, &sx);
 	fk_pt_node_unfd(pt, NODE(parent));
 	if (rc)
@@ -216,13 +216,13 @@ static int make_as(struct fk_pt *pt, struct fk_pt_node *dir, int dfd,
 		   const char *target, struct fk_pt_node **n, struct fk_plat_stat *sx)
 {
 	if (!name)
-		return fk_pt_tmpfile_at(pt, dfd, w, file_flags, mode, FK_PT_REF_OP,
+		return fk_pt_tmpfile_at(pt, dfd, w, file_flags, mode, FK_NT_OP,
 					n, sx);
 	if (file_flags >= 0)
 		return fk_pt_create_at(pt, dir, dfd, w, name, file_flags | O_EXCL,
-				       mode, FK_PT_REF_OP, n, sx);
+				       mode, FK_NT_OP, n, sx);
 	return fk_pt_make(pt, dir, dfd, w, kind, name, mode, rdev, target,
-			  FK_PT_REF_OP, n, sx);
+			  FK_NT_OP, n, sx);
 }
 
 /* make_as where the layer keeps owners in an xattr: as the daemon, mode |
@@ -386,7 +386,7 @@ static int l_link(struct fk_layer *l, struct fk_layer_node *h,
 		struct fk_pt_node *n;
 		struct fk_plat_stat sx;
 		rc = fk_pt_link_at(pt, at, NODE(newparent), pfd, newname,
-				   FK_PT_REF_OP, &n, &sx);
+				   FK_NT_OP, &n, &sx);
 		if (rc == 0) {
 			to_stat_of(pt, n, &sx, st);
 			fk_pt_node_put(pt, n);
@@ -598,7 +598,7 @@ static int l_clone_file(struct fk_layer *l, struct fk_layer_node *parent,
 	struct fk_pt_node *n = NULL;
 	struct fk_plat_stat sx;
 	if (rc == 0)
-		rc = fk_pt_lookup_name(pt, NODE(parent), pfd, name, FK_PT_REF_OP,
+		rc = fk_pt_lookup_name(pt, NODE(parent), pfd, name, FK_NT_OP,
 				       &n, &sx);
 	int fd = rc ? rc : l_open(l, HANDLE(n), O_RDWR);
 	if (fd < 0 && made)
@@ -762,7 +762,7 @@ int fk_pt_layer_set_work(struct fk_layer *l, const char *workdir, char *err,
 		return rc;
 	}
 	/* Unnamed (no parent in the table): held by its descriptor. */
-	pt->work = fk_pt_node_lookup(pt, fd, &st, NULL, NULL, FK_PT_REF_OP);
+	pt->work = fk_pt_node_lookup(pt, fd, &st, NULL, NULL, FK_NT_OP);
 	if (!pt->work) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;

@@ -251,9 +251,9 @@ int fk_pt_new(struct fk_pt **out, const char *source,
 	struct fk_plat_stat st;
 	int rc = fk_pt_stat_fd(fd, &st);
 	if (rc == 0)
-		rc = fk_pt_table_init(&pt->table);
+		rc = fk_pt_table_init(pt);
 	if (rc == 0 && !(pt->root = fk_pt_node_root(pt, fd, &st))) {
-		fk_pt_table_destroy(&pt->table);
+		fk_pt_table_destroy(pt);
 		rc = -ENOMEM;
 	}
 	if (rc) {
@@ -275,7 +275,7 @@ void fk_pt_free(struct fk_pt *pt)
 {
 	if (!pt)
 		return;
-	fk_pt_table_destroy(&pt->table); /* closes the root too */
+	fk_pt_table_destroy(pt); /* closes the root too */
 	for (unsigned i = 0; i < pt->nmount_fds; i++)
 		close(pt->mount_fds[i].fd);
 	free(pt->volname);
