@@ -313,6 +313,7 @@ static int unchanged(const struct ovl_listing *d, const struct fk_ovl_node *n,
 static int listing_of(struct fk_ovl *ovl, struct fk_ovl_node *n,
 		      struct ovl_listing **out)
 {
+	assert(fk_ovl_tree_held() != FK_OVL_TREE_NONE);
 	struct ovl_stamp *now = calloc(n->depth, sizeof *now);
 	uint64_t *devs = calloc(n->depth, sizeof *devs);
 	int rc = now && devs ? stamp(ovl, n, now, devs) : -ENOMEM;

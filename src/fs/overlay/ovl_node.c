@@ -59,6 +59,7 @@ static int same_key(const struct fk_ovl_node *n, unsigned layer, uint64_t dev,
 static struct fk_ovl_node *find(struct fk_ovl *ovl, unsigned layer,
 				uint64_t dev, uint64_t ino, uint32_t type)
 {
+	fk_nt_assert_locked(&ovl->nodes);
 	uint64_t h = key_hash(layer, dev, ino);
 	for (struct fk_nt_node *t = fk_nt_first_key(&ovl->nodes, h); t;
 	     t = fk_nt_next_key(t, h))
@@ -162,6 +163,7 @@ static struct fk_ovl_node *new_node(struct fk_ovl_found *f)
 static int set_place(struct fk_ovl *ovl, struct fk_ovl_node *n,
 		     struct fk_ovl_node *parent, const char *name)
 {
+	fk_nt_assert_locked(&ovl->nodes);
 	if (n->parent == parent && n->name && !strcmp(n->name, name))
 		return 0;
 	char *copy = strdup(name);

@@ -178,6 +178,8 @@ static inline void fk_pt_unref(struct fk_pt *pt, struct fk_pt_node *n)
 {
 	fk_nt_unref_locked(&pt->nodes, &n->tn, FK_NT_OP);
 }
+/** Abort (debug builds) unless this thread holds the table lock. */
+#define FK_PT_ASSERT_LOCKED(pt) fk_nt_assert_locked(&(pt)->nodes)
 int fk_pt_table_init(struct fk_pt *pt);
 void fk_pt_table_destroy(struct fk_pt *pt);
 /** Find a node by id and take an operation reference; NULL if unknown. */

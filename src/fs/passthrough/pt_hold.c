@@ -174,6 +174,7 @@ static void cfd_put(struct fk_pt *pt, struct fk_pt_cfd *e)
 /* Under the lock: close e for good. */
 static void cfd_drop(struct fk_pt *pt, struct fk_pt_cfd *e)
 {
+	FK_PT_ASSERT_LOCKED(pt);
 	if (e->listed) {
 		lru_unlink(&pt->fdc, e);
 		e->listed = 0;
@@ -187,6 +188,7 @@ static void cfd_drop(struct fk_pt *pt, struct fk_pt_cfd *e)
 /* Under the lock: take the fresh descriptor fd into e (which has none). */
 static void cfd_install(struct fk_pt *pt, struct fk_pt_cfd *e, int fd)
 {
+	FK_PT_ASSERT_LOCKED(pt);
 	reserve_slot(pt);
 	(void)fill_slot(pt, e, fd, 0);
 }
@@ -200,6 +202,7 @@ static void cfd_install(struct fk_pt *pt, struct fk_pt_cfd *e, int fd)
  * if there is none or the table is full. */
 static int mount_fd_for(struct fk_pt *pt, uint64_t dev, int fd)
 {
+	FK_PT_ASSERT_LOCKED(pt);
 	for (unsigned i = 0; i < pt->nmount_fds; i++)
 		if (pt->mount_fds[i].dev == dev)
 			return pt->mount_fds[i].fd;
@@ -237,7 +240,7 @@ void fk_pt_hold_init(struct fk_pt *pt)
 		 * for anyone, open_by_handle_at needs CAP_DAC_READ_SEARCH (on
 		 * macOS, fsgetpath may be refused likewise). */
 		struct fk_plat_handle *h = fk_plat_handle_of(pt->root->cfd.fd);
-		int m = h ? mount_fd_for(pt, pt->root->dev, pt->root->cfd.fd) : -1;
+		int m = h ? fk_pt_root_mount_fd(pt) : -1;
 		int fd = m >= 0 ? fk_plat_handle_open(m, h) : -1;
 		free(h);
 		if (fd >= 0)
@@ -273,6 +276,7 @@ int fk_pt_hold_attach(struct fk_pt *pt, struct fk_pt_node *n, int fd,
 		      struct fk_pt_node *parent, const char *name,
 		      struct fk_plat_handle *handle)
 {
+	FK_PT_ASSERT_LOCKED(pt);
 	if (pt->names_kept && parent && name) {
 		if (!(n->name = strdup(name)))
 			return -ENOMEM;
@@ -304,6 +308,7 @@ int fk_pt_hold_attach(struct fk_pt *pt, struct fk_pt_node *n, int fd,
 static void set_parent(struct fk_pt *pt, struct fk_pt_node *n,
 		       struct fk_pt_node *parent)
 {
+	FK_PT_ASSERT_LOCKED(pt);
 	struct fk_pt_node *old = n->parent;
 	fk_pt_ref(pt, parent);
 	n->parent = parent;
@@ -338,6 +343,7 @@ struct fk_pt_alias {
 
 static void alias_free(struct fk_pt *pt, struct fk_pt_alias *a)
 {
+	FK_PT_ASSERT_LOCKED(pt);
 	struct fk_pt_node *parent = a->parent;
 	free(a->name);
 	free(a);
@@ -348,6 +354,7 @@ static void alias_free(struct fk_pt *pt, struct fk_pt_alias *a)
 static void alias_drop(struct fk_pt *pt, struct fk_pt_node *n,
 		       const struct fk_pt_node *parent, const char *name)
 {
+	FK_PT_ASSERT_LOCKED(pt);
 	for (struct fk_pt_alias **p = &n->aliases; *p; p = &(*p)->next) {
 		struct fk_pt_alias *a = *p;
 		if (a->parent == parent && !strcmp(a->name, name)) {
@@ -364,6 +371,7 @@ static void alias_drop(struct fk_pt *pt, struct fk_pt_node *n,
 static void rename_node(struct fk_pt *pt, struct fk_pt_node *n,
 			struct fk_pt_node *parent, const char *name, int keep_old)
 {
+	FK_PT_ASSERT_LOCKED(pt);
 	char *copy = strdup(name);
 	struct fk_pt_alias *a = keep_old && n->type != S_IFDIR
 					? malloc(sizeof *a)
@@ -443,6 +451,7 @@ int fk_pt_hold_losing_name(struct fk_pt *pt, struct fk_pt_node *n,
 void fk_pt_hold_refresh(struct fk_pt *pt, struct fk_pt_node *n, int fd,
 			struct fk_pt_node *parent, const char *name)
 {
+	FK_PT_ASSERT_LOCKED(pt);
 	/* A lookup found the inode under this name: both it and the name
 	 * the node had lead there (hard links). */
 	if (pt->names_kept && n->name && parent && name &&
@@ -472,6 +481,7 @@ void fk_pt_hold_discard(struct fk_pt_node *n)
 
 void fk_pt_hold_detach(struct fk_pt *pt, struct fk_pt_node *n)
 {
+	FK_PT_ASSERT_LOCKED(pt);
 	cfd_drop(pt, &n->cfd);
 	free(n->name);
 	n->name = NULL;
@@ -493,6 +503,7 @@ int fk_pt_by_name(const struct fk_pt *pt, uint32_t type)
  * unnamed file, or one kept before it lost its name. Under the lock. */
 static int reached_by_name(const struct fk_pt *pt, const struct fk_pt_node *n)
 {
+	FK_PT_ASSERT_LOCKED(pt);
 	return fk_pt_by_name(pt, n->type) && !n->kept && n->cfd.fd < 0;
 }
 
@@ -525,6 +536,7 @@ static int same_inode(const struct fk_pt_node *n, int fd)
 static struct fk_pt_node *path_from_ancestor(struct fk_pt *pt, struct fk_pt_node *n,
 					      char **path)
 {
+	FK_PT_ASSERT_LOCKED(pt);
 	assert(n->cfd.fd < 0);
 	size_t len = 0;
 	struct fk_pt_node *a = n;
@@ -942,6 +954,7 @@ static void move_node(struct fk_pt *pt, struct fk_pt_node *n,
 		      struct fk_pt_node *oldparent, const char *oldname,
 		      struct fk_pt_node *parent, const char *name)
 {
+	FK_PT_ASSERT_LOCKED(pt);
 	if (!n->name)
 		return;
 	int own = n->parent == oldparent && !strcmp(n->name, oldname);
