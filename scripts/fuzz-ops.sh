@@ -25,6 +25,8 @@ W=$(mktemp -d /tmp/fk-fuzzops.XXXXXX)
 trap 'umount -l "$W/pm" "$W/om" 2>/dev/null; rm -rf "$W"' EXIT
 STATS=$W/stats
 rc=0
+segfaults() { dmesg 2>/dev/null | grep -c 'fusekit.*segfault'; }
+segfaults_before=$(segfaults)
 rounds=0
 half=$((SECONDS + SECS / 2))
 while [ $SECONDS -lt $half ]; do
@@ -87,5 +89,7 @@ for p in "$PT:$W/pm:passthrough" "$OVL:$W/om:overlay"; do
 	umount "$mnt" 2>/dev/null || umount -l "$mnt"
 	wait "$pid" || { echo "fuzz-ops: the $name daemon exited $?"; rc=1; }
 done
-echo "crashes: $(dmesg 2>/dev/null | grep -c 'fusekit.*segfault') segfaults of fusekit in the kernel log since boot"
+crashes=$(($(segfaults) - segfaults_before))
+echo "crashes: $crashes segfaults of fusekit in the kernel log during the run"
+[ "$crashes" = 0 ] || rc=1
 exit $rc
