@@ -9,6 +9,17 @@ done
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc)" >/dev/null
 FUSEKIT=$ROOT/build/fusekit
+# A system named NAME@base is NAME run with FK_BENCH_BASE, another build's
+# fusekit (say, the commit before a change): both in one run, so the
+# ratio between them is a fair before/after on a noisy machine.
+#   fusekit_of NAME: sets BIN to the binary and SYS to NAME without @base.
+fusekit_of() {
+	BIN=$FUSEKIT SYS=$1
+	case $1 in *@base)
+		BIN=${FK_BENCH_BASE:?"bench: $1 needs FK_BENCH_BASE=/path/to/other/fusekit"}
+		SYS=${1%@base} ;;
+	esac
+}
 
 W=$(mktemp -d /var/tmp/fk-bench.XXXXXX)
 PIDS=()

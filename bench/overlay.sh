@@ -16,7 +16,8 @@
 #   tar-x                                extracting a tar of /usr/include
 #                                        (about 8000 files; files/s)
 # Needs root, fio, python3, tar, fuse-overlayfs.
-# FK_BENCH_SYSTEMS="kernel fusekit ..." runs a subset (kernel first).
+# FK_BENCH_SYSTEMS="kernel fusekit ..." runs a subset (kernel first);
+# NAME@base runs NAME with FK_BENCH_BASE, another build (bench/lib.sh).
 # Output: a Markdown table on stdout (docs/benchmarks.md keeps the last).
 set -eu
 cd "$(dirname "$0")/.."
@@ -47,15 +48,16 @@ sync
 # mount_system NAME: a fresh upper and work dir over LOWER; DIR is the
 # mountpoint.
 mount_system() {
-	local name=$1 up=$W/upper-$1 wd=$W/work-$1 mnt=$W/mnt-$1
+	local up=$W/upper-$1 wd=$W/work-$1 mnt=$W/mnt-$1
 	rm -rf "$up" "$wd"
 	mkdir -p "$up" "$wd" "$mnt"
 	local o="lowerdir=$LOWER,upperdir=$up,workdir=$wd"
 	DIR=$mnt
-	case $name in
+	fusekit_of "$1"
+	case $SYS in
 	kernel) mount -t overlay overlay -o "$o" "$mnt"; MNTS+=("$mnt"); PIDS+=(0); return ;;
 	fuse-overlayfs) fuse-overlayfs -f -o "$o" "$mnt" & PIDS+=($!) ;;
-	fusekit) "$FUSEKIT" overlay -f -o "$o" "$mnt" & PIDS+=($!) ;;
+	fusekit) "$BIN" overlay -f -o "$o" "$mnt" & PIDS+=($!) ;;
 	esac
 	MNTS+=("$mnt")
 	wait_mount "$mnt"

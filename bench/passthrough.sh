@@ -11,7 +11,8 @@
 # libfuse3-dev ships, as it comes and with -o default_permissions. Jobs: the three published for the Rust original
 # (randread-4k, seqread-1m, meta-stat) plus randwrite-4k, seqwrite-1m and
 # create/unlink storms. Needs root, fio, libfuse3-dev, pkg-config, python3.
-# FK_BENCH_SYSTEMS="native fusekit ..." runs a subset (native first).
+# FK_BENCH_SYSTEMS="native fusekit ..." runs a subset (native first);
+# NAME@base runs NAME with FK_BENCH_BASE, another build (bench/lib.sh).
 # Output: a Markdown table on stdout (docs/benchmarks.md keeps the last).
 set -eu
 cd "$(dirname "$0")/.."
@@ -33,15 +34,16 @@ fi
 # $(...) substitution: the daemon would hold its pipe open, and PIDS and
 # MNTS would be set in a subshell.)
 mount_system() {
-	local name=$1 src=$W/src-$1 mnt=$W/mnt-$1
+	local src=$W/src-$1 mnt=$W/mnt-$1
 	mkdir -p "$src" "$mnt"
 	DIR=$mnt
-	case $name in
+	fusekit_of "$1"
+	case $SYS in
 	native) DIR=$src; return ;; # nothing to mount or unmount
-	fusekit) "$FUSEKIT" passthrough -f "$src" "$mnt" & PIDS+=($!) ;;
-	fusekit-nopt) "$FUSEKIT" passthrough -f -o nopassthrough "$src" "$mnt" & PIDS+=($!) ;;
-	fusekit-lazy) "$FUSEKIT" passthrough -f -o inode=lazy "$src" "$mnt" & PIDS+=($!) ;;
-	fusekit-lazy-nopt) "$FUSEKIT" passthrough -f -o inode=lazy,nopassthrough "$src" "$mnt" & PIDS+=($!) ;;
+	fusekit) "$BIN" passthrough -f "$src" "$mnt" & PIDS+=($!) ;;
+	fusekit-nopt) "$BIN" passthrough -f -o nopassthrough "$src" "$mnt" & PIDS+=($!) ;;
+	fusekit-lazy) "$BIN" passthrough -f -o inode=lazy "$src" "$mnt" & PIDS+=($!) ;;
+	fusekit-lazy-nopt) "$BIN" passthrough -f -o inode=lazy,nopassthrough "$src" "$mnt" & PIDS+=($!) ;;
 	passthrough_ll) "$PLL" -f -o source="$src" "$mnt" & PIDS+=($!) ;;
 	# The same with the kernel checking permissions, as fusekit always
 	# has it: every change to a directory costs a GETATTR of it before

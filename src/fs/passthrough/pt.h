@@ -376,21 +376,41 @@ void fk_pt_entry_of(const struct fk_pt *pt, const struct fk_pt_node *n,
 /** fk_pt_lookup_name for the kernel: fills e, takes a kernel reference. */
 int fk_pt_do_lookup(struct fk_pt *pt, struct fk_pt_node *parent, int parent_fd,
 		    const char *name, struct fk_entry *e);
-/** Make a directory, symlink (target) or other non-regular node (mode,
- *  rdev) named name in parent as w, then look it up (as
- *  fk_pt_lookup_name). */
-enum fk_pt_make_kind { FK_PT_MAKE_NOD, FK_PT_MAKE_DIR, FK_PT_MAKE_SYMLINK };
+/** What fk_pt_make makes: a regular file, opened (FILE), or an unnamed
+ *  one (TMPFILE, O_TMPFILE), or a node of another type (NOD: fifo,
+ *  socket, device), a directory, a symlink. */
+enum fk_pt_make_kind {
+	FK_PT_MAKE_FILE,
+	FK_PT_MAKE_TMPFILE,
+	FK_PT_MAKE_NOD,
+	FK_PT_MAKE_DIR,
+	FK_PT_MAKE_SYMLINK,
+};
+struct fk_pt_make_args {
+	enum fk_pt_make_kind kind;
+	const char *name; /* in the parent (not for TMPFILE) */
+	uint32_t mode; /* permission bits; NOD: with the type bits */
+	uint32_t rdev; /* NOD */
+	int flags; /* FILE, TMPFILE: open(2) flags, O_CREAT implied */
+	const char *target; /* SYMLINK */
+	const struct fk_pt_who *who; /* whose it is, and who makes it */
+	enum fk_nt_ref ref; /* the reference *out is given */
+};
+/** Is this kind opened (its descriptor is fk_pt_make's answer)? */
+static inline int fk_pt_make_opens(enum fk_pt_make_kind kind)
+{
+	return kind == FK_PT_MAKE_FILE || kind == FK_PT_MAKE_TMPFILE;
+}
+/** Make what a says in parent (pinned descriptor parent_fd) as a->who,
+ *  then look it up (as fk_pt_lookup_name): *out with one reference of
+ *  kind a->ref, and *st. Returns the open descriptor (FILE, TMPFILE), 0,
+ *  or -errno. */
 int fk_pt_make(struct fk_pt *pt, struct fk_pt_node *parent, int parent_fd,
-	       const struct fk_pt_who *w, enum fk_pt_make_kind kind,
-	       const char *name, uint32_t mode, uint32_t rdev,
-	       const char *target, enum fk_nt_ref ref, struct fk_pt_node **out,
+	       const struct fk_pt_make_args *a, struct fk_pt_node **out,
 	       struct fk_plat_stat *st);
-/** Create regular file name in parent as w and open it with flags (as
- *  open(2), O_CREAT implied), then look it up (as fk_pt_lookup_name).
- *  Returns the open descriptor or -errno. */
+/** fk_pt_make of a FILE (pt_file.c). */
 int fk_pt_create_at(struct fk_pt *pt, struct fk_pt_node *parent,
-		    int parent_fd, const struct fk_pt_who *w, const char *name,
-		    int flags, uint32_t mode, enum fk_nt_ref ref,
+		    int parent_fd, const struct fk_pt_make_args *a,
 		    struct fk_pt_node **out, struct fk_plat_stat *st);
 /** Give the inode reached at at a new name in parent, then look it up. */
 int fk_pt_link_at(struct fk_pt *pt, struct fk_pt_at at, struct fk_pt_node *parent,
@@ -480,11 +500,9 @@ void fk_pt_lseek(fk_req *req, const struct fk_lseek_in *in);
 void fk_pt_copy_file_range(fk_req *req, const struct fk_copy_range_in *in);
 void fk_pt_getlk(fk_req *req, const struct fk_lock_in *in);
 void fk_pt_setlk(fk_req *req, const struct fk_lock_in *in);
-/** An unnamed regular file (O_TMPFILE) in directory pfd, made as who,
- *  opened with flags (O_TMPFILE is added): its descriptor, with *out its
- *  node (one reference of kind ref) and *st; or -errno. */
-int fk_pt_tmpfile_at(struct fk_pt *pt, int pfd, const struct fk_pt_who *who,
-		     int flags, uint32_t mode, enum fk_nt_ref ref,
+/** fk_pt_make of a TMPFILE in directory pfd (O_TMPFILE is added to the
+ *  flags): its descriptor, or -errno. */
+int fk_pt_tmpfile_at(struct fk_pt *pt, int pfd, const struct fk_pt_make_args *a,
 		     struct fk_pt_node **out, struct fk_plat_stat *st);
 /** The descriptor of an open directory (opendir's fh). */
 int fk_pt_dir_fd(uint64_t fh);

@@ -373,35 +373,38 @@ void fk_pt_readlink(fk_req *req, const struct fk_ino_in *in)
 }
 
 int fk_pt_make(struct fk_pt *pt, struct fk_pt_node *parent, int parent_fd,
-	       const struct fk_pt_who *w, enum fk_pt_make_kind kind,
-	       const char *name, uint32_t mode, uint32_t rdev,
-	       const char *target, enum fk_nt_ref ref, struct fk_pt_node **out,
+	       const struct fk_pt_make_args *a, struct fk_pt_node **out,
 	       struct fk_plat_stat *st)
 {
+	if (a->kind == FK_PT_MAKE_FILE)
+		return fk_pt_create_at(pt, parent, parent_fd, a, out, st);
+	if (a->kind == FK_PT_MAKE_TMPFILE)
+		return fk_pt_tmpfile_at(pt, parent_fd, a, out, st);
+	const char *name = a->name;
 	int rc = fk_pt_check_name(name);
 	if (rc)
 		return rc;
 	struct fk_pt_cred_saved cred;
-	rc = fk_pt_cred_switch(w, &cred);
+	rc = fk_pt_cred_switch(a->who, &cred);
 	if (rc)
 		return rc;
 	int r;
-	switch (kind) {
+	switch (a->kind) {
 	case FK_PT_MAKE_DIR:
-		r = mkdirat(parent_fd, name, mode & 07777);
+		r = mkdirat(parent_fd, name, a->mode & 07777);
 		break;
 	case FK_PT_MAKE_SYMLINK:
-		r = symlinkat(target, parent_fd, name);
+		r = symlinkat(a->target, parent_fd, name);
 		break;
 	default:
-		r = mknodat(parent_fd, name, mode, rdev);
+		r = mknodat(parent_fd, name, a->mode, a->rdev);
 		break;
 	}
 	rc = r < 0 ? -errno : fk_pt_cred_give(&cred, parent_fd, name);
 	fk_pt_cred_restore(&cred);
 	if (rc)
 		return rc;
-	return fk_pt_lookup_name(pt, parent, parent_fd, name, ref, out, st);
+	return fk_pt_lookup_name(pt, parent, parent_fd, name, a->ref, out, st);
 }
 
 /* The new-entry ops: make the node as the caller, answer with its entry. */
@@ -418,8 +421,11 @@ static void make_entry(fk_req *req, uint64_t parent_id, const char *name,
 	fk_pt_who_of_req(req, &who);
 	struct fk_pt_node *n;
 	struct fk_plat_stat st;
-	int rc = fk_pt_make(pt, parent, pfd, &who, kind, name, mode, rdev,
-			    target, FK_NT_KERNEL, &n, &st);
+	const struct fk_pt_make_args a = { .kind = kind, .name = name,
+					   .mode = mode, .rdev = rdev,
+					   .target = target, .who = &who,
+					   .ref = FK_NT_KERNEL };
+	int rc = fk_pt_make(pt, parent, pfd, &a, &n, &st);
 	fk_pt_node_done(pt, parent);
 	if (rc)
 		(void)fk_reply_err(req, -rc);

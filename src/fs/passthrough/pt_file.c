@@ -164,18 +164,17 @@ void fk_pt_open(fk_req *req, const struct fk_open_in *in)
 }
 
 int fk_pt_create_at(struct fk_pt *pt, struct fk_pt_node *parent,
-		    int parent_fd, const struct fk_pt_who *w, const char *name,
-		    int flags, uint32_t mode, enum fk_nt_ref ref,
+		    int parent_fd, const struct fk_pt_make_args *a,
 		    struct fk_pt_node **out, struct fk_plat_stat *st)
 {
-	int rc = fk_pt_check_name(name);
+	int rc = fk_pt_check_name(a->name);
 	if (rc)
 		return rc;
-	int fd = fk_pt_openat_as(w, parent_fd, name, flags | O_CREAT | O_NOFOLLOW,
-				 mode & 07777);
+	int fd = fk_pt_openat_as(a->who, parent_fd, a->name,
+				 a->flags | O_CREAT | O_NOFOLLOW, a->mode & 07777);
 	if (fd < 0)
 		return fd;
-	rc = fk_pt_lookup_name(pt, parent, parent_fd, name, ref, out, st);
+	rc = fk_pt_lookup_name(pt, parent, parent_fd, a->name, a->ref, out, st);
 	if (rc) {
 		close(fd);
 		return rc;
@@ -197,8 +196,11 @@ void fk_pt_create(fk_req *req, const struct fk_create_in *in)
 	int fl = host_flags(pt, in->flags) | ((int)in->flags & O_EXCL);
 	struct fk_pt_node *n;
 	struct fk_plat_stat st;
-	int fd = fk_pt_create_at(pt, parent, pfd, &who, in->name, fl, in->mode,
-				 FK_NT_KERNEL, &n, &st);
+	const struct fk_pt_make_args a = { .kind = FK_PT_MAKE_FILE,
+					   .name = in->name, .mode = in->mode,
+					   .flags = fl, .who = &who,
+					   .ref = FK_NT_KERNEL };
+	int fd = fk_pt_make(pt, parent, pfd, &a, &n, &st);
 	fk_pt_node_done(pt, parent);
 	/* The open file's own reference, besides the kernel's lookup one. */
 	struct fk_pt_node *ref = fd >= 0 ? fk_pt_node_get(pt, n->tn.nodeid) : NULL;
@@ -215,14 +217,13 @@ void fk_pt_create(fk_req *req, const struct fk_create_in *in)
 	reply_opened(req, ref, fd, fl | O_CREAT, &e);
 }
 
-int fk_pt_tmpfile_at(struct fk_pt *pt, int pfd, const struct fk_pt_who *who,
-		     int flags, uint32_t mode, enum fk_nt_ref ref,
+int fk_pt_tmpfile_at(struct fk_pt *pt, int pfd, const struct fk_pt_make_args *a,
 		     struct fk_pt_node **out, struct fk_plat_stat *st)
 {
 	struct fk_pt_cred_saved cred;
-	int fd = fk_pt_cred_switch(who, &cred);
+	int fd = fk_pt_cred_switch(a->who, &cred);
 	if (fd == 0) {
-		fd = fk_plat_tmpfile_at(pfd, flags, mode & 07777);
+		fd = fk_plat_tmpfile_at(pfd, a->flags, a->mode & 07777);
 		int rc = fd >= 0 ? fk_pt_cred_give(&cred, fd, NULL) : 0;
 		if (rc) {
 			close(fd);
@@ -240,7 +241,7 @@ int fk_pt_tmpfile_at(struct fk_pt *pt, int pfd, const struct fk_pt_who *who,
 	int rc = opath < 0 ? opath : fk_pt_stat_fd(opath, st);
 	*out = NULL;
 	if (rc == 0)
-		*out = fk_pt_node_lookup(pt, opath, st, NULL, NULL, ref);
+		*out = fk_pt_node_lookup(pt, opath, st, NULL, NULL, a->ref);
 	else if (opath >= 0)
 		close(opath);
 	if (!*out) {
@@ -262,8 +263,10 @@ void fk_pt_tmpfile(fk_req *req, const struct fk_create_in *in)
 	fk_pt_who_of_req(req, &who);
 	struct fk_pt_node *n;
 	struct fk_plat_stat st;
-	int fd = fk_pt_tmpfile_at(pt, pfd, &who, fl, in->mode, FK_NT_KERNEL,
-				  &n, &st);
+	const struct fk_pt_make_args a = { .kind = FK_PT_MAKE_TMPFILE,
+					   .mode = in->mode, .flags = fl,
+					   .who = &who, .ref = FK_NT_KERNEL };
+	int fd = fk_pt_make(pt, parent, pfd, &a, &n, &st);
 	fk_pt_node_done(pt, parent);
 	if (fd < 0) {
 		(void)fk_reply_err(req, -fd);

@@ -207,65 +207,48 @@ static int l_open(struct fk_layer *l, struct fk_layer_node *h, int flags)
 	return rc;
 }
 
-/* As w, make name in directory dir (descriptor dfd): a regular file
- * opened with file_flags (its descriptor is the answer; with no name, an
- * unnamed O_TMPFILE one), or, when file_flags is -1, what kind says. */
-static int make_as(struct fk_pt *pt, struct fk_pt_node *dir, int dfd,
-		   const struct fk_pt_who *w, enum fk_pt_make_kind kind,
-		   int file_flags, const char *name, uint32_t mode, uint32_t rdev,
-		   const char *target, struct fk_pt_node **n, struct fk_plat_stat *sx)
-{
-	if (!name)
-		return fk_pt_tmpfile_at(pt, dfd, w, file_flags, mode, FK_NT_OP,
-					n, sx);
-	if (file_flags >= 0)
-		return fk_pt_create_at(pt, dir, dfd, w, name, file_flags | O_EXCL,
-				       mode, FK_NT_OP, n, sx);
-	return fk_pt_make(pt, dir, dfd, w, kind, name, mode, rdev, target,
-			  FK_NT_OP, n, sx);
-}
-
-/* make_as where the layer keeps owners in an xattr: as the daemon, mode |
- * 0755 on the host, cred and mode recorded in the xattr before the object
- * gets its name: it is built in the work directory and renamed in (where
- * the layer has none, the xattr follows at once: a crash between shows
- * the daemon's attributes). */
+/* fk_pt_make where the layer keeps owners in an xattr: as the daemon, mode
+ * | 0755 on the host, cred and mode recorded in the xattr before the
+ * object gets its name: it is built in the work directory and renamed in
+ * (where the layer has none, the xattr follows at once: a crash between
+ * shows the daemon's attributes). */
 static int make_overridden(struct fk_pt *pt, struct fk_pt_node *parent,
-			   int pfd, enum fk_pt_make_kind kind, int file_flags,
-			   const char *name, uint32_t mode,
+			   int pfd, const struct fk_pt_make_args *want,
 			   const struct fk_layer_cred *cred,
 			   struct fk_pt_node **out, struct fk_plat_stat *sx)
 {
 	struct fk_pt_who self;
 	daemon_who(&self);
+	struct fk_pt_make_args a = *want;
+	a.who = &self;
+	a.mode = (want->mode & 0777) | 0755;
 	struct fk_pt_node *dir = parent;
 	int dfd = pfd;
 	char tmp[32];
-	const char *built = name;
-	int staged = name && pt->work && pt->work != parent;
+	int staged = a.name && pt->work && pt->work != parent;
 	if (staged) {
 		dir = pt->work;
 		if ((dfd = fk_pt_node_fd(pt, dir)) < 0)
 			return dfd;
 		snprintf(tmp, sizeof tmp, "#fkpt%llx",
 			 (unsigned long long)atomic_fetch_add(&pt->staged, 1));
-		built = tmp;
+		a.name = tmp;
 	}
 	struct fk_pt_node *n;
-	int fd = make_as(pt, dir, dfd, &self, kind, file_flags, built,
-			 (mode & 0777) | 0755, 0, NULL, &n, sx);
+	int fd = fk_pt_make(pt, dir, dfd, &a, &n, sx);
 	int rc = fd < 0 ? fd : 0;
+	int opens = fk_pt_make_opens(a.kind);
 	/* A new file is reached through its open descriptor, which the
 	 * rename leaves where it is; a directory holds its own. */
 	struct fk_pt_at at = FK_PT_AT_FD(fd);
 	int pinned = 0;
-	if (!rc && file_flags < 0)
+	if (!rc && !opens)
 		pinned = (rc = fk_pt_obj_pin(pt, n, &at)) == 0;
 	if (!rc)
 		rc = fk_pt_override_write(pt, at, FK_PT_UID_HOST(pt, cred->uid),
-					  FK_PT_GID_HOST(pt, cred->gid), mode);
+					  FK_PT_GID_HOST(pt, cred->gid), want->mode);
 	if (!rc && staged)
-		rc = fk_pt_rename_at(pt, dir, dfd, tmp, parent, pfd, name,
+		rc = fk_pt_rename_at(pt, dir, dfd, tmp, parent, pfd, want->name,
 				     FK_RENAME_NOREPLACE, &self);
 	if (!rc)
 		rc = fk_pt_stat_at(at, sx);
@@ -276,10 +259,10 @@ static int make_overridden(struct fk_pt *pt, struct fk_pt_node *parent,
 	if (rc && fd >= 0) {
 		/* Nothing made: what was built goes again (failing, it stays
 		 * under its staging name, or as the daemon's). */
-		if (built)
-			(void)fk_pt_remove(pt, dir, dfd, built,
-					   kind == FK_PT_MAKE_DIR ? AT_REMOVEDIR : 0);
-		if (file_flags >= 0)
+		if (a.name)
+			(void)fk_pt_remove(pt, dir, dfd, a.name,
+					   a.kind == FK_PT_MAKE_DIR ? AT_REMOVEDIR : 0);
+		if (opens)
 			close(fd);
 		fk_pt_node_put(pt, n);
 	}
@@ -291,12 +274,11 @@ static int make_overridden(struct fk_pt *pt, struct fk_pt_node *parent,
 	return fd;
 }
 
-/* The create-type ops: as cred, make name in parent (see make_as). */
+/* The create-type ops: as cred, make what a says in parent (a->who and
+ * a->ref are filled in here). */
 static int make(struct fk_layer *l, struct fk_layer_node *parent,
-		enum fk_pt_make_kind kind, int file_flags, const char *name,
-		uint32_t mode, uint32_t rdev, const char *target,
-		const struct fk_layer_cred *cred, struct fk_layer_node **out,
-		struct fk_layer_stat *st)
+		struct fk_pt_make_args a, const struct fk_layer_cred *cred,
+		struct fk_layer_node **out, struct fk_layer_stat *st)
 {
 	struct fk_pt *pt = PT_OF(l);
 	int pfd = fk_pt_node_fd(pt, NODE(parent));
@@ -304,17 +286,17 @@ static int make(struct fk_layer *l, struct fk_layer_node *parent,
 		return pfd;
 	struct fk_pt_node *n;
 	struct fk_plat_stat sx;
+	struct fk_pt_who w;
+	who_of(pt, cred, &w);
+	a.who = &w;
+	a.ref = FK_NT_OP;
 	int rc;
-	if (fk_pt_override_applies(pt, file_flags >= 0 ? S_IFREG
-					: kind == FK_PT_MAKE_DIR ? S_IFDIR : 0)) {
-		rc = make_overridden(pt, NODE(parent), pfd, kind, file_flags, name,
-				     mode, cred, &n, &sx);
-	} else {
-		struct fk_pt_who w;
-		who_of(pt, cred, &w);
-		rc = make_as(pt, NODE(parent), pfd, &w, kind, file_flags, name, mode,
-			     rdev, target, &n, &sx);
-	}
+	if (fk_pt_override_applies(pt, fk_pt_make_opens(a.kind) ? S_IFREG
+				       : a.kind == FK_PT_MAKE_DIR ? S_IFDIR
+								 : 0))
+		rc = make_overridden(pt, NODE(parent), pfd, &a, cred, &n, &sx);
+	else
+		rc = fk_pt_make(pt, NODE(parent), pfd, &a, &n, &sx);
 	fk_pt_node_unfd(pt, NODE(parent));
 	if (rc >= 0) {
 		to_stat(pt, NULL, &sx, st); /* sx is as shown already */
@@ -328,16 +310,19 @@ static int l_create(struct fk_layer *l, struct fk_layer_node *parent,
 		    const struct fk_layer_cred *cred, struct fk_layer_node **out,
 		    struct fk_layer_stat *st)
 {
-	return make(l, parent, FK_PT_MAKE_NOD, flags, name, mode, 0, NULL, cred,
-		    out, st);
+	/* A layer's create makes a new file, never opens one. */
+	const struct fk_pt_make_args a = { .kind = FK_PT_MAKE_FILE, .name = name,
+					   .mode = mode, .flags = flags | O_EXCL };
+	return make(l, parent, a, cred, out, st);
 }
 
 static int l_tmpfile(struct fk_layer *l, struct fk_layer_node *parent,
 		     int flags, uint32_t mode, const struct fk_layer_cred *cred,
 		     struct fk_layer_node **out, struct fk_layer_stat *st)
 {
-	return make(l, parent, FK_PT_MAKE_NOD, flags, NULL, mode, 0, NULL, cred,
-		    out, st);
+	const struct fk_pt_make_args a = { .kind = FK_PT_MAKE_TMPFILE,
+					   .mode = mode, .flags = flags };
+	return make(l, parent, a, cred, out, st);
 }
 
 static int l_mkdir(struct fk_layer *l, struct fk_layer_node *parent,
@@ -345,8 +330,9 @@ static int l_mkdir(struct fk_layer *l, struct fk_layer_node *parent,
 		   const struct fk_layer_cred *cred, struct fk_layer_node **out,
 		   struct fk_layer_stat *st)
 {
-	return make(l, parent, FK_PT_MAKE_DIR, -1, name, mode, 0, NULL, cred,
-		    out, st);
+	const struct fk_pt_make_args a = { .kind = FK_PT_MAKE_DIR, .name = name,
+					   .mode = mode };
+	return make(l, parent, a, cred, out, st);
 }
 
 static int l_mknod(struct fk_layer *l, struct fk_layer_node *parent,
@@ -356,8 +342,9 @@ static int l_mknod(struct fk_layer *l, struct fk_layer_node *parent,
 {
 	if (S_ISREG(mode) || S_ISDIR(mode) || S_ISLNK(mode))
 		return -EINVAL; /* create, mkdir and symlink make those */
-	return make(l, parent, FK_PT_MAKE_NOD, -1, name, mode, rdev, NULL, cred,
-		    out, st);
+	const struct fk_pt_make_args a = { .kind = FK_PT_MAKE_NOD, .name = name,
+					   .mode = mode, .rdev = rdev };
+	return make(l, parent, a, cred, out, st);
 }
 
 static int l_symlink(struct fk_layer *l, struct fk_layer_node *parent,
@@ -365,8 +352,9 @@ static int l_symlink(struct fk_layer *l, struct fk_layer_node *parent,
 		     const struct fk_layer_cred *cred,
 		     struct fk_layer_node **out, struct fk_layer_stat *st)
 {
-	return make(l, parent, FK_PT_MAKE_SYMLINK, -1, name, 0, 0, target,
-		    cred, out, st);
+	const struct fk_pt_make_args a = { .kind = FK_PT_MAKE_SYMLINK,
+					   .name = name, .target = target };
+	return make(l, parent, a, cred, out, st);
 }
 
 static int l_link(struct fk_layer *l, struct fk_layer_node *h,
