@@ -30,3 +30,45 @@ void fk_backing_slot_put(fk_session *se, struct fk_backing_slot *s)
 		s->id = 0;
 	}
 }
+
+int fk_backing_slot_open(fk_session *se, struct fk_backing_slot *s, int fd,
+			 uint64_t owner, int want, enum fk_backing_kind *kind,
+			 int *joined, int *err)
+{
+	*joined = 0;
+	*err = 0;
+	if (s->users > 0) {
+		/* Passthrough opens exist: this one joins them or fails. */
+		if (s->owner != owner) {
+			*kind = FK_BACKING_UNCOUNTED;
+			return -EBUSY;
+		}
+		*joined = !want;
+		s->users++;
+		*kind = FK_BACKING_PASSTHROUGH;
+		return s->id;
+	}
+	if (want && s->cached == 0) {
+		int id = fk_backing_open(se, fd);
+		if (id > 0) {
+			s->id = id;
+			s->owner = owner;
+			s->users = 1;
+			*kind = FK_BACKING_PASSTHROUGH;
+			return id;
+		}
+		*err = id < 0 ? id : -EIO;
+	}
+	s->cached++;
+	*kind = FK_BACKING_CACHED;
+	return 0;
+}
+
+void fk_backing_slot_close(fk_session *se, struct fk_backing_slot *s,
+			   enum fk_backing_kind kind)
+{
+	if (kind == FK_BACKING_PASSTHROUGH)
+		fk_backing_slot_put(se, s);
+	else if (kind == FK_BACKING_CACHED && s->cached)
+		s->cached--;
+}

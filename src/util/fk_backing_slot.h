@@ -9,8 +9,14 @@
  * backing file, as the overlay's does at copy-up, gives each file its own
  * owner); an open of another file must wait until the slot is free.
  *
+ * And the kernel will not mix: while an inode has passthrough opens,
+ * every open of it must be a passthrough one on the same backing file,
+ * and while it has others, none may be (either mistake fails the open
+ * with EIO, fs/fuse/iomode.c). fk_backing_slot_open decides each open
+ * by that rule and counts both kinds.
+ *
  * A slot has no lock of its own: the caller holds its own lock around
- * both calls.
+ * the calls.
  */
 #ifndef FK_BACKING_SLOT_H
 #define FK_BACKING_SLOT_H
@@ -21,9 +27,37 @@
 
 struct fk_backing_slot {
 	int id; /* 0: none */
-	uint32_t users;
+	uint32_t users; /* passthrough opens on id */
+	uint32_t cached; /* opens through the daemon */
 	uint64_t owner;
 };
+
+/** How fk_backing_slot_open answered an open (kept by the open file, for
+ *  fk_backing_slot_close). */
+enum fk_backing_kind {
+	FK_BACKING_UNCOUNTED, /* the slot was not asked */
+	FK_BACKING_PASSTHROUGH,
+	FK_BACKING_CACHED,
+};
+
+/**
+ * Decide an open of the inode whose descriptor is fd (a file of owner):
+ * want is 0 when it should not be passthrough (it must see every write,
+ * or its file may not stay the inode's). Returns the backing id (> 0:
+ * a passthrough open, with *kind FK_BACKING_PASSTHROUGH), 0 (through the
+ * daemon, FK_BACKING_CACHED), or -errno: -EBUSY when the inode has
+ * passthrough opens on another owner's file, which this open may not
+ * join (*kind FK_BACKING_UNCOUNTED). An open of an inode with passthrough
+ * opens joins them even when !want: *joined is set then. When
+ * registering fd fails, the open goes through the daemon and *err is the
+ * reason (-EPERM: not allowed here).
+ */
+int fk_backing_slot_open(fk_session *se, struct fk_backing_slot *s, int fd,
+			 uint64_t owner, int want, enum fk_backing_kind *kind,
+			 int *joined, int *err);
+/** The open answered as kind has closed. */
+void fk_backing_slot_close(fk_session *se, struct fk_backing_slot *s,
+			   enum fk_backing_kind kind);
 
 /** The slot's id for the file owner (registering fd as the backing file
  *  when the slot is free), with one more user: > 0. -EBUSY when the slot

@@ -46,6 +46,35 @@ for o in "lowerdir=$WORK/src" "lowerdir=$WORK/src,upperdir=$WORK/up,workdir=$WOR
 		"$(md5sum < "$WORK/ovl/file")"
 	stop_daemon "$WORK/ovl" "$DPID"
 done
+
+# The kernel will not mix passthrough and other opens of one inode (an
+# open that would, fails with EIO). A file held open for reading while it
+# is written: on the overlay the write copies it up (the inode's file
+# changes), on the passthrough a set-user-ID file's write-open must see
+# writes. Both must just work.
+mkdir -p "$WORK/l2" "$WORK/u2" "$WORK/w2" "$WORK/s2"
+echo lower >"$WORK/l2/f"
+start_ovl "$WORK/ovl2" "lowerdir=$WORK/l2,upperdir=$WORK/u2,workdir=$WORK/w2"
+exec 3<"$WORK/ovl2/f"
+echo more >>"$WORK/ovl2/f" 2>"$WORK/err"
+expect "overlay: append to a lower file held open for reading" "" "$(cat "$WORK/err")"
+expect "and both lines read back" "lower more" "$(echo $(cat "$WORK/ovl2/f"))"
+exec 3<&-
+exec 3<"$WORK/ovl2/f"
+echo again >>"$WORK/ovl2/f" 2>"$WORK/err"
+expect "overlay: append to an upper file held open for reading" "" "$(cat "$WORK/err")"
+exec 3<&-
+stop_daemon "$WORK/ovl2" "$DPID"
+echo hi >"$WORK/s2/suid"
+chmod 4755 "$WORK/s2/suid"
+start_pt "$WORK/s2" "$WORK/pt2"
+exec 3<"$WORK/pt2/suid"
+echo more >>"$WORK/pt2/suid" 2>"$WORK/err"
+expect "passthrough: append to a set-user-ID file held open for reading" "" "$(cat "$WORK/err")"
+expect "and both lines read back" "hi more" "$(echo $(cat "$WORK/pt2/suid"))"
+exec 3<&-
+stop_daemon "$WORK/pt2" "$DPID"
+
 cat "$WORK/probe.out"
 if grep -q "granted=0" "$WORK/probe.out"; then
 	echo "SKIP: the kernel did not grant FUSE_PASSTHROUGH"

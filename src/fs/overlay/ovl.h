@@ -111,7 +111,7 @@ struct fk_ovl {
 struct ovl_file {
 	int fd; /* the layer's descriptor */
 	int odirect; /* fd has O_DIRECT: buffers must be aligned */
-	int passthrough; /* counted in node->backing.users */
+	enum fk_backing_kind backing; /* how node->backing counts it */
 	struct fk_ovl_node *node; /* an operation reference, for its life */
 };
 

@@ -17,7 +17,8 @@
  * fallocate or copy_file_range by a caller other than root. (setattr
  * passes the kernel's flag on to the layer.) Writes through kernel
  * passthrough never reach us: a file with set-id bits is opened for
- * writing without it.
+ * writing without it, unless the inode has passthrough opens already
+ * (choose_io).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -107,51 +108,57 @@ static void ovl_open(fk_req *req, const struct fk_open_in *in)
 	fk_ovl_reply_open(req, n, fd, gen, flags, NULL);
 }
 
-/* Kernel passthrough for f where it can be had: FK_FOPEN_PASSTHROUGH
- * and the id into o. While the inode's backing file is an older one (the
- * lower file, before a copy-up, still open), the open is direct I/O
- * through us: the kernel allows one backing file per inode, and no
- * cached opens beside passthrough ones. */
-static void try_passthrough(fk_req *req, struct ovl_file *f, uint64_t gen,
-			    struct fk_open_out *o)
+/* How f's open goes (fk_backing_slot.h): kernel passthrough where it can
+ * be had, else through us, never mixing the two on one inode. In a
+ * writable overlay only upper files are passthrough ones: a lower file's
+ * inode becomes its copy's at copy-up, and a read opened before would
+ * hold the inode to the lower backing file, where no write may go. A
+ * write-open of a file with set-id bits must let us see every write, but
+ * joins the passthrough opens the inode has (the kernel allows nothing
+ * else): then an unprivileged caller's open drops the bits at once.
+ * 0, or -EBUSY when the open cannot be answered now. */
+static int choose_io(fk_req *req, struct ovl_file *f, uint64_t gen,
+		     struct fk_open_out *o)
 {
 	struct fk_ovl *ovl = OVL(req);
 	fk_session *se = fk_req_session(req);
+	f->backing = FK_BACKING_UNCOUNTED;
 	if (!atomic_load(&ovl->passthrough_ok) ||
 	    !(fk_session_conn(se)->want & FK_CAP_PASSTHROUGH) ||
 	    (o->open_flags & FK_FOPEN_DIRECT_IO)) /* cache=never|metadata */
-		return;
+		return 0;
 	int fl = fcntl(f->fd, F_GETFL);
-	if (fl >= 0 && (fl & O_ACCMODE) != O_RDONLY &&
-	    (fk_session_conn(se)->want & FK_CAP_HANDLE_KILLPRIV_V2)) {
-		/* Set-id bits to drop: we must see every write. */
-		struct fk_attr a;
-		fk_ovl_tree_read(ovl);
-		int rc = fk_ovl_top_attr(ovl, f->node, &a);
-		fk_ovl_tree_unlock(ovl);
-		if (rc || (a.mode & (S_ISUID | S_ISGID)))
-			return;
-	}
+	int killpriv = fl >= 0 && (fl & O_ACCMODE) != O_RDONLY &&
+		       (fk_session_conn(se)->want & FK_CAP_HANDLE_KILLPRIV_V2);
+	struct fk_attr a;
+	fk_ovl_tree_read(ovl);
+	int lower = f->node->stack_gen != gen || f->node->stack[0].layer != 0;
+	int rc = killpriv ? fk_ovl_top_attr(ovl, f->node, &a) : 0;
+	fk_ovl_tree_unlock(ovl);
+	int sees = killpriv && (rc || (a.mode & (S_ISUID | S_ISGID)));
+	int joined, err;
 	fk_nt_lock(&ovl->nodes);
-	int id = fk_backing_slot_get(se, &f->node->backing, f->fd, gen);
+	int id = fk_backing_slot_open(se, &f->node->backing, f->fd, gen,
+				      !(ovl->upper && lower) && !sees, &f->backing,
+				      &joined, &err);
 	fk_nt_unlock(&ovl->nodes);
-	if (id > 0) {
-		f->passthrough = 1;
-		fk_backing_grant(o, id);
-	} else if (id == -EBUSY) {
-		o->open_flags |= FK_FOPEN_DIRECT_IO;
-	} else if (id == -EPERM || id == -EOPNOTSUPP) {
+	if (err == -EPERM || err == -EOPNOTSUPP)
 		atomic_store(&ovl->passthrough_ok, 0); /* not allowed here */
-	}
+	if (id < 0)
+		return id;
+	if (id > 0)
+		fk_backing_grant(o, id);
+	if (joined && sees && caller_kills_suidgid(req))
+		/* Failing: the bits stay, as for any failed change. */
+		(void)kill_suidgid(req, f->node);
+	return 0;
 }
 
 static void backing_put(fk_req *req, struct ovl_file *f)
 {
 	struct fk_ovl *ovl = OVL(req);
-	if (!f->passthrough)
-		return;
 	fk_nt_lock(&ovl->nodes);
-	fk_backing_slot_put(fk_req_session(req), &f->node->backing);
+	fk_backing_slot_close(fk_req_session(req), &f->node->backing, f->backing);
 	fk_nt_unlock(&ovl->nodes);
 }
 
@@ -172,11 +179,13 @@ void fk_ovl_reply_open(fk_req *req, struct fk_ovl_node *n, int fd,
 	int fl = fcntl(fd, F_GETFL);
 	f->odirect = fl >= 0 && (fl & FK_O_DIRECT);
 	f->node = n;
-	f->passthrough = 0;
 	struct fk_open_out o = { (uint64_t)(uintptr_t)f, open_flags, 0 };
-	try_passthrough(req, f, gen, &o);
-	int rc = created ? fk_reply_create(req, created, &o) : fk_reply_open(req, &o);
-	if (rc == -ENOENT) {
+	int rc = choose_io(req, f, gen, &o);
+	if (rc == 0)
+		rc = created ? fk_reply_create(req, created, &o) : fk_reply_open(req, &o);
+	else
+		(void)fk_reply_err(req, -rc);
+	if (rc) { /* -ENOENT: the opener gave up; else it was told */
 		backing_put(req, f);
 		close(fd); /* the opener gave up: no release comes */
 		free(f);

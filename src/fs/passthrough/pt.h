@@ -139,7 +139,7 @@ struct fk_pt_file {
 	struct fk_pt_cfd cfd;
 	int flags; /* to reopen it: the open flags, less O_CREAT|O_EXCL|O_TRUNC */
 	int odirect; /* fd has O_DIRECT: buffers must be aligned */
-	int passthrough; /* counted in node->backing.users */
+	enum fk_backing_kind backing; /* how node->backing counts it */
 	struct fk_pt_node *node;
 	struct fk_pt_file *next_open, *prev_open; /* node->open_files */
 };
@@ -207,12 +207,13 @@ struct fk_pt_node *fk_pt_node_find(struct fk_pt *pt, const struct fk_plat_stat *
 /** Make the root node (id FK_ROOT_INO, never freed) from its fd. */
 struct fk_pt_node *fk_pt_node_root(struct fk_pt *pt, int fd,
 				   const struct fk_plat_stat *st);
-/** Share the node's backing id (registering fd as the backing file if it
- *  has none). Returns the id (> 0) or -errno. */
-int fk_pt_backing_get(struct fk_pt *pt, fk_session *se, struct fk_pt_node *n,
-		      int fd);
-/** Drop one user of the node's backing id; the last closes it. */
-void fk_pt_backing_put(struct fk_pt *pt, fk_session *se, struct fk_pt_node *n);
+/** fk_backing_slot_open and _close on the node's slot, under the table
+ *  lock. */
+int fk_pt_backing_open(struct fk_pt *pt, fk_session *se, struct fk_pt_node *n,
+		       int fd, int want, enum fk_backing_kind *kind, int *joined,
+		       int *err);
+void fk_pt_backing_close(struct fk_pt *pt, fk_session *se, struct fk_pt_node *n,
+			 enum fk_backing_kind kind);
 /** Drop n kernel lookup references from a node. */
 void fk_pt_node_forget(struct fk_pt *pt, uint64_t nodeid, uint64_t n);
 

@@ -13,7 +13,10 @@
  * kernel marks FK_WRITE_KILL_SUIDGID, an open or setattr that truncates
  * with KILL_SUIDGID, a fallocate or copy_file_range by a caller other
  * than root. Writes through kernel passthrough never reach us: a file
- * with set-id bits is therefore opened for writing without it.
+ * with set-id bits is therefore opened for writing without it, unless
+ * the inode has passthrough opens already: the kernel allows no other
+ * open then, so the open joins them and an unprivileged caller's drops
+ * the bits at once (reply_opened).
  *
  * Locks are not implemented here on purpose: without POSIX_LOCKS and
  * FLOCK_LOCKS the kernel keeps fcntl and flock locks itself, per FUSE
@@ -92,30 +95,34 @@ static void reply_opened(fk_req *req, struct fk_pt_node *n, int fd, int fl,
 	}
 	f->flags = fl & ~(O_CREAT | O_EXCL | O_TRUNC | FK_O_TMPFILE);
 	f->odirect = FK_O_DIRECT && (fl & FK_O_DIRECT);
-	f->passthrough = 0;
+	f->backing = FK_BACKING_UNCOUNTED;
 	f->node = n;
 	struct fk_open_out o = { (uint64_t)(uintptr_t)f,
 				 fk_cache_open_flags(pt->o.cache, 0), 0 };
 	if (atomic_load(&pt->passthrough_ok) &&
 	    (fk_session_conn(se)->want & FK_CAP_PASSTHROUGH) &&
-	    !(o.open_flags & FK_FOPEN_DIRECT_IO) && !sees_writes(se, fd, fl, e)) {
-		/* Kept until the last release: the kernel resolves the id
-		 * after our reply, in the opener's context. */
-		int id = fk_pt_backing_get(pt, se, n, fd);
-		if (id > 0) {
-			f->passthrough = 1;
-			fk_backing_grant(&o, id);
-		} else if (id == -EPERM || id == -EOPNOTSUPP) {
+	    !(o.open_flags & FK_FOPEN_DIRECT_IO)) {
+		/* Passthrough, or through us, by the kernel's rule
+		 * (fk_backing_slot.h). The id is kept until the last release:
+		 * the kernel resolves it after our reply, in the opener's
+		 * context. (One file per node: no open is ever refused.) */
+		int sees = sees_writes(se, fd, fl, e), joined, err;
+		int id = fk_pt_backing_open(pt, se, n, fd, !sees, &f->backing,
+					    &joined, &err);
+		if (err == -EPERM || err == -EOPNOTSUPP)
 			atomic_store(&pt->passthrough_ok, 0); /* not allowed here */
-		}
+		if (id > 0)
+			fk_backing_grant(&o, id);
+		if (joined && fk_pt_caller_unprivileged(req))
+			/* Failing: the bits stay, as for any failed change. */
+			(void)kill_suidgid(req, n->tn.nodeid, fd);
 	}
 	/* Into the cache before the reply: a read may follow at once. */
 	fk_pt_file_attach(pt, f, fd);
 	int rc = e ? fk_reply_create(req, e, &o) : fk_reply_open(req, &o);
 	if (rc == -ENOENT) {
 		/* The opener was interrupted: the kernel will not release. */
-		if (f->passthrough)
-			fk_pt_backing_put(pt, se, n);
+		fk_pt_backing_close(pt, se, n, f->backing);
 		fk_pt_file_detach(pt, f);
 		fk_pt_node_put(pt, n);
 		free(f);
@@ -349,8 +356,7 @@ void fk_pt_release(fk_req *req, const struct fk_release_in *in)
 {
 	struct fk_pt *pt = FK_PT(req);
 	struct fk_pt_file *f = FH(in->fh);
-	if (f->passthrough)
-		fk_pt_backing_put(pt, fk_req_session(req), f->node);
+	fk_pt_backing_close(pt, fk_req_session(req), f->node, f->backing);
 	fk_pt_file_detach(pt, f);
 	fk_pt_node_put(pt, f->node);
 	free(f);

@@ -165,18 +165,22 @@ struct fk_pt_node *fk_pt_node_root(struct fk_pt *pt, int fd,
 	return n;
 }
 
-int fk_pt_backing_get(struct fk_pt *pt, fk_session *se, struct fk_pt_node *n,
-		      int fd)
+int fk_pt_backing_open(struct fk_pt *pt, fk_session *se, struct fk_pt_node *n,
+		       int fd, int want, enum fk_backing_kind *kind, int *joined,
+		       int *err)
 {
 	fk_pt_lock(pt);
-	int id = fk_backing_slot_get(se, &n->backing, fd, 0);
+	/* One file per node: owner 0 for all. */
+	int id = fk_backing_slot_open(se, &n->backing, fd, 0, want, kind, joined,
+				      err);
 	fk_pt_unlock(pt);
 	return id;
 }
 
-void fk_pt_backing_put(struct fk_pt *pt, fk_session *se, struct fk_pt_node *n)
+void fk_pt_backing_close(struct fk_pt *pt, fk_session *se, struct fk_pt_node *n,
+			 enum fk_backing_kind kind)
 {
 	fk_pt_lock(pt);
-	fk_backing_slot_put(se, &n->backing);
+	fk_backing_slot_close(se, &n->backing, kind);
 	fk_pt_unlock(pt);
 }
