@@ -25,8 +25,8 @@ W=$(mktemp -d /tmp/fk-fuzzops.XXXXXX)
 trap 'umount -l "$W/pm" "$W/om" 2>/dev/null; rm -rf "$W"' EXIT
 STATS=$W/stats
 rc=0
-segfaults() { dmesg 2>/dev/null | grep -c 'fusekit.*segfault'; }
-segfaults_before=$(segfaults)
+. "$ROOT/tests/kernel_crashes.sh"
+crash_watch_start
 rounds=0
 half=$((SECONDS + SECS / 2))
 while [ $SECONDS -lt $half ]; do
@@ -89,7 +89,7 @@ for p in "$PT:$W/pm:passthrough" "$OVL:$W/om:overlay"; do
 	umount "$mnt" 2>/dev/null || umount -l "$mnt"
 	wait "$pid" || { echo "fuzz-ops: the $name daemon exited $?"; rc=1; }
 done
-crashes=$(($(segfaults) - segfaults_before))
-echo "crashes: $crashes segfaults of fusekit in the kernel log during the run"
-[ "$crashes" = 0 ] || rc=1
+crashes=$(kernel_crashes)
+echo "crashes: $(printf '%s' "$crashes" | grep -c .) of fusekit programs in the kernel log during the run"
+[ -z "$crashes" ] || { echo "$crashes" | head -5; rc=1; }
 exit $rc

@@ -14,11 +14,14 @@
 # what it held before the load, give or take 16. Resident memory must not
 # grow after the first half by more than a tenth (plus 1 MiB). The last
 # line says "flat" or "growing: ..."; the exit status is 0 only when flat
-# and both daemons lived to their unmount and exited 0. Needs root and
+# and both daemons lived to their unmount and exited 0, and no fusekit
+# program crashed meanwhile (tests/kernel_crashes.sh). Needs root and
 # python3.
 set -u
 MINUTES=${1:-2}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/tests/kernel_crashes.sh"
+crash_watch_start
 FUSEKIT=${2:-$ROOT/build/fusekit}
 SOAK=$(dirname "$FUSEKIT")/tests/fk_soak
 [ "$(id -u)" = 0 ] || { echo "soak: needs root"; exit 1; }
@@ -117,6 +120,8 @@ for p in "$PT:$W/pm" "$OVL:$W/om"; do
 	st=$?
 	[ $st = 0 ] || { echo "soak: the daemon of $mnt exited $st"; rc=1; }
 done
+crashes=$(kernel_crashes)
+[ -z "$crashes" ] || { echo "soak: a fusekit program crashed:"; echo "$crashes" | head -5; rc=1; }
 grep -h "unexpected:" "$W/storm.out" | sort | uniq -c | head -5
 grep -h "failed" "$W/soak.out" 2>/dev/null | grep -v " 0 failed" | head -3
 verdict=$(printf '%s\n' "${series[@]}" | awk -v n="${#series[@]}" \

@@ -22,7 +22,8 @@
 #     mount program exists for (SCOPE=full: rootful too).
 # Every listing and diff of fusekit must equal native's. Every fusekit
 # daemon podman started must have lived until its unmount and exited 0
-# (mount-program.sh logs them), and no mount is left behind.
+# (mount-program.sh logs them), none may crash (the kernel log,
+# ../kernel_crashes.sh), and no mount is left behind.
 #
 # SCOPE=full also runs Debian's fuse-overlayfs as a third driver and
 # reports where it differs from native, without failing on it (the
@@ -37,6 +38,8 @@ CTLIST=$(realpath "${2:?}")
 SCOPE=${3:-${FK_CONTAINER_SCOPE:-quick}}
 CTUSER=fkct
 
+. "$HERE/../kernel_crashes.sh"
+crash_watch_start
 PASS=0
 FAIL=0
 ok() { PASS=$((PASS + 1)); echo "ok   $*"; }
@@ -375,5 +378,12 @@ else
 	tail -n 5 "$WORK"/log/*.err 2>/dev/null
 fi
 
+crashes=$(kernel_crashes)
+if [ -z "$crashes" ]; then
+	ok "no fusekit program crashed (kernel log)"
+else
+	bad "a fusekit program crashed:"
+	echo "$crashes" | head -5
+fi
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" = 0 ]

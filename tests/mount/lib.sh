@@ -4,11 +4,17 @@
 # that unmounts (lazily) and kills only the daemon it started, by pid, so a
 # failing test never leaves a mount or a process behind. A mount that does
 # not appear within 10 s fails the test; ctest's TIMEOUT bounds the rest.
+# Every daemon must live until it is stopped and exit 0 then, and no
+# fusekit program may crash while the test runs (the kernel log, see
+# ../kernel_crashes.sh): finish checks both.
 
 set -u
 MEMFS=${1:?usage: $0 FK_MEMFS FUSEKIT SAMPLE_DIR}
 FUSEKIT=${2:?}
 SAMPLE=${3:?}
+
+. "$(dirname "${BASH_SOURCE[0]}")/../kernel_crashes.sh"
+crash_watch_start
 
 PASS=0
 FAIL=0
@@ -232,6 +238,9 @@ finish() {
 			bad "the daemon of ${DAEMON_MNT[$p]:-?} (pid $p) died during the test (exit $?)"
 		fi
 	done
+	local crashes
+	crashes=$(kernel_crashes)
+	[ -z "$crashes" ] || { bad "a fusekit program crashed during the test:"; echo "$crashes" | head -5; }
 	echo "$PASS passed, $FAIL failed"
 	[ "$FAIL" = 0 ] && exit 0
 	exit 1
