@@ -66,7 +66,7 @@ fi
 # ThreadSanitizer: the concurrent tests, whose daemons report every data
 # race (tests/mount/storm.sh fails on any report not in tests/tsan.supp).
 if build build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFK_TSAN=ON; then
-	run_ctest "tsan" build-tsan -R '^(mount\.(storm|pt_link_race|memfs_concurrent)|unit\.test_session)$'
+	run_ctest "tsan" build-tsan -R '^(mount\.(storm|pt_link_race|pt_fh_race|memfs_concurrent)|unit\.test_session)$'
 else
 	FAIL=$((FAIL + 1)); SUMMARY+=("tsan: build failed")
 fi
