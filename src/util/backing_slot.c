@@ -6,23 +6,8 @@
 
 #include "fk_backing_slot.h"
 
-int fk_backing_slot_get(fk_session *se, struct fk_backing_slot *s, int fd,
-			uint64_t owner)
-{
-	if (s->id > 0 && s->owner != owner)
-		return -EBUSY;
-	if (s->id <= 0) {
-		int id = fk_backing_open(se, fd);
-		if (id <= 0)
-			return id < 0 ? id : -EIO;
-		s->id = id;
-		s->owner = owner;
-	}
-	s->users++;
-	return s->id;
-}
-
-void fk_backing_slot_put(fk_session *se, struct fk_backing_slot *s)
+/* One passthrough open fewer; the last closes the id. */
+static void slot_put(fk_session *se, struct fk_backing_slot *s)
 {
 	if (s->users && --s->users == 0 && s->id > 0) {
 		/* Failing, the id stays registered until the session ends. */
@@ -68,7 +53,7 @@ void fk_backing_slot_close(fk_session *se, struct fk_backing_slot *s,
 			   enum fk_backing_kind kind)
 {
 	if (kind == FK_BACKING_PASSTHROUGH)
-		fk_backing_slot_put(se, s);
+		slot_put(se, s);
 	else if (kind == FK_BACKING_CACHED && s->cached)
 		s->cached--;
 }

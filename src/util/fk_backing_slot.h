@@ -59,13 +59,6 @@ int fk_backing_slot_open(fk_session *se, struct fk_backing_slot *s, int fd,
 void fk_backing_slot_close(fk_session *se, struct fk_backing_slot *s,
 			   enum fk_backing_kind kind);
 
-/** The slot's id for the file owner (registering fd as the backing file
- *  when the slot is free), with one more user: > 0. -EBUSY when the slot
- *  holds another owner's file; fk_backing_open's -errno otherwise. */
-int fk_backing_slot_get(fk_session *se, struct fk_backing_slot *s, int fd,
-			uint64_t owner);
-/** One user fewer; the last closes the id. */
-void fk_backing_slot_put(fk_session *se, struct fk_backing_slot *s);
 
 /** Make o a passthrough open on backing id. The page cache is the
  *  backing file's then, and the kernel fails every read of an open that

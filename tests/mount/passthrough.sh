@@ -52,27 +52,26 @@ done
 # is written: on the overlay the write copies it up (the inode's file
 # changes), on the passthrough a set-user-ID file's write-open must see
 # writes. Both must just work.
+# append_while_read LABEL FILE LINE WANT: FILE held open for reading, LINE
+# appended to it: no error, and the file reads WANT (its words).
+append_while_read() {
+	exec 3<"$2"
+	# (The group: an open that fails is reported on the group's stderr.)
+	{ echo "$3" >>"$2"; } 2>"$WORK/err"
+	expect "$1: append to a file held open for reading" "" "$(cat "$WORK/err")"
+	expect "$1: and it reads back" "$4" "$(echo $(cat "$2"))"
+	exec 3<&-
+}
 mkdir -p "$WORK/l2" "$WORK/u2" "$WORK/w2" "$WORK/s2"
 echo lower >"$WORK/l2/f"
 start_ovl "$WORK/ovl2" "lowerdir=$WORK/l2,upperdir=$WORK/u2,workdir=$WORK/w2"
-exec 3<"$WORK/ovl2/f"
-echo more >>"$WORK/ovl2/f" 2>"$WORK/err"
-expect "overlay: append to a lower file held open for reading" "" "$(cat "$WORK/err")"
-expect "and both lines read back" "lower more" "$(echo $(cat "$WORK/ovl2/f"))"
-exec 3<&-
-exec 3<"$WORK/ovl2/f"
-echo again >>"$WORK/ovl2/f" 2>"$WORK/err"
-expect "overlay: append to an upper file held open for reading" "" "$(cat "$WORK/err")"
-exec 3<&-
+append_while_read "overlay, a lower file" "$WORK/ovl2/f" more "lower more"
+append_while_read "overlay, an upper file" "$WORK/ovl2/f" again "lower more again"
 stop_daemon "$WORK/ovl2" "$DPID"
 echo hi >"$WORK/s2/suid"
 chmod 4755 "$WORK/s2/suid"
 start_pt "$WORK/s2" "$WORK/pt2"
-exec 3<"$WORK/pt2/suid"
-echo more >>"$WORK/pt2/suid" 2>"$WORK/err"
-expect "passthrough: append to a set-user-ID file held open for reading" "" "$(cat "$WORK/err")"
-expect "and both lines read back" "hi more" "$(echo $(cat "$WORK/pt2/suid"))"
-exec 3<&-
+append_while_read "passthrough, a set-user-ID file" "$WORK/pt2/suid" more "hi more"
 stop_daemon "$WORK/pt2" "$DPID"
 
 cat "$WORK/probe.out"

@@ -257,6 +257,10 @@ int fk_ovl_copy_up(struct fk_ovl *ovl, fk_session *se, struct fk_ovl_node *n);
  *  whole): FK_OVL_COPY_NO_DATA, the contents are not needed (the opener
  *  truncates). */
 #define FK_OVL_COPY_NO_DATA 1u
+/** Attempts before a copy-up, or a rename that needs one, gives up with
+ *  -EAGAIN when what it depends on keeps changing meanwhile (a lower
+ *  hard link found in other directories; names the host replaces). */
+#define FK_OVL_COPY_TRIES 8
 int fk_ovl_copy_up_as(struct fk_ovl *ovl, fk_session *se,
 		      struct fk_ovl_node *n, unsigned flags);
 /** A fresh name for an object built in the work directory. */

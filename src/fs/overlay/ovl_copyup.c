@@ -455,11 +455,6 @@ static int copy_one(struct fk_ovl *ovl, struct fk_ovl_node *n, unsigned flags)
 	return rc;
 }
 
-/* Attempts at a copy-up whose node keeps being found in other, lower
- * directories meanwhile (hard links of a lower file looked up again and
- * again): then -EAGAIN. */
-#define OVL_COPY_TRIES 8
-
 int fk_ovl_copy_up_as(struct fk_ovl *ovl, fk_session *se,
 		      struct fk_ovl_node *n, unsigned flags)
 {
@@ -467,7 +462,7 @@ int fk_ovl_copy_up_as(struct fk_ovl *ovl, fk_session *se,
 	if (!ovl->upper)
 		return -EROFS;
 	int rc = -EAGAIN;
-	for (int tries = 0; rc == -EAGAIN && tries < OVL_COPY_TRIES; tries++) {
+	for (int tries = 0; rc == -EAGAIN && tries < FK_OVL_COPY_TRIES; tries++) {
 		fk_ovl_tree_read(ovl);
 		/* The root always has an upper node, so a lower n has a
 		 * parent. */

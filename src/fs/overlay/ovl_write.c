@@ -725,7 +725,7 @@ static void ovl_rename(fk_req *req, const struct fk_rename_in *in)
 			break;
 		/* Each pass copies a node up for good: two at most, unless
 		 * the names keep being replaced meanwhile. */
-		rc = tries < 8 ? fk_ovl_copy_up(ovl, se, copy) : -EAGAIN;
+		rc = tries < FK_OVL_COPY_TRIES ? fk_ovl_copy_up(ovl, se, copy) : -EAGAIN;
 		fk_ovl_node_put(ovl, copy);
 		if (rc)
 			break;
