@@ -20,7 +20,10 @@
  * one (renameat2 RENAME_EXCHANGE), as the kernel does. An OCI whiteout
  * is a separate name, and there are two steps.
  *
- * Every operation here holds the tree lock for writing.
+ * Each operation copies up what it needs first, with no tree lock held
+ * (ovl.h), then holds the tree lock for writing while it changes names;
+ * setattr and the xattr changes, which touch an upper object but no
+ * name, hold it for reading.
  */
 #define _GNU_SOURCE
 #include <assert.h>
