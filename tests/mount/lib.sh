@@ -147,6 +147,17 @@ SCEN=$(cd "$(dirname "${BASH_SOURCE[0]}")/../conformance" && pwd)/posix_scenario
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=$(command -v python3)
 
+# xattr_list_race LABEL MNT_DIR HOST_DIR: for 2 s, listxattr through
+# the mount while the host adds and removes attributes underneath
+# (xattr_list_race.py): every list is one the file had, none fails.
+xattr_list_race() {
+	local out
+	out=$("$PY" "$(dirname "${BASH_SOURCE[0]}")/xattr_list_race.py" "$2" "$3" 2 2>&1)
+	expect "$1: listxattr racing the host's setxattr gives lists the file had" \
+		"wrong 0" "$(echo "$out" | sed -n 's/^lists [1-9][0-9]* //p')"
+	echo "$out" | grep -v '^lists' | head -5
+}
+
 start_pt() { # SRC MNT [OPTIONS]: fusekit passthrough in the foreground, backgrounded
 	local src=$1 mnt=$2; shift 2
 	mkdir -p "$mnt"

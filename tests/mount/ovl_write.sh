@@ -11,7 +11,8 @@
 #   - the upper directories afterwards: the same whiteouts, opaque marks
 #     and copied-up files;
 # and each upper directory, mounted by the other implementation, shows
-# the same tree again.
+# the same tree again. Last, listxattr through the mount racing the
+# host's setxattr on the upper gives only lists the file had.
 . "$(dirname "$0")/lib.sh"
 require_fuse
 HERE=$(dirname "$0")
@@ -74,5 +75,7 @@ else
 	bad "over the kernel's upper dir, the tree differs (- kernel, + fusekit)"
 fi
 umount "$WORK/k.mnt"
+mkdir "$WORK/f.mnt/race"
+xattr_list_race "overlay" "$WORK/f.mnt/race" "$WORK/k.upper/race"
 stop_daemon "$WORK/f.mnt" "$DPID"
 finish

@@ -8,7 +8,8 @@
 # names changed on the host are refused, not followed to another file,
 # and directories are found by handle; handle mode falls back to fd mode when
 # open_by_handle_at is not permitted. Also the xattr namespace
-# policy (xattr_ns=) and birth times through statx.
+# policy (xattr_ns=), with listxattr racing the host's setxattr, and birth
+# times through statx.
 . "$(dirname "$0")/lib.sh"
 require_fuse
 
@@ -244,6 +245,8 @@ check_fails "xattr_ns=user: trusted.* not removed" setfattr -x trusted.hidden "$
 expect "xattr_ns=user: the hidden attribute is intact" 2 "$(getfattr --absolute-names --only-values -n trusted.hidden "$X/f")"
 err=$(setfattr -n trusted.new -v 3 "$WORK/xmnt/f" 2>&1)
 check "xattr_ns=user: refusal is EOPNOTSUPP" sh -c "echo '$err' | grep -q 'Operation not supported'"
+mkdir "$X/race"
+xattr_list_race "xattr_ns=user" "$WORK/xmnt/race" "$X/race"
 
 # 8. Birth time through statx is the source's.
 W_src=$(stat -c %W "$X/f") W_mnt=$(stat -c %W "$WORK/xmnt/f")

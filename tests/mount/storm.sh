@@ -31,7 +31,10 @@ storm() {
 	ops=$(cat "$WORK"/c*.out | awk '/^ops/ { s += $2 } END { print s + 0 }')
 	unexpected=$(cat "$WORK"/c*.out | awk '/^ops/ { s += $4 } END { print s + 0 }')
 	expect "$label: $ops operations, none failed as a native one would not" 0 "$unexpected"
-	[ "$unexpected" = 0 ] || grep -h "^unexpected:" "$WORK"/c*.out | sort | uniq -c | head -5
+	if [ "$unexpected" != 0 ]; then
+		grep -h "^unexpected:" "$WORK"/c*.out | sort | uniq -c | head -5
+		tail -n 5 "$WORK"/*.log # what the daemons said
+	fi
 }
 
 for opts in inode=fd inode=lazy,fd_cap=16; do

@@ -413,21 +413,14 @@ static void ovl_listxattr(fk_req *req, const struct fk_listxattr_in *in)
 	struct fk_layer_node *h = n->stack[0].h;
 	/* Hidden names take room in the layer's list: read it whole. */
 	char *all = NULL;
-	int r = ovl->o.noxattrs ? -EOPNOTSUPP : 0;
-	for (; r == 0;) {
+	int r = ovl->o.noxattrs ? -EOPNOTSUPP : -ERANGE;
+	while (r == -ERANGE) { /* -ERANGE: the list grew meanwhile */
 		r = l->ops->listxattr(l, h, NULL, 0);
 		if (r <= 0)
 			break;
 		free(all);
-		if (!(all = malloc((size_t)r))) {
-			r = -ENOMEM;
-			break;
-		}
-		int got = l->ops->listxattr(l, h, all, (size_t)r);
-		if (got != -ERANGE) {
-			r = got;
-			break;
-		}
+		all = malloc((size_t)r);
+		r = all ? l->ops->listxattr(l, h, all, (size_t)r) : -ENOMEM;
 	}
 	fk_ovl_tree_unlock(ovl);
 	fk_ovl_node_put(ovl, n);

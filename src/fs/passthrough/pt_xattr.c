@@ -76,9 +76,10 @@ int fk_pt_xattr_list(struct fk_pt *pt, struct fk_pt_at at, char *buf,
 	/* Hidden names still take room in the host's list: read it whole. */
 	for (;;) {
 		int full = fk_plat_listxattr_at(at.fd, FK_PT_AT_NAME(at), NULL, 0);
-		if (full < 0)
-			return full;
-		char *all = fk_thread_buf(FK_PT_BUF_XATTR_ALL, full ? (size_t)full : 1);
+		if (full <= 0)
+			return full; /* none: asked with size 0 the host would
+				      * answer a size, not a list */
+		char *all = fk_thread_buf(FK_PT_BUF_XATTR_ALL, (size_t)full);
 		if (!all)
 			return -ENOMEM;
 		int n = fk_plat_listxattr_at(at.fd, FK_PT_AT_NAME(at), all, (size_t)full);
