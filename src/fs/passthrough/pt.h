@@ -217,6 +217,33 @@ void fk_pt_backing_close(struct fk_pt *pt, fk_session *se, struct fk_pt_node *n,
 /** Drop n kernel lookup references from a node. */
 void fk_pt_node_forget(struct fk_pt *pt, uint64_t nodeid, uint64_t n);
 
+/* ---- pt_fdcache.c: the descriptor cache (handle and lazy modes) ---- */
+/** Under the table lock: make room for one more descriptor (closing the
+ *  least recently used unpinned one if the cache is full) and reserve
+ *  it, before opening it; fk_pt_fdc_fill or _unreserve ends the
+ *  reservation. */
+void fk_pt_fdc_reserve(struct fk_pt *pt);
+void fk_pt_fdc_unreserve(struct fk_pt *pt);
+/** Under the table lock: put fd (opened in a reserved slot, or -errno if
+ *  that failed) into e, pinned when pin. If e got a descriptor meanwhile
+ *  (another thread), fd is closed and e's is kept. Returns e's
+ *  descriptor or -errno. */
+int fk_pt_fdc_fill(struct fk_pt *pt, struct fk_pt_cfd *e, int fd, int pin);
+/** Pin e's descriptor, reopening it with reopen(pt, obj), run without
+ *  the lock, if the cache closed it. Returns it or -errno. Takes the
+ *  table lock. */
+int fk_pt_cfd_get(struct fk_pt *pt, struct fk_pt_cfd *e,
+		  int (*reopen)(struct fk_pt *, void *), void *obj);
+/** Under the table lock: pin e, which is open. */
+void fk_pt_cfd_pin_locked(struct fk_pt *pt, struct fk_pt_cfd *e);
+/** Undo a pin (takes the table lock). */
+void fk_pt_cfd_put(struct fk_pt *pt, struct fk_pt_cfd *e);
+/** Under the table lock: close e for good. */
+void fk_pt_cfd_drop(struct fk_pt *pt, struct fk_pt_cfd *e);
+/** Under the table lock: take the fresh descriptor fd into e (which has
+ *  none), pinned when pin. */
+void fk_pt_cfd_install(struct fk_pt *pt, struct fk_pt_cfd *e, int fd, int pin);
+
 /* ---- pt_hold.c ---- */
 /** Choose the mode (handle falls back to fd where open_by_handle_at is not
  *  permitted) and the cache size; after the root exists. */

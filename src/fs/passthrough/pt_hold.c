@@ -23,18 +23,8 @@
  *                 This is the only mode of hosts without O_PATH (macOS:
  *                 opening a fifo or device has side effects).
  *
- * The cache holds node descriptors and open files' descriptors, at most
- * fd_cap of them plus those pinned by operations in flight: a slot is made
- * (the least recently used unpinned descriptor closed) before a descriptor
- * is opened, so the bound holds at every instant while operations pin
- * fewer than fd_cap. The root's descriptor, and in handle mode one per
- * filesystem (for open_by_handle_at), are outside the cache but count
- * against fd_cap.
- *
- * Invariants (under the table lock): a listed cfd has fd >= 0; an
- * unlisted cfd of a cached mode has fd == -1, except the root's and the
- * descriptors of fd mode, which are never listed and never closed early;
- * fdc.open == number of listed cfds.
+ * The descriptors of the handle and lazy modes are cached
+ * (pt_fdcache.c).
  */
 #define _GNU_SOURCE
 #include <assert.h>
@@ -60,137 +50,6 @@ static int cached_mode(const struct fk_pt *pt)
 const char *fk_pt_inode_mode_name(enum fk_pt_inode_mode m)
 {
 	return m == FK_PT_INODE_HANDLE ? "handle" : m == FK_PT_INODE_LAZY ? "lazy" : "fd";
-}
-
-/* ---- The LRU list ---------------------------------------------------- */
-
-static void lru_unlink(struct fk_pt_fdcache *c, struct fk_pt_cfd *e)
-{
-	if (e->newer)
-		e->newer->older = e->older;
-	else
-		c->newest = e->older;
-	if (e->older)
-		e->older->newer = e->newer;
-	else
-		c->oldest = e->newer;
-	e->newer = e->older = NULL;
-}
-
-static void lru_push(struct fk_pt_fdcache *c, struct fk_pt_cfd *e)
-{
-	e->older = c->newest;
-	e->newer = NULL;
-	if (c->newest)
-		c->newest->newer = e;
-	c->newest = e;
-	if (!c->oldest)
-		c->oldest = e;
-}
-
-/* Close the least recently used unpinned descriptor. 0 if all pinned. */
-static int evict_one(struct fk_pt *pt)
-{
-	struct fk_pt_fdcache *c = &pt->fdc;
-	for (struct fk_pt_cfd *e = c->oldest; e; e = e->newer) {
-		if (e->pins)
-			continue;
-		lru_unlink(c, e);
-		e->listed = 0;
-		c->open--;
-		fk_nt_close_later(e->fd);
-		e->fd = -1;
-		return 1;
-	}
-	return 0;
-}
-
-/* Make room for one more descriptor and reserve it. */
-static void reserve_slot(struct fk_pt *pt)
-{
-	struct fk_pt_fdcache *c = &pt->fdc;
-	unsigned fixed = 1 + pt->nmount_fds; /* the root, the mount fds */
-	while (c->open + c->reserved + fixed >= c->cap && evict_one(pt))
-		;
-	c->reserved++;
-}
-
-/* Put fd (opened in a reserved slot, or -1 if that failed) into e, pinned
- * when pin. If e got a descriptor meanwhile (another thread), fd is
- * closed and e's is used. Returns e's descriptor or -errno. */
-static int fill_slot(struct fk_pt *pt, struct fk_pt_cfd *e, int fd, int pin)
-{
-	struct fk_pt_fdcache *c = &pt->fdc;
-	c->reserved--;
-	if (fd < 0)
-		return fd;
-	if (e->fd >= 0) {
-		close(fd);
-	} else {
-		e->fd = fd;
-		e->listed = 1;
-		lru_push(c, e);
-		c->open++;
-	}
-	if (pin)
-		e->pins++;
-	return e->fd;
-}
-
-/* Pin e's descriptor, reopening it with reopen(obj) if it is closed.
- * reopen runs without the lock. */
-static int cfd_get(struct fk_pt *pt, struct fk_pt_cfd *e,
-		   int (*reopen)(struct fk_pt *, void *), void *obj)
-{
-	LOCK(pt);
-	if (e->fd >= 0) {
-		e->pins++;
-		if (e->listed) {
-			lru_unlink(&pt->fdc, e);
-			lru_push(&pt->fdc, e);
-		}
-		UNLOCK(pt);
-		return e->fd;
-	}
-	reserve_slot(pt);
-	UNLOCK(pt);
-	int fd = reopen(pt, obj);
-	LOCK(pt);
-	if (fd >= 0)
-		pt->fdc.reopens++;
-	fd = fill_slot(pt, e, fd, 1);
-	UNLOCK(pt);
-	return fd;
-}
-
-static void cfd_put(struct fk_pt *pt, struct fk_pt_cfd *e)
-{
-	LOCK(pt);
-	assert(e->pins > 0);
-	e->pins--;
-	UNLOCK(pt);
-}
-
-/* Under the lock: close e for good. */
-static void cfd_drop(struct fk_pt *pt, struct fk_pt_cfd *e)
-{
-	FK_PT_ASSERT_LOCKED(pt);
-	if (e->listed) {
-		lru_unlink(&pt->fdc, e);
-		e->listed = 0;
-		pt->fdc.open--;
-	}
-	if (e->fd >= 0)
-		fk_nt_close_later(e->fd);
-	e->fd = -1;
-}
-
-/* Under the lock: take the fresh descriptor fd into e (which has none). */
-static void cfd_install(struct fk_pt *pt, struct fk_pt_cfd *e, int fd)
-{
-	FK_PT_ASSERT_LOCKED(pt);
-	reserve_slot(pt);
-	(void)fill_slot(pt, e, fd, 0);
 }
 
 /* ---- Setup ------------------------------------------------------------ */
@@ -298,9 +157,8 @@ int fk_pt_hold_attach(struct fk_pt *pt, struct fk_pt_node *n, int fd,
 		/* Cannot be reopened (no handles on this filesystem, or an
 		 * unnamed file): its descriptor stays, pinned, for life. */
 		n->kept = 1;
-		n->cfd.pins = 1;
 	}
-	cfd_install(pt, &n->cfd, fd);
+	fk_pt_cfd_install(pt, &n->cfd, fd, n->kept);
 	return 0;
 }
 
@@ -460,7 +318,7 @@ void fk_pt_hold_refresh(struct fk_pt *pt, struct fk_pt_node *n, int fd,
 	if (fd < 0)
 		return; /* reached by name */
 	if (cached_mode(pt) && n->cfd.fd < 0 && n != pt->root)
-		cfd_install(pt, &n->cfd, fd);
+		fk_pt_cfd_install(pt, &n->cfd, fd, 0);
 	else
 		close(fd); /* the node keeps the descriptor it has */
 }
@@ -482,7 +340,7 @@ void fk_pt_hold_discard(struct fk_pt_node *n)
 void fk_pt_hold_detach(struct fk_pt *pt, struct fk_pt_node *n)
 {
 	FK_PT_ASSERT_LOCKED(pt);
-	cfd_drop(pt, &n->cfd);
+	fk_pt_cfd_drop(pt, &n->cfd);
 	free(n->name);
 	n->name = NULL;
 	while (n->aliases) {
@@ -559,7 +417,7 @@ static struct fk_pt_node *path_from_ancestor(struct fk_pt *pt, struct fk_pt_node
 		if (at)
 			p[--at] = '/';
 	}
-	a->cfd.pins++;
+	fk_pt_cfd_pin_locked(pt, &a->cfd);
 	fk_pt_ref(pt, a);
 	*path = p;
 	return a;
@@ -631,9 +489,7 @@ static int reopen_by_path(struct fk_pt *pt, struct fk_pt_node *n)
 		pthread_rwlock_unlock(&pt->names);
 	free(path);
 	if (a) {
-		LOCK(pt);
-		a->cfd.pins--;
-		UNLOCK(pt);
+		fk_pt_cfd_put(pt, &a->cfd);
 		fk_pt_node_put(pt, a);
 	}
 	if (fd == -ENOENT || fd == -ENOTDIR || fd == -ELOOP || fd == -EXDEV)
@@ -658,13 +514,13 @@ int fk_pt_node_fd(struct fk_pt *pt, struct fk_pt_node *n)
 		return n->cfd.fd;
 	if (now_by_name(pt, n))
 		return -ENOTDIR; /* no descriptor of its own: fk_pt_obj_pin */
-	return cfd_get(pt, &n->cfd, reopen_node, n);
+	return fk_pt_cfd_get(pt, &n->cfd, reopen_node, n);
 }
 
 void fk_pt_node_unfd(struct fk_pt *pt, struct fk_pt_node *n)
 {
 	if (cached_mode(pt) && n != pt->root)
-		cfd_put(pt, &n->cfd);
+		fk_pt_cfd_put(pt, &n->cfd);
 }
 
 /* Keep n, reached by name, by a descriptor of its own from now on: a
@@ -679,7 +535,7 @@ static int keep_by_name(struct fk_pt *pt, struct fk_pt_node *n)
 	if (rc)
 		return rc;
 	LOCK(pt);
-	reserve_slot(pt);
+	fk_pt_fdc_reserve(pt);
 	UNLOCK(pt);
 	int fd = fk_pt_reopen(at, O_RDONLY | O_NONBLOCK);
 	fk_pt_obj_unpin(pt, &at);
@@ -689,16 +545,16 @@ static int keep_by_name(struct fk_pt *pt, struct fk_pt_node *n)
 	}
 	LOCK(pt);
 	if (n->kept || n->cfd.fd >= 0) { /* another thread was first */
-		pt->fdc.reserved--;
+		fk_pt_fdc_unreserve(pt);
 		if (fd >= 0)
 			close(fd);
 		fd = 0;
 	} else if (fd >= 0) {
 		n->kept = 1;
-		(void)fill_slot(pt, &n->cfd, fd, 1);
+		(void)fk_pt_fdc_fill(pt, &n->cfd, fd, 1);
 		fd = 0;
 	} else {
-		pt->fdc.reserved--;
+		fk_pt_fdc_unreserve(pt);
 	}
 	UNLOCK(pt);
 	return fd < 0 ? fd : 0;
@@ -868,7 +724,7 @@ void fk_pt_file_attach(struct fk_pt *pt, struct fk_pt_file *f, int fd)
 		return;
 	f->cfd.fd = -1;
 	LOCK(pt);
-	cfd_install(pt, &f->cfd, fd);
+	fk_pt_cfd_install(pt, &f->cfd, fd, 0);
 	f->prev_open = NULL;
 	f->next_open = f->node->open_files;
 	if (f->next_open)
@@ -919,13 +775,13 @@ int fk_pt_file_fd(struct fk_pt *pt, struct fk_pt_file *f)
 {
 	if (!cached_mode(pt))
 		return f->cfd.fd;
-	return cfd_get(pt, &f->cfd, reopen_file, f);
+	return fk_pt_cfd_get(pt, &f->cfd, reopen_file, f);
 }
 
 void fk_pt_file_unfd(struct fk_pt *pt, struct fk_pt_file *f)
 {
 	if (cached_mode(pt))
-		cfd_put(pt, &f->cfd);
+		fk_pt_cfd_put(pt, &f->cfd);
 }
 
 void fk_pt_file_detach(struct fk_pt *pt, struct fk_pt_file *f)
@@ -935,7 +791,7 @@ void fk_pt_file_detach(struct fk_pt *pt, struct fk_pt_file *f)
 		return;
 	}
 	LOCK(pt);
-	cfd_drop(pt, &f->cfd);
+	fk_pt_cfd_drop(pt, &f->cfd);
 	if (f->prev_open)
 		f->prev_open->next_open = f->next_open;
 	else
