@@ -3,8 +3,10 @@
  *
  *   pt_node.c   nodes in the shared node table (../node), keyed by the
  *               host inode (dev, ino, mount id)
- *   pt_hold.c   how a node reaches its inode (inode=fd|handle|lazy) and
- *               the descriptor cache the handle and lazy modes share
+ *   pt_hold.c   how a node reaches its inode (inode=fd|handle|lazy), the
+ *               names kept in lazy mode, and fk_pt_acquire/fk_pt_drop,
+ *               the one way operations take a node
+ *   pt_fdcache.c  the descriptor cache the handle and lazy modes share
  *   pt_cred.c   acting with the caller's fsuid/fsgid/groups
  *   pt_entry.c  lookup, getattr, setattr, create/link/remove/rename, statfs
  *   pt_file.c   open, read, write, sync, fallocate, locks, copy, lseek, ioctl
@@ -16,17 +18,17 @@
  *
  * Node lifetime: the shared node table's (fk_node_table.h). A node is
  * referenced by the kernel (nlookup) and by operations in progress and
- * its children and aliases (refs, fk_pt_node_get/_put under no lock,
- * fk_pt_ref/fk_pt_unref under the table lock). It leaves, and its O_PATH
+ * its children and aliases (refs: fk_pt_acquire/fk_pt_drop under no
+ * lock, fk_pt_ref/fk_pt_unref under the table lock). It leaves, and its O_PATH
  * descriptor is closed, when both reach zero. The root never leaves.
  *
  * Descriptors. With inode=fd every node owns its O_PATH descriptor for
  * life. With inode=handle or inode=lazy a node owns a way to reopen its
  * inode (a file handle, or its parent and name) and its descriptor, like
  * an open file's, lives in a cache of at most fd_cap descriptors: an
- * operation pins the descriptor it uses (fk_pt_node_at/fk_pt_file_fd) and
+ * operation pins the descriptor it uses (fk_pt_acquire/fk_pt_file_fd) and
  * unpins it when done, and only unpinned descriptors are closed to make
- * room. The root's descriptor is never closed. Where names are kept
+ * room (pt_fdcache.c). The root's descriptor is never closed. Where names are kept
  * (lazy mode; handle mode with hold=dirs, and on macOS) a node holds an
  * operation reference on its parent, so the chain to the root exists
  * while the node does, and rename moves a node by changing its parent.
@@ -134,7 +136,8 @@ struct fk_pt {
 };
 
 /* An open file: fh is a pointer to this (the kernel returns fh as given).
- * It holds an operation reference on its node while open. */
+ * It holds an operation reference on its node while open (taken with
+ * fk_pt_acquire, FK_PT_NEED_NODE; fk_pt_release puts it). */
 struct fk_pt_file {
 	struct fk_pt_cfd cfd;
 	int flags; /* to reopen it: the open flags, less O_CREAT|O_EXCL|O_TRUNC */
@@ -144,7 +147,7 @@ struct fk_pt_file {
 	struct fk_pt_file *next_open, *prev_open; /* node->open_files */
 };
 
-/* Where system calls reach a node now (fk_pt_obj_pin): the descriptor it
+/* Where system calls reach a node now (fk_pt_acquire): the descriptor it
  * holds (no name), or, for a node reached by name (fk_pt_by_name), its
  * name in its parent directory's descriptor. Valid while pinned: our
  * renames and unlinks wait meanwhile. The name is a copy: a lookup that
@@ -154,9 +157,12 @@ struct fk_pt_at {
 	int fd;
 	char name[NAME_MAX + 1]; /* "" when reached by fd */
 	struct fk_pt_node *holder; /* whose descriptor is pinned (NULL: none) */
-	/* 0: holder is the node; else its parent (a reference), and 2: this
-	 * pin read-locked the names (1: an outer one had them) */
-	int by_name;
+	/* Reached by name: the holder is the node's parent, and this pin
+	 * holds an operation reference on it. */
+	int parent_ref;
+	/* This pin read-locked the names (an outer pin of this thread may
+	 * hold them already: then not). */
+	int names_locked;
 };
 #define FK_PT_AT_FD(d) ((struct fk_pt_at){ .fd = (d) })
 /** The name to pass to the *_at system calls with at.fd: NULL for the
@@ -182,12 +188,10 @@ static inline void fk_pt_unref(struct fk_pt *pt, struct fk_pt_node *n)
 #define FK_PT_ASSERT_LOCKED(pt) fk_nt_assert_locked(&(pt)->nodes)
 int fk_pt_table_init(struct fk_pt *pt);
 void fk_pt_table_destroy(struct fk_pt *pt);
-/** Find a node by id and take an operation reference; NULL if unknown. */
-struct fk_pt_node *fk_pt_node_get(struct fk_pt *pt, uint64_t nodeid);
+/** Let go of an operation reference that fk_pt_node_lookup gave (or that
+ *  a layer handle or an open file holds); NULL is fine. Operations take
+ *  and let go of nodes with fk_pt_acquire and fk_pt_drop. */
 void fk_pt_node_put(struct fk_pt *pt, struct fk_pt_node *n);
-/** fk_pt_node_get for a request's node: answers ENOENT itself when the
- *  node is unknown (then returns NULL). */
-struct fk_pt_node *fk_pt_node_of(fk_req *req, uint64_t nodeid);
 /* The references a found node is given (enum fk_nt_ref): the kernel's
  * (FK_NT_KERNEL, dropped by forget) or an operation's (FK_NT_OP, dropped
  * by fk_pt_node_put; the layer interface's handles are these). */
@@ -216,6 +220,15 @@ void fk_pt_backing_close(struct fk_pt *pt, fk_session *se, struct fk_pt_node *n,
 			 enum fk_backing_kind kind);
 /** Drop n kernel lookup references from a node. */
 void fk_pt_node_forget(struct fk_pt *pt, uint64_t nodeid, uint64_t n);
+/** Names kept: name oldname in oldparent was renamed to newname in
+ *  newparent (flags as renameat2), or removed (newparent NULL): the
+ *  nodes of the host inodes that were at the names before the call
+ *  (moved, victim; NULL if none) follow (fk_pt_hold_moved). */
+void fk_pt_node_renamed(struct fk_pt *pt, const struct fk_plat_stat *moved,
+			const struct fk_plat_stat *victim,
+			struct fk_pt_node *newparent, const char *newname,
+			struct fk_pt_node *oldparent, const char *oldname,
+			unsigned flags);
 
 /* ---- pt_fdcache.c: the descriptor cache (handle and lazy modes) ---- */
 /** Under the table lock: make room for one more descriptor (closing the
@@ -280,26 +293,12 @@ void fk_pt_hold_discard(struct fk_pt_node *n);
  *  known one (the caller keeps its descriptor then, fk_pt_node_keep). */
 int fk_pt_hold_losing_name(struct fk_pt *pt, struct fk_pt_node *n,
 			   struct fk_pt_node *parent, const char *name);
-/** Pin the descriptor of directory node n (or of any node that holds
- *  one), reopening it if needed. Returns it, or -errno (ESTALE: the inode
- *  is no longer where the node says; ENOTDIR: n holds no descriptor). */
-int fk_pt_node_fd(struct fk_pt *pt, struct fk_pt_node *n);
-void fk_pt_node_unfd(struct fk_pt *pt, struct fk_pt_node *n);
-/** Pin where system calls reach node n of any type (fk_pt_at). 0 or
- *  -errno: -ESTALE when n is reached by name and the name no longer
- *  leads to n's inode (renamed or replaced on the host). fk_pt_obj_unpin
- *  undoes it. */
-int fk_pt_obj_pin(struct fk_pt *pt, struct fk_pt_node *n, struct fk_pt_at *at);
-/** fk_pt_obj_pin, and the stat of what is pinned in *st (for a node
- *  reached by name, the very stat that checked the name). */
-int fk_pt_obj_pin_stat(struct fk_pt *pt, struct fk_pt_node *n,
-		       struct fk_pt_at *at, struct fk_plat_stat *st);
-void fk_pt_obj_unpin(struct fk_pt *pt, struct fk_pt_at *at);
-/** The stat of a node reached by name through one of its open files whose
- *  descriptor the cache has open (that is the inode, whatever its name
- *  now leads to): 0 or -errno, and 1 when there is none (then pin it). */
-int fk_pt_stat_by_open_file(struct fk_pt *pt, struct fk_pt_node *n,
-			    struct fk_plat_stat *st);
+/** Under the table lock, names kept: n's name oldname in oldparent is
+ *  now name in parent (if it was one of its other names, the node's own
+ *  name stays, and the new one becomes one of the others). */
+void fk_pt_hold_moved(struct fk_pt *pt, struct fk_pt_node *n,
+		      struct fk_pt_node *oldparent, const char *oldname,
+		      struct fk_pt_node *parent, const char *name);
 /** Are nodes of this type (S_IFMT) reached by name, holding no descriptor
  *  (non-directories where names are kept: lazy mode on every host, and
  *  handle mode where files are not held: macOS, hold=dirs)? */
@@ -315,33 +314,45 @@ void fk_pt_file_unfd(struct fk_pt *pt, struct fk_pt_file *f);
 /** Close an open file's descriptor for good (release). */
 void fk_pt_file_detach(struct fk_pt *pt, struct fk_pt_file *f);
 /** Bracket a host rename or unlink together with what follows it
- *  (fk_pt_hold_renamed): lazy mode resolves no path meanwhile. Only
- *  fk_pt_node_* calls in between. */
+ *  (fk_pt_node_renamed): lazy mode resolves no path meanwhile (pins
+ *  taken in between know this thread holds the names). */
 void fk_pt_names_change_begin(struct fk_pt *pt);
 void fk_pt_names_change_end(struct fk_pt *pt);
-/** Lazy mode: name in parent was renamed to newname in newparent (flags as
- *  renameat2), or removed (newparent NULL): update the nodes involved.
- *  moved/victim: the host inodes at the names before the call (NULL if
- *  none). */
-void fk_pt_hold_renamed(struct fk_pt *pt, const struct fk_plat_stat *moved,
-			const struct fk_plat_stat *victim, struct fk_pt_node *newparent,
-			const char *newname, struct fk_pt_node *oldparent,
-			const char *oldname, unsigned flags);
-
-/** A directory node in use (the parent of a name): operation reference
- *  and pinned descriptor. Answers the request itself and returns NULL
- *  when the node is unknown or gone. */
-struct fk_pt_node *fk_pt_node_at(fk_req *req, uint64_t nodeid, int *fd);
-/** The same without answering: NULL with *fd = -errno. */
-struct fk_pt_node *fk_pt_node_use(struct fk_pt *pt, uint64_t nodeid, int *fd);
-/** Undo fk_pt_node_at/fk_pt_node_use (NULL is fine). */
-void fk_pt_node_done(struct fk_pt *pt, struct fk_pt_node *n);
-/** A node of any type in use, reached at *at (fk_pt_obj_pin); as
- *  fk_pt_node_at, fk_pt_node_use. Undone by fk_pt_obj_done. */
-struct fk_pt_node *fk_pt_obj_at(fk_req *req, uint64_t nodeid, struct fk_pt_at *at);
-struct fk_pt_node *fk_pt_obj_use(struct fk_pt *pt, uint64_t nodeid,
-				 struct fk_pt_at *at, int *err);
-void fk_pt_obj_done(struct fk_pt *pt, struct fk_pt_node *n, struct fk_pt_at *at);
+/*
+ * Taking a node for an operation: every operation takes each node it
+ * works on with fk_pt_acquire and lets it go with fk_pt_drop. That
+ * holds an operation reference (the node stays in the table) and, as
+ * asked, pins a way to its inode that our renames and the descriptor
+ * cache leave alone until it is dropped.
+ */
+enum fk_pt_need {
+	FK_PT_NEED_NODE, /* the node only (u.at.fd is -1) */
+	/* a descriptor of the node's own in u.at.fd, reopened if the cache
+	 * closed it: directories, and any node that holds one (ENOTDIR for
+	 * a node reached by name) */
+	FK_PT_NEED_FD,
+	/* where system calls reach it, u.at: its descriptor, or its
+	 * parent's descriptor and its name (ESTALE when the name no longer
+	 * leads to the node's inode: renamed or replaced on the host) */
+	FK_PT_NEED_AT,
+	/* the inode's attributes in u.st: where it is reached by name and
+	 * one of its open files has a descriptor, through that (the inode,
+	 * whatever its name leads to now; u.at.fd is -1 then), else as
+	 * FK_PT_NEED_AT pins it, the stat that checked it */
+	FK_PT_NEED_STAT,
+};
+struct fk_pt_use {
+	struct fk_pt_node *node; /* NULL when not acquired (or released) */
+	struct fk_pt_at at;
+	struct fk_plat_stat st; /* FK_PT_NEED_STAT */
+	enum fk_pt_need need;
+};
+/** Take node nodeid as need says. 0, or -errno with u->node NULL:
+ *  -ENOENT for an unknown node, and the errors of need. */
+int fk_pt_acquire(struct fk_pt *pt, uint64_t nodeid, enum fk_pt_need need,
+		  struct fk_pt_use *u);
+/** Let go of what fk_pt_acquire took (nothing if u->node is NULL). */
+void fk_pt_drop(struct fk_pt *pt, struct fk_pt_use *u);
 
 /* ---- pt_cred.c ---- */
 /* The kernel sends at most a few supplementary groups; we keep 32. */

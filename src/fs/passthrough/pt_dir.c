@@ -30,12 +30,11 @@ struct fk_pt_dir {
 void fk_pt_opendir(fk_req *req, const struct fk_open_in *in)
 {
 	struct fk_pt *pt = FK_PT(req);
-	int nfd;
-	struct fk_pt_node *n = fk_pt_node_at(req, in->ino, &nfd);
-	if (!n)
-		return;
-	int fd = fk_pt_reopen(FK_PT_AT_FD(nfd), O_RDONLY | O_DIRECTORY);
-	fk_pt_node_done(pt, n);
+	struct fk_pt_use u;
+	int fd = fk_pt_acquire(pt, in->ino, FK_PT_NEED_FD, &u);
+	if (fd == 0)
+		fd = fk_pt_reopen(u.at, O_RDONLY | O_DIRECTORY);
+	fk_pt_drop(pt, &u);
 	if (fd < 0) {
 		(void)fk_reply_err(req, -fd);
 		return;
@@ -88,9 +87,10 @@ static void read_dir(fk_req *req, const struct fk_read_in *in, int plus)
 {
 	struct fk_pt *pt = FK_PT(req);
 	struct fk_pt_dir *d = DH(in->fh);
-	struct fk_pt_node *dir = plus ? fk_pt_node_get(pt, in->ino) : NULL;
-	if (plus && !dir) {
-		(void)fk_reply_err(req, ENOENT);
+	struct fk_pt_use dir = { 0 };
+	int rc = plus ? fk_pt_acquire(pt, in->ino, FK_PT_NEED_NODE, &dir) : 0;
+	if (rc) {
+		(void)fk_reply_err(req, -rc);
 		return;
 	}
 	pthread_mutex_lock(&d->lock);
@@ -111,7 +111,7 @@ static void read_dir(fk_req *req, const struct fk_read_in *in, int plus)
 			/* (glibc's is the entry's d_off; macOS's its own.) */
 			d->pending_next = (uint64_t)telldir(d->dp);
 		}
-		if (add_entry(req, pt, dir, dirfd(d->dp), d->pending,
+		if (add_entry(req, pt, dir.node, dirfd(d->dp), d->pending,
 			      d->pending_next, plus))
 			break; /* full: this entry leads the next reply */
 		d->offset = d->pending_next;
@@ -119,7 +119,7 @@ static void read_dir(fk_req *req, const struct fk_read_in *in, int plus)
 		added++;
 	}
 	pthread_mutex_unlock(&d->lock);
-	fk_pt_node_put(pt, dir);
+	fk_pt_drop(pt, &dir);
 	/* An error after some entries: send those; the next call retries. */
 	if (err && !added)
 		(void)fk_reply_err(req, err);

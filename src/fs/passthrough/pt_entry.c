@@ -137,13 +137,15 @@ int fk_pt_do_lookup(struct fk_pt *pt, struct fk_pt_node *parent, int parent_fd,
 void fk_pt_lookup(fk_req *req, const struct fk_name_in *in)
 {
 	struct fk_pt *pt = FK_PT(req);
-	int pfd;
-	struct fk_pt_node *parent = fk_pt_node_at(req, in->parent, &pfd);
-	if (!parent)
+	struct fk_pt_use parent;
+	int rc = fk_pt_acquire(pt, in->parent, FK_PT_NEED_FD, &parent);
+	if (rc) {
+		(void)fk_reply_err(req, -rc);
 		return;
+	}
 	struct fk_entry e;
-	int rc = fk_pt_do_lookup(pt, parent, pfd, in->name, &e);
-	fk_pt_node_done(pt, parent);
+	rc = fk_pt_do_lookup(pt, parent.node, parent.at.fd, in->name, &e);
+	fk_pt_drop(pt, &parent);
 	if (rc == -ENOENT && pt->negative_ns) {
 		memset(&e, 0, sizeof e); /* cacheable "no such name" */
 		e.entry_valid_ns = pt->negative_ns;
@@ -232,23 +234,17 @@ static int stat_node(fk_req *req, uint64_t ino, struct fk_plat_stat *st,
 		     struct timespec *bkup)
 {
 	struct fk_pt *pt = FK_PT(req);
-	struct fk_pt_node *n = fk_pt_node_get(pt, ino);
-	int rc = n ? 1 : -ENOENT;
-	/* An open file of it first, where it is reached by name: that is the
-	 * inode, whatever the name leads to now (no backup time that way). */
-	if (n && !bkup)
-		rc = fk_pt_stat_by_open_file(pt, n, st);
-	if (rc == 1) {
-		struct fk_pt_at at;
-		rc = fk_pt_obj_pin_stat(pt, n, &at, st);
-		if (rc == 0) {
-			if (bkup)
-				rc = fk_plat_bkuptime_at(at.fd, FK_PT_AT_NAME(at), bkup);
-			fk_pt_obj_unpin(pt, &at);
-		}
+	struct fk_pt_use u;
+	/* The backup time needs the node pinned (an open file has none). */
+	int rc = fk_pt_acquire(pt, ino, bkup ? FK_PT_NEED_AT : FK_PT_NEED_STAT, &u);
+	if (rc == 0 && bkup) {
+		rc = fk_pt_stat_at(u.at, &u.st);
+		if (rc == 0)
+			rc = fk_plat_bkuptime_at(u.at.fd, FK_PT_AT_NAME(u.at), bkup);
 	}
-	if (n)
-		fk_pt_node_put(pt, n);
+	if (rc == 0)
+		*st = u.st;
+	fk_pt_drop(pt, &u);
 	if (rc)
 		(void)fk_reply_err(req, -rc);
 	return rc ? -1 : 0;
@@ -342,28 +338,26 @@ void fk_pt_setattr(fk_req *req, const struct fk_setattr_in *in)
 					fk_pt_setattr_at(pt, FK_PT_AT_FD(fd), fd, in));
 		return;
 	}
-	struct fk_pt_at at;
-	struct fk_pt_node *n = fk_pt_obj_at(req, in->ino, &at);
-	if (!n)
-		return;
-	int rc = fk_pt_setattr_at(pt, at, -1, in);
+	struct fk_pt_use u;
+	int rc = fk_pt_acquire(pt, in->ino, FK_PT_NEED_AT, &u);
+	if (rc == 0)
+		rc = fk_pt_setattr_at(pt, u.at, -1, in);
 	if (rc)
 		(void)fk_reply_err(req, -rc);
 	else
-		reply_attr_of(req, pt, at);
-	fk_pt_obj_done(pt, n, &at);
+		reply_attr_of(req, pt, u.at);
+	fk_pt_drop(pt, &u);
 }
 
 void fk_pt_readlink(fk_req *req, const struct fk_ino_in *in)
 {
 	struct fk_pt *pt = FK_PT(req);
-	struct fk_pt_at at;
-	struct fk_pt_node *n = fk_pt_obj_at(req, in->ino, &at);
-	if (!n)
-		return;
+	struct fk_pt_use u;
+	int len = fk_pt_acquire(pt, in->ino, FK_PT_NEED_AT, &u);
 	char buf[PATH_MAX + 1];
-	int len = fk_plat_readlink_at(at.fd, FK_PT_AT_NAME(at), buf, sizeof buf - 1);
-	fk_pt_obj_done(pt, n, &at);
+	if (len == 0)
+		len = fk_plat_readlink_at(u.at.fd, FK_PT_AT_NAME(u.at), buf, sizeof buf - 1);
+	fk_pt_drop(pt, &u);
 	if (len < 0) {
 		(void)fk_reply_err(req, -len);
 		return;
@@ -413,10 +407,12 @@ static void make_entry(fk_req *req, uint64_t parent_id, const char *name,
 		       const char *target)
 {
 	struct fk_pt *pt = FK_PT(req);
-	int pfd;
-	struct fk_pt_node *parent = fk_pt_node_at(req, parent_id, &pfd);
-	if (!parent)
+	struct fk_pt_use parent;
+	int rc = fk_pt_acquire(pt, parent_id, FK_PT_NEED_FD, &parent);
+	if (rc) {
+		(void)fk_reply_err(req, -rc);
 		return;
+	}
 	struct fk_pt_who who;
 	fk_pt_who_of_req(req, &who);
 	struct fk_pt_node *n;
@@ -425,8 +421,8 @@ static void make_entry(fk_req *req, uint64_t parent_id, const char *name,
 					   .mode = mode, .rdev = rdev,
 					   .target = target, .who = &who,
 					   .ref = FK_NT_KERNEL };
-	int rc = fk_pt_make(pt, parent, pfd, &a, &n, &st);
-	fk_pt_node_done(pt, parent);
+	rc = fk_pt_make(pt, parent.node, parent.at.fd, &a, &n, &st);
+	fk_pt_drop(pt, &parent);
 	if (rc)
 		(void)fk_reply_err(req, -rc);
 	else
@@ -462,20 +458,17 @@ int fk_pt_link_at(struct fk_pt *pt, struct fk_pt_at at, struct fk_pt_node *paren
 void fk_pt_link(fk_req *req, const struct fk_link_in *in)
 {
 	struct fk_pt *pt = FK_PT(req);
-	int err, pfd = -ENOENT;
-	struct fk_pt_at at;
-	struct fk_pt_node *n = fk_pt_obj_use(pt, in->ino, &at, &err);
-	struct fk_pt_node *parent = n ? fk_pt_node_use(pt, in->newparent, &pfd) : NULL;
+	struct fk_pt_use u, parent = { 0 };
 	struct fk_pt_node *made = NULL;
 	struct fk_plat_stat st;
-	int rc;
-	if (!n || !parent)
-		rc = n ? pfd : err;
-	else
-		rc = fk_pt_link_at(pt, at, parent, pfd, in->newname,
+	int rc = fk_pt_acquire(pt, in->ino, FK_PT_NEED_AT, &u);
+	if (rc == 0)
+		rc = fk_pt_acquire(pt, in->newparent, FK_PT_NEED_FD, &parent);
+	if (rc == 0)
+		rc = fk_pt_link_at(pt, u.at, parent.node, parent.at.fd, in->newname,
 				   FK_NT_KERNEL, &made, &st);
-	fk_pt_obj_done(pt, n, &at);
-	fk_pt_node_done(pt, parent);
+	fk_pt_drop(pt, &u);
+	fk_pt_drop(pt, &parent);
 	if (rc)
 		(void)fk_reply_err(req, -rc);
 	else
@@ -529,10 +522,11 @@ int fk_pt_remove(struct fk_pt *pt, struct fk_pt_node *parent, int parent_fd,
 static void remove_name(fk_req *req, const struct fk_name_in *in, int flags)
 {
 	struct fk_pt *pt = FK_PT(req);
-	int pfd;
-	struct fk_pt_node *parent = fk_pt_node_use(pt, in->parent, &pfd);
-	int rc = parent ? fk_pt_remove(pt, parent, pfd, in->name, flags) : pfd;
-	fk_pt_node_done(pt, parent);
+	struct fk_pt_use parent;
+	int rc = fk_pt_acquire(pt, in->parent, FK_PT_NEED_FD, &parent);
+	if (rc == 0)
+		rc = fk_pt_remove(pt, parent.node, parent.at.fd, in->name, flags);
+	fk_pt_drop(pt, &parent);
 	(void)fk_reply_err(req, -rc);
 }
 
@@ -575,31 +569,37 @@ int fk_pt_rename_at(struct fk_pt *pt, struct fk_pt_node *a, int afd,
 		rc = fk_plat_rename_at(afd, name, bfd, newname, flags);
 	fk_pt_cred_restore(&cred);
 	if (!rc)
-		fk_pt_hold_renamed(pt, have_moved ? &moved : NULL,
+		fk_pt_node_renamed(pt, have_moved ? &moved : NULL,
 				   have_victim ? &victim : NULL, b, newname, a,
 				   name, flags);
 	fk_pt_names_change_end(pt);
 	return rc;
 }
 
-void fk_pt_rename(fk_req *req, const struct fk_rename_in *in)
+/* A rename's two directories, taken (FK_PT_NEED_FD); as the caller
+ * (flags as renameat2). */
+static void rename_in(fk_req *req, uint64_t dir, const char *name,
+		      uint64_t newdir, const char *newname, unsigned flags)
 {
 	struct fk_pt *pt = FK_PT(req);
-	int afd, bfd = -ENOENT;
-	struct fk_pt_node *a = fk_pt_node_use(pt, in->parent, &afd);
-	struct fk_pt_node *b = a ? fk_pt_node_use(pt, in->newparent, &bfd) : NULL;
-	int rc;
-	if (!a || !b) {
-		rc = a ? bfd : afd;
-	} else {
+	struct fk_pt_use a, b = { 0 };
+	int rc = fk_pt_acquire(pt, dir, FK_PT_NEED_FD, &a);
+	if (rc == 0)
+		rc = fk_pt_acquire(pt, newdir, FK_PT_NEED_FD, &b);
+	if (rc == 0) {
 		struct fk_pt_who who;
 		fk_pt_who_of_req(req, &who);
-		rc = fk_pt_rename_at(pt, a, afd, in->name, b, bfd, in->newname,
-				     in->flags, &who);
+		rc = fk_pt_rename_at(pt, a.node, a.at.fd, name, b.node, b.at.fd,
+				     newname, flags, &who);
 	}
-	fk_pt_node_done(pt, a);
-	fk_pt_node_done(pt, b);
+	fk_pt_drop(pt, &a);
+	fk_pt_drop(pt, &b);
 	(void)fk_reply_err(req, -rc);
+}
+
+void fk_pt_rename(fk_req *req, const struct fk_rename_in *in)
+{
+	rename_in(req, in->parent, in->name, in->newparent, in->newname, in->flags);
 }
 
 int fk_pt_statfs_fd(int fd, struct fk_statfs *st)
@@ -616,15 +616,15 @@ int fk_pt_statfs_fd(int fd, struct fk_statfs *st)
 void fk_pt_statfs(fk_req *req, const struct fk_ino_in *in)
 {
 	struct fk_pt *pt = FK_PT(req);
-	int err;
-	struct fk_pt_at at;
-	struct fk_pt_node *n = fk_pt_obj_use(pt, in->ino, &at, &err);
-	if (!n)
-		n = fk_pt_obj_use(pt, FK_ROOT_INO, &at, &err);
+	struct fk_pt_use u;
+	int rc = fk_pt_acquire(pt, in->ino, FK_PT_NEED_AT, &u);
+	if (rc)
+		rc = fk_pt_acquire(pt, FK_ROOT_INO, FK_PT_NEED_AT, &u);
 	/* (A node reached by name is on its directory's filesystem.) */
 	struct fk_statfs st;
-	int rc = n ? fk_pt_statfs_fd(at.fd, &st) : err;
-	fk_pt_obj_done(pt, n, &at);
+	if (rc == 0)
+		rc = fk_pt_statfs_fd(u.at.fd, &st);
+	fk_pt_drop(pt, &u);
 	if (rc)
 		(void)fk_reply_err(req, -rc);
 	else
@@ -662,17 +662,6 @@ void fk_pt_exchange(fk_req *req, const struct fk_exchange_in *in)
 {
 	/* exchangedata(2) is renamex_np(RENAME_SWAP) on today's macOS: the
 	 * two names trade places. */
-	struct fk_pt *pt = FK_PT(req);
-	int afd, bfd = -ENOENT;
-	struct fk_pt_node *a = fk_pt_node_use(pt, in->olddir, &afd);
-	struct fk_pt_node *b = a ? fk_pt_node_use(pt, in->newdir, &bfd) : NULL;
-	struct fk_pt_who w;
-	fk_pt_who_of_req(req, &w);
-	int rc = !a ? afd
-		 : !b ? bfd
-		      : fk_pt_rename_at(pt, a, afd, in->oldname, b, bfd, in->newname,
-					FK_RENAME_EXCHANGE, &w);
-	fk_pt_node_done(pt, a);
-	fk_pt_node_done(pt, b);
-	(void)fk_reply_err(req, -rc);
+	rename_in(req, in->olddir, in->oldname, in->newdir, in->newname,
+		  FK_RENAME_EXCHANGE);
 }

@@ -77,22 +77,25 @@ static int sees_writes(fk_session *se, int fd, int fl, const struct fk_entry *e)
 	return (mode & (S_ISUID | S_ISGID)) != 0;
 }
 
-/* Answer an open/create with file fd of node n (whose operation reference
- * the open file takes over), opened with host flags fl, sharing the
- * node's backing file for kernel passthrough when we can. e: the entry
- * for create, or NULL. */
-static void reply_opened(fk_req *req, struct fk_pt_node *n, int fd, int fl,
+/* Answer an open/create with file fd (consumed) of node nodeid, which
+ * the kernel holds, opened with host flags fl, sharing the node's backing
+ * file for kernel passthrough when we can. e: the entry for create, or
+ * NULL. The open file takes an operation reference of its own. */
+static void reply_opened(fk_req *req, uint64_t nodeid, int fd, int fl,
 			 const struct fk_entry *e)
 {
 	struct fk_pt *pt = FK_PT(req);
 	fk_session *se = fk_req_session(req);
-	struct fk_pt_file *f = malloc(sizeof *f);
+	struct fk_pt_use ref;
+	int rc = fk_pt_acquire(pt, nodeid, FK_PT_NEED_NODE, &ref);
+	struct fk_pt_file *f = rc ? NULL : malloc(sizeof *f);
 	if (!f) {
 		close(fd);
-		fk_pt_node_put(pt, n);
-		(void)fk_reply_err(req, ENOMEM);
+		fk_pt_drop(pt, &ref);
+		(void)fk_reply_err(req, rc ? -rc : ENOMEM);
 		return;
 	}
+	struct fk_pt_node *n = ref.node; /* f's now: fk_pt_release puts it */
 	f->flags = fl & ~(O_CREAT | O_EXCL | O_TRUNC | FK_O_TMPFILE);
 	f->odirect = FK_O_DIRECT && (fl & FK_O_DIRECT);
 	f->backing = FK_BACKING_UNCOUNTED;
@@ -119,7 +122,7 @@ static void reply_opened(fk_req *req, struct fk_pt_node *n, int fd, int fl,
 	}
 	/* Into the cache before the reply: a read may follow at once. */
 	fk_pt_file_attach(pt, f, fd);
-	int rc = e ? fk_reply_create(req, e, &o) : fk_reply_open(req, &o);
+	rc = e ? fk_reply_create(req, e, &o) : fk_reply_open(req, &o);
 	if (rc == -ENOENT) {
 		/* The opener was interrupted: the kernel will not release. */
 		fk_pt_backing_close(pt, se, n, f->backing);
@@ -147,12 +150,14 @@ static int host_flags(const struct fk_pt *pt, uint32_t flags)
 void fk_pt_open(fk_req *req, const struct fk_open_in *in)
 {
 	struct fk_pt *pt = FK_PT(req);
-	struct fk_pt_at at;
-	struct fk_pt_node *n = fk_pt_obj_at(req, in->ino, &at);
-	if (!n)
+	struct fk_pt_use u;
+	int fd = fk_pt_acquire(pt, in->ino, FK_PT_NEED_AT, &u);
+	if (fd) {
+		(void)fk_reply_err(req, -fd);
 		return;
+	}
 	int fl = host_flags(pt, in->flags);
-	int fd = fk_pt_reopen(at, fl);
+	fd = fk_pt_reopen(u.at, fl);
 	/* Our O_TRUNC kept set-id bits the caller's would have dropped. */
 	int rc = fd >= 0 && in->kill_suidgid && (fl & O_TRUNC)
 			 ? kill_suidgid(req, in->ino, fd)
@@ -161,13 +166,11 @@ void fk_pt_open(fk_req *req, const struct fk_open_in *in)
 		close(fd);
 		fd = rc;
 	}
-	fk_pt_obj_unpin(pt, &at); /* the open file keeps the reference */
-	if (fd < 0) {
-		fk_pt_node_put(pt, n);
+	fk_pt_drop(pt, &u);
+	if (fd < 0)
 		(void)fk_reply_err(req, -fd);
-		return;
-	}
-	reply_opened(req, n, fd, fl, NULL);
+	else
+		reply_opened(req, in->ino, fd, fl, NULL);
 }
 
 int fk_pt_create_at(struct fk_pt *pt, struct fk_pt_node *parent,
@@ -192,10 +195,12 @@ int fk_pt_create_at(struct fk_pt *pt, struct fk_pt_node *parent,
 void fk_pt_create(fk_req *req, const struct fk_create_in *in)
 {
 	struct fk_pt *pt = FK_PT(req);
-	int pfd;
-	struct fk_pt_node *parent = fk_pt_node_at(req, in->parent, &pfd);
-	if (!parent)
+	struct fk_pt_use parent;
+	int fd = fk_pt_acquire(pt, in->parent, FK_PT_NEED_FD, &parent);
+	if (fd) {
+		(void)fk_reply_err(req, -fd);
 		return;
+	}
 	struct fk_pt_who who;
 	fk_pt_who_of_req(req, &who);
 	/* O_EXCL stays: another client may have made the name since the
@@ -207,21 +212,15 @@ void fk_pt_create(fk_req *req, const struct fk_create_in *in)
 					   .name = in->name, .mode = in->mode,
 					   .flags = fl, .who = &who,
 					   .ref = FK_NT_KERNEL };
-	int fd = fk_pt_make(pt, parent, pfd, &a, &n, &st);
-	fk_pt_node_done(pt, parent);
-	/* The open file's own reference, besides the kernel's lookup one. */
-	struct fk_pt_node *ref = fd >= 0 ? fk_pt_node_get(pt, n->tn.nodeid) : NULL;
-	if (fd >= 0 && !ref) {
-		close(fd);
-		fd = -ENOENT; /* cannot happen: the lookup holds a reference */
-	}
+	fd = fk_pt_make(pt, parent.node, parent.at.fd, &a, &n, &st);
+	fk_pt_drop(pt, &parent);
 	if (fd < 0) {
 		(void)fk_reply_err(req, -fd);
 		return;
 	}
 	struct fk_entry e;
 	fk_pt_entry_of(pt, n, &st, &e);
-	reply_opened(req, ref, fd, fl | O_CREAT, &e);
+	reply_opened(req, n->tn.nodeid, fd, fl | O_CREAT, &e);
 }
 
 int fk_pt_tmpfile_at(struct fk_pt *pt, int pfd, const struct fk_pt_make_args *a,
@@ -261,10 +260,12 @@ int fk_pt_tmpfile_at(struct fk_pt *pt, int pfd, const struct fk_pt_make_args *a,
 void fk_pt_tmpfile(fk_req *req, const struct fk_create_in *in)
 {
 	struct fk_pt *pt = FK_PT(req);
-	int pfd;
-	struct fk_pt_node *parent = fk_pt_node_at(req, in->parent, &pfd);
-	if (!parent)
+	struct fk_pt_use parent;
+	int fd = fk_pt_acquire(pt, in->parent, FK_PT_NEED_FD, &parent);
+	if (fd) {
+		(void)fk_reply_err(req, -fd);
 		return;
+	}
 	int fl = (host_flags(pt, in->flags) & ~O_ACCMODE) | O_RDWR;
 	struct fk_pt_who who;
 	fk_pt_who_of_req(req, &who);
@@ -273,22 +274,15 @@ void fk_pt_tmpfile(fk_req *req, const struct fk_create_in *in)
 	const struct fk_pt_make_args a = { .kind = FK_PT_MAKE_TMPFILE,
 					   .mode = in->mode, .flags = fl,
 					   .who = &who, .ref = FK_NT_KERNEL };
-	int fd = fk_pt_make(pt, parent, pfd, &a, &n, &st);
-	fk_pt_node_done(pt, parent);
+	fd = fk_pt_make(pt, parent.node, parent.at.fd, &a, &n, &st);
+	fk_pt_drop(pt, &parent);
 	if (fd < 0) {
 		(void)fk_reply_err(req, -fd);
 		return;
 	}
 	struct fk_entry e;
 	fk_pt_entry_of(pt, n, &st, &e);
-	/* The open file's own reference, besides the kernel's lookup one. */
-	struct fk_pt_node *ref = fk_pt_node_get(pt, n->tn.nodeid);
-	if (!ref) {
-		close(fd);
-		(void)fk_reply_err(req, ENOENT);
-		return;
-	}
-	reply_opened(req, ref, fd, fl | FK_O_TMPFILE, &e);
+	reply_opened(req, n->tn.nodeid, fd, fl | FK_O_TMPFILE, &e);
 }
 
 void fk_pt_read(fk_req *req, const struct fk_read_in *in)

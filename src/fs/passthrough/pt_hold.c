@@ -15,7 +15,7 @@
  *                 ancestor whose descriptor is open, beneath it, without
  *                 symlinks (openat2 RESOLVE_BENEATH, else one name at a
  *                 time). Any other node holds none: it is reached by its
- *                 name in its parent's descriptor (fk_pt_obj_pin), with
+ *                 name in its parent's descriptor (fk_pt_acquire), with
  *                 the names held still meanwhile, after a stat has shown
  *                 the name still leads to the node's inode (else ESTALE:
  *                 renamed or replaced on the host). A regular file about to
@@ -46,6 +46,22 @@ static int cached_mode(const struct fk_pt *pt)
 {
 	return pt->mode != FK_PT_INODE_FD;
 }
+
+#define NODE(tn) ((struct fk_pt_node *)(tn))
+
+/* An operation reference let go (the table's; NULL is fine). */
+static void node_put(struct fk_pt *pt, struct fk_pt_node *n)
+{
+	fk_nt_put(&pt->nodes, n ? &n->tn : NULL);
+}
+
+static int node_fd(struct fk_pt *pt, struct fk_pt_node *n);
+static void node_unfd(struct fk_pt *pt, struct fk_pt_node *n);
+static int pin_at(struct fk_pt *pt, struct fk_pt_node *n, struct fk_pt_at *at,
+		  struct fk_plat_stat *st);
+static void unpin_at(struct fk_pt *pt, struct fk_pt_at *at);
+static int stat_by_open_file(struct fk_pt *pt, struct fk_pt_node *n,
+			     struct fk_plat_stat *st);
 
 const char *fk_pt_inode_mode_name(enum fk_pt_inode_mode m)
 {
@@ -285,12 +301,12 @@ int fk_pt_hold_losing_name(struct fk_pt *pt, struct fk_pt_node *n,
 		}
 		n->aliases = a->next;
 		UNLOCK(pt);
-		int pfd = fk_pt_node_fd(pt, a->parent);
+		int pfd = node_fd(pt, a->parent);
 		struct fk_plat_stat st;
 		int same = pfd >= 0 && fk_plat_stat_at(pfd, a->name, &st) == 0 &&
 			   is_node(n, &st);
 		if (pfd >= 0)
-			fk_pt_node_unfd(pt, a->parent);
+			node_unfd(pt, a->parent);
 		LOCK(pt);
 		if (same) {
 			struct fk_pt_node *old = n->parent;
@@ -424,7 +440,7 @@ static struct fk_pt_node *path_from_ancestor(struct fk_pt *pt, struct fk_pt_node
 }
 
 /* This thread is between fk_pt_names_change_begin and _end; or it holds
- * the names for reading, for a node pinned by name (fk_pt_obj_pin). */
+ * the names for reading, for a node pinned by name (pin_at). */
 static __thread int names_changing, names_reading;
 
 void fk_pt_names_change_begin(struct fk_pt *pt)
@@ -490,7 +506,7 @@ static int reopen_by_path(struct fk_pt *pt, struct fk_pt_node *n)
 	free(path);
 	if (a) {
 		fk_pt_cfd_put(pt, &a->cfd);
-		fk_pt_node_put(pt, a);
+		node_put(pt, a);
 	}
 	if (fd == -ENOENT || fd == -ENOTDIR || fd == -ELOOP || fd == -EXDEV)
 		fd = -ESTALE; /* the name no longer leads there */
@@ -508,16 +524,16 @@ static int reopen_node(struct fk_pt *pt, void *obj)
 	return fd;
 }
 
-int fk_pt_node_fd(struct fk_pt *pt, struct fk_pt_node *n)
+static int node_fd(struct fk_pt *pt, struct fk_pt_node *n)
 {
 	if (!cached_mode(pt) || n == pt->root)
 		return n->cfd.fd;
 	if (now_by_name(pt, n))
-		return -ENOTDIR; /* no descriptor of its own: fk_pt_obj_pin */
+		return -ENOTDIR; /* no descriptor of its own: pin_at */
 	return fk_pt_cfd_get(pt, &n->cfd, reopen_node, n);
 }
 
-void fk_pt_node_unfd(struct fk_pt *pt, struct fk_pt_node *n)
+static void node_unfd(struct fk_pt *pt, struct fk_pt_node *n)
 {
 	if (cached_mode(pt) && n != pt->root)
 		fk_pt_cfd_put(pt, &n->cfd);
@@ -531,14 +547,14 @@ static int keep_by_name(struct fk_pt *pt, struct fk_pt_node *n)
 	if (n->type != S_IFREG)
 		return -ESTALE;
 	struct fk_pt_at at;
-	int rc = fk_pt_obj_pin(pt, n, &at);
+	int rc = pin_at(pt, n, &at, NULL);
 	if (rc)
 		return rc;
 	LOCK(pt);
 	fk_pt_fdc_reserve(pt);
 	UNLOCK(pt);
 	int fd = fk_pt_reopen(at, O_RDONLY | O_NONBLOCK);
-	fk_pt_obj_unpin(pt, &at);
+	unpin_at(pt, &at);
 	if (fd >= 0 && !same_inode(n, fd)) {
 		close(fd);
 		fd = -ESTALE;
@@ -566,7 +582,7 @@ int fk_pt_node_keep(struct fk_pt *pt, struct fk_pt_node *n)
 		return 0;
 	if (now_by_name(pt, n))
 		return keep_by_name(pt, n);
-	int fd = fk_pt_node_fd(pt, n);
+	int fd = node_fd(pt, n);
 	if (fd < 0)
 		return fd;
 	LOCK(pt);
@@ -574,53 +590,22 @@ int fk_pt_node_keep(struct fk_pt *pt, struct fk_pt_node *n)
 	n->kept = 1;
 	UNLOCK(pt);
 	if (had)
-		fk_pt_node_unfd(pt, n); /* the first keep's pin is enough */
+		node_unfd(pt, n); /* the first keep's pin is enough */
 	return 0;
 }
 
-struct fk_pt_node *fk_pt_node_use(struct fk_pt *pt, uint64_t nodeid, int *fd)
-{
-	struct fk_pt_node *n = fk_pt_node_get(pt, nodeid);
-	if (!n) {
-		*fd = -ENOENT;
-		return NULL;
-	}
-	*fd = fk_pt_node_fd(pt, n);
-	if (*fd < 0) {
-		fk_pt_node_put(pt, n);
-		return NULL;
-	}
-	return n;
-}
-
-struct fk_pt_node *fk_pt_node_at(fk_req *req, uint64_t nodeid, int *fd)
-{
-	struct fk_pt_node *n = fk_pt_node_use(FK_PT(req), nodeid, fd);
-	if (!n)
-		(void)fk_reply_err(req, -*fd);
-	return n;
-}
-
-void fk_pt_node_done(struct fk_pt *pt, struct fk_pt_node *n)
-{
-	if (!n)
-		return;
-	fk_pt_node_unfd(pt, n);
-	fk_pt_node_put(pt, n);
-}
-
-int fk_pt_obj_pin_stat(struct fk_pt *pt, struct fk_pt_node *n,
-		       struct fk_pt_at *at, struct fk_plat_stat *st)
+static int pin_at(struct fk_pt *pt, struct fk_pt_node *n, struct fk_pt_at *at,
+		  struct fk_plat_stat *st)
 {
 	*at = FK_PT_AT_FD(-1);
 	if (!now_by_name(pt, n)) {
-		int fd = fk_pt_node_fd(pt, n);
+		int fd = node_fd(pt, n);
 		if (fd < 0)
 			return fd;
 		*at = (struct fk_pt_at){ .fd = fd, .holder = n };
 		int rc = st ? fk_pt_stat_fd(fd, st) : 0;
 		if (rc)
-			fk_pt_obj_unpin(pt, at);
+			unpin_at(pt, at);
 		return rc;
 	}
 	/* Its parent's descriptor and its name, which hold still until
@@ -640,16 +625,17 @@ int fk_pt_obj_pin_stat(struct fk_pt *pt, struct fk_pt_node *n,
 	if (p)
 		fk_pt_ref(pt, p);
 	UNLOCK(pt);
-	int fd = p && name[0] ? fk_pt_node_fd(pt, p) : -ESTALE;
+	int fd = p && name[0] ? node_fd(pt, p) : -ESTALE;
 	if (fd < 0) {
-		fk_pt_node_put(pt, p); /* NULL is fine */
+		node_put(pt, p); /* NULL is fine */
 		if (reading) {
 			names_reading = 0;
 			pthread_rwlock_unlock(&pt->names);
 		}
 		return fd;
 	}
-	*at = (struct fk_pt_at){ .fd = fd, .holder = p, .by_name = reading ? 2 : 1 };
+	*at = (struct fk_pt_at){ .fd = fd, .holder = p, .parent_ref = 1,
+				 .names_locked = reading };
 	memcpy(at->name, name, sizeof name);
 	/* The name may lead elsewhere now: renamed or replaced on the host,
 	 * behind the daemon's back (our own renames wait for the names).
@@ -661,57 +647,60 @@ int fk_pt_obj_pin_stat(struct fk_pt *pt, struct fk_pt_node *n,
 	if (rc == 0 && !is_node(n, st))
 		rc = -ESTALE;
 	if (rc)
-		fk_pt_obj_unpin(pt, at);
+		unpin_at(pt, at);
 	return rc;
 }
 
-int fk_pt_obj_pin(struct fk_pt *pt, struct fk_pt_node *n, struct fk_pt_at *at)
-{
-	return fk_pt_obj_pin_stat(pt, n, at, NULL);
-}
-
-void fk_pt_obj_unpin(struct fk_pt *pt, struct fk_pt_at *at)
+static void unpin_at(struct fk_pt *pt, struct fk_pt_at *at)
 {
 	if (!at->holder)
 		return;
-	fk_pt_node_unfd(pt, at->holder);
-	if (at->by_name) {
-		fk_pt_node_put(pt, at->holder);
-		if (at->by_name == 2) {
-			names_reading = 0;
-			pthread_rwlock_unlock(&pt->names);
-		}
+	node_unfd(pt, at->holder);
+	if (at->parent_ref)
+		node_put(pt, at->holder);
+	if (at->names_locked) {
+		assert(names_reading);
+		names_reading = 0;
+		pthread_rwlock_unlock(&pt->names);
 	}
 	at->holder = NULL;
 }
 
-struct fk_pt_node *fk_pt_obj_use(struct fk_pt *pt, uint64_t nodeid,
-				 struct fk_pt_at *at, int *err)
+int fk_pt_acquire(struct fk_pt *pt, uint64_t nodeid, enum fk_pt_need need,
+		  struct fk_pt_use *u)
 {
-	struct fk_pt_node *n = fk_pt_node_get(pt, nodeid);
-	*err = n ? fk_pt_obj_pin(pt, n, at) : -ENOENT;
-	if (*err && n) {
-		fk_pt_node_put(pt, n);
-		n = NULL;
+	u->need = need;
+	u->at = FK_PT_AT_FD(-1);
+	u->node = NODE(fk_nt_get(&pt->nodes, nodeid));
+	if (!u->node)
+		return -ENOENT;
+	int rc = 0;
+	if (need == FK_PT_NEED_FD) {
+		int fd = node_fd(pt, u->node);
+		if (fd >= 0)
+			u->at = (struct fk_pt_at){ .fd = fd, .holder = u->node };
+		rc = fd < 0 ? fd : 0;
+	} else if (need == FK_PT_NEED_AT) {
+		rc = pin_at(pt, u->node, &u->at, NULL);
+	} else if (need == FK_PT_NEED_STAT) {
+		rc = stat_by_open_file(pt, u->node, &u->st);
+		if (rc == 1)
+			rc = pin_at(pt, u->node, &u->at, &u->st);
 	}
-	return n;
+	if (rc) {
+		node_put(pt, u->node);
+		u->node = NULL;
+	}
+	return rc;
 }
 
-struct fk_pt_node *fk_pt_obj_at(fk_req *req, uint64_t nodeid, struct fk_pt_at *at)
+void fk_pt_drop(struct fk_pt *pt, struct fk_pt_use *u)
 {
-	int err;
-	struct fk_pt_node *n = fk_pt_obj_use(FK_PT(req), nodeid, at, &err);
-	if (!n)
-		(void)fk_reply_err(req, -err);
-	return n;
-}
-
-void fk_pt_obj_done(struct fk_pt *pt, struct fk_pt_node *n, struct fk_pt_at *at)
-{
-	if (!n)
+	if (!u->node)
 		return;
-	fk_pt_obj_unpin(pt, at);
-	fk_pt_node_put(pt, n);
+	unpin_at(pt, &u->at);
+	node_put(pt, u->node);
+	u->node = NULL;
 }
 
 /* ---- Open files ------------------------------------------------------ */
@@ -737,11 +726,11 @@ static int reopen_file(struct fk_pt *pt, void *obj)
 {
 	struct fk_pt_file *f = obj;
 	struct fk_pt_at at;
-	int fd = fk_pt_obj_pin(pt, f->node, &at);
+	int fd = pin_at(pt, f->node, &at, NULL);
 	if (fd < 0)
 		return fd;
 	fd = fk_pt_reopen(at, f->flags);
-	fk_pt_obj_unpin(pt, &at);
+	unpin_at(pt, &at);
 	if (fd >= 0 && !same_inode(f->node, fd)) {
 		close(fd); /* another file has the name now */
 		fd = -ESTALE;
@@ -749,8 +738,11 @@ static int reopen_file(struct fk_pt *pt, void *obj)
 	return fd;
 }
 
-int fk_pt_stat_by_open_file(struct fk_pt *pt, struct fk_pt_node *n,
-			    struct fk_plat_stat *st)
+/* The stat of a node reached by name through one of its open files whose
+ * descriptor the cache has open (that is the inode, whatever its name
+ * now leads to): 0 or -errno, and 1 when there is none (then pin it). */
+static int stat_by_open_file(struct fk_pt *pt, struct fk_pt_node *n,
+			     struct fk_plat_stat *st)
 {
 	if (!fk_pt_by_name(pt, n->type))
 		return 1; /* (the type never changes: no lock needed to know) */
@@ -803,38 +795,18 @@ void fk_pt_file_detach(struct fk_pt *pt, struct fk_pt_file *f)
 
 /* ---- Names changing under nodes (lazy mode) ----------------------------- */
 
-/* Under the lock: n's name oldname in oldparent is now name in parent.
- * If that was one of its other names, the node's own name stays valid,
- * and becomes one of the others. */
-static void move_node(struct fk_pt *pt, struct fk_pt_node *n,
+void fk_pt_hold_moved(struct fk_pt *pt, struct fk_pt_node *n,
 		      struct fk_pt_node *oldparent, const char *oldname,
 		      struct fk_pt_node *parent, const char *name)
 {
 	FK_PT_ASSERT_LOCKED(pt);
-	if (!n->name)
+	if (!pt->names_kept || !n->name)
 		return;
 	int own = n->parent == oldparent && !strcmp(n->name, oldname);
 	if (!own)
 		alias_drop(pt, n, oldparent, oldname);
 	/* On ENOMEM the old name: the node may turn stale (ESTALE). */
 	rename_node(pt, n, parent, name, !own);
-}
-
-void fk_pt_hold_renamed(struct fk_pt *pt, const struct fk_plat_stat *moved,
-			const struct fk_plat_stat *victim, struct fk_pt_node *newparent,
-			const char *newname, struct fk_pt_node *oldparent,
-			const char *oldname, unsigned flags)
-{
-	if (!pt->names_kept)
-		return;
-	LOCK(pt);
-	struct fk_pt_node *m = moved ? fk_pt_node_find(pt, moved) : NULL;
-	struct fk_pt_node *v = victim ? fk_pt_node_find(pt, victim) : NULL;
-	if (m && newparent)
-		move_node(pt, m, oldparent, oldname, newparent, newname);
-	if (v && (flags & FK_RENAME_EXCHANGE))
-		move_node(pt, v, newparent, newname, oldparent, oldname);
-	UNLOCK(pt);
 }
 
 /* ---- Statistics ------------------------------------------------------- */

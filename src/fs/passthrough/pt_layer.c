@@ -31,6 +31,14 @@
 #define NODE(h) ((struct fk_pt_node *)(h))
 #define HANDLE(n) ((struct fk_layer_node *)(n))
 
+/* Take node n, which a handle or the caller holds, for an operation
+ * (fk_pt_acquire by its id; the reference held keeps it in the table). */
+static int take(struct fk_pt *pt, struct fk_pt_node *n, enum fk_pt_need need,
+		struct fk_pt_use *u)
+{
+	return fk_pt_acquire(pt, n->tn.nodeid, need, u);
+}
+
 struct fk_layer_dir {
 	DIR *dp;
 };
@@ -54,12 +62,12 @@ static void to_stat(const struct fk_pt *pt, const struct fk_pt_at *at,
 static void to_stat_of(struct fk_pt *pt, struct fk_pt_node *n,
 		       const struct fk_plat_stat *sx, struct fk_layer_stat *st)
 {
-	struct fk_pt_at at;
+	struct fk_pt_use u;
 	int pinned = st && fk_pt_override_applies(pt, sx->mode) &&
-		     fk_pt_obj_pin(pt, n, &at) == 0;
-	to_stat(pt, pinned ? &at : NULL, sx, st);
+		     take(pt, n, FK_PT_NEED_AT, &u) == 0;
+	to_stat(pt, pinned ? &u.at : NULL, sx, st);
 	if (pinned)
-		fk_pt_obj_unpin(pt, &at);
+		fk_pt_drop(pt, &u);
 }
 
 /* The daemon itself, capabilities kept: the owner of what the layer makes
@@ -122,14 +130,14 @@ static int l_lookup(struct fk_layer *l, struct fk_layer_node *parent,
 		    struct fk_layer_stat *st)
 {
 	struct fk_pt *pt = PT_OF(l);
-	int pfd = fk_pt_node_fd(pt, NODE(parent));
-	if (pfd < 0)
-		return pfd;
+	struct fk_pt_use p;
+	int rc = take(pt, NODE(parent), FK_PT_NEED_FD, &p);
+	if (rc)
+		return rc;
 	struct fk_pt_node *n;
 	struct fk_plat_stat sx;
-	int rc = fk_pt_lookup_name(pt, NODE(parent), pfd, name, FK_NT_OP,
-				   &n, &sx);
-	fk_pt_node_unfd(pt, NODE(parent));
+	rc = fk_pt_lookup_name(pt, p.node, p.at.fd, name, FK_NT_OP, &n, &sx);
+	fk_pt_drop(pt, &p);
 	if (rc)
 		return rc;
 	to_stat_of(pt, n, &sx, st);
@@ -141,15 +149,15 @@ static int l_getattr(struct fk_layer *l, struct fk_layer_node *h,
 		     struct fk_layer_stat *st)
 {
 	struct fk_pt *pt = PT_OF(l);
-	struct fk_pt_at at;
-	int rc = fk_pt_obj_pin(pt, NODE(h), &at);
+	struct fk_pt_use u;
+	int rc = take(pt, NODE(h), FK_PT_NEED_AT, &u);
 	if (rc)
 		return rc;
 	struct fk_plat_stat sx;
-	rc = fk_pt_stat_at(at, &sx);
+	rc = fk_pt_stat_at(u.at, &sx);
 	if (rc == 0)
-		to_stat(pt, &at, &sx, st);
-	fk_pt_obj_unpin(pt, &at);
+		to_stat(pt, &u.at, &sx, st);
+	fk_pt_drop(pt, &u);
 	return rc;
 }
 
@@ -159,17 +167,17 @@ static int l_setattr(struct fk_layer *l, struct fk_layer_node *h,
 	struct fk_pt *pt = PT_OF(l);
 	if ((in->valid & FK_SET_MODE) && NODE(h)->type == S_IFLNK)
 		return -EOPNOTSUPP; /* /proc/self/fd would follow it */
-	struct fk_pt_at at;
-	int rc = fk_pt_obj_pin(pt, NODE(h), &at);
+	struct fk_pt_use u;
+	int rc = take(pt, NODE(h), FK_PT_NEED_AT, &u);
 	if (rc)
 		return rc;
 	rc = fk_pt_override_applies(pt, NODE(h)->type)
-		     ? fk_pt_override_setattr(pt, at, in)
-		     : fk_pt_setattr_at(pt, at, -1, in);
+		     ? fk_pt_override_setattr(pt, u.at, in)
+		     : fk_pt_setattr_at(pt, u.at, -1, in);
 	struct fk_plat_stat sx;
-	if (rc == 0 && st && (rc = fk_pt_stat_at(at, &sx)) == 0)
-		to_stat(pt, &at, &sx, st);
-	fk_pt_obj_unpin(pt, &at);
+	if (rc == 0 && st && (rc = fk_pt_stat_at(u.at, &sx)) == 0)
+		to_stat(pt, &u.at, &sx, st);
+	fk_pt_drop(pt, &u);
 	return rc;
 }
 
@@ -179,13 +187,13 @@ static int l_readlink(struct fk_layer *l, struct fk_layer_node *h, char *buf,
 	struct fk_pt *pt = PT_OF(l);
 	if (NODE(h)->type != S_IFLNK)
 		return -EINVAL;
-	struct fk_pt_at at;
-	int rc = fk_pt_obj_pin(pt, NODE(h), &at);
+	struct fk_pt_use u;
+	int rc = take(pt, NODE(h), FK_PT_NEED_AT, &u);
 	if (rc)
 		return rc;
-	int n = size ? fk_plat_readlink_at(at.fd, FK_PT_AT_NAME(at), buf, size) : 0;
+	int n = size ? fk_plat_readlink_at(u.at.fd, FK_PT_AT_NAME(u.at), buf, size) : 0;
 	rc = n < 0 ? n : (size_t)n >= size ? -ERANGE : n;
-	fk_pt_obj_unpin(pt, &at);
+	fk_pt_drop(pt, &u);
 	if (rc >= 0)
 		buf[rc] = 0;
 	return rc;
@@ -198,12 +206,12 @@ static int l_open(struct fk_layer *l, struct fk_layer_node *h, int flags)
 		return -EISDIR;
 	if (NODE(h)->type != S_IFREG && NODE(h)->type != S_IFDIR)
 		return -EINVAL; /* opening a fifo or device has side effects */
-	struct fk_pt_at at;
-	int rc = fk_pt_obj_pin(pt, NODE(h), &at);
+	struct fk_pt_use u;
+	int rc = take(pt, NODE(h), FK_PT_NEED_AT, &u);
 	if (rc)
 		return rc;
-	rc = fk_pt_reopen(at, flags & ~(O_CREAT | O_EXCL));
-	fk_pt_obj_unpin(pt, &at);
+	rc = fk_pt_reopen(u.at, flags & ~(O_CREAT | O_EXCL));
+	fk_pt_drop(pt, &u);
 	return rc;
 }
 
@@ -226,10 +234,13 @@ static int make_overridden(struct fk_pt *pt, struct fk_pt_node *parent,
 	int dfd = pfd;
 	char tmp[32];
 	int staged = a.name && pt->work && pt->work != parent;
+	struct fk_pt_use work = { 0 };
 	if (staged) {
-		dir = pt->work;
-		if ((dfd = fk_pt_node_fd(pt, dir)) < 0)
-			return dfd;
+		int rc = take(pt, pt->work, FK_PT_NEED_FD, &work);
+		if (rc)
+			return rc;
+		dir = work.node;
+		dfd = work.at.fd;
 		snprintf(tmp, sizeof tmp, "#fkpt%llx",
 			 (unsigned long long)atomic_fetch_add(&pt->staged, 1));
 		a.name = tmp;
@@ -240,10 +251,10 @@ static int make_overridden(struct fk_pt *pt, struct fk_pt_node *parent,
 	int opens = fk_pt_make_opens(a.kind);
 	/* A new file is reached through its open descriptor, which the
 	 * rename leaves where it is; a directory holds its own. */
-	struct fk_pt_at at = FK_PT_AT_FD(fd);
-	int pinned = 0;
+	struct fk_pt_use made = { 0 };
 	if (!rc && !opens)
-		pinned = (rc = fk_pt_obj_pin(pt, n, &at)) == 0;
+		rc = take(pt, n, FK_PT_NEED_AT, &made);
+	struct fk_pt_at at = made.node ? made.at : FK_PT_AT_FD(fd);
 	if (!rc)
 		rc = fk_pt_override_write(pt, at, FK_PT_UID_HOST(pt, cred->uid),
 					  FK_PT_GID_HOST(pt, cred->gid), want->mode);
@@ -254,8 +265,7 @@ static int make_overridden(struct fk_pt *pt, struct fk_pt_node *parent,
 		rc = fk_pt_stat_at(at, sx);
 	if (!rc)
 		fk_pt_override_stat(pt, at, sx);
-	if (pinned)
-		fk_pt_obj_unpin(pt, &at);
+	fk_pt_drop(pt, &made);
 	if (rc && fd >= 0) {
 		/* Nothing made: what was built goes again (failing, it stays
 		 * under its staging name, or as the daemon's). */
@@ -266,8 +276,7 @@ static int make_overridden(struct fk_pt *pt, struct fk_pt_node *parent,
 			close(fd);
 		fk_pt_node_put(pt, n);
 	}
-	if (staged)
-		fk_pt_node_unfd(pt, dir);
+	fk_pt_drop(pt, &work);
 	if (rc)
 		return rc;
 	*out = n;
@@ -281,23 +290,23 @@ static int make(struct fk_layer *l, struct fk_layer_node *parent,
 		struct fk_layer_node **out, struct fk_layer_stat *st)
 {
 	struct fk_pt *pt = PT_OF(l);
-	int pfd = fk_pt_node_fd(pt, NODE(parent));
-	if (pfd < 0)
-		return pfd;
+	struct fk_pt_use p;
+	int rc = take(pt, NODE(parent), FK_PT_NEED_FD, &p);
+	if (rc)
+		return rc;
 	struct fk_pt_node *n;
 	struct fk_plat_stat sx;
 	struct fk_pt_who w;
 	who_of(pt, cred, &w);
 	a.who = &w;
 	a.ref = FK_NT_OP;
-	int rc;
 	if (fk_pt_override_applies(pt, fk_pt_make_opens(a.kind) ? S_IFREG
 				       : a.kind == FK_PT_MAKE_DIR ? S_IFDIR
 								 : 0))
-		rc = make_overridden(pt, NODE(parent), pfd, &a, cred, &n, &sx);
+		rc = make_overridden(pt, p.node, p.at.fd, &a, cred, &n, &sx);
 	else
-		rc = fk_pt_make(pt, NODE(parent), pfd, &a, &n, &sx);
-	fk_pt_node_unfd(pt, NODE(parent));
+		rc = fk_pt_make(pt, p.node, p.at.fd, &a, &n, &sx);
+	fk_pt_drop(pt, &p);
 	if (rc >= 0) {
 		to_stat(pt, NULL, &sx, st); /* sx is as shown already */
 		give(pt, n, out);
@@ -364,24 +373,21 @@ static int l_link(struct fk_layer *l, struct fk_layer_node *h,
 	struct fk_pt *pt = PT_OF(l);
 	if (NODE(h)->type == S_IFDIR)
 		return -EPERM;
-	struct fk_pt_at at;
-	int rc = fk_pt_obj_pin(pt, NODE(h), &at);
-	if (rc)
-		return rc;
-	int pfd = fk_pt_node_fd(pt, NODE(newparent));
-	rc = pfd < 0 ? pfd : 0;
-	if (pfd >= 0) {
-		struct fk_pt_node *n;
-		struct fk_plat_stat sx;
-		rc = fk_pt_link_at(pt, at, NODE(newparent), pfd, newname,
-				   FK_NT_OP, &n, &sx);
-		if (rc == 0) {
-			to_stat_of(pt, n, &sx, st);
-			fk_pt_node_put(pt, n);
-		}
-		fk_pt_node_unfd(pt, NODE(newparent));
+	struct fk_pt_use u, p = { 0 };
+	int rc = take(pt, NODE(h), FK_PT_NEED_AT, &u);
+	if (rc == 0)
+		rc = take(pt, NODE(newparent), FK_PT_NEED_FD, &p);
+	struct fk_pt_node *n;
+	struct fk_plat_stat sx;
+	if (rc == 0)
+		rc = fk_pt_link_at(pt, u.at, p.node, p.at.fd, newname, FK_NT_OP,
+				   &n, &sx);
+	if (rc == 0) {
+		to_stat_of(pt, n, &sx, st);
+		fk_pt_node_put(pt, n);
 	}
-	fk_pt_obj_unpin(pt, &at);
+	fk_pt_drop(pt, &p);
+	fk_pt_drop(pt, &u);
 	return rc;
 }
 
@@ -389,11 +395,11 @@ static int remove_name(struct fk_layer *l, struct fk_layer_node *parent,
 		       const char *name, int flags)
 {
 	struct fk_pt *pt = PT_OF(l);
-	int pfd = fk_pt_node_fd(pt, NODE(parent));
-	if (pfd < 0)
-		return pfd;
-	int rc = fk_pt_remove(pt, NODE(parent), pfd, name, flags);
-	fk_pt_node_unfd(pt, NODE(parent));
+	struct fk_pt_use p;
+	int rc = take(pt, NODE(parent), FK_PT_NEED_FD, &p);
+	if (rc == 0)
+		rc = fk_pt_remove(pt, p.node, p.at.fd, name, flags);
+	fk_pt_drop(pt, &p);
 	return rc;
 }
 
@@ -414,21 +420,20 @@ static int l_rename(struct fk_layer *l, struct fk_layer_node *parent,
 		    const char *newname, unsigned flags)
 {
 	struct fk_pt *pt = PT_OF(l);
-	int afd = fk_pt_node_fd(pt, NODE(parent));
-	if (afd < 0)
-		return afd;
-	int bfd = fk_pt_node_fd(pt, NODE(newparent));
-	int rc = bfd;
-	if (bfd >= 0) {
+	struct fk_pt_use a, b = { 0 };
+	int rc = take(pt, NODE(parent), FK_PT_NEED_FD, &a);
+	if (rc == 0)
+		rc = take(pt, NODE(newparent), FK_PT_NEED_FD, &b);
+	if (rc == 0) {
 		/* A whiteout RENAME_WHITEOUT leaves is the daemon's, as
 		 * kernel overlayfs's are the mounter's. */
 		struct fk_pt_who w;
 		daemon_who(&w);
-		rc = fk_pt_rename_at(pt, NODE(parent), afd, name,
-				     NODE(newparent), bfd, newname, flags, &w);
-		fk_pt_node_unfd(pt, NODE(newparent));
+		rc = fk_pt_rename_at(pt, a.node, a.at.fd, name, b.node, b.at.fd,
+				     newname, flags, &w);
 	}
-	fk_pt_node_unfd(pt, NODE(parent));
+	fk_pt_drop(pt, &b);
+	fk_pt_drop(pt, &a);
 	return rc;
 }
 
@@ -436,11 +441,11 @@ static int l_opendir(struct fk_layer *l, struct fk_layer_node *h,
 		     struct fk_layer_dir **out)
 {
 	struct fk_pt *pt = PT_OF(l);
-	int nfd = fk_pt_node_fd(pt, NODE(h));
-	if (nfd < 0)
-		return nfd;
-	int fd = fk_pt_reopen(FK_PT_AT_FD(nfd), O_RDONLY | O_DIRECTORY);
-	fk_pt_node_unfd(pt, NODE(h));
+	struct fk_pt_use u;
+	int fd = take(pt, NODE(h), FK_PT_NEED_FD, &u);
+	if (fd == 0)
+		fd = fk_pt_reopen(u.at, O_RDONLY | O_DIRECTORY);
+	fk_pt_drop(pt, &u);
 	if (fd < 0)
 		return fd;
 	struct fk_layer_dir *d = malloc(sizeof *d);
@@ -486,10 +491,11 @@ static int xattr_op(struct fk_layer *l, struct fk_layer_node *h, enum xop op,
 		    const char *name, void *buf, size_t size, int flags)
 {
 	struct fk_pt *pt = PT_OF(l);
-	struct fk_pt_at at;
-	int rc = fk_pt_obj_pin(pt, NODE(h), &at);
+	struct fk_pt_use u;
+	int rc = take(pt, NODE(h), FK_PT_NEED_AT, &u);
 	if (rc)
 		return rc;
+	struct fk_pt_at at = u.at;
 	switch (op) {
 	case XGET:
 		rc = fk_pt_xattr_get(pt, at, name, buf, size, 0);
@@ -504,7 +510,7 @@ static int xattr_op(struct fk_layer *l, struct fk_layer_node *h, enum xop op,
 		rc = fk_pt_xattr_remove(pt, at, name);
 		break;
 	}
-	fk_pt_obj_unpin(pt, &at);
+	fk_pt_drop(pt, &u);
 	return rc;
 }
 
@@ -548,12 +554,12 @@ static int l_host_path(struct fk_layer *l, struct fk_layer_node *h, char *buf,
 		       size_t size)
 {
 	struct fk_pt *pt = PT_OF(l);
-	struct fk_pt_at at;
-	int rc = fk_pt_obj_pin(pt, NODE(h), &at);
+	struct fk_pt_use u;
+	int rc = take(pt, NODE(h), FK_PT_NEED_AT, &u);
 	if (rc)
 		return rc;
-	rc = fk_plat_path_at(at.fd, FK_PT_AT_NAME(at), buf, size);
-	fk_pt_obj_unpin(pt, &at);
+	rc = fk_plat_path_at(u.at.fd, FK_PT_AT_NAME(u.at), buf, size);
+	fk_pt_drop(pt, &u);
 	return rc;
 }
 
@@ -573,9 +579,10 @@ static int l_clone_file(struct fk_layer *l, struct fk_layer_node *parent,
 	int rc = fk_pt_check_name(name);
 	if (rc)
 		return rc;
-	int pfd = fk_pt_node_fd(pt, NODE(parent));
-	if (pfd < 0)
-		return pfd;
+	struct fk_pt_use p;
+	if ((rc = take(pt, NODE(parent), FK_PT_NEED_FD, &p)))
+		return rc;
+	int pfd = p.at.fd;
 	struct fk_pt_who w;
 	who_of(pt, cred, &w);
 	rc = fk_pt_clone_as(&w, src, pfd, name);
@@ -591,7 +598,7 @@ static int l_clone_file(struct fk_layer *l, struct fk_layer_node *parent,
 	int fd = rc ? rc : l_open(l, HANDLE(n), O_RDWR);
 	if (fd < 0 && made)
 		(void)fk_pt_remove(pt, NODE(parent), pfd, name, 0); /* failing, it stays */
-	fk_pt_node_unfd(pt, NODE(parent));
+	fk_pt_drop(pt, &p);
 	if (fd < 0) {
 		if (n)
 			fk_pt_node_put(pt, n);

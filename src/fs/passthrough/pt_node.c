@@ -58,22 +58,27 @@ void fk_pt_table_destroy(struct fk_pt *pt)
 	fk_nt_destroy(&pt->nodes);
 }
 
-struct fk_pt_node *fk_pt_node_get(struct fk_pt *pt, uint64_t nodeid)
-{
-	return NODE(fk_nt_get(&pt->nodes, nodeid));
-}
-
-struct fk_pt_node *fk_pt_node_of(fk_req *req, uint64_t nodeid)
-{
-	struct fk_pt_node *n = fk_pt_node_get(FK_PT(req), nodeid);
-	if (!n)
-		(void)fk_reply_err(req, ENOENT);
-	return n;
-}
-
 void fk_pt_node_put(struct fk_pt *pt, struct fk_pt_node *n)
 {
 	fk_nt_put(&pt->nodes, n ? &n->tn : NULL);
+}
+
+void fk_pt_node_renamed(struct fk_pt *pt, const struct fk_plat_stat *moved,
+			const struct fk_plat_stat *victim,
+			struct fk_pt_node *newparent, const char *newname,
+			struct fk_pt_node *oldparent, const char *oldname,
+			unsigned flags)
+{
+	if (!pt->names_kept)
+		return;
+	fk_pt_lock(pt);
+	struct fk_pt_node *m = moved ? fk_pt_node_find(pt, moved) : NULL;
+	struct fk_pt_node *v = victim ? fk_pt_node_find(pt, victim) : NULL;
+	if (m && newparent)
+		fk_pt_hold_moved(pt, m, oldparent, oldname, newparent, newname);
+	if (v && (flags & FK_RENAME_EXCHANGE))
+		fk_pt_hold_moved(pt, v, newparent, newname, oldparent, oldname);
+	fk_pt_unlock(pt);
 }
 
 struct fk_pt_node *fk_pt_node_find(struct fk_pt *pt, const struct fk_plat_stat *st)

@@ -115,13 +115,12 @@ int fk_pt_xattr_remove(struct fk_pt *pt, struct fk_pt_at at, const char *name)
 void fk_pt_setxattr(fk_req *req, const struct fk_setxattr_in *in)
 {
 	struct fk_pt *pt = FK_PT(req);
-	struct fk_pt_at at;
-	struct fk_pt_node *n = fk_pt_obj_at(req, in->ino, &at);
-	if (!n)
-		return;
-	int rc = fk_pt_xattr_set(pt, at, in->name, in->value, in->size,
-				 (int)in->flags, in->position);
-	fk_pt_obj_done(pt, n, &at);
+	struct fk_pt_use u;
+	int rc = fk_pt_acquire(pt, in->ino, FK_PT_NEED_AT, &u);
+	if (rc == 0)
+		rc = fk_pt_xattr_set(pt, u.at, in->name, in->value, in->size,
+				     (int)in->flags, in->position);
+	fk_pt_drop(pt, &u);
 	(void)fk_reply_err(req, -rc);
 }
 
@@ -135,13 +134,12 @@ static void get_or_list(fk_req *req, uint64_t ino, const char *name,
 		(void)fk_reply_err(req, ENOMEM);
 		return;
 	}
-	struct fk_pt_at at;
-	struct fk_pt_node *n = fk_pt_obj_at(req, ino, &at);
-	if (!n)
-		return;
-	int r = name ? fk_pt_xattr_get(pt, at, name, buf, size, position)
-		     : fk_pt_xattr_list(pt, at, buf, size);
-	fk_pt_obj_done(pt, n, &at);
+	struct fk_pt_use u;
+	int r = fk_pt_acquire(pt, ino, FK_PT_NEED_AT, &u);
+	if (r == 0)
+		r = name ? fk_pt_xattr_get(pt, u.at, name, buf, size, position)
+			 : fk_pt_xattr_list(pt, u.at, buf, size);
+	fk_pt_drop(pt, &u);
 	if (r < 0)
 		(void)fk_reply_err(req, -r);
 	else if (size == 0)
@@ -163,11 +161,10 @@ void fk_pt_listxattr(fk_req *req, const struct fk_listxattr_in *in)
 void fk_pt_removexattr(fk_req *req, const struct fk_removexattr_in *in)
 {
 	struct fk_pt *pt = FK_PT(req);
-	struct fk_pt_at at;
-	struct fk_pt_node *n = fk_pt_obj_at(req, in->ino, &at);
-	if (!n)
-		return;
-	int rc = fk_pt_xattr_remove(pt, at, in->name);
-	fk_pt_obj_done(pt, n, &at);
+	struct fk_pt_use u;
+	int rc = fk_pt_acquire(pt, in->ino, FK_PT_NEED_AT, &u);
+	if (rc == 0)
+		rc = fk_pt_xattr_remove(pt, u.at, in->name);
+	fk_pt_drop(pt, &u);
 	(void)fk_reply_err(req, -rc);
 }
