@@ -264,6 +264,14 @@ static inline void fk_layer_put(struct fk_layer *l, struct fk_layer_node *n)
  *  upper layers. */
 int fk_mem_layer_new(struct fk_layer **out);
 
+/** Copy the tree at host_dir into l's root, through l's ops: files with
+ *  their contents, directories, symlinks, fifos, sockets and devices,
+ *  with their owners, modes, times and xattrs. 0, or -errno with a
+ *  message naming what could not be copied in err (errlen bytes; what
+ *  was copied before stays). */
+int fk_layer_load(struct fk_layer *l, const char *host_dir, char *err,
+		  size_t errlen);
+
 /* ---- whiteouts and opaque directories, in the layer's format ---- */
 
 /** The OCI markers. */
