@@ -1,22 +1,29 @@
 /*
- * memfs.c — a complete in-memory filesystem on libfusekit, in one file.
+ * memfs.c — an in-memory filesystem on libfusekit, in one file.
  *
- * It is the smallest full example of the API: files, directories, symlinks,
- * hard links, device nodes, xattrs, rename (with NOREPLACE and EXCHANGE),
- * truncate, readdirplus, and lookup counting with forget. Everything lives
- * in memory and vanishes at unmount; --seed DIR copies a directory tree in
+ * It is the full example of serving FUSE requests: every request gets
+ * exactly one reply, node ids are counted from LOOKUP to FORGET, open
+ * files and directories keep their state in fh. Files, directories,
+ * symlinks, hard links, device nodes, fifos, xattrs, rename (with
+ * NOREPLACE and EXCHANGE), truncate, readdirplus. Everything lives in
+ * memory and vanishes at unmount; --seed DIR copies a directory tree in
  * at start.
  *
  *     fk-memfs [-o OPTIONS] [-s] [--seed DIR] MOUNTPOINT
  *
- * One mutex guards the whole tree: simple, and fast enough for an example.
+ * The storage is the library's in-memory layer (fk_mem_layer_new in
+ * <fusekit/fk_layer.h>: nodes, names, contents in anonymous memory
+ * files, xattrs, rename). This file is the FUSE half, which a filesystem
+ * over storage of your own is written the same way:
  *
- * Node life: a node is freed when no directory links to it (nlink 0), the
- * kernel holds no lookup reference to it (lookups 0) and no file is open on
- * it (opens 0). The root is never freed.
+ *  - Node ids are the layer's inode numbers (the root's is FK_ROOT_INO).
+ *    For each node the kernel knows, the map below holds a layer handle
+ *    and the count of the kernel's lookups; FORGET lets go of it.
+ *  - The kernel checks permissions (default_permissions): memfs stores
+ *    owners and modes and never compares them.
+ *  - One mutex guards the map; the layer has its own.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -26,782 +33,557 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
-#include <time.h>
 #include <unistd.h>
 
+#include <fusekit/fk_layer.h>
 #include <fusekit/fusekit.h>
 
 #define MEMFS_TIMEOUT_NS 1000000000ull /* the kernel may cache for 1 s */
-#define MEMFS_NAME_MAX 255
 
-struct xattr {
-	char *name;
-	void *value;
-	size_t size;
-	struct xattr *next;
-};
-
-struct dentry {
-	char *name;
-	struct node *node;
-	uint64_t cookie; /* readdir offset: stable while the entry lives */
-	struct dentry *next;
-};
-
-struct node {
-	uint64_t ino;
-	uint32_t mode, uid, gid, rdev, nlink;
-	struct timespec atime, mtime, ctime, crtime;
-	uint64_t lookups;
-	uint32_t opens;
-	char *data; /* regular file contents */
-	size_t size, cap;
-	char *target; /* symlink */
-	struct dentry *entries; /* directory, in creation order */
-	struct dentry **tail;
-	uint64_t next_cookie;
-	struct node *parent; /* directory: for ".." */
-	struct xattr *xattrs;
+/* A node the kernel knows. */
+struct mnode {
+	uint64_t ino; /* the layer's inode number: the node id */
+	struct fk_layer_node *h; /* a layer handle, for as long as it is known */
+	uint64_t lookups; /* the kernel's references */
+	uint64_t parent; /* a directory's: where it was last found (for "..") */
+	struct mnode *next; /* in its map bucket */
 };
 
 struct memfs {
-	pthread_mutex_t lock;
-	struct node **nodes; /* by ino; NULL once freed */
-	size_t nnodes;
+	struct fk_layer *l;
+	pthread_mutex_t lock; /* the map */
+	struct mnode **map;
+	size_t nmap, count;
 };
-
-/* ---- Nodes ---------------------------------------------------------- */
-
-static struct timespec now(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_REALTIME, &t);
-	return t;
-}
-
-/* Nodes are numbered in creation order; fs->nodes[ino] finds them. Slot 0
- * is unused so that the first node made, the root, is FK_ROOT_INO. */
-static struct node *node_new(struct memfs *fs, uint32_t mode, uint32_t uid,
-			     uint32_t gid)
-{
-	struct node *n = calloc(1, sizeof *n);
-	struct node **grown = n ? realloc(fs->nodes, (fs->nnodes + 1) * sizeof *grown)
-				: NULL;
-	if (!grown) {
-		free(n);
-		return NULL;
-	}
-	fs->nodes = grown;
-	n->ino = fs->nnodes;
-	fs->nodes[fs->nnodes++] = n;
-	n->mode = mode;
-	n->uid = uid;
-	n->gid = gid;
-	n->atime = n->mtime = n->ctime = n->crtime = now();
-	n->tail = &n->entries;
-	n->next_cookie = 3; /* 1 and 2 are "." and ".." */
-	return n;
-}
-
-static struct node *node_get(struct memfs *fs, uint64_t ino)
-{
-	return ino < fs->nnodes ? fs->nodes[ino] : NULL;
-}
-
-/* Free a node's memory; its directory entries must be gone already. */
-static void node_destroy(struct memfs *fs, struct node *n)
-{
-	fs->nodes[n->ino] = NULL;
-	while (n->xattrs) {
-		struct xattr *x = n->xattrs;
-		n->xattrs = x->next;
-		free(x->name);
-		free(x->value);
-		free(x);
-	}
-	free(n->data);
-	free(n->target);
-	free(n);
-}
-
-static void node_maybe_free(struct memfs *fs, struct node *n)
-{
-	if (n->ino == FK_ROOT_INO || n->nlink || n->lookups || n->opens)
-		return;
-	node_destroy(fs, n);
-}
-
-static void fill_attr(const struct node *n, struct fk_attr *a)
-{
-	memset(a, 0, sizeof *a);
-	a->ino = n->ino;
-	a->mode = n->mode;
-	a->nlink = n->nlink;
-	a->uid = n->uid;
-	a->gid = n->gid;
-	a->rdev = n->rdev;
-	a->size = S_ISLNK(n->mode) ? strlen(n->target) : n->size;
-	a->blocks = (n->cap + 511) / 512;
-	a->blksize = 4096;
-	a->atime = n->atime;
-	a->mtime = n->mtime;
-	a->ctime = n->ctime;
-	a->crtime = n->crtime;
-}
-
-/* An entry reply: counts one kernel lookup reference. */
-static void fill_entry(struct node *n, struct fk_entry *e)
-{
-	memset(e, 0, sizeof *e);
-	e->ino = n->ino;
-	fill_attr(n, &e->attr);
-	e->entry_valid_ns = MEMFS_TIMEOUT_NS;
-	e->attr_valid_ns = MEMFS_TIMEOUT_NS;
-}
-
-static void reply_entry(fk_req *req, struct node *n)
-{
-	struct fk_entry e;
-	fill_entry(n, &e);
-	n->lookups++;
-	(void)fk_reply_entry(req, &e);
-}
-
-/* ---- Directories ---------------------------------------------------- */
-
-static struct dentry *dir_find(struct node *dir, const char *name)
-{
-	for (struct dentry *d = dir->entries; d; d = d->next)
-		if (strcmp(d->name, name) == 0)
-			return d;
-	return NULL;
-}
-
-static int dir_link(struct node *dir, const char *name, struct node *n)
-{
-	struct dentry *d = calloc(1, sizeof *d);
-	if (!d || !(d->name = strdup(name))) {
-		free(d);
-		return -ENOMEM;
-	}
-	d->node = n;
-	d->cookie = dir->next_cookie++;
-	*dir->tail = d;
-	dir->tail = &d->next;
-	n->nlink++;
-	if (S_ISDIR(n->mode)) {
-		n->parent = dir;
-		dir->nlink++; /* the child's ".." */
-	}
-	dir->mtime = dir->ctime = now();
-	return 0;
-}
-
-/* Remove d from dir; the node itself may live on (open, or other links). */
-static void dir_unlink(struct memfs *fs, struct node *dir, struct dentry *d)
-{
-	struct dentry **pp = &dir->entries;
-	while (*pp != d)
-		pp = &(*pp)->next;
-	*pp = d->next;
-	if (dir->tail == &d->next)
-		dir->tail = pp;
-	struct node *n = d->node;
-	if (S_ISDIR(n->mode)) {
-		n->nlink = 0; /* "." and the name go together */
-		dir->nlink--;
-	} else {
-		n->nlink--;
-	}
-	n->ctime = dir->mtime = dir->ctime = now();
-	free(d->name);
-	free(d);
-	node_maybe_free(fs, n);
-}
-
-static int check_name(const char *name)
-{
-	if (strlen(name) > MEMFS_NAME_MAX)
-		return ENAMETOOLONG;
-	return 0;
-}
-
-/* ---- Operations ----------------------------------------------------- */
 
 #define FS(req) ((struct memfs *)fk_req_fs(req))
 
-static void memfs_lookup(fk_req *req, const struct fk_name_in *in)
+/* ---- The node map: id -> layer handle ---------------------------------- */
+
+/* Under the lock: where node ino is, or would go, in the map. */
+static struct mnode **map_slot(struct memfs *fs, uint64_t ino)
 {
-	struct memfs *fs = FS(req);
+	struct mnode **pp = &fs->map[(ino * 0x9e3779b97f4a7c15ull) % fs->nmap];
+	while (*pp && (*pp)->ino != ino)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+/* Under the lock: twice the buckets once there are as many nodes as
+ * buckets (failing, the chains just grow longer). */
+static void map_grow(struct memfs *fs)
+{
+	if (fs->count < fs->nmap)
+		return;
+	size_t old_n = fs->nmap;
+	struct mnode **old = fs->map, **bigger = calloc(old_n * 2, sizeof *bigger);
+	if (!bigger)
+		return;
+	fs->map = bigger;
+	fs->nmap = old_n * 2;
+	for (size_t i = 0; i < old_n; i++) {
+		while (old[i]) {
+			struct mnode *m = old[i];
+			old[i] = m->next;
+			struct mnode **pp = map_slot(fs, m->ino);
+			m->next = NULL;
+			*pp = m;
+		}
+	}
+	free(old);
+}
+
+/* The layer handle of node ino with a reference of the caller's (give it
+ * back with fk_layer_put), or NULL if the kernel does not know it. */
+static struct fk_layer_node *node_get(struct memfs *fs, uint64_t ino)
+{
 	pthread_mutex_lock(&fs->lock);
-	struct node *dir = node_get(fs, in->parent);
-	struct dentry *d = dir ? dir_find(dir, in->name) : NULL;
-	if (!dir)
-		(void)fk_reply_err(req, ENOENT);
-	else if (check_name(in->name))
-		(void)fk_reply_err(req, ENAMETOOLONG);
-	else if (!d)
-		(void)fk_reply_err(req, ENOENT);
-	else
-		reply_entry(req, d->node);
+	struct mnode *m = *map_slot(fs, ino);
+	struct fk_layer_node *h = m ? m->h : NULL;
+	if (h)
+		fs->l->ops->hold(fs->l, h);
 	pthread_mutex_unlock(&fs->lock);
+	return h;
+}
+
+/* The kernel takes one more reference to the layer node h, inode ino,
+ * found in directory parent. The map takes over the caller's handle.
+ * 0 or -ENOMEM. */
+static int node_enter(struct memfs *fs, struct fk_layer_node *h, uint64_t ino,
+		      uint64_t parent)
+{
+	pthread_mutex_lock(&fs->lock);
+	struct mnode **pp = map_slot(fs, ino);
+	struct mnode *m = *pp;
+	if (m) {
+		m->lookups++;
+		m->parent = parent;
+	} else if ((m = calloc(1, sizeof *m))) {
+		*m = (struct mnode){ ino, h, 1, parent, NULL };
+		*pp = m;
+		fs->count++;
+		map_grow(fs);
+		h = NULL; /* the map's now */
+	}
+	pthread_mutex_unlock(&fs->lock);
+	fk_layer_put(fs->l, h); /* the map had one already (NULL is fine) */
+	return m ? 0 : -ENOMEM;
 }
 
 static void memfs_forget(void *fsp, uint64_t ino, uint64_t nlookup)
 {
 	struct memfs *fs = fsp;
 	pthread_mutex_lock(&fs->lock);
-	struct node *n = node_get(fs, ino);
-	if (n) {
-		n->lookups = nlookup > n->lookups ? 0 : n->lookups - nlookup;
-		node_maybe_free(fs, n);
+	struct mnode **pp = map_slot(fs, ino);
+	struct mnode *m = *pp;
+	if (m) {
+		m->lookups = nlookup > m->lookups ? 0 : m->lookups - nlookup;
+		if (m->lookups == 0 && ino != FK_ROOT_INO) {
+			*pp = m->next;
+			fs->count--;
+		} else {
+			m = NULL;
+		}
 	}
 	pthread_mutex_unlock(&fs->lock);
+	if (m) {
+		fk_layer_put(fs->l, m->h);
+		free(m);
+	}
+}
+
+/* Where directory ino was last found (itself for the root). */
+static uint64_t node_parent(struct memfs *fs, uint64_t ino)
+{
+	pthread_mutex_lock(&fs->lock);
+	struct mnode *m = *map_slot(fs, ino);
+	uint64_t parent = m && m->parent ? m->parent : ino;
+	pthread_mutex_unlock(&fs->lock);
+	return parent;
+}
+
+/* ---- Replies ------------------------------------------------------------ */
+
+static void fill_entry(const struct fk_layer_stat *st, struct fk_entry *e)
+{
+	memset(e, 0, sizeof *e);
+	e->ino = st->attr.ino;
+	e->attr = st->attr;
+	e->entry_valid_ns = MEMFS_TIMEOUT_NS;
+	e->attr_valid_ns = MEMFS_TIMEOUT_NS;
+}
+
+/* Answer a lookup or a new object: rc, or the entry of layer node h (the
+ * caller's handle, which the map takes) with st, found in parent. */
+static void reply_node(fk_req *req, int rc, uint64_t parent,
+		       struct fk_layer_node *h, const struct fk_layer_stat *st)
+{
+	struct memfs *fs = FS(req);
+	if (rc == 0)
+		rc = node_enter(fs, h, st->attr.ino, parent);
+	if (rc) {
+		(void)fk_reply_err(req, -rc);
+		return;
+	}
+	struct fk_entry e;
+	fill_entry(st, &e);
+	if (fk_reply_entry(req, &e) == -ENOENT)
+		memfs_forget(fs, e.ino, 1); /* interrupted: the kernel did not take it */
+}
+
+/* ---- Nodes and names ---------------------------------------------------- */
+
+static void memfs_lookup(fk_req *req, const struct fk_name_in *in)
+{
+	struct memfs *fs = FS(req);
+	struct fk_layer_node *dir = node_get(fs, in->parent), *h = NULL;
+	struct fk_layer_stat st;
+	int rc = dir ? fs->l->ops->lookup(fs->l, dir, in->name, &h, &st) : -ENOENT;
+	fk_layer_put(fs->l, dir);
+	reply_node(req, rc, in->parent, h, &st);
 }
 
 static void memfs_getattr(fk_req *req, const struct fk_getattr_in *in)
 {
 	struct memfs *fs = FS(req);
-	pthread_mutex_lock(&fs->lock);
-	struct node *n = node_get(fs, in->ino);
-	if (!n) {
-		(void)fk_reply_err(req, ENOENT);
-	} else {
-		struct fk_attr a;
-		fill_attr(n, &a);
-		(void)fk_reply_attr(req, &a, MEMFS_TIMEOUT_NS);
-	}
-	pthread_mutex_unlock(&fs->lock);
-}
-
-/* Room for size bytes (capacity doubles, so appends stay linear). */
-static int reserve(struct node *n, uint64_t size)
-{
-	if (size > (uint64_t)1 << 34) /* 16 GiB: it is all in memory */
-		return EFBIG;
-	if (size <= n->cap)
-		return 0;
-	size_t cap = n->cap ? n->cap : 4096;
-	while (cap < size)
-		cap *= 2;
-	char *d = realloc(n->data, cap);
-	if (!d)
-		return ENOSPC;
-	n->data = d;
-	n->cap = cap;
-	return 0;
-}
-
-/* Set the size; bytes that appear read as zeros. */
-static int resize(struct node *n, uint64_t size)
-{
-	int err = reserve(n, size);
-	if (err)
-		return err;
-	if (size > n->size)
-		memset(n->data + n->size, 0, size - n->size);
-	n->size = size;
-	return 0;
+	struct fk_layer_node *h = node_get(fs, in->ino);
+	struct fk_layer_stat st;
+	int rc = h ? fs->l->ops->getattr(fs->l, h, &st) : -ENOENT;
+	fk_layer_put(fs->l, h);
+	if (rc)
+		(void)fk_reply_err(req, -rc);
+	else
+		(void)fk_reply_attr(req, &st.attr, MEMFS_TIMEOUT_NS);
 }
 
 static void memfs_setattr(fk_req *req, const struct fk_setattr_in *in)
 {
 	struct memfs *fs = FS(req);
-	pthread_mutex_lock(&fs->lock);
-	struct node *n = node_get(fs, in->ino);
-	int err = n ? 0 : ENOENT;
-	struct timespec t = now();
-	if (!err && (in->valid & FK_SET_SIZE)) {
-		if (S_ISDIR(n->mode))
-			err = EISDIR;
-		else if (!S_ISREG(n->mode))
-			err = EINVAL;
-		else if (!(err = resize(n, in->size)))
-			n->mtime = t;
-	}
-	if (!err) {
-		if (in->valid & FK_SET_MODE)
-			n->mode = (n->mode & S_IFMT) | (in->mode & 07777);
-		if (in->valid & FK_SET_UID)
-			n->uid = in->uid;
-		if (in->valid & FK_SET_GID)
-			n->gid = in->gid;
-		if (in->valid & FK_SET_ATIME)
-			n->atime = in->atime;
-		if (in->valid & FK_SET_ATIME_NOW)
-			n->atime = t;
-		if (in->valid & FK_SET_MTIME)
-			n->mtime = in->mtime;
-		if (in->valid & FK_SET_MTIME_NOW)
-			n->mtime = t;
-		n->ctime = (in->valid & FK_SET_CTIME) ? in->ctime : t;
-		struct fk_attr a;
-		fill_attr(n, &a);
-		(void)fk_reply_attr(req, &a, MEMFS_TIMEOUT_NS);
-	} else {
-		(void)fk_reply_err(req, err);
-	}
-	pthread_mutex_unlock(&fs->lock);
+	struct fk_layer_node *h = node_get(fs, in->ino);
+	struct fk_layer_stat st;
+	int rc = h ? fs->l->ops->setattr(fs->l, h, in, &st) : -ENOENT;
+	fk_layer_put(fs->l, h);
+	if (rc)
+		(void)fk_reply_err(req, -rc);
+	else
+		(void)fk_reply_attr(req, &st.attr, MEMFS_TIMEOUT_NS);
 }
 
 static void memfs_readlink(fk_req *req, const struct fk_ino_in *in)
 {
 	struct memfs *fs = FS(req);
-	pthread_mutex_lock(&fs->lock);
-	struct node *n = node_get(fs, in->ino);
-	if (!n || !S_ISLNK(n->mode))
-		(void)fk_reply_err(req, n ? EINVAL : ENOENT);
+	struct fk_layer_node *h = node_get(fs, in->ino);
+	char target[PATH_MAX + 1];
+	int rc = h ? fs->l->ops->readlink(fs->l, h, target, sizeof target) : -ENOENT;
+	fk_layer_put(fs->l, h);
+	if (rc < 0)
+		(void)fk_reply_err(req, -rc);
 	else
-		(void)fk_reply_readlink(req, n->target);
-	pthread_mutex_unlock(&fs->lock);
+		(void)fk_reply_readlink(req, target);
 }
 
-/* Make a new node named name in parent, owned by the caller. Replies. */
-static struct node *create_node(fk_req *req, uint64_t parent,
-				const char *name, uint32_t mode, uint32_t umask)
+/* Who owns a new object in directory dir, and its mode: the caller, and
+ * the group of a set-group-ID directory, which a subdirectory inherits
+ * too (as on ext4). 0 or -errno. */
+static int new_owner(struct memfs *fs, fk_req *req, struct fk_layer_node *dir,
+		     uint32_t *mode, struct fk_layer_cred *cred)
+{
+	const struct fk_ctx *ctx = fk_req_ctx(req);
+	struct fk_layer_stat st;
+	int rc = fs->l->ops->getattr(fs->l, dir, &st);
+	if (rc)
+		return rc;
+	*cred = (struct fk_layer_cred){ ctx->uid, ctx->gid };
+	if (st.attr.mode & S_ISGID) {
+		cred->gid = st.attr.gid;
+		if (S_ISDIR(*mode))
+			*mode |= S_ISGID;
+	}
+	return 0;
+}
+
+/* What the new-object operations do: make the object kind (S_IFMT
+ * bits) named name in parent, as the caller. */
+static void make_node(fk_req *req, uint64_t parent, const char *name,
+		      uint32_t mode, uint32_t rdev, const char *target)
 {
 	struct memfs *fs = FS(req);
-	const struct fk_ctx *ctx = fk_req_ctx(req);
-	struct node *dir = node_get(fs, parent);
-	int err = 0;
-	if (!dir)
-		err = ENOENT;
-	else if (!S_ISDIR(dir->mode))
-		err = ENOTDIR;
-	else if (dir->nlink == 0)
-		err = ENOENT; /* removed while we held it */
-	else if ((err = check_name(name)))
-		;
-	else if (dir_find(dir, name))
-		err = EEXIST;
-	if (err) {
-		(void)fk_reply_err(req, err);
-		return NULL;
+	struct fk_layer *l = fs->l;
+	struct fk_layer_node *dir = node_get(fs, parent), *h = NULL;
+	struct fk_layer_cred cred;
+	struct fk_layer_stat st;
+	int rc = dir ? new_owner(fs, req, dir, &mode, &cred) : -ENOENT;
+	if (rc == 0) {
+		if (S_ISDIR(mode))
+			rc = l->ops->mkdir(l, dir, name, mode & 07777, &cred, &h, &st);
+		else if (S_ISLNK(mode))
+			rc = l->ops->symlink(l, dir, name, target, &cred, &h, &st);
+		else
+			rc = l->ops->mknod(l, dir, name, mode, rdev, &cred, &h, &st);
 	}
-	/* setgid directories pass their group down, as on ext4. */
-	uint32_t gid = (dir->mode & S_ISGID) ? dir->gid : ctx->gid;
-	if (S_ISDIR(mode) && (dir->mode & S_ISGID))
-		mode |= S_ISGID;
-	struct node *n = node_new(fs, (mode & S_IFMT) | (mode & 07777 & ~umask),
-				  ctx->uid, gid);
-	if (!n || dir_link(dir, name, n)) {
-		if (n)
-			node_maybe_free(fs, n);
-		(void)fk_reply_err(req, ENOMEM);
-		return NULL;
-	}
-	if (S_ISDIR(mode))
-		n->nlink = 2;
-	return n;
+	fk_layer_put(l, dir);
+	reply_node(req, rc, parent, h, &st);
 }
 
 static void memfs_mknod(fk_req *req, const struct fk_mknod_in *in)
 {
-	struct memfs *fs = FS(req);
-	pthread_mutex_lock(&fs->lock);
-	struct node *n = create_node(req, in->parent, in->name, in->mode, in->umask);
-	if (n) {
-		n->rdev = in->rdev;
-		reply_entry(req, n);
+	uint32_t mode = (in->mode & S_IFMT) | (in->mode & 07777 & ~in->umask);
+	if ((mode & S_IFMT) == 0)
+		mode |= S_IFREG; /* mknod(2)'s type 0 */
+	if (S_ISREG(mode)) {
+		/* The layer makes regular files with create: one, closed. */
+		struct memfs *fs = FS(req);
+		struct fk_layer_node *dir = node_get(fs, in->parent), *h = NULL;
+		struct fk_layer_cred cred;
+		struct fk_layer_stat st;
+		int rc = dir ? new_owner(fs, req, dir, &mode, &cred) : -ENOENT;
+		int fd = rc ? rc
+			    : fs->l->ops->create(fs->l, dir, in->name, O_RDONLY,
+						 mode & 07777, &cred, &h, &st);
+		if (fd >= 0)
+			close(fd);
+		fk_layer_put(fs->l, dir);
+		reply_node(req, fd < 0 ? fd : 0, in->parent, h, &st);
+		return;
 	}
-	pthread_mutex_unlock(&fs->lock);
+	make_node(req, in->parent, in->name, mode, in->rdev, NULL);
 }
 
 static void memfs_mkdir(fk_req *req, const struct fk_mkdir_in *in)
 {
-	struct memfs *fs = FS(req);
-	pthread_mutex_lock(&fs->lock);
-	struct node *n = create_node(req, in->parent, in->name,
-				     S_IFDIR | (in->mode & 07777), in->umask);
-	if (n)
-		reply_entry(req, n);
-	pthread_mutex_unlock(&fs->lock);
+	make_node(req, in->parent, in->name,
+		  S_IFDIR | (in->mode & 07777 & ~in->umask), 0, NULL);
 }
 
 static void memfs_symlink(fk_req *req, const struct fk_symlink_in *in)
 {
-	struct memfs *fs = FS(req);
-	pthread_mutex_lock(&fs->lock);
 	if (strlen(in->target) >= PATH_MAX) {
 		(void)fk_reply_err(req, ENAMETOOLONG);
-	} else {
-		struct node *n = create_node(req, in->parent, in->name,
-					     S_IFLNK | 0777, 0);
-		if (n && !(n->target = strdup(in->target))) {
-			/* Unwind: the name must not point at a broken link. */
-			dir_unlink(fs, node_get(fs, in->parent),
-				   dir_find(node_get(fs, in->parent), in->name));
-			(void)fk_reply_err(req, ENOMEM);
-		} else if (n) {
-			reply_entry(req, n);
-		}
+		return;
 	}
-	pthread_mutex_unlock(&fs->lock);
-}
-
-static void remove_entry(fk_req *req, const struct fk_name_in *in, int want_dir)
-{
-	struct memfs *fs = FS(req);
-	pthread_mutex_lock(&fs->lock);
-	struct node *dir = node_get(fs, in->parent);
-	struct dentry *d = dir ? dir_find(dir, in->name) : NULL;
-	int err = 0;
-	if (!d)
-		err = ENOENT;
-	else if (want_dir && !S_ISDIR(d->node->mode))
-		err = ENOTDIR;
-	else if (!want_dir && S_ISDIR(d->node->mode))
-		err = EISDIR;
-	else if (want_dir && d->node->entries)
-		err = ENOTEMPTY;
-	if (!err)
-		dir_unlink(fs, dir, d);
-	(void)fk_reply_err(req, err);
-	pthread_mutex_unlock(&fs->lock);
-}
-
-static void memfs_unlink(fk_req *req, const struct fk_name_in *in)
-{
-	remove_entry(req, in, 0);
-}
-
-static void memfs_rmdir(fk_req *req, const struct fk_name_in *in)
-{
-	remove_entry(req, in, 1);
-}
-
-/* Is a inside the subtree of directory b (or b itself)? */
-static int is_within(const struct node *a, const struct node *b)
-{
-	for (; a; a = a->parent == a ? NULL : a->parent)
-		if (a == b)
-			return 1;
-	return 0;
-}
-
-static int rename_locked(struct memfs *fs, const struct fk_rename_in *in)
-{
-	struct node *odir = node_get(fs, in->parent);
-	struct node *ndir = node_get(fs, in->newparent);
-	if (!odir || !ndir)
-		return ENOENT;
-	if (!S_ISDIR(ndir->mode))
-		return ENOTDIR;
-	if (check_name(in->newname))
-		return ENAMETOOLONG;
-	if (in->flags & ~(FK_RENAME_NOREPLACE | FK_RENAME_EXCHANGE))
-		return EINVAL;
-	if ((in->flags & FK_RENAME_NOREPLACE) && (in->flags & FK_RENAME_EXCHANGE))
-		return EINVAL;
-	struct dentry *src = dir_find(odir, in->name);
-	if (!src)
-		return ENOENT;
-	struct dentry *dst = dir_find(ndir, in->newname);
-	struct node *n = src->node;
-
-	if (in->flags & FK_RENAME_EXCHANGE) {
-		if (!dst)
-			return ENOENT;
-		struct node *m = dst->node;
-		if ((S_ISDIR(n->mode) && is_within(ndir, n)) ||
-		    (S_ISDIR(m->mode) && is_within(odir, m)))
-			return EINVAL;
-		src->node = m;
-		dst->node = n;
-		if (S_ISDIR(n->mode) != S_ISDIR(m->mode) && odir != ndir) {
-			/* A directory changed parents: move its ".." link. */
-			struct node *d = S_ISDIR(n->mode) ? n : m;
-			struct node *from = d == n ? odir : ndir;
-			struct node *to = d == n ? ndir : odir;
-			from->nlink--;
-			to->nlink++;
-		}
-		if (S_ISDIR(n->mode))
-			n->parent = ndir;
-		if (S_ISDIR(m->mode))
-			m->parent = odir;
-		n->ctime = m->ctime = odir->mtime = odir->ctime = ndir->mtime =
-			ndir->ctime = now();
-		return 0;
-	}
-	if (dst && dst->node == n)
-		return 0; /* same file: POSIX says do nothing */
-	if (dst && (in->flags & FK_RENAME_NOREPLACE))
-		return EEXIST;
-	if (S_ISDIR(n->mode) && is_within(ndir, n))
-		return EINVAL;
-	if (dst) {
-		struct node *m = dst->node;
-		if (S_ISDIR(n->mode) && !S_ISDIR(m->mode))
-			return ENOTDIR;
-		if (!S_ISDIR(n->mode) && S_ISDIR(m->mode))
-			return EISDIR;
-		if (S_ISDIR(m->mode) && m->entries)
-			return ENOTEMPTY;
-	}
-	/* Link the new name first so n never drops to nlink 0. */
-	int rc = dir_link(ndir, in->newname, n);
-	if (rc)
-		return -rc;
-	if (dst)
-		dir_unlink(fs, ndir, dst);
-	/* dir_link counted a second link (and a ".." for directories);
-	 * removing the old name takes them back. */
-	struct dentry **pp = &odir->entries;
-	while (*pp != src)
-		pp = &(*pp)->next;
-	*pp = src->next;
-	if (odir->tail == &src->next)
-		odir->tail = pp;
-	free(src->name);
-	free(src);
-	n->nlink--;
-	if (S_ISDIR(n->mode))
-		odir->nlink--;
-	n->ctime = odir->mtime = odir->ctime = now();
-	return 0;
-}
-
-static void memfs_rename(fk_req *req, const struct fk_rename_in *in)
-{
-	struct memfs *fs = FS(req);
-	pthread_mutex_lock(&fs->lock);
-	int err = rename_locked(fs, in);
-	(void)fk_reply_err(req, err);
-	pthread_mutex_unlock(&fs->lock);
+	make_node(req, in->parent, in->name, S_IFLNK | 0777, 0, in->target);
 }
 
 static void memfs_link(fk_req *req, const struct fk_link_in *in)
 {
 	struct memfs *fs = FS(req);
-	pthread_mutex_lock(&fs->lock);
-	struct node *n = node_get(fs, in->ino);
-	struct node *dir = node_get(fs, in->newparent);
-	int err = 0;
-	if (!n || !dir)
-		err = ENOENT;
-	else if (S_ISDIR(n->mode))
-		err = EPERM;
-	else if (check_name(in->newname))
-		err = ENAMETOOLONG;
-	else if (dir_find(dir, in->newname))
-		err = EEXIST;
-	else if (dir_link(dir, in->newname, n))
-		err = ENOMEM;
-	if (err) {
-		(void)fk_reply_err(req, err);
-	} else {
-		n->ctime = now();
-		reply_entry(req, n);
-	}
-	pthread_mutex_unlock(&fs->lock);
+	struct fk_layer_node *h = node_get(fs, in->ino);
+	struct fk_layer_node *dir = node_get(fs, in->newparent);
+	struct fk_layer_stat st;
+	int rc = h && dir ? fs->l->ops->link(fs->l, h, dir, in->newname, &st)
+			  : -ENOENT;
+	fk_layer_put(fs->l, dir);
+	if (rc)
+		fk_layer_put(fs->l, h);
+	reply_node(req, rc, in->newparent, h, &st); /* the map takes h */
+}
+
+static void remove_name(fk_req *req, const struct fk_name_in *in, int dir_too)
+{
+	struct memfs *fs = FS(req);
+	struct fk_layer_node *dir = node_get(fs, in->parent);
+	int rc = !dir	  ? -ENOENT
+		 : dir_too ? fs->l->ops->rmdir(fs->l, dir, in->name)
+			   : fs->l->ops->unlink(fs->l, dir, in->name);
+	fk_layer_put(fs->l, dir);
+	(void)fk_reply_err(req, -rc);
+}
+
+static void memfs_unlink(fk_req *req, const struct fk_name_in *in)
+{
+	remove_name(req, in, 0);
+}
+
+static void memfs_rmdir(fk_req *req, const struct fk_name_in *in)
+{
+	remove_name(req, in, 1);
+}
+
+static void memfs_rename(fk_req *req, const struct fk_rename_in *in)
+{
+	struct memfs *fs = FS(req);
+	struct fk_layer_node *a = node_get(fs, in->parent);
+	struct fk_layer_node *b = node_get(fs, in->newparent);
+	int rc = !a || !b ? -ENOENT
+		 : in->flags & FK_RENAME_WHITEOUT
+			 ? -EINVAL /* whiteouts are for overlays */
+			 : fs->l->ops->rename(fs->l, a, in->name, b, in->newname,
+					      in->flags);
+	fk_layer_put(fs->l, a);
+	fk_layer_put(fs->l, b);
+	(void)fk_reply_err(req, -rc);
+}
+
+static void memfs_statfs(fk_req *req, const struct fk_ino_in *in)
+{
+	struct fk_statfs st;
+	int rc = FS(req)->l->ops->statfs(FS(req)->l, &st);
+	(void)in;
+	if (rc)
+		(void)fk_reply_err(req, -rc);
+	else
+		(void)fk_reply_statfs(req, &st);
+}
+
+/* ---- Open files: fh is the layer's descriptor --------------------------- */
+
+/* The open(2) flags the layer's descriptor gets: not those of creating,
+ * nor those a memory file refuses (the kernel does direct I/O itself). */
+static int layer_flags(uint32_t flags)
+{
+	return (int)flags & ~(O_CREAT | O_EXCL | O_DIRECT | O_NOATIME);
 }
 
 static void memfs_open(fk_req *req, const struct fk_open_in *in)
 {
 	struct memfs *fs = FS(req);
-	pthread_mutex_lock(&fs->lock);
-	struct node *n = node_get(fs, in->ino);
-	if (!n) {
-		(void)fk_reply_err(req, ENOENT);
-	} else {
-		int err = 0;
-		if ((in->flags & O_TRUNC) && S_ISREG(n->mode) &&
-		    (in->flags & O_ACCMODE) != O_RDONLY) {
-			err = resize(n, 0);
-			n->mtime = n->ctime = now();
-		}
-		if (err) {
-			(void)fk_reply_err(req, err);
-		} else {
-			n->opens++;
-			struct fk_open_out o = { n->ino, 0, 0 };
-			(void)fk_reply_open(req, &o);
-		}
+	struct fk_layer_node *h = node_get(fs, in->ino);
+	int fd = h ? fs->l->ops->open(fs->l, h, layer_flags(in->flags)) : -ENOENT;
+	fk_layer_put(fs->l, h);
+	if (fd < 0) {
+		(void)fk_reply_err(req, -fd);
+		return;
 	}
-	pthread_mutex_unlock(&fs->lock);
+	struct fk_open_out o = { (uint64_t)fd, 0, 0 };
+	if (fk_reply_open(req, &o) == -ENOENT)
+		close(fd); /* interrupted: no release will come */
 }
 
 static void memfs_create(fk_req *req, const struct fk_create_in *in)
 {
 	struct memfs *fs = FS(req);
-	pthread_mutex_lock(&fs->lock);
-	struct node *n = create_node(req, in->parent, in->name,
-				     S_IFREG | (in->mode & 07777), in->umask);
-	if (n) {
-		struct fk_entry e;
-		fill_entry(n, &e);
-		n->lookups++;
-		n->opens++;
-		struct fk_open_out o = { n->ino, 0, 0 };
-		(void)fk_reply_create(req, &e, &o);
+	struct fk_layer_node *dir = node_get(fs, in->parent), *h = NULL;
+	uint32_t mode = S_IFREG | (in->mode & 07777 & ~in->umask);
+	struct fk_layer_cred cred;
+	struct fk_layer_stat st;
+	int fd = dir ? new_owner(fs, req, dir, &mode, &cred) : -ENOENT;
+	if (fd == 0)
+		fd = fs->l->ops->create(fs->l, dir, in->name,
+					layer_flags(in->flags), mode & 07777,
+					&cred, &h, &st);
+	if (fd == -EEXIST && !(in->flags & O_EXCL)) {
+		/* Made by another client since the kernel looked: open it. */
+		fd = fs->l->ops->lookup(fs->l, dir, in->name, &h, &st);
+		if (fd == 0 && (fd = fs->l->ops->open(fs->l, h,
+						      layer_flags(in->flags))) < 0)
+			fk_layer_put(fs->l, h);
 	}
-	pthread_mutex_unlock(&fs->lock);
+	fk_layer_put(fs->l, dir);
+	int rc = fd < 0 ? fd : node_enter(fs, h, st.attr.ino, in->parent);
+	if (rc) {
+		if (fd >= 0)
+			close(fd);
+		(void)fk_reply_err(req, -rc);
+		return;
+	}
+	struct fk_entry e;
+	fill_entry(&st, &e);
+	struct fk_open_out o = { (uint64_t)fd, 0, 0 };
+	if (fk_reply_create(req, &e, &o) == -ENOENT) {
+		close(fd);
+		memfs_forget(fs, e.ino, 1);
+	}
 }
 
 static void memfs_release(fk_req *req, const struct fk_release_in *in)
 {
-	struct memfs *fs = FS(req);
-	pthread_mutex_lock(&fs->lock);
-	struct node *n = node_get(fs, in->ino);
-	if (n && n->opens) {
-		n->opens--;
-		node_maybe_free(fs, n);
-	}
+	close((int)in->fh); /* a memory file: nothing can fail here */
 	(void)fk_reply_err(req, 0);
-	pthread_mutex_unlock(&fs->lock);
 }
 
 static void memfs_read(fk_req *req, const struct fk_read_in *in)
 {
-	struct memfs *fs = FS(req);
-	pthread_mutex_lock(&fs->lock);
-	struct node *n = node_get(fs, in->ino);
-	if (!n) {
-		(void)fk_reply_err(req, ENOENT);
-	} else {
-		size_t len = 0;
-		if (in->offset < n->size) {
-			len = n->size - in->offset;
-			if (len > in->size)
-				len = in->size;
-		}
-		n->atime = now();
-		(void)fk_reply_buf(req, n->data + (len ? in->offset : 0), len);
-	}
-	pthread_mutex_unlock(&fs->lock);
+	char *buf = malloc(in->size ? in->size : 1);
+	ssize_t n = buf ? pread((int)in->fh, buf, in->size, (off_t)in->offset) : -1;
+	if (n < 0)
+		(void)fk_reply_err(req, buf ? errno : ENOMEM);
+	else
+		(void)fk_reply_buf(req, buf, (size_t)n);
+	free(buf);
 }
 
 static void memfs_write(fk_req *req, const struct fk_write_in *in)
 {
-	struct memfs *fs = FS(req);
-	pthread_mutex_lock(&fs->lock);
-	struct node *n = node_get(fs, in->ino);
-	int err = n ? 0 : ENOENT;
-	uint64_t off = in->offset;
-	if (!err && (in->flags & O_APPEND))
-		off = n->size;
-	/* Zero only a hole before the write, not what it overwrites. */
-	if (!err && off + in->size > n->size)
-		err = off > n->size ? resize(n, off) : 0;
-	if (!err)
-		err = reserve(n, off + in->size);
-	if (err) {
-		(void)fk_reply_err(req, err);
-	} else {
-		memcpy(n->data + off, in->data, in->size);
-		if (off + in->size > n->size)
-			n->size = off + in->size;
-		n->mtime = n->ctime = now();
-		(void)fk_reply_write(req, in->size);
-	}
-	pthread_mutex_unlock(&fs->lock);
+	ssize_t n = pwrite((int)in->fh, in->data, in->size, (off_t)in->offset);
+	if (n < 0)
+		(void)fk_reply_err(req, errno);
+	else
+		(void)fk_reply_write(req, (uint32_t)n);
 }
 
-static void memfs_statfs(fk_req *req, const struct fk_ino_in *in)
+static void memfs_fsync(fk_req *req, const struct fk_fsync_in *in)
 {
-	struct memfs *fs = FS(req);
-	pthread_mutex_lock(&fs->lock);
-	uint64_t used = 0, files = 0;
-	for (size_t i = 1; i < fs->nnodes; i++) {
-		if (fs->nodes[i]) {
-			files++;
-			used += (fs->nodes[i]->cap + 4095) / 4096;
-		}
-	}
-	pthread_mutex_unlock(&fs->lock);
-	struct fk_statfs st;
-	memset(&st, 0, sizeof st);
-	st.bsize = st.frsize = 4096;
-	st.blocks = used + (1u << 20); /* report 4 GiB free */
-	st.bfree = st.bavail = 1u << 20;
-	st.files = files + 1000000;
-	st.ffree = 1000000;
-	st.namelen = MEMFS_NAME_MAX;
 	(void)in;
-	(void)fk_reply_statfs(req, &st);
+	(void)fk_reply_err(req, 0); /* memory is as durable as it gets */
 }
 
-/* ---- Directories: readdir and readdirplus --------------------------- */
+/* ---- Directories: a listing taken at opendir, offsets into it ----------- */
 
-static void readdir_common(fk_req *req, const struct fk_read_in *in, int plus)
+struct listing {
+	size_t n;
+	struct fk_layer_dirent e[]; /* "." and ".." first */
+};
+
+static void memfs_opendir(fk_req *req, const struct fk_open_in *in)
 {
 	struct memfs *fs = FS(req);
-	pthread_mutex_lock(&fs->lock);
-	struct node *dir = node_get(fs, in->ino);
-	if (!dir || !S_ISDIR(dir->mode)) {
-		(void)fk_reply_err(req, dir ? ENOTDIR : ENOENT);
-		pthread_mutex_unlock(&fs->lock);
-		return;
+	struct fk_layer *l = fs->l;
+	struct fk_layer_node *h = node_get(fs, in->ino);
+	struct fk_layer_dir *d = NULL;
+	int rc = h ? l->ops->opendir(l, h, &d) : -ENOENT;
+	fk_layer_put(l, h);
+	size_t cap = 16;
+	struct listing *ls = rc ? NULL : malloc(sizeof *ls + cap * sizeof ls->e[0]);
+	if (!rc && !ls)
+		rc = -ENOMEM;
+	if (ls) {
+		ls->n = 2;
+		ls->e[0] = (struct fk_layer_dirent){ in->ino, S_IFDIR, "." };
+		ls->e[1] = (struct fk_layer_dirent){ node_parent(fs, in->ino), S_IFDIR, ".." };
 	}
-	struct node *parent = dir->parent ? dir->parent : dir;
-	const struct {
-		const char *name;
-		struct node *node;
-		uint64_t cookie;
-	} dots[2] = { { ".", dir, 1 }, { "..", parent, 2 } };
+	while (rc == 0) {
+		if (ls->n == cap) {
+			struct listing *bigger = realloc(ls, sizeof *ls + 2 * cap * sizeof ls->e[0]);
+			if (!bigger) {
+				rc = -ENOMEM;
+				break;
+			}
+			ls = bigger;
+			cap *= 2;
+		}
+		rc = l->ops->readdir(l, d, &ls->e[ls->n]);
+		if (rc == 1) {
+			ls->n++;
+			rc = 0;
+		} else if (rc == 0) {
+			break; /* the end */
+		}
+	}
+	if (d)
+		l->ops->closedir(l, d);
+	struct fk_open_out o = { (uint64_t)(uintptr_t)ls, 0, 0 };
+	if (rc)
+		(void)fk_reply_err(req, -rc);
+	if (rc || fk_reply_open(req, &o) == -ENOENT)
+		free(ls);
+}
 
-	for (int i = 0; i < 2; i++) {
-		if (in->offset >= dots[i].cookie)
+/* Entries from offset on (an entry's offset is its index + 1). */
+static void read_dir(fk_req *req, const struct fk_read_in *in, int plus)
+{
+	struct memfs *fs = FS(req);
+	const struct listing *ls = (const struct listing *)(uintptr_t)in->fh;
+	struct fk_layer_node *dir = plus ? node_get(fs, in->ino) : NULL;
+	for (uint64_t i = in->offset; i < ls->n; i++) {
+		const struct fk_layer_dirent *de = &ls->e[i];
+		if (!plus) {
+			if (fk_dirbuf_add(req, de->name, de->ino, de->type, i + 1))
+				break;
 			continue;
-		int rc;
-		if (plus) {
-			/* "." and ".." are not looked up: ino 0 entries. */
-			struct fk_entry e;
+		}
+		/* "." and "..", and names gone since opendir: no entry, which
+		 * the kernel does not count as a lookup. */
+		struct fk_layer_node *h = NULL;
+		struct fk_layer_stat st;
+		struct fk_entry e;
+		if (i < 2 || !dir || fs->l->ops->lookup(fs->l, dir, de->name, &h, &st)) {
 			memset(&e, 0, sizeof e);
-			fill_attr(dots[i].node, &e.attr);
-			rc = fk_dirbuf_add_plus(req, dots[i].name, &e, dots[i].cookie);
+			e.attr.ino = de->ino;
+			e.attr.mode = de->type;
 		} else {
-			rc = fk_dirbuf_add(req, dots[i].name, dots[i].node->ino,
-					   dots[i].node->mode, dots[i].cookie);
+			fill_entry(&st, &e);
 		}
-		if (rc) {
-			(void)fk_reply_dirbuf(req);
-			pthread_mutex_unlock(&fs->lock);
-			return;
-		}
-	}
-	for (struct dentry *d = dir->entries; d; d = d->next) {
-		if (d->cookie <= in->offset)
-			continue;
-		int rc;
-		if (plus) {
-			struct fk_entry e;
-			fill_entry(d->node, &e);
-			rc = fk_dirbuf_add_plus(req, d->name, &e, d->cookie);
-			if (rc == 0)
-				d->node->lookups++; /* only for entries sent */
-		} else {
-			rc = fk_dirbuf_add(req, d->name, d->node->ino,
-					   d->node->mode, d->cookie);
-		}
-		if (rc)
+		if (fk_dirbuf_add_plus(req, de->name, &e, i + 1)) {
+			fk_layer_put(fs->l, h);
 			break;
+		}
+		if (h && node_enter(fs, h, st.attr.ino, in->ino))
+			/* The kernel holds an id the map lost: rare enough to
+			 * tell. */
+			fprintf(stderr, "fk-memfs: out of memory for node %llu\n",
+				(unsigned long long)st.attr.ino);
 	}
-	dir->atime = now();
+	fk_layer_put(fs->l, dir);
 	(void)fk_reply_dirbuf(req);
-	pthread_mutex_unlock(&fs->lock);
 }
 
 static void memfs_readdir(fk_req *req, const struct fk_read_in *in)
 {
-	readdir_common(req, in, 0);
+	read_dir(req, in, 0);
 }
 
 static void memfs_readdirplus(fk_req *req, const struct fk_read_in *in)
 {
-	readdir_common(req, in, 1);
+	read_dir(req, in, 1);
 }
 
-/* ---- Extended attributes -------------------------------------------- */
-
-static struct xattr **xattr_find(struct node *n, const char *name)
+static void memfs_releasedir(fk_req *req, const struct fk_release_in *in)
 {
-	struct xattr **pp = &n->xattrs;
-	while (*pp && strcmp((*pp)->name, name))
-		pp = &(*pp)->next;
-	return pp;
+	free((void *)(uintptr_t)in->fh);
+	(void)fk_reply_err(req, 0);
 }
+
+/* ---- Extended attributes ------------------------------------------------ */
 
 /*
  * system.* names (POSIX ACLs above all) have meaning the kernel and tools
@@ -811,136 +593,64 @@ static struct xattr **xattr_find(struct node *n, const char *name)
  */
 static int unsupported_name(const char *name)
 {
-	return strncmp(name, "system.", 7) == 0;
+	return name && strncmp(name, "system.", 7) == 0;
 }
 
-static void memfs_setxattr(fk_req *req, const struct fk_setxattr_in *in)
+/* getxattr (name) or listxattr (name NULL): the size, or the data. */
+static void get_or_list(fk_req *req, uint64_t ino, const char *name, uint32_t size)
 {
 	struct memfs *fs = FS(req);
-	pthread_mutex_lock(&fs->lock);
-	struct node *n = node_get(fs, in->ino);
-	int err = 0;
-	struct xattr **pp = n ? xattr_find(n, in->name) : NULL;
-	if (!n)
-		err = ENOENT;
-	else if (unsupported_name(in->name))
-		err = EOPNOTSUPP;
-	else if (strlen(in->name) > 255 || !*in->name)
-		err = strlen(in->name) ? ERANGE : EINVAL;
-	else if (in->size > 65536)
-		err = E2BIG;
-	else if (*pp && (in->flags & XATTR_CREATE))
-		err = EEXIST;
-	else if (!*pp && (in->flags & XATTR_REPLACE))
-		err = ENODATA;
-	if (!err) {
-		void *v = malloc(in->size ? in->size : 1);
-		struct xattr *x = *pp ? *pp : calloc(1, sizeof *x);
-		if (!v || !x || (!x->name && !(x->name = strdup(in->name)))) {
-			free(v);
-			if (x && !*pp) {
-				free(x->name);
-				free(x);
-			}
-			err = ENOMEM;
-		} else {
-			memcpy(v, in->value, in->size);
-			free(x->value);
-			x->value = v;
-			x->size = in->size;
-			if (!*pp)
-				*pp = x;
-			n->ctime = now();
-		}
-	}
-	(void)fk_reply_err(req, err);
-	pthread_mutex_unlock(&fs->lock);
+	struct fk_layer_node *h = node_get(fs, ino);
+	char *buf = size ? malloc(size) : NULL;
+	int rc = !h			   ? -ENOENT
+		 : size && !buf		   ? -ENOMEM
+		 : unsupported_name(name) ? -EOPNOTSUPP
+		 : name			   ? fs->l->ops->getxattr(fs->l, h, name, buf, size)
+					   : fs->l->ops->listxattr(fs->l, h, buf, size);
+	fk_layer_put(fs->l, h);
+	if (rc < 0)
+		(void)fk_reply_err(req, -rc);
+	else if (size == 0)
+		(void)fk_reply_xattr_size(req, (uint32_t)rc);
+	else
+		(void)fk_reply_buf(req, buf, (size_t)rc);
+	free(buf);
 }
 
 static void memfs_getxattr(fk_req *req, const struct fk_getxattr_in *in)
 {
-	struct memfs *fs = FS(req);
-	pthread_mutex_lock(&fs->lock);
-	struct node *n = node_get(fs, in->ino);
-	struct xattr *x = n ? *xattr_find(n, in->name) : NULL;
-	if (!n)
-		(void)fk_reply_err(req, ENOENT);
-	else if (unsupported_name(in->name))
-		(void)fk_reply_err(req, EOPNOTSUPP);
-	else if (!x)
-		(void)fk_reply_err(req, ENODATA);
-	else if (in->size == 0)
-		(void)fk_reply_xattr_size(req, (uint32_t)x->size);
-	else if (in->size < x->size)
-		(void)fk_reply_err(req, ERANGE);
-	else
-		(void)fk_reply_buf(req, x->value, x->size);
-	pthread_mutex_unlock(&fs->lock);
+	get_or_list(req, in->ino, in->name, in->size);
 }
 
 static void memfs_listxattr(fk_req *req, const struct fk_listxattr_in *in)
 {
+	get_or_list(req, in->ino, NULL, in->size);
+}
+
+/* setxattr (value) or removexattr (value NULL). */
+static void set_or_remove(fk_req *req, uint64_t ino, const char *name,
+			  const void *value, uint32_t size, int flags)
+{
 	struct memfs *fs = FS(req);
-	pthread_mutex_lock(&fs->lock);
-	struct node *n = node_get(fs, in->ino);
-	if (!n) {
-		(void)fk_reply_err(req, ENOENT);
-		pthread_mutex_unlock(&fs->lock);
-		return;
-	}
-	size_t total = 0;
-	for (struct xattr *x = n->xattrs; x; x = x->next)
-		total += strlen(x->name) + 1;
-	if (in->size == 0) {
-		(void)fk_reply_xattr_size(req, (uint32_t)total);
-	} else if (in->size < total) {
-		(void)fk_reply_err(req, ERANGE);
-	} else {
-		char *buf = malloc(total ? total : 1);
-		if (!buf) {
-			(void)fk_reply_err(req, ENOMEM);
-		} else {
-			size_t off = 0;
-			for (struct xattr *x = n->xattrs; x; x = x->next) {
-				size_t l = strlen(x->name) + 1;
-				memcpy(buf + off, x->name, l);
-				off += l;
-			}
-			(void)fk_reply_buf(req, buf, total);
-			free(buf);
-		}
-	}
-	pthread_mutex_unlock(&fs->lock);
+	struct fk_layer_node *h = node_get(fs, ino);
+	int rc = !h			   ? -ENOENT
+		 : unsupported_name(name) ? -EOPNOTSUPP
+		 : value		   ? fs->l->ops->setxattr(fs->l, h, name, value, size, flags)
+					   : fs->l->ops->removexattr(fs->l, h, name);
+	fk_layer_put(fs->l, h);
+	(void)fk_reply_err(req, -rc);
+}
+
+static void memfs_setxattr(fk_req *req, const struct fk_setxattr_in *in)
+{
+	/* A zero-length value is a value: "" stands in for NULL. */
+	set_or_remove(req, in->ino, in->name, in->size ? in->value : "", in->size,
+		      (int)in->flags);
 }
 
 static void memfs_removexattr(fk_req *req, const struct fk_removexattr_in *in)
 {
-	struct memfs *fs = FS(req);
-	pthread_mutex_lock(&fs->lock);
-	struct node *n = node_get(fs, in->ino);
-	struct xattr **pp = n ? xattr_find(n, in->name) : NULL;
-	if (!n) {
-		(void)fk_reply_err(req, ENOENT);
-	} else if (unsupported_name(in->name)) {
-		(void)fk_reply_err(req, EOPNOTSUPP);
-	} else if (!*pp) {
-		(void)fk_reply_err(req, ENODATA);
-	} else {
-		struct xattr *x = *pp;
-		*pp = x->next;
-		free(x->name);
-		free(x->value);
-		free(x);
-		n->ctime = now();
-		(void)fk_reply_err(req, 0);
-	}
-	pthread_mutex_unlock(&fs->lock);
-}
-
-static void memfs_fsync(fk_req *req, const struct fk_fsync_in *in)
-{
-	(void)in;
-	(void)fk_reply_err(req, 0); /* memory is as durable as it gets */
+	set_or_remove(req, in->ino, in->name, NULL, 0, 0);
 }
 
 static const struct fk_ops memfs_ops = {
@@ -963,119 +673,70 @@ static const struct fk_ops memfs_ops = {
 	.release = memfs_release,
 	.statfs = memfs_statfs,
 	.fsync = memfs_fsync,
-	.fsyncdir = memfs_fsync,
+	.opendir = memfs_opendir,
 	.readdir = memfs_readdir,
 	.readdirplus = memfs_readdirplus,
+	.releasedir = memfs_releasedir,
+	.fsyncdir = memfs_fsync,
 	.setxattr = memfs_setxattr,
 	.getxattr = memfs_getxattr,
 	.listxattr = memfs_listxattr,
 	.removexattr = memfs_removexattr,
 };
 
-/* ---- Seeding from a host directory ---------------------------------- */
+/* ---- Setup --------------------------------------------------------------- */
 
-static int seed_dir(struct memfs *fs, struct node *dir, int dirfd, int depth);
-
-static int seed_one(struct memfs *fs, struct node *dir, int dirfd,
-		    const char *name, int depth)
+/* The layer, its root known to the kernel for good, and the seed in it. */
+static int memfs_init(struct memfs *fs, const char *seed)
 {
-	struct stat st;
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return -errno;
-	struct node *n = node_new(fs, st.st_mode, st.st_uid, st.st_gid);
-	if (!n)
-		return -ENOMEM;
-	if (dir_link(dir, name, n)) {
-		node_maybe_free(fs, n);
-		return -ENOMEM;
+	memset(fs, 0, sizeof *fs);
+	int rc = -pthread_mutex_init(&fs->lock, NULL);
+	if (rc)
+		return rc;
+	fs->nmap = 64;
+	fs->map = calloc(fs->nmap, sizeof *fs->map);
+	if (!fs->map || (rc = fk_mem_layer_new(&fs->l))) {
+		fprintf(stderr, "fk-memfs: %s\n", strerror(rc ? -rc : ENOMEM));
+		return rc ? rc : -ENOMEM;
 	}
-	/* Whole seconds: the portable part of struct stat. */
-	n->mtime.tv_sec = st.st_mtime;
-	n->mtime.tv_nsec = 0;
-	n->atime.tv_sec = st.st_atime;
-	n->atime.tv_nsec = 0;
-	if (S_ISDIR(st.st_mode)) {
-		n->nlink = 2;
-		int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-		if (fd < 0)
-			return -errno;
-		int rc = seed_dir(fs, n, fd, depth + 1);
-		close(fd);
+	struct fk_layer_node *root = fk_layer_root(fs->l);
+	struct fk_layer_stat st;
+	/* The caller owns the root, as the directory it mounts over. */
+	struct fk_setattr_in own = { .valid = FK_SET_UID | FK_SET_GID,
+				     .uid = getuid(), .gid = getgid() };
+	rc = fs->l->ops->setattr(fs->l, root, &own, &st);
+	if (rc == 0 && st.attr.ino != FK_ROOT_INO)
+		rc = -EPROTO; /* node ids are the layer's inode numbers */
+	if (rc == 0)
+		rc = node_enter(fs, root, FK_ROOT_INO, FK_ROOT_INO);
+	else
+		fk_layer_put(fs->l, root);
+	if (rc) {
+		fprintf(stderr, "fk-memfs: the root: %s\n", strerror(-rc));
 		return rc;
 	}
-	if (S_ISLNK(st.st_mode)) {
-		char buf[PATH_MAX];
-		ssize_t l = readlinkat(dirfd, name, buf, sizeof buf - 1);
-		if (l < 0)
-			return -errno;
-		buf[l] = 0;
-		n->target = strdup(buf);
-		return n->target ? 0 : -ENOMEM;
-	}
-	if (S_ISREG(st.st_mode)) {
-		int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW);
-		if (fd < 0)
-			return -errno;
-		int rc = resize(n, (uint64_t)st.st_size) ? -EFBIG : 0;
-		for (size_t off = 0; rc == 0 && off < n->size;) {
-			ssize_t r = pread(fd, n->data + off, n->size - off, (off_t)off);
-			if (r <= 0) {
-				rc = r < 0 ? -errno : 0;
-				n->size = off; /* the file shrank under us */
-				break;
-			}
-			off += (size_t)r;
-		}
-		close(fd);
-		return rc;
-	}
-	n->rdev = (uint32_t)st.st_rdev;
-	return 0;
-}
-
-static int seed_dir(struct memfs *fs, struct node *dir, int dirfd, int depth)
-{
-	if (depth > 64)
-		return -ELOOP;
-	int fd = dup(dirfd);
-	if (fd < 0)
-		return -errno;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
-	int rc = 0;
-	struct dirent *e;
-	while (rc == 0 && (e = readdir(d)) != NULL) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		rc = seed_one(fs, dir, dirfd, e->d_name, depth);
-	}
-	closedir(d);
+	char err[PATH_MAX + 64];
+	if (seed && (rc = fk_layer_load(fs->l, seed, err, sizeof err)))
+		fprintf(stderr, "fk-memfs: cannot seed from %s: %s\n", seed, err);
 	return rc;
 }
 
-/* Free the whole tree at exit (the kernel's references are gone). */
+/* Everything goes at exit (the kernel's references are gone). */
 static void memfs_free(struct memfs *fs)
 {
-	for (size_t i = 0; i < fs->nnodes; i++) {
-		struct node *n = fs->nodes[i];
-		if (!n)
-			continue;
-		while (n->entries) {
-			struct dentry *d = n->entries;
-			n->entries = d->next;
-			free(d->name);
-			free(d);
+	for (size_t i = 0; fs->map && i < fs->nmap; i++) {
+		while (fs->map[i]) {
+			struct mnode *m = fs->map[i];
+			fs->map[i] = m->next;
+			fk_layer_put(fs->l, m->h);
+			free(m);
 		}
-		node_destroy(fs, n);
 	}
-	free(fs->nodes);
+	free(fs->map);
+	if (fs->l)
+		fk_layer_free(fs->l);
 	pthread_mutex_destroy(&fs->lock);
 }
-
-/* ---- main ----------------------------------------------------------- */
 
 static void usage(FILE *out)
 {
@@ -1087,6 +748,7 @@ static void usage(FILE *out)
 		"interrupted (Ctrl-C, SIGTERM), and forgets everything then.\n"
 		"\n"
 		"  --seed DIR   copy the tree at DIR into the filesystem first\n"
+		"               (contents, owners, modes, times, xattrs)\n"
 		"  -s           single-threaded\n"
 		"  -h, --help   this help\n"
 		"\n"
@@ -1153,30 +815,11 @@ int main(int argc, char **argv)
 	}
 
 	struct memfs fs;
-	memset(&fs, 0, sizeof fs);
-	pthread_mutex_init(&fs.lock, NULL);
-	fs.nodes = calloc(1, sizeof *fs.nodes);
-	fs.nnodes = 1;
-	struct node *root = node_new(&fs, S_IFDIR | 0755, getuid(), getgid());
-	if (!root) {
+	if (memfs_init(&fs, seed)) {
+		memfs_free(&fs);
 		fk_mount_opts_free(&mo);
 		return 1;
 	}
-	root->nlink = 2;
-	if (seed) {
-		int fd = open(seed, O_RDONLY | O_DIRECTORY);
-		int rc = fd < 0 ? -errno : seed_dir(&fs, root, fd, 0);
-		if (fd >= 0)
-			close(fd);
-		if (rc < 0) {
-			fprintf(stderr, "fk-memfs: cannot read seed '%s': %s\n",
-				seed, strerror(-rc));
-			memfs_free(&fs);
-			fk_mount_opts_free(&mo);
-			return 1;
-		}
-	}
-
 	fk_session *se;
 	int rc = fk_session_new(&se, &memfs_ops, sizeof memfs_ops, &fs, &cfg);
 	if (rc < 0)
