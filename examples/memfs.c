@@ -39,6 +39,12 @@
 #include <fusekit/fusekit.h>
 
 #define MEMFS_TIMEOUT_NS 1000000000ull /* the kernel may cache for 1 s */
+#ifndef O_DIRECT
+#define O_DIRECT 0 /* macOS: F_NOCACHE instead, never in open's flags */
+#endif
+#ifndef O_NOATIME
+#define O_NOATIME 0 /* macOS */
+#endif
 
 /* A node the kernel knows. */
 struct mnode {

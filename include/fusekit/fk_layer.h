@@ -236,6 +236,7 @@ enum fk_layer_whiteout {
 struct fk_layer {
 	const struct fk_layer_ops *ops;
 	enum fk_layer_whiteout whiteout;
+	uint64_t staged; /* fk_layer_stage_name's count (atomic builtins) */
 	/* Where the overlay keeps its xattrs: "trusted.overlay." (as kernel
 	 * overlayfs, where the process may write trusted.* xattrs) or
 	 * "user.overlay." (unprivileged, or root of a user namespace). */
@@ -263,6 +264,15 @@ static inline void fk_layer_put(struct fk_layer *l, struct fk_layer_node *n)
  *  the calling process. It has a work directory. For tests and scratch
  *  upper layers. */
 int fk_mem_layer_new(struct fk_layer **out);
+
+/** The longest fk_layer_stage_name, NUL included. */
+#define FK_LAYER_STAGE_NAME_MAX 32
+/** A name for an object built in l's work directory before it takes its
+ *  place (rename): one no other call on l gives ("#fk" and a count, as
+ *  kernel overlayfs names its own "#<hex>"). The work directory is
+ *  outside the layer's tree, and the overlay empties it when it starts,
+ *  so no such name is there already. */
+void fk_layer_stage_name(struct fk_layer *l, char buf[FK_LAYER_STAGE_NAME_MAX]);
 
 /** Copy the tree at host_dir into l's root, through l's ops: files with
  *  their contents, directories, symlinks, fifos, sockets and devices,

@@ -51,6 +51,12 @@ void fk_layer_init(struct fk_layer *l, const struct fk_layer_ops *ops)
 		 fk_plat_trusted_xattrs() ? "trusted.overlay." : "user.overlay.");
 }
 
+void fk_layer_stage_name(struct fk_layer *l, char buf[FK_LAYER_STAGE_NAME_MAX])
+{
+	uint64_t count = __atomic_fetch_add(&l->staged, 1, __ATOMIC_RELAXED);
+	snprintf(buf, FK_LAYER_STAGE_NAME_MAX, "#fk%llx", (unsigned long long)count);
+}
+
 void fk_layer_free(struct fk_layer *l)
 {
 	if (l)

@@ -97,7 +97,6 @@ struct fk_ovl {
 	int upper; /* layers[0] is the writable upper layer */
 	struct fk_layer_node *work; /* its work directory */
 	pthread_rwlock_t tree;
-	atomic_uint_fast64_t staged; /* names of objects built in work */
 	atomic_int passthrough_ok; /* backing ids work here (until EPERM) */
 	/* The merged-listing cache (ovl_dir.c). */
 	pthread_mutex_t dcache_lock;
@@ -263,8 +262,6 @@ int fk_ovl_copy_up(struct fk_ovl *ovl, fk_session *se, struct fk_ovl_node *n);
 #define FK_OVL_COPY_TRIES 8
 int fk_ovl_copy_up_as(struct fk_ovl *ovl, fk_session *se,
 		      struct fk_ovl_node *n, unsigned flags);
-/** A fresh name for an object built in the work directory. */
-void fk_ovl_stage_name(struct fk_ovl *ovl, char buf[static 32]);
 
 /* ---- ovl_write.c ---- */
 /** Fill the changing operations into ops. */

@@ -37,13 +37,6 @@
 #include "../../platform/fk_platform.h"
 #include "ovl.h"
 
-void fk_ovl_stage_name(struct fk_ovl *ovl, char buf[static 32])
-{
-	/* kernel overlayfs names its temporaries "#<hex>" too */
-	snprintf(buf, 32, "#fk%llx",
-		 (unsigned long long)atomic_fetch_add(&ovl->staged, 1));
-}
-
 /* Copy [off, off + len) of src to the same place in dst: in the kernel
  * where it can, else through a buffer. */
 static int copy_range(int src, int dst, off_t off, off_t len)
@@ -427,8 +420,8 @@ static int copy_one(struct fk_ovl *ovl, struct fk_ovl_node *n, unsigned flags)
 	struct fk_layer *up = ovl->layers[0];
 	struct fk_layer_node *h = NULL;
 	struct fk_layer_stat st;
-	char tmp[32];
-	fk_ovl_stage_name(ovl, tmp);
+	char tmp[FK_LAYER_STAGE_NAME_MAX];
+	fk_layer_stage_name(ovl->layers[0], tmp);
 	int rc = lo->ops->getattr(lo, lh, &st);
 	int is_dir = rc == 0 && S_ISDIR(st.attr.mode);
 	/* A file keeps its number unless its lower inode has other links

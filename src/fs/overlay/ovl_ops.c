@@ -490,8 +490,8 @@ static void choose_upper_format(struct fk_ovl *ovl)
 	if (up->whiteout != FK_LAYER_WH_CHARDEV)
 		return;
 	const struct fk_layer_cred me = { (uint32_t)geteuid(), (uint32_t)getegid() };
-	char tmp[32];
-	fk_ovl_stage_name(ovl, tmp);
+	char tmp[FK_LAYER_STAGE_NAME_MAX];
+	fk_layer_stage_name(ovl->layers[0], tmp);
 	int rc = fk_layer_whiteout_create(up, ovl->work, tmp, &me);
 	if (rc == 0) {
 		(void)up->ops->unlink(up, ovl->work, tmp); /* failing: unseen */

@@ -218,8 +218,8 @@ static int make_name(struct fk_ovl *ovl, struct fk_ovl_node *parent,
 	int wh = at != UP_FREE, fd;
 	if (at == UP_WHITEOUT_DEV) {
 		/* Built aside, then exchanged with the whiteout in one step. */
-		char tmp[32];
-		fk_ovl_stage_name(ovl, tmp);
+		char tmp[FK_LAYER_STAGE_NAME_MAX];
+		fk_layer_stage_name(ovl->layers[0], tmp);
 		fd = make_in(ovl, ovl->work, tmp, a, &h, st);
 		const struct fk_layer_cred me = own_cred();
 		int rc = fd < 0 ? fd
@@ -459,8 +459,8 @@ static int remove_name(struct fk_ovl *ovl, struct fk_ovl_node *parent,
 	}
 	/* A whiteout built aside takes the object's place in one step; the
 	 * object, now in the work directory, goes after. */
-	char tmp[32];
-	fk_ovl_stage_name(ovl, tmp);
+	char tmp[FK_LAYER_STAGE_NAME_MAX];
+	fk_layer_stage_name(ovl->layers[0], tmp);
 	int rc = fk_layer_whiteout_create(up, ovl->work, tmp, &me);
 	if (rc == 0) {
 		rc = up->ops->rename(up, ovl->work, tmp, P, name, FK_RENAME_EXCHANGE);

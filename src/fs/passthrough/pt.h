@@ -132,7 +132,6 @@ struct fk_pt {
 	char *volname; /* macFUSE SETVOLNAME's (under the table lock) */
 	/* Layers only: owners and modes kept in an xattr (pt_override.c). */
 	enum fk_pt_override override;
-	atomic_uint_fast64_t staged; /* names of objects built in work */
 };
 
 /* An open file: fh is a pointer to this (the kernel returns fh as given).

@@ -232,7 +232,7 @@ static int make_overridden(struct fk_pt *pt, struct fk_pt_node *parent,
 	a.mode = (want->mode & 0777) | 0755;
 	struct fk_pt_node *dir = parent;
 	int dfd = pfd;
-	char tmp[32];
+	char tmp[FK_LAYER_STAGE_NAME_MAX];
 	int staged = a.name && pt->work && pt->work != parent;
 	struct fk_pt_use work = { 0 };
 	if (staged) {
@@ -241,8 +241,7 @@ static int make_overridden(struct fk_pt *pt, struct fk_pt_node *parent,
 			return rc;
 		dir = work.node;
 		dfd = work.at.fd;
-		snprintf(tmp, sizeof tmp, "#fkpt%llx",
-			 (unsigned long long)atomic_fetch_add(&pt->staged, 1));
+		fk_layer_stage_name(&pt->layer, tmp);
 		a.name = tmp;
 	}
 	struct fk_pt_node *n;
