@@ -227,8 +227,8 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: fusekit overlay [-f] [-s] [-d] -o lowerdir=L1:L2:...[,upperdir=U,\n"
-		"           workdir=W][,OPTIONS] MOUNTPOINT\n"
-		"       fusekit-overlayfs [-f] [-d|--debug] -o OPTIONS MOUNTPOINT\n"
+		"           workdir=W][,OPTIONS] [SOURCE] MOUNTPOINT\n"
+		"       fusekit-overlayfs [-f] [-d|--debug] -o OPTIONS [SOURCE] MOUNTPOINT\n"
 		"\n"
 		"Merge directories into one tree at MOUNTPOINT, as kernel overlayfs\n"
 		"does: L1 above L2 above ... A whiteout hides a name of the layers\n"
@@ -250,7 +250,9 @@ static void usage(FILE *out)
 		"\n"
 		"Called as fusekit-overlayfs (a link to fusekit), it takes\n"
 		"fuse-overlayfs's command line and options, so podman and buildah\n"
-		"can use it as their overlay mount_program.\n"
+		"can use it as their overlay mount_program, and mount(8) as the\n"
+		"type fuse.fusekit-overlayfs (fstab). SOURCE, if given, is only\n"
+		"the name the mount shows (default \"overlay\").\n"
 		"\n"
 		"The kernel checks permissions (default_permissions) from the modes\n"
 		"shown. Runs in the background once mounted; `fusekit umount\n"
@@ -442,8 +444,11 @@ int fk_cmd_overlay(int argc, char **argv)
 		rc = 0;
 		goto out;
 	}
-	if (rc == 0 && args.npos != 1) {
-		fprintf(stderr, "fusekit overlay: need one MOUNTPOINT (try --help)\n");
+	/* mount(8), through mount.fuse3, passes SOURCE MOUNTPOINT, and
+	 * fuse-overlayfs takes it so: SOURCE is the name the mount shows. */
+	if (rc == 0 && (args.npos < 1 || args.npos > 2)) {
+		fprintf(stderr, "fusekit overlay: need [SOURCE] MOUNTPOINT "
+				"(try --help)\n");
 		rc = 2;
 	}
 	if (rc == 0 && !oa.lowerdir) {
@@ -515,10 +520,11 @@ int fk_cmd_overlay(int argc, char **argv)
 		mo.flags |= FK_MNT_RDONLY;
 	mo.default_permissions = 1;
 	if (!mo.fsname)
-		mo.fsname = strdup("overlay");
+		mo.fsname = strdup(args.npos == 2 ? args.pos[0] : "overlay");
 	if (!mo.subtype)
 		mo.subtype = strdup("overlay");
-	rc = fk_tool_serve("overlay", fk_ovl_ops(), ovl, args.pos[0], &mo, &cfg,
+	rc = fk_tool_serve("overlay", fk_ovl_ops(), ovl, args.pos[args.npos - 1],
+			   &mo, &cfg,
 			   &args, report);
 	fk_ovl_free(ovl);
 out:

@@ -15,9 +15,12 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: fusekit passthrough [-f] [-s] [-d] [-o OPTIONS] SOURCE MOUNTPOINT\n"
+		"       fusekit-passthrough SOURCE MOUNTPOINT [-o OPTIONS]\n"
 		"\n"
 		"Mirror the directory SOURCE at MOUNTPOINT. Runs in the background\n"
-		"once mounted; `fusekit umount MOUNTPOINT` ends it.\n");
+		"once mounted; `fusekit umount MOUNTPOINT` ends it. Called as\n"
+		"fusekit-passthrough (a link to fusekit) it is what mount(8) runs\n"
+		"for the type fuse.fusekit-passthrough (fstab).\n");
 	fk_tool_print_help(out,
 			   "Files created through the mount belong to the user who creates them.\n"
 			   "The kernel checks permissions (default_permissions is always on).\n"

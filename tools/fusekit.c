@@ -2,7 +2,7 @@
  * fusekit.c — the fusekit command.
  *
  *     fusekit passthrough [OPTIONS] SOURCE MOUNTPOINT
- *     fusekit overlay -o lowerdir=L1:L2... MOUNTPOINT
+ *     fusekit overlay -o lowerdir=L1:L2... [SOURCE] MOUNTPOINT
  *     fusekit umount [-l] MOUNTPOINT...
  *     fusekit --version | --help
  *
@@ -12,6 +12,10 @@
  *
  *     fusekit-overlayfs [-f] [-d|--debug] -o lowerdir=...,upperdir=...,
  *         workdir=...[,OPTIONS] MOUNTPOINT
+ *
+ * Called as fusekit-passthrough it is `fusekit passthrough`: the name
+ * mount(8) runs, through mount.fuse3, for the fstab type
+ * fuse.fusekit-passthrough (fuse.fusekit-overlayfs likewise).
  *
  * Each filesystem is a subcommand in its own file (cmd_*.c); they share
  * argument parsing and serving in tool_common.c.
@@ -116,6 +120,10 @@ int main(int argc, char **argv)
 	self = self ? self + 1 : argv[0];
 	if (!strcmp(self, "fusekit-overlayfs") || !strcmp(self, "fuse-overlayfs"))
 		return overlayfs_main(argc, argv);
+	/* mount -t fuse.fusekit-passthrough SOURCE MNT -o OPTS (fstab):
+	 * mount.fuse3 runs "fusekit-passthrough SOURCE MNT -o OPTS". */
+	if (!strcmp(self, "fusekit-passthrough"))
+		return fk_cmd_passthrough(argc, argv);
 	if (argc < 2) {
 		usage(stderr);
 		return 2;
