@@ -12,16 +12,19 @@
 #   overlay: copy up 1000 lower 64 KiB files (append a byte), create 2000
 #     files, unlink them.
 # A single client: it measures the daemon's path per request, not
-# contention. Needs root and python3.
+# contention. A daemon that dies or exits non-zero, or a fusekit crash in
+# the kernel log, ends the run without figures. Needs root and python3.
 set -eu
 A=${1:?usage: bench/ab.sh A_FUSEKIT B_FUSEKIT [ROUNDS]}
 B=${2:?usage: bench/ab.sh A_FUSEKIT B_FUSEKIT [ROUNDS]}
 ROUNDS=${3:-4}
+. "$(dirname "$0")/../tests/kernel_crashes.sh"
+crash_watch_start
 W=$(mktemp -d /dev/shm/fk-ab.XXXXXX)
 PID=
 cleanup() {
 	mountpoint -q "$W/m" && umount -l "$W/m"
-	[ -n "$PID" ] && wait "$PID" 2>/dev/null
+	[ -n "$PID" ] && wait "$PID" 2>/dev/null || true # a failure said why already
 	rm -rf "$W"
 }
 trap cleanup EXIT
@@ -44,6 +47,13 @@ mount_kind() {
 	PID=$!
 	for _ in $(seq 100); do mountpoint -q "$W/m" && return 0; sleep 0.1; done
 	echo "ab: $2 did not mount with $1" >&2
+	exit 1
+}
+
+# fail WHY: a daemon died or crashed: the figures are void.
+fail() {
+	echo "ab: $*: no figures" >&2
+	kernel_crashes >&2
 	exit 1
 }
 
@@ -83,10 +93,16 @@ for kind in pt-fd pt-lazy ovl; do
 			bin=$A
 			[ $side = b ] && bin=$B
 			mount_kind "$bin" "$kind"
-			line=$(work "$kind")
+			line=$(work "$kind") || line=
+			kill -0 "$PID" 2>/dev/null ||
+				fail "the $kind daemon of $bin died in round $r"
+			[ -n "$line" ] || fail "the work on $kind ($bin) failed in round $r"
+			[ -z "$(kernel_crashes)" ] || fail "a fusekit program crashed"
 			umount "$W/m"
-			wait "$PID"
+			rc=0
+			wait "$PID" || rc=$?
 			PID=
+			[ $rc = 0 ] || fail "the $kind daemon of $bin exited $rc on unmount"
 			echo "$line" >>"$W/$kind.$side"
 			echo "ab: $kind round $r $side: $line" >&2
 		done

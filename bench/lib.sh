@@ -1,7 +1,8 @@
 # bench/lib.sh — what the benchmark scripts share (sourced): the build,
 # a scratch directory W removed at exit with every mount and daemon the
 # script registered (MNTS, PIDS), mounting one system at a time, one fio
-# job, and ratios.
+# job, and ratios. A daemon that dies (or exits non-zero on unmount), or
+# a fusekit crash in the kernel log, stops the bench without figures.
 [ "$(id -u)" = 0 ] || { echo "bench: needs root"; exit 1; }
 for t in fio pkg-config python3 ${BENCH_NEEDS:-}; do
 	command -v $t >/dev/null || { echo "bench: needs $t (apt-get install fio libfuse3-dev pkg-config)"; exit 1; }
@@ -32,13 +33,42 @@ cleanup() {
 trap cleanup EXIT
 trap "exit 130" INT TERM
 
-# unmount_system: the last system mounted goes (one mounted at a time).
+# A daemon that dies measured nothing: every check below stops the bench
+# with why, instead of printing a dead mount's zeros as figures.
+. "$ROOT/tests/kernel_crashes.sh"
+crash_watch_start
+# system_alive WHAT: the daemon of the system mounted last (0: none, the
+# kernel's own) still serves, and no fusekit program crashed meanwhile.
+system_alive() {
+	local p=0 rc crashes
+	[ "${#PIDS[@]}" = 0 ] || p=${PIDS[-1]}
+	crashes=$(kernel_crashes)
+	if [ -n "$crashes" ]; then
+		echo "bench: a fusekit program crashed during $1:" >&2
+		echo "$crashes" >&2
+		exit 1
+	fi
+	[ "$p" = 0 ] || kill -0 "$p" 2>/dev/null && return 0
+	wait "$p"
+	rc=$?
+	echo "bench: the daemon died during $1 (exit $rc): no figures" >&2
+	exit 1
+}
+
+# unmount_system: the last system mounted goes (one mounted at a time);
+# its daemon must exit 0.
 unmount_system() {
 	[ "${#MNTS[@]}" -gt 0 ] || return 0
+	system_alive "the last job before unmounting ${MNTS[-1]}"
 	umount "${MNTS[-1]}" 2>/dev/null || umount -l "${MNTS[-1]}"
 	unset 'MNTS[-1]'
-	wait "${PIDS[-1]}" 2>/dev/null || true
+	local p=${PIDS[-1]} rc=0
 	unset 'PIDS[-1]'
+	[ "$p" = 0 ] || wait "$p" || rc=$?
+	if [ "$rc" != 0 ]; then
+		echo "bench: the daemon exited $rc on unmount: no figures" >&2
+		exit 1
+	fi
 }
 
 wait_mount() {

@@ -101,6 +101,7 @@ for s in $SYSTEMS; do
 		*) R[$s,$j]=$(job "$j" "$DIR") ;;
 		esac
 		echo "bench: $s $j ${R[$s,$j]}" >&2
+		system_alive "$s $j"
 	done
 	unmount_system
 done

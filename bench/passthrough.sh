@@ -64,6 +64,7 @@ for s in $SYSTEMS; do
 	for j in $JOBS; do
 		[ "$j" = unlink ] || rm -rf "${d:?}"/* 2>/dev/null || true
 		R[$s,$j]=$(job "$j" "$d")
+		system_alive "$s $j"
 		echo "bench: $s $j ${R[$s,$j]}" >&2
 	done
 	rm -rf "${d:?}"/* 2>/dev/null || true
