@@ -55,11 +55,17 @@ struct mnode {
 	struct mnode *next; /* in its map bucket */
 };
 
+struct listing;
+
 struct memfs {
 	struct fk_layer *l;
-	pthread_mutex_t lock; /* the map */
+	pthread_mutex_t lock; /* the map and the open listings */
 	struct mnode **map;
 	size_t nmap, count;
+	/* Directories open now. The kernel does not promise a RELEASEDIR
+	 * for each: one still queued when the filesystem is unmounted is
+	 * dropped. So memfs_free frees what is left here. */
+	struct listing *open_dirs;
 };
 
 #define FS(req) ((struct memfs *)fk_req_fs(req))
@@ -486,9 +492,34 @@ static void memfs_fsync(fk_req *req, const struct fk_fsync_in *in)
 /* ---- Directories: a listing taken at opendir, offsets into it ----------- */
 
 struct listing {
+	struct listing *prev, *next; /* in fs->open_dirs, once opened */
 	size_t n;
 	struct fk_layer_dirent e[]; /* "." and ".." first */
 };
+
+static void listing_open(struct memfs *fs, struct listing *ls)
+{
+	pthread_mutex_lock(&fs->lock);
+	ls->prev = NULL;
+	ls->next = fs->open_dirs;
+	if (ls->next)
+		ls->next->prev = ls;
+	fs->open_dirs = ls;
+	pthread_mutex_unlock(&fs->lock);
+}
+
+static void listing_close(struct memfs *fs, struct listing *ls)
+{
+	pthread_mutex_lock(&fs->lock);
+	if (ls->prev)
+		ls->prev->next = ls->next;
+	else
+		fs->open_dirs = ls->next;
+	if (ls->next)
+		ls->next->prev = ls->prev;
+	pthread_mutex_unlock(&fs->lock);
+	free(ls);
+}
 
 static void memfs_opendir(fk_req *req, const struct fk_open_in *in)
 {
@@ -527,11 +558,15 @@ static void memfs_opendir(fk_req *req, const struct fk_open_in *in)
 	}
 	if (d)
 		l->ops->closedir(l, d);
-	struct fk_open_out o = { (uint64_t)(uintptr_t)ls, 0, 0 };
-	if (rc)
-		(void)fk_reply_err(req, -rc);
-	if (rc || fk_reply_open(req, &o) == -ENOENT)
+	if (rc) {
 		free(ls);
+		(void)fk_reply_err(req, -rc);
+		return;
+	}
+	listing_open(fs, ls);
+	struct fk_open_out o = { (uint64_t)(uintptr_t)ls, 0, 0 };
+	if (fk_reply_open(req, &o) == -ENOENT)
+		listing_close(fs, ls); /* the opener was interrupted */
 }
 
 /* Entries from offset on (an entry's offset is its index + 1). */
@@ -585,7 +620,7 @@ static void memfs_readdirplus(fk_req *req, const struct fk_read_in *in)
 
 static void memfs_releasedir(fk_req *req, const struct fk_release_in *in)
 {
-	free((void *)(uintptr_t)in->fh);
+	listing_close(FS(req), (struct listing *)(uintptr_t)in->fh);
 	(void)fk_reply_err(req, 0);
 }
 
@@ -727,9 +762,12 @@ static int memfs_init(struct memfs *fs, const char *seed)
 	return rc;
 }
 
-/* Everything goes at exit (the kernel's references are gone). */
+/* Everything goes at exit (the kernel's references are gone, whether or
+ * not their FORGET and RELEASEDIR came). */
 static void memfs_free(struct memfs *fs)
 {
+	while (fs->open_dirs)
+		listing_close(fs, fs->open_dirs);
 	for (size_t i = 0; fs->map && i < fs->nmap; i++) {
 		while (fs->map[i]) {
 			struct mnode *m = fs->map[i];

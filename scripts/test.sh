@@ -26,6 +26,19 @@ run_ctest() { # NAME BUILD_DIR [CTEST ARGS]
 	out=$(cd "$dir" && ctest --output-on-failure "$@" 2>&1)
 	local rc=$?
 	echo "$out" | grep -vE '^(ok   |ok$)' | tail -n 40
+	# What each failed test printed (its FAIL lines and logs), which the
+	# tail above cuts off: at most 60 lines a test.
+	echo "$out" | awk '
+		/^ *Start +[0-9]+: / { if (n) flush(); keep = 0; next }
+		/\*\*\*(Failed|Timeout|Exception)|Not Run/ { keep = 1; n = 0; head = $0; next }
+		keep && !/^ok   / { buf[n++] = $0 }
+		function flush(  i, from) {
+			print "--- " head
+			from = n > 60 ? n - 60 : 0
+			for (i = from; i < n; i++) print buf[i]
+			n = 0
+		}
+		END { if (n) flush() }'
 	local line total failed
 	line=$(echo "$out" | grep -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' | tail -1)
 	if [ -z "$line" ]; then
