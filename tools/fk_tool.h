@@ -83,5 +83,6 @@ void fk_tool_binds_unmount(const char *mountpoint, struct fk_tool_bind *binds,
 /* Subcommands */
 int fk_cmd_passthrough(int argc, char **argv);
 int fk_cmd_overlay(int argc, char **argv);
+int fk_cmd_union(int argc, char **argv);
 
 #endif

@@ -3,6 +3,7 @@
  *
  *     fusekit passthrough [OPTIONS] SOURCE MOUNTPOINT
  *     fusekit overlay -o lowerdir=L1:L2... [SOURCE] MOUNTPOINT
+ *     fusekit union [OPTIONS] BRANCH[=MODE]:... MOUNTPOINT
  *     fusekit umount [-l] MOUNTPOINT...
  *     fusekit --version | --help
  *
@@ -15,7 +16,8 @@
  *
  * Called as fusekit-passthrough it is `fusekit passthrough`: the name
  * mount(8) runs, through mount.fuse3, for the fstab type
- * fuse.fusekit-passthrough (fuse.fusekit-overlayfs likewise).
+ * fuse.fusekit-passthrough (fuse.fusekit-overlayfs and
+ * fuse.fusekit-union likewise).
  *
  * Each filesystem is a subcommand in its own file (cmd_*.c); they share
  * argument parsing and serving in tool_common.c.
@@ -43,6 +45,9 @@ static void usage(FILE *out)
 		"                             (see fusekit overlay --help; as\n"
 		"                             fusekit-overlayfs it takes\n"
 		"                             fuse-overlayfs's command line)\n"
+		"  union [OPTIONS] BRANCH[=MODE]:BRANCH... MOUNTPOINT\n"
+		"                             pool directories, as mergerfs\n"
+		"                             (see fusekit union --help)\n"
 		"  umount [-l] MOUNTPOINT...  unmount FUSE filesystems: your own\n"
 		"                             (through fusermount3), any as root,\n"
 		"                             and mounts whose daemon has died\n"
@@ -124,6 +129,8 @@ int main(int argc, char **argv)
 	 * mount.fuse3 runs "fusekit-passthrough SOURCE MNT -o OPTS". */
 	if (!strcmp(self, "fusekit-passthrough"))
 		return fk_cmd_passthrough(argc, argv);
+	if (!strcmp(self, "fusekit-union"))
+		return fk_cmd_union(argc, argv);
 	if (argc < 2) {
 		usage(stderr);
 		return 2;
@@ -143,6 +150,8 @@ int main(int argc, char **argv)
 		return fk_cmd_passthrough(argc - 1, argv + 1);
 	if (!strcmp(cmd, "overlay"))
 		return fk_cmd_overlay(argc - 1, argv + 1);
+	if (!strcmp(cmd, "union"))
+		return fk_cmd_union(argc - 1, argv + 1);
 	fprintf(stderr, "fusekit: unknown command '%s' (try fusekit --help)\n", cmd);
 	return 2;
 }

@@ -1,7 +1,24 @@
 /*
- * fk_union.h — the union filesystem's vocabulary: branches with modes,
- * and the policies that choose among them (mergerfs's names and
- * meanings).
+ * fk_union.h — the union filesystem: directory trees (branches) pooled
+ * into one, with modes, and policies that choose among them (mergerfs's
+ * names and meanings), over any layers (fk_layer.h).
+ *
+ *     struct fk_layer *layers[2];      fk_pt_layer_new for each branch
+ *     struct fk_un_branch_spec specs[2] = { { "/a", FK_UN_RW, UINT64_MAX },
+ *                                           { "/b", FK_UN_RO, UINT64_MAX } };
+ *     struct fk_un_options uo;
+ *     fk_un_options_init(&uo);
+ *     struct fk_ovl *un;
+ *     fk_un_new(&un, layers, specs, 2, &uo, err, sizeof err);
+ *     fk_session_new(&se, fk_ovl_ops(), sizeof(struct fk_ops), un, &cfg);
+ *
+ * A union is an overlay whose layers are branches with modes: it is
+ * served by fk_ovl_ops and freed by fk_ovl_free. Lookups go through the
+ * branches in order (the first that has a name shows it; directories
+ * merge); new names go where the create policy says, the parent
+ * directory made there first when missing; changes go to the copies the
+ * action policy picks. Nothing is copied between branches: a change to
+ * an object shown from a read-only branch gets EROFS.
  *
  *     struct fk_un_branches b;
  *     fk_un_branches_parse("/mnt/disk*=RW:/srv/archive=RO", &b, err, sizeof err);
@@ -29,6 +46,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include <fusekit/fk_overlay.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -108,6 +127,28 @@ enum fk_un_policy {
 int fk_un_policy_parse(enum fk_un_category c, const char *name,
 		       enum fk_un_policy *out);
 const char *fk_un_policy_name(enum fk_un_policy p);
+
+struct fk_un_options {
+	/* Caching, timeouts, xattrs, kernel passthrough, as the overlay's
+	 * (upper and redirect_dir are not used). */
+	struct fk_ovl_options ovl;
+	/* category.create (epmfs), category.action (epall),
+	 * category.search (ff). */
+	enum fk_un_policy create, action, search;
+	/* What a create leaves free on a branch without its own (4G, as
+	 * mergerfs). */
+	uint64_t minfreespace;
+};
+
+void fk_un_options_init(struct fk_un_options *o);
+
+/** Pool n layers as a union, specs[i] giving layers[i]'s mode and
+ *  minfreespace (its path is not used). On success the union owns the
+ *  layers (fk_ovl_free frees them); on failure the caller still does.
+ *  0 or -errno with a sentence in err. */
+int fk_un_new(struct fk_ovl **out, struct fk_layer **layers,
+	      const struct fk_un_branch_spec *specs, unsigned n,
+	      const struct fk_un_options *o, char *err, size_t errlen);
 
 #pragma GCC visibility pop
 #ifdef __cplusplus

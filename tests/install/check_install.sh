@@ -19,6 +19,9 @@ done
 [ -f "$PREFIX/share/man/man1/fusekit.1" ] || { echo "FAIL: man page not installed"; exit 1; }
 [ -L "$PREFIX/bin/fusekit-overlayfs" ] && "$PREFIX/bin/fusekit-overlayfs" --version | grep -q fuse-overlayfs ||
 	{ echo "FAIL: fusekit-overlayfs link not installed"; exit 1; }
+for name in fusekit-passthrough fusekit-union; do
+	[ -L "$PREFIX/bin/$name" ] || { echo "FAIL: $name link not installed"; exit 1; }
+done
 cc "$HERE/hello.c" $(pkg-config --cflags --libs fusekit) -o "$PREFIX/hello-shared"
 LIBDIR=$(pkg-config --variable=libdir fusekit)
 LD_LIBRARY_PATH=$LIBDIR "$PREFIX/hello-shared"

@@ -1,7 +1,8 @@
 #!/bin/bash
 # fstab.sh — fusekit filesystems mount from fstab and with mount(8), as
-# mergerfs does: the types fuse.fusekit-passthrough and
-# fuse.fusekit-overlayfs, through Debian's mount.fuse3, which runs
+# mergerfs does: the types fuse.fusekit-passthrough,
+# fuse.fusekit-overlayfs and fuse.fusekit-union, through Debian's
+# mount.fuse3, which runs
 # "NAME SOURCE MOUNTPOINT -o OPTIONS". A temporary fstab holds an entry
 # for each, with options only mount(8) knows (defaults, nofail, noauto,
 # _netdev, x-systemd.*, users); `mount -T FILE -a` mounts them (and
@@ -17,7 +18,7 @@ require_fuse
 command -v mount.fuse3 >/dev/null || [ -x /sbin/mount.fuse3 ] ||
 	{ echo "SKIP: no mount.fuse3 (Debian's fuse3)"; exit 77; }
 BIN=/usr/local/bin
-NAMES="fusekit-passthrough fusekit-overlayfs"
+NAMES="fusekit-passthrough fusekit-overlayfs fusekit-union"
 for n in $NAMES; do
 	if [ -e "$BIN/$n" ] && [ "$(readlink -f "$BIN/$n")" != "$(readlink -f "$FUSEKIT")" ]; then
 		echo "SKIP: $BIN/$n is another program"
@@ -37,13 +38,18 @@ for n in $NAMES; do
 done
 
 S=$WORK/src L=$WORK/lower U=$WORK/upper W=$WORK/work
-mkdir -p "$S" "$L" "$U" "$W" "$WORK/pt" "$WORK/ovl" "$WORK/later" "$WORK/cli"
+B1=$WORK/disk1 B2=$WORK/disk2
+mkdir -p "$S" "$L" "$U" "$W" "$B1" "$B2" "$WORK/pt" "$WORK/ovl" "$WORK/un" \
+	"$WORK/later" "$WORK/cli"
 echo source >"$S/f"
 echo lower >"$L/g"
-MOUNTS+=("$WORK/pt" "$WORK/ovl" "$WORK/later" "$WORK/cli")
+echo one >"$B1/one"
+echo two >"$B2/two"
+MOUNTS+=("$WORK/pt" "$WORK/ovl" "$WORK/un" "$WORK/later" "$WORK/cli")
 cat >"$WORK/fstab" <<EOF
 $S $WORK/pt fuse.fusekit-passthrough defaults,nofail,_netdev,x-systemd.requires=/,noatime,allow_other 0 0
 overlay $WORK/ovl fuse.fusekit-overlayfs defaults,users,nofail,lowerdir=$L,upperdir=$U,workdir=$W 0 0
+$WORK/disk* $WORK/un fuse.fusekit-union defaults,nofail,allow_other,category.create=ff,minfreespace=0 0 0
 $S $WORK/later fuse.fusekit-passthrough noauto,x-systemd.automount 0 0
 EOF
 
@@ -61,6 +67,10 @@ daemon_of() {
 check "mount -T FILE -a mounts the fstab entries" mount -T "$WORK/fstab" -a
 expect "the passthrough entry is mounted, once" 1 "$(mounted "$WORK/pt")"
 expect "the overlayfs entry is mounted, once" 1 "$(mounted "$WORK/ovl")"
+expect "the union entry is mounted, once" 1 "$(mounted "$WORK/un")"
+expect "the union pools its branches (a glob)" "one two" "$(ls "$WORK/un" | xargs)"
+echo new >"$WORK/un/new"
+expect "and its options arrive (category.create=ff)" new "$(cat "$B1/new")"
 expect "the noauto entry is left alone" 0 "$(mounted "$WORK/later")"
 expect "the passthrough shows its source" source "$(cat "$WORK/pt/f")"
 expect "the overlay shows its lower layer" lower "$(cat "$WORK/ovl/g")"
@@ -75,7 +85,8 @@ out=$(findmnt --verify --tab-file "$WORK/fstab" 2>&1)
 check "findmnt --verify finds no parse error and no error" \
 	grep -q "^0 parse errors, 0 errors" <<<"$out"
 check "a second mount -a succeeds" mount -T "$WORK/fstab" -a
-expect "and mounts nothing twice" "1 1" "$(mounted "$WORK/pt") $(mounted "$WORK/ovl")"
+expect "and mounts nothing twice" "1 1 1" \
+	"$(mounted "$WORK/pt") $(mounted "$WORK/ovl") $(mounted "$WORK/un")"
 check "a noauto entry mounts by its mount point" mount -T "$WORK/fstab" "$WORK/later"
 expect "the noauto entry is mounted" 1 "$(mounted "$WORK/later")"
 check "mount -t fuse.fusekit-passthrough SOURCE MNT -o OPTS" \
@@ -83,7 +94,7 @@ check "mount -t fuse.fusekit-passthrough SOURCE MNT -o OPTS" \
 expect "mounted read-only as asked" 1 \
 	"$(findmnt -n -o OPTIONS "$WORK/cli" | tr , '\n' | grep -cx ro)"
 
-for m in pt ovl later cli; do
+for m in pt ovl un later cli; do
 	pid=$(daemon_of "$WORK/$m")
 	if [ -z "$pid" ]; then
 		bad "$m: no daemon serving it"

@@ -58,6 +58,7 @@
 enum { FK_OVL_BUF_READ, FK_OVL_BUF_WRITE, FK_OVL_BUF_COPY };
 
 struct ovl_listing; /* ovl_dir.c */
+struct fk_un; /* ../union/un.h */
 
 struct fk_ovl_layer_ref {
 	unsigned layer; /* index into fk_ovl.layers */
@@ -104,7 +105,24 @@ struct fk_ovl {
 	size_t dc_names, dc_listings, dc_cap;
 	struct fk_nt nodes; /* keyed by the topmost layer node's identity */
 	struct fk_ovl_node *root;
+	/* A union (../union): the layers are branches with modes, changes
+	 * go to the branches the policies pick (un_write.c), and nothing is
+	 * copied up; upper is 0. NULL for an overlay. */
+	struct fk_un *un;
 };
+
+/** Can anything change through ovl (an upper layer, or a union)? */
+static inline int fk_ovl_writable(const struct fk_ovl *ovl)
+{
+	return ovl->upper || ovl->un;
+}
+
+/** The owner of what req's caller makes. */
+static inline struct fk_layer_cred fk_ovl_cred_of(fk_req *req)
+{
+	const struct fk_ctx *c = fk_req_ctx(req);
+	return (struct fk_layer_cred){ c->uid, c->gid };
+}
 
 /* An open file: fh is a pointer to this. */
 struct ovl_file {
@@ -154,8 +172,9 @@ struct fk_ovl_node *fk_ovl_node_enter(struct fk_ovl *ovl,
 				      struct fk_ovl_found *f,
 				      struct fk_ovl_node *parent,
 				      const char *name, int kernel);
-/** Replace n's stack (after a copy-up): it is keyed by the new topmost
- *  node. The old stack's references are put. */
+/** Replace n's stack (after a copy-up, or a union's directory made on
+ *  one more branch): it is keyed by the new topmost node. The old
+ *  stack's references are put. */
 void fk_ovl_node_restack(struct fk_ovl *ovl, struct fk_ovl_node *n,
 			 struct fk_ovl_layer_ref *stack, unsigned depth,
 			 uint64_t dev, uint64_t ino);
@@ -227,6 +246,11 @@ void fk_ovl_reply_open(fk_req *req, struct fk_ovl_node *n, int fd,
 void fk_ovl_file_ops(struct fk_ops *ops);
 
 /* ---- ovl_copyup.c ---- */
+/** Copy node lh's xattrs (of layer lo) to node h of layer up, less the
+ *  overlay's markers; those up refuses (EOPNOTSUPP) are dropped, as
+ *  kernel overlayfs drops them. 0 or -errno. */
+int fk_ovl_copy_xattrs(struct fk_layer *lo, struct fk_layer_node *lh,
+		       struct fk_layer *up, struct fk_layer_node *h);
 /** The xattr (after the layer's prefix) in which a copy-up records the
  *  inode number its origin showed, so the number survives a remount: a
  *  decimal number. (Kernel overlayfs records a file handle in
@@ -266,6 +290,58 @@ int fk_ovl_copy_up_as(struct fk_ovl *ovl, fk_session *se,
 /* ---- ovl_write.c ---- */
 /** Fill the changing operations into ops. */
 void fk_ovl_write_ops(struct fk_ops *ops);
+/** What a create-type operation makes. */
+enum fk_ovl_make_kind { FK_OVL_MAKE_FILE, FK_OVL_MAKE_DIR, FK_OVL_MAKE_NOD,
+			FK_OVL_MAKE_SYMLINK, FK_OVL_MAKE_LINK };
+struct fk_ovl_make {
+	enum fk_ovl_make_kind kind;
+	uint32_t mode, rdev;
+	int flags; /* FILE: open flags */
+	int want_fd; /* FILE: answer with the open file (create) */
+	const char *target; /* SYMLINK */
+	struct fk_layer_node *src; /* LINK: the node in the same layer */
+	struct fk_layer_cred cred;
+};
+/** The node for what was just made as name in parent (NULL: unnamed):
+ *  h of layer, attributes st, with a kernel reference. NULL on
+ *  allocation failure (h is put). */
+struct fk_ovl_node *fk_ovl_node_made(struct fk_ovl *ovl, unsigned layer,
+				     struct fk_layer_node *h,
+				     const struct fk_layer_stat *st,
+				     struct fk_ovl_node *parent, const char *name);
+/** Answer a create-type request: rc < 0, the error; else with the entry
+ *  e of node n (kernel reference), and with want_fd the open file, rc
+ *  being its descriptor (else a descriptor rc > 0 is closed). */
+void fk_ovl_reply_made(fk_req *req, struct fk_ovl_node *n, int rc, int want_fd,
+		       const struct fk_entry *e);
+/** O_TMPFILE in directory dir of layer (unless rc, an error so far),
+ *  answered. Called under the tree write lock, which it lets go, with
+ *  an operation reference to parent, which it puts. */
+void fk_ovl_tmpfile_in(fk_req *req, struct fk_ovl_node *parent, int rc,
+		       unsigned layer, struct fk_layer_node *dir,
+		       const struct fk_create_in *in);
+/** The node for name in parent, with an operation reference: 0,
+ *  -ENOENT, or -errno. Under the tree lock. */
+int fk_ovl_node_at(struct fk_ovl *ovl, struct fk_ovl_node *parent,
+		   const char *name, struct fk_ovl_node **out);
+/** A rename's first steps, under the tree write lock: *n, name in p,
+ *  and *d, newname in np (NULL if none), each with an operation
+ *  reference the caller puts (also on failure); -EEXIST for NOREPLACE
+ *  over a name, -ENOENT for EXCHANGE with none. 0, 1 when *n is *d
+ *  (nothing to do), or -errno. */
+int fk_ovl_rename_nodes(struct fk_ovl *ovl, struct fk_ovl_node *p,
+			const char *name, struct fk_ovl_node *np,
+			const char *newname, unsigned flags,
+			struct fk_ovl_node **n, struct fk_ovl_node **d);
+/** May n replace d (NULL: nothing to replace) in a rename with flags?
+ *  0, -ENOTDIR, -EISDIR, -ENOTEMPTY (a merged directory with entries). */
+int fk_ovl_rename_replaceable(struct fk_ovl *ovl, struct fk_ovl_node *n,
+			      struct fk_ovl_node *d, unsigned flags);
+/** Make a->kind as name in directory dir of layer l: *h, *st, and for
+ *  FK_OVL_MAKE_FILE the open descriptor (else 0); or -errno. */
+int fk_ovl_make_in(struct fk_layer *l, struct fk_layer_node *dir,
+		   const char *name, const struct fk_ovl_make *a,
+		   struct fk_layer_node **h, struct fk_layer_stat *st);
 /** Put every handle of a stack and free it. */
 void fk_ovl_stack_free(struct fk_ovl *ovl, struct fk_ovl_layer_ref *stack,
 		       unsigned depth);

@@ -36,6 +36,7 @@
 
 #include "../../platform/fk_platform.h"
 #include "ovl.h"
+#include "../union/un.h"
 
 /* Copy [off, off + len) of src to the same place in dst: in the kernel
  * where it can, else through a buffer. */
@@ -159,10 +160,9 @@ static int stage_file(struct fk_ovl *ovl, struct fk_layer *lo, struct fk_layer_n
 }
 
 /* Copy every xattr of lh but the overlay's own markers onto h. */
-static int copy_xattrs(struct fk_ovl *ovl, struct fk_layer *lo,
-		       struct fk_layer_node *lh, struct fk_layer_node *h)
+int fk_ovl_copy_xattrs(struct fk_layer *lo, struct fk_layer_node *lh,
+		       struct fk_layer *up, struct fk_layer_node *h)
 {
-	struct fk_layer *up = ovl->layers[0];
 	int len = lo->ops->listxattr(lo, lh, NULL, 0);
 	if (len == -EOPNOTSUPP || len <= 0)
 		return len == -EOPNOTSUPP ? 0 : len;
@@ -219,7 +219,7 @@ static int stage(struct fk_ovl *ovl, struct fk_layer *lo, struct fk_layer_node *
 	}
 	if (rc < 0 || !*h)
 		return rc < 0 ? rc : -EIO;
-	rc = copy_xattrs(ovl, lo, lh, *h);
+	rc = fk_ovl_copy_xattrs(lo, lh, up, *h);
 	/* The mode again (making it, and chown, may have dropped set-id
 	 * bits), then the times, last, as nothing may touch them after. */
 	struct fk_setattr_in in;
@@ -452,6 +452,8 @@ int fk_ovl_copy_up_as(struct fk_ovl *ovl, fk_session *se,
 		      struct fk_ovl_node *n, unsigned flags)
 {
 	assert(fk_ovl_tree_held() == FK_OVL_TREE_NONE);
+	if (ovl->un)
+		return fk_un_writable_node(ovl, n); /* nothing is copied */
 	if (!ovl->upper)
 		return -EROFS;
 	int rc = -EAGAIN;

@@ -31,6 +31,7 @@
 #include "../../platform/fk_platform.h"
 #include "../../util/fk_mode.h"
 #include "ovl.h"
+#include "../union/un.h"
 
 #define OVL(req) ((struct fk_ovl *)fk_req_fs(req))
 #define FILE_OF(fh) ((struct ovl_file *)(uintptr_t)(fh))
@@ -71,7 +72,7 @@ static int caller_kills_suidgid(fk_req *req)
 static void ovl_open(fk_req *req, const struct fk_open_in *in)
 {
 	struct fk_ovl *ovl = OVL(req);
-	if (wants_change(in->flags) && !ovl->upper) {
+	if (wants_change(in->flags) && !fk_ovl_writable(ovl)) {
 		(void)fk_reply_err(req, EROFS); /* no upper layer to change */
 		return;
 	}
@@ -103,7 +104,7 @@ static void ovl_open(fk_req *req, const struct fk_open_in *in)
 	/* A read-only overlay's files never change through it: unless told
 	 * not to cache, the page cache is kept across opens. */
 	uint32_t flags = fk_cache_open_flags(ovl->o.cache, 0);
-	if (!ovl->upper && ovl->o.cache >= FK_CACHE_AUTO)
+	if (!fk_ovl_writable(ovl) && ovl->o.cache >= FK_CACHE_AUTO)
 		flags |= FK_FOPEN_KEEP_CACHE;
 	fk_ovl_reply_open(req, n, fd, gen, flags, NULL);
 }
@@ -252,8 +253,12 @@ static void ovl_fsyncdir(fk_req *req, const struct fk_fsync_in *in)
 {
 	(void)in;
 	struct fk_ovl *ovl = OVL(req);
-	struct fk_layer *up = ovl->layers[0];
-	int rc = ovl->upper && ovl->o.fsync ? up->ops->sync(up) : 0;
+	int rc = 0;
+	/* Every layer that can change: the upper one, or a union's
+	 * writable branches. */
+	for (unsigned i = 0; ovl->o.fsync && rc == 0 && i < ovl->nlayers; i++)
+		if (ovl->un ? fk_un_branch_writable(ovl, i) : ovl->upper && i == 0)
+			rc = ovl->layers[i]->ops->sync(ovl->layers[i]);
 	(void)fk_reply_err(req, -rc);
 }
 
@@ -311,7 +316,7 @@ static void ovl_ioctl(fk_req *req, const struct fk_ioctl_in *in)
 	int set = kind == FK_PLAT_IOCTL_SET;
 	int rc = 0, fd = dir || set ? -1 : FILE_OF(in->fh)->fd;
 	if (set)
-		rc = ovl->upper ? fk_ovl_copy_up(ovl, fk_req_session(req), n) : -EROFS;
+		rc = fk_ovl_copy_up(ovl, fk_req_session(req), n);
 	fk_ovl_tree_read(ovl);
 	if (rc == 0 && fd < 0) {
 		struct fk_layer *l = ovl->layers[n->stack[0].layer];

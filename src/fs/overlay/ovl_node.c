@@ -217,9 +217,10 @@ void fk_ovl_node_restack(struct fk_ovl *ovl, struct fk_ovl_node *n,
 			 struct fk_ovl_layer_ref *stack, unsigned depth,
 			 uint64_t dev, uint64_t ino)
 {
-	/* Only a copy-up restacks, making a lower node upper for good. */
+	/* In an overlay only a copy-up restacks, making a lower node upper
+	 * for good; in a union a directory gains a branch. */
 	assert(fk_ovl_tree_held() == FK_OVL_TREE_WRITE);
-	assert(n->stack[0].layer != 0 && stack[0].layer == 0);
+	assert(ovl->un || (n->stack[0].layer != 0 && stack[0].layer == 0));
 	fk_nt_lock(&ovl->nodes);
 	struct fk_ovl_layer_ref *old = n->stack;
 	unsigned old_depth = n->depth;
@@ -229,7 +230,7 @@ void fk_ovl_node_restack(struct fk_ovl *ovl, struct fk_ovl_node *n,
 	n->depth = depth;
 	n->key_dev = dev;
 	n->key_ino = ino;
-	fk_nt_rekey_locked(&ovl->nodes, &n->tn, key_hash(0, dev, ino));
+	fk_nt_rekey_locked(&ovl->nodes, &n->tn, key_hash(stack[0].layer, dev, ino));
 	fk_nt_unlock(&ovl->nodes);
 	fk_ovl_stack_free(ovl, old, old_depth);
 }

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "ovl.h"
+#include "../union/un.h"
 
 #define OVL(req) ((struct fk_ovl *)fk_req_fs(req))
 #define LAYER(ovl, ref) ((ovl)->layers[(ref).layer])
@@ -362,7 +363,8 @@ static void ovl_statfs(fk_req *req, const struct fk_ino_in *in)
 	struct fk_ovl *ovl = OVL(req);
 	(void)in;
 	struct fk_statfs st;
-	int rc = ovl->layers[0]->ops->statfs(ovl->layers[0], &st);
+	int rc = ovl->un ? fk_un_statfs(ovl, &st)
+			 : ovl->layers[0]->ops->statfs(ovl->layers[0], &st);
 	if (rc)
 		(void)fk_reply_err(req, -rc);
 	else
@@ -625,5 +627,6 @@ void fk_ovl_free(struct fk_ovl *ovl)
 	for (unsigned i = 0; i < ovl->nlayers; i++)
 		fk_layer_free(ovl->layers[i]);
 	free(ovl->layers);
+	free(ovl->un); /* one allocation (un.h) */
 	free(ovl);
 }

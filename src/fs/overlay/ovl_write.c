@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "ovl.h"
+#include "../union/un.h"
 
 #define OVL(req) ((struct fk_ovl *)fk_req_fs(req))
 #define UPPER(ovl) ((ovl)->layers[0])
@@ -42,11 +43,11 @@
 /* ---- helpers ---- */
 
 /* The request's node, or NULL after answering (ENOENT, or EROFS when
- * there is no upper layer). */
+ * nothing can change). */
 static struct fk_ovl_node *changing_node(fk_req *req, uint64_t id)
 {
 	struct fk_ovl *ovl = OVL(req);
-	if (!ovl->upper) {
+	if (!fk_ovl_writable(ovl)) {
 		(void)fk_reply_err(req, EROFS);
 		return NULL;
 	}
@@ -54,12 +55,6 @@ static struct fk_ovl_node *changing_node(fk_req *req, uint64_t id)
 	if (!n)
 		(void)fk_reply_err(req, ENOENT);
 	return n;
-}
-
-static struct fk_layer_cred cred_of(fk_req *req)
-{
-	const struct fk_ctx *c = fk_req_ctx(req);
-	return (struct fk_layer_cred){ c->uid, c->gid };
 }
 
 /* Whiteouts and temporaries are the daemon's, as kernel overlayfs's are
@@ -145,9 +140,7 @@ static int remove_upper(struct fk_ovl *ovl, struct fk_layer_node *dir,
 	return rc ? rc : up->ops->rmdir(up, dir, name);
 }
 
-/* The node for name in parent, with an operation reference: 0, -ENOENT,
- * or -errno. */
-static int node_at(struct fk_ovl *ovl, struct fk_ovl_node *parent,
+int fk_ovl_node_at(struct fk_ovl *ovl, struct fk_ovl_node *parent,
 		   const char *name, struct fk_ovl_node **out)
 {
 	struct fk_ovl_found f;
@@ -161,51 +154,71 @@ static int node_at(struct fk_ovl *ovl, struct fk_ovl_node *parent,
 
 /* ---- making names ---- */
 
-enum make_kind { MAKE_FILE, MAKE_DIR, MAKE_NOD, MAKE_SYMLINK, MAKE_LINK };
-
-struct make_args {
-	enum make_kind kind;
-	uint32_t mode, rdev;
-	int flags; /* MAKE_FILE: open flags */
-	int want_fd; /* MAKE_FILE: answer with the open file (create) */
-	const char *target; /* MAKE_SYMLINK */
-	struct fk_layer_node *src; /* MAKE_LINK: the upper node */
-	struct fk_layer_cred cred;
-};
-
-/* Make the object in upper directory dir as name: *h, *st, and for
- * MAKE_FILE the open descriptor (else 0). */
-static int make_in(struct fk_ovl *ovl, struct fk_layer_node *dir,
-		   const char *name, const struct make_args *a,
+int fk_ovl_make_in(struct fk_layer *l, struct fk_layer_node *dir,
+		   const char *name, const struct fk_ovl_make *a,
 		   struct fk_layer_node **h, struct fk_layer_stat *st)
 {
-	struct fk_layer *up = UPPER(ovl);
 	switch (a->kind) {
-	case MAKE_FILE:
-		return up->ops->create(up, dir, name, a->flags, a->mode, &a->cred,
-				       h, st);
-	case MAKE_DIR:
-		return up->ops->mkdir(up, dir, name, a->mode, &a->cred, h, st);
-	case MAKE_NOD:
-		return up->ops->mknod(up, dir, name, a->mode, a->rdev, &a->cred, h,
-				      st);
-	case MAKE_SYMLINK:
-		return up->ops->symlink(up, dir, name, a->target, &a->cred, h, st);
-	case MAKE_LINK: {
-		int rc = up->ops->link(up, a->src, dir, name, st);
+	case FK_OVL_MAKE_FILE:
+		return l->ops->create(l, dir, name, a->flags, a->mode, &a->cred,
+				      h, st);
+	case FK_OVL_MAKE_DIR:
+		return l->ops->mkdir(l, dir, name, a->mode, &a->cred, h, st);
+	case FK_OVL_MAKE_NOD:
+		return l->ops->mknod(l, dir, name, a->mode, a->rdev, &a->cred, h,
+				     st);
+	case FK_OVL_MAKE_SYMLINK:
+		return l->ops->symlink(l, dir, name, a->target, &a->cred, h, st);
+	case FK_OVL_MAKE_LINK: {
+		int rc = l->ops->link(l, a->src, dir, name, st);
 		if (rc == 0)
-			rc = up->ops->lookup(up, dir, name, h, NULL);
+			rc = l->ops->lookup(l, dir, name, h, NULL);
 		return rc;
 	}
 	}
 	return -EINVAL;
 }
 
+struct fk_ovl_node *fk_ovl_node_made(struct fk_ovl *ovl, unsigned layer,
+				     struct fk_layer_node *h,
+				     const struct fk_layer_stat *st,
+				     struct fk_ovl_node *parent, const char *name)
+{
+	struct fk_ovl_layer_ref *stack = malloc(sizeof *stack);
+	if (!stack) {
+		fk_layer_put(ovl->layers[layer], h);
+		return NULL;
+	}
+	stack[0] = (struct fk_ovl_layer_ref){ layer, h };
+	struct fk_ovl_found f = { st->attr.mode & S_IFMT, stack, 1, st->dev,
+				  st->attr.ino, 0 };
+	return fk_ovl_node_enter(ovl, &f, parent, name, 1);
+}
+
+void fk_ovl_reply_made(fk_req *req, struct fk_ovl_node *n, int rc, int want_fd,
+		       const struct fk_entry *e)
+{
+	struct fk_ovl *ovl = OVL(req);
+	if (rc < 0) {
+		(void)fk_reply_err(req, -rc);
+		return;
+	}
+	if (want_fd) {
+		fk_ovl_node_hold(ovl, n); /* the open file's */
+		fk_ovl_reply_open(req, n, rc, n->stack_gen,
+				  fk_cache_open_flags(ovl->o.cache, 0), e);
+		return;
+	}
+	if (rc > 0)
+		close(rc); /* mknod of a regular file: not kept open */
+	fk_ovl_reply_entry(req, e);
+}
+
 /* Make name in parent (an upper node) where the merged view has nothing:
  * over a whiteout if there is one. The new node gets a kernel
- * reference. Returns the descriptor for MAKE_FILE, else 0; or -errno. */
+ * reference. Returns the descriptor for FK_OVL_MAKE_FILE, else 0; or -errno. */
 static int make_name(struct fk_ovl *ovl, struct fk_ovl_node *parent,
-		     const char *name, const struct make_args *a,
+		     const char *name, const struct fk_ovl_make *a,
 		     struct fk_ovl_node **out, struct fk_layer_stat *st)
 {
 	struct fk_layer *up = UPPER(ovl);
@@ -220,10 +233,10 @@ static int make_name(struct fk_ovl *ovl, struct fk_ovl_node *parent,
 		/* Built aside, then exchanged with the whiteout in one step. */
 		char tmp[FK_LAYER_STAGE_NAME_MAX];
 		fk_layer_stage_name(ovl->layers[0], tmp);
-		fd = make_in(ovl, ovl->work, tmp, a, &h, st);
+		fd = fk_ovl_make_in(up, ovl->work, tmp, a, &h, st);
 		const struct fk_layer_cred me = own_cred();
 		int rc = fd < 0 ? fd
-			 : a->kind == MAKE_DIR ? fk_layer_opaque_set(up, h, &me)
+			 : a->kind == FK_OVL_MAKE_DIR ? fk_layer_opaque_set(up, h, &me)
 					       : 0;
 		if (rc == 0)
 			rc = up->ops->rename(up, ovl->work, tmp, P, name,
@@ -238,15 +251,15 @@ static int make_name(struct fk_ovl *ovl, struct fk_ovl_node *parent,
 		} else if (fd >= 0) {
 			if (fd > 0)
 				close(fd);
-			(void)remove_upper(ovl, ovl->work, tmp, a->kind == MAKE_DIR);
+			(void)remove_upper(ovl, ovl->work, tmp, a->kind == FK_OVL_MAKE_DIR);
 			up->ops->put(up, h);
 			return rc;
 		}
 	} else {
 		if (wh && (fd = fk_layer_whiteout_delete(up, P, name)) != 0)
 			return fd;
-		fd = make_in(ovl, P, name, a, &h, st);
-		if (fd >= 0 && wh && a->kind == MAKE_DIR) {
+		fd = fk_ovl_make_in(up, P, name, a, &h, st);
+		if (fd >= 0 && wh && a->kind == FK_OVL_MAKE_DIR) {
 			const struct fk_layer_cred me = own_cred();
 			int rc = fk_layer_opaque_set(up, h, &me);
 			if (rc) {
@@ -267,14 +280,7 @@ static int make_name(struct fk_ovl *ovl, struct fk_ovl_node *parent,
 			return fd;
 		}
 	}
-	struct fk_ovl_layer_ref *stack = malloc(sizeof *stack);
-	struct fk_ovl_found f = { st->attr.mode & S_IFMT, stack, 1, st->dev,
-				  st->attr.ino, 0 };
-	if (stack)
-		stack[0] = (struct fk_ovl_layer_ref){ 0, h };
-	else
-		up->ops->put(up, h);
-	*out = stack ? fk_ovl_node_enter(ovl, &f, parent, name, 1) : NULL;
+	*out = fk_ovl_node_made(ovl, 0, h, st, parent, name);
 	if (!*out) {
 		if (fd > 0)
 			close(fd);
@@ -287,9 +293,13 @@ static int make_name(struct fk_ovl *ovl, struct fk_ovl_node *parent,
  * in the merged view, make it, answer with the entry (and for create, the
  * open file). */
 static void make_request(fk_req *req, uint64_t parent_id, const char *name,
-			 struct make_args *a, struct fk_ovl_node *linked)
+			 struct fk_ovl_make *a, struct fk_ovl_node *linked)
 {
 	struct fk_ovl *ovl = OVL(req);
+	if (ovl->un) {
+		fk_un_make(req, parent_id, name, a, linked);
+		return;
+	}
 	struct fk_ovl_node *parent = changing_node(req, parent_id);
 	if (!parent)
 		return;
@@ -328,27 +338,44 @@ static void make_request(fk_req *req, uint64_t parent_id, const char *name,
 	}
 	fk_ovl_tree_unlock(ovl);
 	fk_ovl_node_put(ovl, parent);
-	if (rc < 0) {
-		(void)fk_reply_err(req, -rc);
-		return;
-	}
-	if (a->kind == MAKE_FILE && a->want_fd) {
-		fk_ovl_node_hold(ovl, n); /* the open file's */
-		fk_ovl_reply_open(req, n, rc, n->stack_gen,
-				  fk_cache_open_flags(ovl->o.cache, 0), &e);
-		return;
-	}
-	if (rc > 0)
-		close(rc); /* mknod of a regular file: not kept open */
-	fk_ovl_reply_entry(req, &e);
+	fk_ovl_reply_made(req, n, rc, a->kind == FK_OVL_MAKE_FILE && a->want_fd, &e);
 }
 
 static void ovl_create(fk_req *req, const struct fk_create_in *in)
 {
-	struct make_args a = { MAKE_FILE, in->mode & 07777, 0,
+	struct fk_ovl_make a = { FK_OVL_MAKE_FILE, in->mode & 07777, 0,
 			       (int)in->flags & ~(O_CREAT | O_EXCL | O_NOCTTY),
-			       1, NULL, NULL, cred_of(req) };
+			       1, NULL, NULL, fk_ovl_cred_of(req) };
 	make_request(req, in->parent, in->name, &a, NULL);
+}
+
+void fk_ovl_tmpfile_in(fk_req *req, struct fk_ovl_node *parent, int rc,
+		       unsigned layer, struct fk_layer_node *dir,
+		       const struct fk_create_in *in)
+{
+	struct fk_ovl *ovl = OVL(req);
+	assert(fk_ovl_tree_held() == FK_OVL_TREE_WRITE);
+	struct fk_layer *l = ovl->layers[layer];
+	const struct fk_layer_cred cred = fk_ovl_cred_of(req);
+	struct fk_layer_node *h = NULL;
+	struct fk_layer_stat st;
+	int fd = rc		      ? rc
+		 : !l->ops->tmpfile ? -EOPNOTSUPP
+				    : l->ops->tmpfile(l, dir,
+						      (int)in->flags & ~(O_CREAT | O_EXCL),
+						      in->mode & 07777, &cred, &h, &st);
+	struct fk_ovl_node *n = fd >= 0 ? fk_ovl_node_made(ovl, layer, h, &st, NULL, NULL)
+					: NULL;
+	struct fk_entry e;
+	if (n)
+		fk_ovl_entry_of(ovl, n, &st, &e);
+	fk_ovl_tree_unlock(ovl);
+	fk_ovl_node_put(ovl, parent);
+	if (!n && fd >= 0) {
+		close(fd);
+		fd = -ENOMEM;
+	}
+	fk_ovl_reply_made(req, n, fd, 1, &e);
 }
 
 /* O_TMPFILE: an unnamed file in the parent's upper directory (copied up
@@ -356,50 +383,22 @@ static void ovl_create(fk_req *req, const struct fk_create_in *in)
 static void ovl_tmpfile(fk_req *req, const struct fk_create_in *in)
 {
 	struct fk_ovl *ovl = OVL(req);
-	struct fk_layer *up = UPPER(ovl);
+	if (ovl->un) {
+		fk_un_tmpfile(req, in);
+		return;
+	}
 	struct fk_ovl_node *parent = changing_node(req, in->parent);
 	if (!parent)
 		return;
-	struct fk_layer_cred cred = cred_of(req);
-	struct fk_layer_node *h = NULL;
-	struct fk_layer_stat st;
-	int fd = fk_ovl_copy_up(ovl, fk_req_session(req), parent);
+	int rc = fk_ovl_copy_up(ovl, fk_req_session(req), parent);
 	fk_ovl_tree_write(ovl);
-	if (fd == 0)
-		fd = up->ops->tmpfile
-			     ? up->ops->tmpfile(up, parent->stack[0].h,
-						(int)in->flags & ~(O_CREAT | O_EXCL),
-						in->mode & 07777, &cred, &h, &st)
-			     : -EOPNOTSUPP;
-	struct fk_ovl_layer_ref *stack = fd >= 0 ? malloc(sizeof *stack) : NULL;
-	struct fk_ovl_node *n = NULL;
-	if (stack) {
-		stack[0] = (struct fk_ovl_layer_ref){ 0, h };
-		struct fk_ovl_found f = { S_IFREG, stack, 1, st.dev, st.attr.ino, 0 };
-		n = fk_ovl_node_enter(ovl, &f, NULL, NULL, 1);
-	} else if (fd >= 0) {
-		up->ops->put(up, h);
-	}
-	struct fk_entry e;
-	if (n)
-		fk_ovl_entry_of(ovl, n, &st, &e);
-	fk_ovl_tree_unlock(ovl);
-	fk_ovl_node_put(ovl, parent);
-	if (!n) {
-		if (fd >= 0)
-			close(fd);
-		(void)fk_reply_err(req, fd < 0 ? -fd : ENOMEM);
-		return;
-	}
-	fk_ovl_node_hold(ovl, n); /* the open file's */
-	fk_ovl_reply_open(req, n, fd, n->stack_gen,
-			  fk_cache_open_flags(ovl->o.cache, 0), &e);
+	fk_ovl_tmpfile_in(req, parent, rc, 0, rc ? NULL : parent->stack[0].h, in);
 }
 
 static void ovl_mkdir(fk_req *req, const struct fk_mkdir_in *in)
 {
-	struct make_args a = { MAKE_DIR, in->mode & 07777, 0, 0, 0, NULL, NULL,
-			       cred_of(req) };
+	struct fk_ovl_make a = { FK_OVL_MAKE_DIR, in->mode & 07777, 0, 0, 0, NULL, NULL,
+			       fk_ovl_cred_of(req) };
 	make_request(req, in->parent, in->name, &a, NULL);
 }
 
@@ -407,16 +406,16 @@ static void ovl_mknod(fk_req *req, const struct fk_mknod_in *in)
 {
 	/* A regular file is made as create makes it, but not kept open. */
 	int reg = S_ISREG(in->mode);
-	struct make_args a = { reg ? MAKE_FILE : MAKE_NOD,
+	struct fk_ovl_make a = { reg ? FK_OVL_MAKE_FILE : FK_OVL_MAKE_NOD,
 			       reg ? in->mode & 07777 : in->mode, in->rdev, O_RDONLY,
-			       0, NULL, NULL, cred_of(req) };
+			       0, NULL, NULL, fk_ovl_cred_of(req) };
 	make_request(req, in->parent, in->name, &a, NULL);
 }
 
 static void ovl_symlink(fk_req *req, const struct fk_symlink_in *in)
 {
-	struct make_args a = { MAKE_SYMLINK, 0, 0, 0, 0, in->target, NULL,
-			       cred_of(req) };
+	struct fk_ovl_make a = { FK_OVL_MAKE_SYMLINK, 0, 0, 0, 0, in->target, NULL,
+			       fk_ovl_cred_of(req) };
 	make_request(req, in->parent, in->name, &a, NULL);
 }
 
@@ -426,7 +425,7 @@ static void ovl_link(fk_req *req, const struct fk_link_in *in)
 	struct fk_ovl_node *n = changing_node(req, in->ino);
 	if (!n)
 		return;
-	struct make_args a = { MAKE_LINK, 0, 0, 0, 0, NULL, NULL, cred_of(req) };
+	struct fk_ovl_make a = { FK_OVL_MAKE_LINK, 0, 0, 0, 0, NULL, NULL, fk_ovl_cred_of(req) };
 	make_request(req, in->newparent, in->newname, &a, n);
 	fk_ovl_node_put(ovl, n);
 }
@@ -475,6 +474,10 @@ static int remove_name(struct fk_ovl *ovl, struct fk_ovl_node *parent,
 static void remove_request(fk_req *req, const struct fk_name_in *in, int rmdir)
 {
 	struct fk_ovl *ovl = OVL(req);
+	if (ovl->un) {
+		fk_un_remove(req, in, rmdir);
+		return;
+	}
 	struct fk_ovl_node *parent = changing_node(req, in->parent);
 	if (!parent)
 		return;
@@ -482,7 +485,7 @@ static void remove_request(fk_req *req, const struct fk_name_in *in, int rmdir)
 	int rc = fk_ovl_copy_up(ovl, fk_req_session(req), parent);
 	fk_ovl_tree_write(ovl);
 	if (rc == 0)
-		rc = node_at(ovl, parent, in->name, &n);
+		rc = fk_ovl_node_at(ovl, parent, in->name, &n);
 	if (rc == 0) {
 		if (rmdir && n->type != S_IFDIR) {
 			rc = -ENOTDIR;
@@ -578,6 +581,39 @@ static int opaque_if_merged(struct fk_ovl *ovl, struct fk_ovl_node *n,
 	return fk_layer_opaque_set(up, n->stack[0].h, &me);
 }
 
+int fk_ovl_rename_nodes(struct fk_ovl *ovl, struct fk_ovl_node *p,
+			const char *name, struct fk_ovl_node *np,
+			const char *newname, unsigned flags,
+			struct fk_ovl_node **n, struct fk_ovl_node **d)
+{
+	assert(fk_ovl_tree_held() == FK_OVL_TREE_WRITE);
+	*n = *d = NULL;
+	int rc = fk_ovl_node_at(ovl, p, name, n);
+	if (rc == 0) {
+		rc = fk_ovl_node_at(ovl, np, newname, d);
+		if (rc == -ENOENT)
+			rc = (flags & FK_RENAME_EXCHANGE) ? -ENOENT : 0;
+	}
+	if (rc == 0 && *d && (flags & FK_RENAME_NOREPLACE))
+		rc = -EEXIST;
+	return rc ? rc : *n == *d;
+}
+
+int fk_ovl_rename_replaceable(struct fk_ovl *ovl, struct fk_ovl_node *n,
+			      struct fk_ovl_node *d, unsigned flags)
+{
+	if (!d || (flags & FK_RENAME_EXCHANGE))
+		return 0;
+	if (n->type == S_IFDIR && d->type != S_IFDIR)
+		return -ENOTDIR;
+	if (n->type != S_IFDIR && d->type == S_IFDIR)
+		return -EISDIR;
+	if (d->type != S_IFDIR)
+		return 0;
+	int rc = fk_ovl_dir_empty(ovl, d);
+	return rc == 1 ? 0 : rc == 0 ? -ENOTEMPTY : rc;
+}
+
 /* Under the tree write lock, with p and np upper: rename name in p to
  * newname in np. -EAGAIN when a node it moves is still lower: *copy is
  * that node (a reference), to copy up with the lock let go, and then all
@@ -591,16 +627,9 @@ static int do_rename(struct fk_ovl *ovl, struct fk_ovl_node *p,
 	assert(p->stack[0].layer == 0 && np->stack[0].layer == 0);
 	struct fk_layer *up = UPPER(ovl);
 	struct fk_ovl_node *n = NULL, *d = NULL;
-	int rc = node_at(ovl, p, name, &n);
-	if (rc == 0) {
-		rc = node_at(ovl, np, newname, &d);
-		if (rc == -ENOENT)
-			rc = (flags & FK_RENAME_EXCHANGE) ? -ENOENT : 0;
-	}
-	if (rc == 0 && d && (flags & FK_RENAME_NOREPLACE))
-		rc = -EEXIST;
-	if (rc || n == d)
-		goto out; /* the same file under both names: nothing to do */
+	int rc = fk_ovl_rename_nodes(ovl, p, name, np, newname, flags, &n, &d);
+	if (rc)
+		goto out; /* 1: the same file under both names, nothing to do */
 	/* A directory with lower content moves only with a redirect. */
 	int redirect = ovl->o.redirect_dir == FK_OVL_REDIRECT_ON;
 	int n_lower = dir_with_lower(n);
@@ -609,18 +638,9 @@ static int do_rename(struct fk_ovl *ovl, struct fk_ovl_node *p,
 		rc = -EXDEV;
 		goto out;
 	}
-	if (d && !(flags & FK_RENAME_EXCHANGE)) {
-		if (n->type == S_IFDIR && d->type != S_IFDIR)
-			rc = -ENOTDIR;
-		else if (n->type != S_IFDIR && d->type == S_IFDIR)
-			rc = -EISDIR;
-		else if (d->type == S_IFDIR) {
-			rc = fk_ovl_dir_empty(ovl, d);
-			rc = rc == 1 ? 0 : rc == 0 ? -ENOTEMPTY : rc;
-		}
-		if (rc)
-			goto out;
-	}
+	rc = fk_ovl_rename_replaceable(ovl, n, d, flags);
+	if (rc)
+		goto out;
 	struct fk_ovl_node *lower = n->stack[0].layer != 0 ? n
 				    : d && (flags & FK_RENAME_EXCHANGE) &&
 						      d->stack[0].layer != 0
@@ -692,7 +712,7 @@ static int do_rename(struct fk_ovl *ovl, struct fk_ovl_node *p,
 out:
 	fk_ovl_node_put(ovl, n);
 	fk_ovl_node_put(ovl, d);
-	return rc;
+	return rc == 1 ? 0 : rc;
 }
 
 static void ovl_rename(fk_req *req, const struct fk_rename_in *in)
@@ -702,6 +722,10 @@ static void ovl_rename(fk_req *req, const struct fk_rename_in *in)
 		/* RENAME_WHITEOUT: the overlay's own business, as on kernel
 		 * overlayfs. */
 		(void)fk_reply_err(req, EINVAL);
+		return;
+	}
+	if (ovl->un) {
+		fk_un_rename(req, in);
 		return;
 	}
 	struct fk_ovl_node *p = changing_node(req, in->parent);
@@ -743,6 +767,10 @@ static void ovl_rename(fk_req *req, const struct fk_rename_in *in)
 static void ovl_setattr(fk_req *req, const struct fk_setattr_in *in)
 {
 	struct fk_ovl *ovl = OVL(req);
+	if (ovl->un) {
+		fk_un_setattr(req, in);
+		return;
+	}
 	struct fk_ovl_node *n = changing_node(req, in->ino);
 	if (!n)
 		return;
@@ -780,6 +808,10 @@ static void change_xattr(fk_req *req, uint64_t ino, const char *name,
 			 const void *value, size_t size, int flags)
 {
 	struct fk_ovl *ovl = OVL(req);
+	if (ovl->un) {
+		fk_un_change_xattr(req, ino, name, value, size, flags);
+		return;
+	}
 	struct fk_ovl_node *n = changing_node(req, ino);
 	if (!n)
 		return;

@@ -3,6 +3,15 @@
  *
  *   un_branch.c  branch lists as mergerfs takes them, sizes
  *   un_policy.c  policy names, and choosing branches by policy
+ *   un_fs.c      a union made (fk_un_new), its statfs
+ *   un_write.c   the changing operations, on the branches the policies
+ *                pick
+ *
+ * A union is an overlay (../overlay/ovl.h) whose layers are branches
+ * with modes: lookups, merged listings, open files and the node table
+ * are the overlay's; the overlay's changing operations hand over to
+ * un_write.c when fk_ovl.un is set. Nothing is copied up: a change to
+ * an object on a read-only branch gets EROFS.
  *
  * Choosing is pure: the caller gathers what the policies look at into
  * one candidate per branch (its mode, whether the path in question is
@@ -12,10 +21,48 @@
 #ifndef FK_UN_H
 #define FK_UN_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include <fusekit/fk_union.h>
+
+#include "../overlay/ovl.h"
+
+/* What a union adds to its fk_ovl: one allocation, freed with it. */
+struct fk_un {
+	enum fk_un_policy create, action, search;
+	atomic_uint_fast64_t rnd; /* the random policies' sequence */
+	unsigned nbranches; /* = fk_ovl.nlayers */
+	struct fk_un_branch {
+		enum fk_un_mode mode;
+		uint64_t minfree; /* bytes a create leaves free */
+		uint64_t dev; /* of its root: branches on one filesystem */
+	} b[];
+};
+
+/** May branch layer be written (RW or NC)? */
+static inline int fk_un_branch_writable(const struct fk_ovl *ovl, unsigned layer)
+{
+	return ovl->un->b[layer].mode != FK_UN_RO;
+}
+
+/** The copy-up of a union (fk_ovl_copy_up): nothing is copied; 0 when
+ *  n's shown copy is on a writable branch, else -EROFS. */
+int fk_un_writable_node(struct fk_ovl *ovl, struct fk_ovl_node *n);
+/** The space of all branches, each filesystem counted once. */
+int fk_un_statfs(struct fk_ovl *ovl, struct fk_statfs *st);
+
+/* un_write.c: the overlay's changing operations, in a union. Each
+ * answers req. */
+void fk_un_make(fk_req *req, uint64_t parent_id, const char *name,
+		struct fk_ovl_make *a, struct fk_ovl_node *linked);
+void fk_un_tmpfile(fk_req *req, const struct fk_create_in *in);
+void fk_un_remove(fk_req *req, const struct fk_name_in *in, int rmdir);
+void fk_un_rename(fk_req *req, const struct fk_rename_in *in);
+void fk_un_setattr(fk_req *req, const struct fk_setattr_in *in);
+void fk_un_change_xattr(fk_req *req, uint64_t ino, const char *name,
+			const void *value, size_t size, int flags);
 
 /** What a policy knows of one branch. */
 struct fk_un_candidate {
@@ -26,6 +73,9 @@ struct fk_un_candidate {
 	uint64_t used; /* bytes in use */
 	uint64_t minfree; /* what must stay free for a create to go there */
 };
+
+/** Is p an "existing path" policy (epff, epmfs, ..., epall)? */
+int fk_un_policy_ep(enum fk_un_policy p);
 
 /**
  * The branch a create goes to: its index, or -errno when none

@@ -61,9 +61,9 @@ int fk_un_policy_parse(enum fk_un_category c, const char *name,
 	return -EINVAL;
 }
 
-/* The ep form of a create policy is the plain one plus one. */
-static int is_ep(enum fk_un_policy p)
+int fk_un_policy_ep(enum fk_un_policy p)
 {
+	/* The ep form of each policy follows the plain one. */
 	return p <= FK_UN_EPRAND ? (p & 1) : p == FK_UN_EPALL;
 }
 
@@ -105,7 +105,7 @@ int fk_un_choose_create(enum fk_un_policy p, const struct fk_un_candidate *c,
 	size_t ok[FK_UN_MAX_BRANCHES], nok = 0;
 	uint64_t total = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (is_ep(p) && !c[i].has_path) {
+		if (fk_un_policy_ep(p) && !c[i].has_path) {
 			why = stronger(why, ENOENT);
 			continue;
 		}

@@ -1,0 +1,118 @@
+/*
+ * un_fs.c — a union made: an overlay with no upper layer, and the
+ * branches' modes and policies beside it (fk_ovl.un); its statfs.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "un.h"
+
+void fk_un_options_init(struct fk_un_options *o)
+{
+	memset(o, 0, sizeof *o);
+	fk_ovl_options_init(&o->ovl);
+	o->create = FK_UN_EPMFS;
+	o->action = FK_UN_EPALL;
+	o->search = FK_UN_FF;
+	o->minfreespace = 4ull << 30;
+}
+
+int fk_un_new(struct fk_ovl **out, struct fk_layer **layers,
+	      const struct fk_un_branch_spec *specs, unsigned n,
+	      const struct fk_un_options *o, char *err, size_t errlen)
+{
+	*out = NULL;
+	if (n == 0 || n > FK_UN_MAX_BRANCHES) {
+		snprintf(err, errlen, n ? "more than %d branches" : "no branches",
+			 FK_UN_MAX_BRANCHES);
+		return -EINVAL;
+	}
+	struct fk_un *un = calloc(1, sizeof *un + n * sizeof un->b[0]);
+	if (!un) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	un->create = o->create;
+	un->action = o->action;
+	un->search = o->search;
+	un->nbranches = n;
+	atomic_init(&un->rnd, (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)un);
+	for (unsigned i = 0; i < n; i++) {
+		struct fk_layer_node *root = fk_layer_root(layers[i]);
+		struct fk_layer_stat st;
+		int rc = layers[i]->ops->getattr(layers[i], root, &st);
+		fk_layer_put(layers[i], root);
+		if (rc) {
+			snprintf(err, errlen, "branch %u: %s", i + 1, strerror(-rc));
+			free(un);
+			return rc;
+		}
+		un->b[i].mode = specs[i].mode;
+		un->b[i].minfree = specs[i].minfreespace != UINT64_MAX
+					   ? specs[i].minfreespace
+					   : o->minfreespace;
+		un->b[i].dev = st.dev;
+	}
+	struct fk_ovl_options oo = o->ovl;
+	oo.upper = 0;
+	oo.redirect_dir = FK_OVL_REDIRECT_NOFOLLOW; /* an overlay's business */
+	struct fk_ovl *ovl;
+	int rc = fk_ovl_new(&ovl, layers, n, &oo, err, errlen);
+	if (rc) {
+		free(un);
+		return rc;
+	}
+	ovl->un = un;
+	*out = ovl;
+	return 0;
+}
+
+int fk_un_writable_node(struct fk_ovl *ovl, struct fk_ovl_node *n)
+{
+	fk_ovl_tree_read(ovl);
+	int ok = fk_un_branch_writable(ovl, n->stack[0].layer);
+	fk_ovl_tree_unlock(ovl);
+	return ok ? 0 : -EROFS;
+}
+
+int fk_un_statfs(struct fk_ovl *ovl, struct fk_statfs *out)
+{
+	const struct fk_un *un = ovl->un;
+	/* Bytes, summed; reported in 4 KiB blocks. */
+	uint64_t blocks = 0, bfree = 0, bavail = 0, files = 0, ffree = 0;
+	uint32_t namelen = 255;
+	int counted = 0, rc = 0;
+	for (unsigned i = 0; i < un->nbranches; i++) {
+		int seen = 0;
+		for (unsigned j = 0; j < i && !seen; j++)
+			seen = un->b[j].dev == un->b[i].dev;
+		if (seen)
+			continue; /* one filesystem, counted once */
+		struct fk_statfs st;
+		struct fk_layer *l = ovl->layers[i];
+		int r = l->ops->statfs(l, &st);
+		if (r) {
+			rc = r;
+			continue; /* a branch that cannot say: the others do */
+		}
+		uint64_t fr = st.frsize ? st.frsize : st.bsize ? st.bsize : 4096;
+		blocks += st.blocks * fr;
+		bfree += st.bfree * fr;
+		/* Only what may be created on counts as available. */
+		if (un->b[i].mode == FK_UN_RW)
+			bavail += st.bavail * fr;
+		files += st.files;
+		ffree += st.ffree;
+		if (st.namelen && st.namelen < namelen)
+			namelen = st.namelen;
+		counted++;
+	}
+	if (!counted)
+		return rc ? rc : -EIO;
+	*out = (struct fk_statfs){ blocks / 4096, bfree / 4096, bavail / 4096,
+				   files, ffree, 4096, namelen, 4096 };
+	return 0;
+}

@@ -1,0 +1,209 @@
+#!/bin/bash
+# union.sh — fusekit union over branches on separate filesystems: two
+# size-limited tmpfs mounts (free space exact, so every policy's choice is
+# known), an ext4 image, and a read-only directory. Checks which branch
+# gets each new name under every create policy, minfreespace, NC and RO
+# branches, path cloning, removal and rename of names with copies on
+# several branches, the action policies, hard links, statfs, stable inode
+# numbers, the refusals; then the POSIX scenarios compared with a native
+# directory.
+. "$(dirname "$0")/lib.sh"
+require_fuse
+
+# Branches: A tmpfs 8M with 1M used (7M free), B tmpfs 32M empty, C ext4
+# 24M (about 20M free, some used by its journal), R read-only.
+A=$WORK/A B=$WORK/B C=$WORK/C R=$WORK/R
+mkdir -p "$A" "$B" "$C" "$R"
+mount -t tmpfs -o size=8m fk-union-a "$A" && MOUNTS+=("$A") || { bad "tmpfs A"; finish; }
+mount -t tmpfs -o size=32m fk-union-b "$B" && MOUNTS+=("$B") || { bad "tmpfs B"; finish; }
+truncate -s 24M "$WORK/c.img"
+mkfs.ext4 -q -F "$WORK/c.img" >/dev/null 2>&1 &&
+	mount -o loop "$WORK/c.img" "$C" && MOUNTS+=("$C") || { bad "ext4 image C"; finish; }
+rmdir "$C/lost+found"
+head -c 1M /dev/zero > "$A/.fill"
+mkdir -p "$R/ro/sub"
+for p in ff epff mfs epmfs lfs eplfs lus eplus; do
+	mkdir "$C/onlyc-$p"
+	chmod 0750 "$C/onlyc-$p"
+	chown 12:34 "$C/onlyc-$p"
+	setfattr -n user.tag -v "$p" "$C/onlyc-$p"
+done
+echo lower > "$R/ro/file"
+echo lower-sub > "$R/ro/sub/f"
+
+# start_union MNT BRANCHES [OPTIONS]
+start_union() {
+	local mnt=$1 branches=$2; shift 2
+	mkdir -p "$mnt"
+	MOUNTS+=("$mnt")
+	"$FUSEKIT" union -f "$@" "$branches" "$mnt" 2>>"$WORK/union.log" &
+	DPID=$!
+	track_daemon "$DPID" "$mnt"
+	wait_mounted "$mnt" || { bad "union mount of $mnt: $(tail -3 "$WORK/union.log")"; finish; }
+}
+# where NAME: the branches (A B C R) that have NAME
+where() {
+	local b out=
+	for b in A B C R; do [ -e "$WORK/$b/$1" ] || [ -L "$WORK/$b/$1" ] && out="$out$b"; done
+	echo "$out"
+}
+BR="$A:$B:$C:$R=RO"
+
+# ---- each create policy: which branch gets a new name ----
+# In the root (on every branch): mfs B (32M), lfs A (7M), lus B (0 used),
+# ff A. In /onlyc-POLICY (on C only): the ep forms must pick C; the
+# others pick as in the root and make the directory there first, a copy
+# of C's (mode, owner, xattrs), and its inode number stays.
+check_policy() { # POLICY WANT_ROOT WANT_ONLYC
+	local m=$WORK/m-$1 d=onlyc-$1 ino
+	start_union "$m" "$BR" -o "category.create=$1,minfreespace=1M"
+	ino=$(stat -c %i "$m/$d")
+	touch "$m/new-$1" "$m/$d/new-$1"
+	expect "$1: a name in the root goes to $2" "$2" "$(where "new-$1")"
+	expect "$1: a name in /$d goes to $3" "$3" "$(where "$d/new-$1")"
+	expect "$1: /$d keeps its inode number" "$ino" "$(stat -c %i "$m/$d")"
+	if [ "$3" != C ]; then
+		expect "$1: /$d cloned on $3: mode and owner as on C" \
+			"$(stat -c '%a %u:%g' "$C/$d")" "$(stat -c '%a %u:%g' "$WORK/$3/$d")"
+		expect "$1: and its xattrs" "$1" \
+			"$(getfattr --only-values -n user.tag "$WORK/$3/$d" 2>/dev/null)"
+	fi
+	stop_daemon "$m" "$DPID"
+}
+check_policy ff A A
+check_policy epff A C
+check_policy mfs B B
+check_policy epmfs B C
+check_policy lfs A A
+check_policy eplfs A C
+check_policy lus B B
+check_policy eplus B C
+
+# rand and pfrd: every RW branch gets some of 120 names, RO never.
+for p in rand pfrd eprand eppfrd; do
+	m=$WORK/m-$p
+	start_union "$m" "$BR" -o "category.create=$p,minfreespace=1M"
+	mkdir "$m/spread-$p" 2>/dev/null # where the policy says; ep: below it
+	for i in $(seq 120); do : > "$m/n-$p-$i"; done
+	got=$(for i in $(seq 120); do where "n-$p-$i"; done | sort | uniq -c | awk '{print $2}' | tr -d '\n')
+	expect "$p: 120 names spread over A, B and C" "ABC" "$got"
+	stop_daemon "$m" "$DPID"
+done
+
+# ---- minfreespace, NC, RO, and the errors when nothing qualifies ----
+m=$WORK/m-min
+start_union "$m" "$BR" -o category.create=ff,minfreespace=10M
+touch "$m/min1"
+expect "minfreespace=10M: A (7M free) is passed over" "B" "$(where min1)"
+stop_daemon "$m" "$DPID"
+m=$WORK/m-branchmin
+start_union "$m" "$A=RW,100M:$B:$C:$R=RO" -o category.create=ff,minfreespace=1M
+touch "$m/min2"
+expect "a branch's own minfreespace (A=RW,100M)" "B" "$(where min2)"
+stop_daemon "$m" "$DPID"
+m=$WORK/m-full
+start_union "$m" "$BR" -o minfreespace=1G
+touch "$m/full" 2>"$WORK/full.err"
+expect "every branch below minfreespace: ENOSPC" 1 "$(grep -c 'No space left' "$WORK/full.err")"
+stop_daemon "$m" "$DPID"
+m=$WORK/m-nc
+start_union "$m" "$A=NC:$B=NC:$C=RO:$R=RO" -o minfreespace=1M
+touch "$m/nc" 2>"$WORK/nc.err"
+expect "no RW branch: EROFS" 1 "$(grep -c 'Read-only' "$WORK/nc.err")"
+echo "$(cat "$m/new-ff")x" > "$m/new-ff"
+expect "an NC branch's file is written in place" "x" "$(cat "$A/new-ff")"
+stop_daemon "$m" "$DPID"
+m=$WORK/m-nc2
+start_union "$m" "$A=NC:$B:$C:$R=RO" -o category.create=ff,minfreespace=1M
+touch "$m/nc2"
+expect "an NC branch is passed over for new names" "B" "$(where nc2)"
+stop_daemon "$m" "$DPID"
+
+# ---- the default policies (epmfs, epall) on one mount ----
+M=$WORK/m
+start_union "$M" "$BR" -o minfreespace=1M
+MPID=$DPID
+expect "the RO branch's file reads" "lower" "$(cat "$M/ro/file")"
+check_fails "writing a file shown from the RO branch: EROFS" sh -c "echo x >> '$M/ro/file'"
+check_fails "removing it: EROFS" rm "$M/ro/file"
+check_fails "renaming it: EROFS" mv "$M/ro/file" "$M/ro/file2"
+check_fails "chmod of it: EROFS" chmod 600 "$M/ro/file"
+check_fails "a new name under a directory only on RO (epmfs): EROFS" touch "$M/ro/new"
+expect "the RO branch is unchanged" "lower" "$(cat "$R/ro/file")"
+
+# A name with copies on A and B: the first shows; rm removes both.
+echo a-copy > "$A/dup" && echo b-copy > "$B/dup"
+expect "a name on two branches shows the first" "a-copy" "$(cat "$M/dup")"
+chmod 0600 "$M/dup"
+expect "chmod (epall) goes to both copies" "600 600" "$(stat -c %a "$A/dup") $(stat -c %a "$B/dup")"
+rm "$M/dup"
+expect "rm removes every copy" "" "$(where dup)"
+check_fails "and the name is gone" test -e "$M/dup"
+
+# A directory on two branches: merged listing, rename moves both copies.
+mkdir -p "$A/two" "$B/two" && echo 1 > "$A/two/fa" && echo 2 > "$B/two/fb"
+expect "a directory on two branches lists both" "fa fb" "$(ls "$M/two" | tr '\n' ' ' | sed 's/ $//')"
+ino_before=$(stat -c %i "$M/two/fb")
+mv "$M/two" "$M/two-moved"
+expect "rename moves each copy within its branch" "AB" "$(where two-moved)"
+expect "and nothing is left under the old name" "" "$(where two)"
+expect "a file keeps its inode number across the rename" "$ino_before" "$(stat -c %i "$M/two-moved/fb")"
+check_fails "rmdir of a non-empty merged directory" rmdir "$M/two-moved"
+rm "$M/two-moved/fa" "$M/two-moved/fb"
+check "rmdir of it, empty, on two branches" rmdir "$M/two-moved"
+expect "gone from both" "" "$(where two-moved)"
+
+# Rename over a name shown from another branch: the moved file shows.
+echo from-a > "$A/ra" && echo from-b > "$B/rb"
+mv "$M/ra" "$M/rb"
+expect "rename over another branch's name: the moved file shows" "from-a" "$(cat "$M/rb")"
+expect "and the replaced copy is gone" "A" "$(where rb)"
+
+# Hard links: on the file's branch; st_nlink right.
+echo h > "$M/hl"
+b=$(where hl)
+ln "$M/hl" "$M/hl2"
+expect "a hard link is made on its file's branch" "$b" "$(where hl2)"
+expect "st_nlink is 2" 2 "$(stat -c %h "$M/hl")"
+mkdir "$M/linkdir"
+ld=$(where linkdir)
+if [ "$ld" != "$b" ]; then
+	check_fails "a link into a directory not on the file's branch (epmfs): EXDEV" \
+		ln "$M/hl" "$M/linkdir/hl3"
+fi
+
+# statfs: the RW branches' free space, summed.
+avail=$(stat -f -c '%a %S' "$M" | awk '{print $1 * $2}')
+sum=0
+for b in "$A" "$B" "$C"; do sum=$((sum + $(stat -f -c '%a * %S' "$b"))); done
+expect "statfs: available is the RW branches' sum (within 1M)" 1 \
+	"$(( avail - sum < 1048576 && sum - avail < 1048576 ))"
+
+# The marker names of the overlay formats are refused, as in the overlay.
+check_fails "a .wh. name cannot be made" touch "$M/.wh.x"
+stop_daemon "$M" "$MPID"
+
+# ---- refusals ----
+"$FUSEKIT" union "$WORK/nope-*" "$WORK/mx" 2>"$WORK/e1"
+expect "a glob matching nothing: exit 2" 2 "$?"
+expect "and says so" 1 "$(grep -c 'matches no directory' "$WORK/e1")"
+"$FUSEKIT" union "$A=XX" "$WORK/mx" 2>"$WORK/e2"
+expect "a bad mode: named" 1 "$(grep -c "mode 'XX' is not RW, RO or NC" "$WORK/e2")"
+"$FUSEKIT" union -o category.create=most "$A" "$WORK/mx" 2>"$WORK/e3"
+expect "a bad policy: the choices listed" 1 "$(grep -c "'most' is not one of ff, epff" "$WORK/e3")"
+"$FUSEKIT" union -o moveonenospc=true "$A" "$WORK/mx" 2>"$WORK/e4"
+expect "an option not built yet: refused by name" 1 "$(grep -c "'moveonenospc' is not supported" "$WORK/e4")"
+mkdir -p "$WORK/mx"
+"$FUSEKIT" union "$WORK/missing" "$WORK/mx" 2>"$WORK/e5"
+expect "a missing branch: exit 1, named" "1 1" "$? $(grep -c "$WORK/missing" "$WORK/e5")"
+check "--help explains the policies" sh -c "'$FUSEKIT' union --help | grep -q 'epmfs, the default'"
+
+# ---- the POSIX scenarios, two RW branches and one RO, compared with a
+# native directory ----
+mkdir -p "$WORK/native" "$WORK/s1" "$WORK/s2" "$WORK/s3"
+start_union "$WORK/ms" "$WORK/s1:$WORK/s2:$WORK/s3=RO" -o minfreespace=0
+export SCEN_EXPECT='s/^RENAME_WHITEOUT: ok$/RENAME_WHITEOUT: EINVAL/'
+export SCEN_EXPECT_BOTH='/^whiteout left behind: /{N;d}'
+compare_scenarios "union" "$WORK/native" "$WORK/ms"
+stop_daemon "$WORK/ms" "$DPID"
+finish

@@ -1,0 +1,296 @@
+/*
+ * cmd_union.c — `fusekit union [OPTIONS] BRANCH[=MODE]:... MOUNTPOINT`:
+ * directories pooled into one, as mergerfs pools them.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <fusekit/fk_passthrough.h>
+#include <fusekit/fk_union.h>
+
+#include "fk_tool.h"
+
+struct un_args {
+	struct fk_un_options o;
+	struct fk_un_branches branches; /* -o branches= first, then SOURCE */
+	uint32_t dircache;
+	double timeout; /* timeout=; negative: not given */
+};
+
+#define UA(f) offsetof(struct un_args, f)
+
+static int opt_branches(void *target, const char *name, const char *val,
+			char *err, size_t errlen)
+{
+	struct un_args *ua = target;
+	(void)name;
+	return fk_un_branches_parse(val, &ua->branches, err, errlen);
+}
+
+static int opt_policy(void *target, const char *name, const char *val,
+		      char *err, size_t errlen)
+{
+	struct un_args *ua = target;
+	enum fk_un_category c = !strcmp(name, "category.create")   ? FK_UN_CREATE
+				: !strcmp(name, "category.action") ? FK_UN_ACTION
+								   : FK_UN_SEARCH;
+	enum fk_un_policy *p = c == FK_UN_CREATE   ? &ua->o.create
+			       : c == FK_UN_ACTION ? &ua->o.action
+						   : &ua->o.search;
+	if (fk_un_policy_parse(c, val, p) == 0)
+		return 0;
+	snprintf(err, errlen, "%s: '%s' is not one of %s", name, val,
+		 c == FK_UN_CREATE   ? "ff, epff, mfs, epmfs, lfs, eplfs, lus, eplus, "
+				       "pfrd, eppfrd, rand, eprand"
+		 : c == FK_UN_ACTION ? "all, epall, epff"
+				     : "ff, all");
+	return -EINVAL;
+}
+
+static int opt_minfreespace(void *target, const char *name, const char *val,
+			    char *err, size_t errlen)
+{
+	struct un_args *ua = target;
+	if (fk_un_size_parse(val, &ua->o.minfreespace) == 0)
+		return 0;
+	snprintf(err, errlen, "%s: '%s' is not a size (like 500M, 4G)", name, val);
+	return -EINVAL;
+}
+
+/* cache.files= (mergerfs's names): how much file data the kernel keeps. */
+static int opt_cache_files(void *target, const char *name, const char *val,
+			   char *err, size_t errlen)
+{
+	struct un_args *ua = target;
+	if (!strcmp(val, "off"))
+		ua->o.ovl.cache = FK_CACHE_METADATA;
+	else if (!strcmp(val, "partial") || !strcmp(val, "auto-full") ||
+		 !strcmp(val, "per-process"))
+		ua->o.ovl.cache = FK_CACHE_AUTO;
+	else if (!strcmp(val, "full"))
+		ua->o.ovl.cache = FK_CACHE_ALWAYS;
+	else {
+		snprintf(err, errlen, "%s: '%s' is not off, partial, full, "
+				      "auto-full or per-process", name, val);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* mergerfs options fusekit union does not have yet: refused by name, so
+ * that a mount never silently behaves other than asked. */
+static int opt_not_yet(void *target, const char *name, const char *val,
+		       char *err, size_t errlen)
+{
+	(void)target;
+	(void)val;
+	snprintf(err, errlen, "option '%s' is not supported by fusekit union yet",
+		 name);
+	return -EINVAL;
+}
+
+static const struct fk_opt un_opt_table[] = {
+	{ "branches", FK_OPT_FUNC, 0, 0, opt_branches,
+	  "=B1[=MODE]:B2...  the branches (also the first argument)" },
+	{ "category.create", FK_OPT_FUNC, 0, 0, opt_policy,
+	  "=POLICY  where new names go (default epmfs)" },
+	{ "category.action", FK_OPT_FUNC, 0, 0, opt_policy,
+	  "=POLICY  which copies a change goes to (default epall)" },
+	{ "category.search", FK_OPT_FUNC, 0, 0, opt_policy,
+	  "=POLICY  where names are looked up (default ff)" },
+	{ "minfreespace", FK_OPT_FUNC, 0, 0, opt_minfreespace,
+	  "=SIZE  a branch with less free is not created on (default 4G;\n"
+	  "               a branch's own: BRANCH=RW,SIZE)" },
+	{ "cache", FK_OPT_CACHE, UA(o.ovl.cache), 0, NULL,
+	  "=MODE  never|metadata|auto|always (default auto)" },
+	{ "cache.files", FK_OPT_FUNC, 0, 0, opt_cache_files,
+	  "=MODE  mergerfs's: off (as cache=metadata), partial, auto-full,\n"
+	  "               per-process (as auto), full (as always)" },
+	{ "entry_timeout", FK_OPT_DOUBLE, UA(o.ovl.entry_timeout), 0, NULL,
+	  "=SEC   how long names are cached (default from cache=)" },
+	{ "attr_timeout", FK_OPT_DOUBLE, UA(o.ovl.attr_timeout), 0, NULL,
+	  "=SEC   how long attributes are cached (default from cache=)" },
+	{ "negative_timeout", FK_OPT_DOUBLE, UA(o.ovl.negative_timeout), 0, NULL,
+	  "=SEC   how long a missing name is cached (default 0)" },
+	{ "timeout", FK_OPT_DOUBLE, UA(timeout), 0, NULL,
+	  "=SEC   both of them" },
+	{ "static_nlink", FK_OPT_FLAG, UA(o.ovl.static_nlink), 0, NULL,
+	  "       every directory shows nlink 1" },
+	{ "noacl", FK_OPT_FLAG, UA(o.ovl.noacl), 0, NULL,
+	  "       POSIX ACL xattrs get EOPNOTSUPP" },
+	{ "noxattrs", FK_OPT_U32, UA(o.ovl.noxattrs), 0, NULL,
+	  "=1     no xattrs through the mount (EOPNOTSUPP)" },
+	{ "dircache", FK_OPT_U32, UA(dircache), 0, NULL,
+	  "=N     merged directory listings keep at most N names cached\n"
+	  "               (default 100000; 0: none)" },
+	{ "passthrough", FK_OPT_FLAG, UA(o.ovl.passthrough), 0, NULL,
+	  "       kernel passthrough for open files where allowed (default)" },
+	{ "nopassthrough", FK_OPT_FLAG_OFF, UA(o.ovl.passthrough), 0, NULL,
+	  "       every read and write goes through the daemon" },
+	{ "moveonenospc", FK_OPT_FUNC, 0, 0, opt_not_yet, NULL },
+	{ "inodecalc", FK_OPT_FUNC, 0, 0, opt_not_yet, NULL },
+	{ "dropcacheonclose", FK_OPT_FUNC, 0, 0, opt_not_yet, NULL },
+	{ "cow", FK_OPT_FUNC, 0, 0, opt_not_yet, NULL },
+	{ NULL, 0, 0, 0, NULL, NULL },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: fusekit union [-f] [-s] [-d] [-o OPTIONS] BRANCHES MOUNTPOINT\n"
+		"       fusekit union [-f] -o branches=BRANCHES[,OPTIONS] MOUNTPOINT\n"
+		"       fusekit-union BRANCHES MOUNTPOINT [-o OPTIONS]\n"
+		"\n"
+		"Pool directories (branches) into one tree at MOUNTPOINT, as mergerfs\n"
+		"does. BRANCHES is BRANCH[=MODE]:BRANCH[=MODE]..., searched in that\n"
+		"order; a BRANCH with * ? [ is expanded to the directories it matches.\n"
+		"MODE is RW (read-write, the default), NC (read-write, but no new\n"
+		"names are made there) or RO (never written); RW,SIZE also gives the\n"
+		"branch its own minfreespace. Example:\n"
+		"\n"
+		"    fusekit union '/mnt/disk*:/mnt/archive=RO' /srv/pool\n"
+		"\n"
+		"A name shows from the first branch that has it; directories show\n"
+		"the entries of every branch. Runs in the background once mounted;\n"
+		"`fusekit umount MOUNTPOINT` ends it. As fusekit-union it is what\n"
+		"mount(8) runs for the fstab type fuse.fusekit-union.\n"
+		"\n"
+		"Policies (mergerfs's), for -o category.create=:\n"
+		"  ff     the first branch in order            (epff)\n"
+		"  mfs    the branch with the most free space  (epmfs, the default)\n"
+		"  lfs    the branch with the least free space (eplfs)\n"
+		"  lus    the branch with the least used space (eplus)\n"
+		"  pfrd   at random, weighted by free space    (eppfrd)\n"
+		"  rand   at random                            (eprand)\n"
+		"Only RW branches with at least minfreespace free are chosen. The ep\n"
+		"(existing path) form chooses only among branches where the parent\n"
+		"directory exists; without ep, the parent's path is made on the\n"
+		"branch chosen (owners, modes, times, xattrs as shown). E.g. with\n"
+		"epmfs, a file made in /photos goes to the branch with the most free\n"
+		"space among those that have /photos.\n"
+		"For -o category.action= (chmod, chown, utimens, truncate, xattrs):\n"
+		"  epall  every copy of the name on a writable branch (the default;\n"
+		"         all is the same)\n"
+		"  epff   only the copy shown\n"
+		"For -o category.search=: ff (the default) or all; a name is always\n"
+		"shown from the first branch that has it.\n"
+		"Removing or renaming a name acts on every copy it has, within each\n"
+		"branch; if a copy is on an RO branch, nothing is done (EROFS). A\n"
+		"change to what an RO branch shows gets EROFS. A hard link is made\n"
+		"on its file's branch. Errors when no branch qualifies: ENOSPC (the\n"
+		"RW branches are below minfreespace), EROFS (no branch may be\n"
+		"created on), ENOENT (the parent is on no branch, ep policies).\n");
+	fk_tool_print_help(out,
+			   "Files created through the mount belong to the user who creates them.\n"
+			   "The kernel checks permissions (default_permissions is always on).\n",
+			   "Union options", un_opt_table);
+}
+
+static void report(void *fs, char *buf, size_t len)
+{
+	struct fk_ovl_stats st;
+	fk_ovl_get_stats(fs, &st);
+	snprintf(buf, len, "nodes=%llu listings=%llu listing_names=%llu",
+		 (unsigned long long)st.nodes, (unsigned long long)st.listings,
+		 (unsigned long long)st.listing_names);
+}
+
+/* Each branch as a layer: 0, or 1 after printing why. */
+static int open_branches(const struct fk_un_branches *b, struct fk_layer **layers)
+{
+	struct fk_pt_options po;
+	fk_pt_options_init(&po);
+	for (size_t i = 0; i < b->n; i++) {
+		char err[512];
+		if (fk_pt_layer_new(&layers[i], b->v[i].path, &po, err, sizeof err) == 0)
+			continue;
+		fprintf(stderr, "fusekit union: branch %s: %s\n", b->v[i].path, err);
+		while (i > 0)
+			fk_layer_free(layers[--i]);
+		return 1;
+	}
+	return 0;
+}
+
+int fk_cmd_union(int argc, char **argv)
+{
+	struct fk_mount_opts mo;
+	struct fk_session_config cfg;
+	struct un_args ua;
+	struct fk_tool_args args;
+	memset(&ua, 0, sizeof ua);
+	fk_mount_opts_init(&mo);
+	fk_session_config_init(&cfg);
+	fk_un_options_init(&ua.o);
+	ua.dircache = (uint32_t)ua.o.ovl.dircache_names;
+	ua.timeout = -1;
+
+	int rc = fk_tool_parse(argc, argv, "union", &mo, &cfg, un_opt_table, &ua,
+			       &args);
+	if (rc == 1) {
+		usage(stdout);
+		rc = 0;
+		goto out;
+	}
+	if (rc == 0 && (args.npos < 1 || args.npos > 2)) {
+		fprintf(stderr, "fusekit union: need BRANCHES and MOUNTPOINT "
+				"(try --help)\n");
+		rc = 2;
+	}
+	char err[512];
+	if (rc == 0 && args.npos == 2 &&
+	    fk_un_branches_parse(args.pos[0], &ua.branches, err, sizeof err)) {
+		fprintf(stderr, "fusekit union: %s\n", err);
+		rc = 2;
+	}
+	if (rc == 0 && ua.branches.n == 0) {
+		fprintf(stderr, "fusekit union: no branches (give BRANCHES or "
+				"-o branches=)\n");
+		rc = 2;
+	}
+	if (rc == 0 && ua.o.ovl.noxattrs > 1) {
+		fprintf(stderr, "fusekit union: noxattrs= takes 0 or 1\n");
+		rc = 2;
+	}
+	if (rc)
+		goto out;
+	ua.o.ovl.dircache_names = ua.dircache;
+	if (ua.timeout >= 0)
+		ua.o.ovl.entry_timeout = ua.o.ovl.attr_timeout = ua.timeout;
+
+	struct fk_layer *layers[FK_UN_MAX_BRANCHES];
+	if (open_branches(&ua.branches, layers)) {
+		rc = 1;
+		goto out;
+	}
+	unsigned n = (unsigned)ua.branches.n;
+	struct fk_ovl *un;
+	if (fk_un_new(&un, layers, ua.branches.v, n, &ua.o, err, sizeof err) < 0) {
+		fprintf(stderr, "fusekit union: %s\n", err);
+		while (n > 0)
+			fk_layer_free(layers[--n]);
+		rc = 1;
+		goto out;
+	}
+	int writable = 0;
+	for (size_t i = 0; i < ua.branches.n; i++)
+		writable |= ua.branches.v[i].mode != FK_UN_RO;
+	if (!writable)
+		mo.flags |= FK_MNT_RDONLY; /* the kernel answers EROFS itself */
+	mo.default_permissions = 1;
+	if (!mo.fsname)
+		mo.fsname = strdup(args.npos == 2 ? args.pos[0] : "union");
+	if (!mo.subtype)
+		mo.subtype = strdup("union");
+	rc = fk_tool_serve("union", fk_ovl_ops(), un, args.pos[args.npos - 1], &mo,
+			   &cfg, &args, report);
+	fk_ovl_free(un);
+out:
+	fk_un_branches_free(&ua.branches);
+	fk_mount_opts_free(&mo);
+	return rc;
+}
