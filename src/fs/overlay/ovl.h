@@ -172,6 +172,14 @@ struct fk_ovl_node *fk_ovl_node_enter(struct fk_ovl *ovl,
 				      struct fk_ovl_found *f,
 				      struct fk_ovl_node *parent,
 				      const char *name, int kernel);
+/** n's parent (NULL: the root, an unnamed file) with an operation
+ *  reference, and with name non-NULL n's name there (to free; NULL when
+ *  out of memory). A lookup under the tree read lock may move n to
+ *  another place it was found (the table's lock guards n->parent and
+ *  n->name then), so a reader holding only the read lock takes them
+ *  here; under the write lock they hold still. */
+struct fk_ovl_node *fk_ovl_node_parent(struct fk_ovl *ovl,
+				       struct fk_ovl_node *n, char **name);
 /** Replace n's stack (after a copy-up, or a union's directory made on
  *  one more branch): it is keyed by the new topmost node. The old
  *  stack's references are put. */

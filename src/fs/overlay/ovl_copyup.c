@@ -461,10 +461,10 @@ int fk_ovl_copy_up_as(struct fk_ovl *ovl, fk_session *se,
 		fk_ovl_tree_read(ovl);
 		/* The root always has an upper node, so a lower n has a
 		 * parent. */
-		struct fk_ovl_node *p = n->stack[0].layer == 0 ? NULL : n->parent;
+		struct fk_ovl_node *p = n->stack[0].layer == 0
+						? NULL
+						: fk_ovl_node_parent(ovl, n, NULL);
 		int parent_upper = p && p->stack[0].layer == 0;
-		if (p)
-			fk_ovl_node_hold(ovl, p);
 		fk_ovl_tree_unlock(ovl);
 		if (!p)
 			return 0; /* upper already */

@@ -398,15 +398,16 @@ static void ovl_opendir(fk_req *req, const struct fk_open_in *in)
 	struct ovl_dir_handle *h = calloc(1, sizeof *h);
 	struct fk_attr self, up;
 	fk_ovl_tree_read(ovl);
-	/* n's parent holds still under the tree lock, and only there. */
+	struct fk_ovl_node *parent = fk_ovl_node_parent(ovl, n, NULL);
 	int rc = h ? fk_ovl_top_attr(ovl, n, &self) : -ENOMEM;
 	if (rc == 0)
 		up.ino = self.ino; /* the root's ".." is itself */
-	if (rc == 0 && n->parent)
-		rc = fk_ovl_top_attr(ovl, n->parent, &up);
+	if (rc == 0 && parent)
+		rc = fk_ovl_top_attr(ovl, parent, &up);
 	if (rc == 0)
 		rc = listing_of(ovl, n, &h->l);
 	fk_ovl_tree_unlock(ovl);
+	fk_ovl_node_put(ovl, parent);
 	fk_ovl_node_put(ovl, n);
 	if (rc) {
 		free(h);

@@ -179,6 +179,19 @@ static int set_place(struct fk_ovl *ovl, struct fk_ovl_node *n,
 	return 0;
 }
 
+struct fk_ovl_node *fk_ovl_node_parent(struct fk_ovl *ovl,
+				       struct fk_ovl_node *n, char **name)
+{
+	fk_nt_lock(&ovl->nodes);
+	struct fk_ovl_node *p = n->parent;
+	if (p)
+		fk_nt_ref_locked(&ovl->nodes, &p->tn, FK_NT_OP);
+	if (name)
+		*name = p && n->name ? strdup(n->name) : NULL;
+	fk_nt_unlock(&ovl->nodes);
+	return p;
+}
+
 struct fk_ovl_node *fk_ovl_node_enter(struct fk_ovl *ovl,
 				      struct fk_ovl_found *f,
 				      struct fk_ovl_node *parent,

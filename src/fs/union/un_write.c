@@ -514,26 +514,37 @@ void fk_un_rename(fk_req *req, const struct fk_rename_in *in)
 /* ---- attributes and xattrs: on the copies the action policy picks ---- */
 
 /* The copies of n, under the tree lock: a directory's are its stack; a
- * file's, the names in its parent (n itself first). */
+ * file's, the names in its parent, n itself first. A file no longer
+ * there (unlinked while open, or moved by the host) is its only copy. */
 static int node_copies(struct fk_ovl *ovl, struct fk_ovl_node *n,
 		       struct copies *cs)
 {
-	if (n->type == S_IFDIR || !n->parent || !n->name) {
-		cs->n = 0;
-		for (unsigned i = 0; i < n->depth; i++) {
-			struct fk_layer *l = ovl->layers[n->stack[i].layer];
-			l->ops->hold(l, n->stack[i].h);
-			cs->c[cs->n++] = (struct copy){ n->stack[i].layer,
-							n->stack[i].h, 0 };
-		}
-		return 0;
-	}
-	int rc = copies_of(ovl, n->parent, n->name, n, cs);
-	if (rc == 0 && cs->c[0].layer != n->stack[0].layer)
-		rc = -ESTALE; /* the host moved things: not the same file */
-	if (rc)
+	char *name = NULL;
+	struct fk_ovl_node *parent = n->type != S_IFDIR
+					     ? fk_ovl_node_parent(ovl, n, &name)
+					     : NULL;
+	if (parent && name) {
+		int rc = copies_of(ovl, parent, name, n, cs);
+		fk_ovl_node_put(ovl, parent);
+		free(name);
+		if (rc == 0 && cs->c[0].layer == n->stack[0].layer &&
+		    cs->c[0].h == n->stack[0].h)
+			return 0;
 		copies_put(ovl, cs);
-	return rc;
+		if (rc && rc != -ENOENT)
+			return rc;
+	} else {
+		fk_ovl_node_put(ovl, parent);
+		free(name);
+	}
+	cs->n = 0;
+	unsigned depth = n->type == S_IFDIR ? n->depth : 1;
+	for (unsigned i = 0; i < depth; i++) {
+		struct fk_layer *l = ovl->layers[n->stack[i].layer];
+		l->ops->hold(l, n->stack[i].h);
+		cs->c[cs->n++] = (struct copy){ n->stack[i].layer, n->stack[i].h, 0 };
+	}
+	return 0;
 }
 
 void fk_un_setattr(fk_req *req, const struct fk_setattr_in *in)
