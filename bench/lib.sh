@@ -109,3 +109,22 @@ ratio() { # NATIVE SYSTEM: "1.23x (value)"
 	python3 -c 'import sys; n, v = map(float, sys.argv[1:]); print(f"{v/n:.2f}x ({v:g})" if n > 0 else "-")' "$1" "$2"
 }
 
+
+# table: the Markdown table of R[SYSTEM,JOB] (an associative array the
+# script fills) for $JOBS and $SYSTEMS, as ratios to the first system.
+# A job's unit: MiB/s for *1m, files/s for copy-up and tar-x, else IOPS.
+table() {
+	local base=${SYSTEMS%% *} s j unit line
+	echo "| job | unit | $base |$(for s in $SYSTEMS; do [ $s = "$base" ] || printf ' %s |' "$s"; done)"
+	echo "|---|---|---|$(for s in $SYSTEMS; do [ $s = "$base" ] || printf -- '---|'; done)"
+	for j in $JOBS; do
+		unit=IOPS
+		case $j in *1m) unit=MiB/s ;; copy-up | tar-x) unit=files/s ;; esac
+		line="| $j | $unit | ${R[$base,$j]} |"
+		for s in $SYSTEMS; do
+			[ $s = "$base" ] && continue
+			line="$line $(ratio "${R[$base,$j]}" "${R[$s,$j]}") |"
+		done
+		echo "$line"
+	done
+}

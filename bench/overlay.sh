@@ -106,16 +106,4 @@ for s in $SYSTEMS; do
 	unmount_system
 done
 
-base=${SYSTEMS%% *}
-echo "| job | unit | $base |$(for s in $SYSTEMS; do [ $s = "$base" ] || printf ' %s |' "$s"; done)"
-echo "|---|---|---|$(for s in $SYSTEMS; do [ $s = "$base" ] || printf -- '---|'; done)"
-for j in $JOBS; do
-	unit=IOPS
-	case $j in *1m) unit=MiB/s ;; copy-up | tar-x) unit=files/s ;; esac
-	line="| $j | $unit | ${R[$base,$j]} |"
-	for s in $SYSTEMS; do
-		[ $s = "$base" ] && continue
-		line="$line $(ratio "${R[$base,$j]}" "${R[$s,$j]}") |"
-	done
-	echo "$line"
-done
+table

@@ -71,14 +71,4 @@ for s in $SYSTEMS; do
 	unmount_system
 done
 
-echo "| job | unit | native |$(for s in $SYSTEMS; do [ $s = native ] || printf ' %s |' "$s"; done)"
-echo "|---|---|---|$(for s in $SYSTEMS; do [ $s = native ] || printf -- '---|'; done)"
-for j in $JOBS; do
-	unit=IOPS; case $j in *1m) unit=MiB/s ;; esac
-	line="| $j | $unit | ${R[native,$j]} |"
-	for s in $SYSTEMS; do
-		[ $s = native ] && continue
-		line="$line $(ratio "${R[native,$j]}" "${R[$s,$j]}") |"
-	done
-	echo "$line"
-done
+table

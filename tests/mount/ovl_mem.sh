@@ -3,7 +3,9 @@
 # layers loaded into memory layers, an empty memory layer as upper),
 # differentially against kernel overlayfs over the same layers on disk:
 # the changes of ovl_scenarios.py must give the same results and the same
-# visible tree (inode numbers aside: memory layers have their own).
+# visible tree (inode numbers aside: memory layers have their own). Then
+# the union over memory layers (two empty RW branches over one RO branch
+# loaded from a directory): the POSIX scenarios, against a native one.
 . "$(dirname "$0")/lib.sh"
 require_fuse
 HERE=$(dirname "$0")
@@ -27,4 +29,23 @@ compare_trees "visible tree" "$WORK/k.mnt" "$WORK/m.mnt"
 umount "$WORK/k.mnt"
 stop_daemon "$WORK/m.mnt" "$DPID"
 expect "ovl_memfs exits 0 at unmount" 0 "$?"
+
+mkdir -p "$WORK/native" "$WORK/ro" "$WORK/u.mnt"
+MOUNTS+=("$WORK/u.mnt")
+"$MEMOVL" --union "$WORK/u.mnt" "$WORK/ro" 2>"$WORK/umem.log" &
+DPID=$!
+track_daemon "$DPID" "$WORK/u.mnt"
+wait_mounted "$WORK/u.mnt" || { bad "ovl_memfs --union mounted: $(cat "$WORK/umem.log")"; finish; }
+# What the memory layer does not offer, as it says (fk_layer.h): no
+# O_TMPFILE, no descriptors for directories (the inode-flag ioctls), and
+# its files are memory files, which have no FALLOC_FL_ZERO_RANGE.
+export SCEN_EXPECT='s/^RENAME_WHITEOUT: ok$/RENAME_WHITEOUT: EINVAL/
+s/^zero range: ok$/zero range: ENOTSUP/
+s/^O_TMPFILE + link: ok$/O_TMPFILE + link: ENOTSUP/
+s/^tmpfile result: .*/tmpfile result: ENOENT/
+s/^\(lsattr -d\|chattr +A on a directory\|lsattr -d after\|chattr -A on a directory\): .*/\1: EISDIR/'
+export SCEN_EXPECT_BOTH='/^whiteout left behind: /{N;d}'
+compare_scenarios "union of memory layers" "$WORK/native" "$WORK/u.mnt"
+stop_daemon "$WORK/u.mnt" "$DPID"
+expect "ovl_memfs --union exits 0 at unmount" 0 "$?"
 finish

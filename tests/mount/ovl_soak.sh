@@ -4,8 +4,11 @@
 # lower layer (one with data, one sparse) and are copied up by the first
 # change, two are made in the upper layer. Every step is checked against
 # the model; afterwards the upper layer holds the same bytes as the mount
-# shows, and the lower layer is unchanged. FK_SOAK_OPS sets the length
-# (default 100000 operations).
+# shows, and the lower layer is unchanged. Then a quarter of that through
+# a union of two RW branches and one RO branch, its four files spread
+# over the RW branches (one starts on each, two are made where
+# category.create=rand puts them): each branch holds what the mount
+# showed. FK_SOAK_OPS sets the length (default 100000 operations).
 . "$(dirname "$0")/lib.sh"
 require_fuse
 SOAK=${4:?fk_soak binary}
@@ -28,4 +31,28 @@ stop_daemon "$M" "$DPID"
 expect "daemon exits 0" 0 "$?"
 expect "the upper layer holds what the mount showed" "$sums" "$(cd "$U" && md5sum soak-*)"
 expect "the lower layer is unchanged" "$lower_sums" "$(cd "$L" && md5sum soak-*)"
+
+A=$WORK/ua B=$WORK/ub R=$WORK/ur UM=$WORK/umnt
+mkdir -p "$A" "$B" "$R" "$UM"
+head -c 200000 /dev/urandom >"$A/soak-0"
+head -c 100000 /dev/urandom >"$B/soak-1"
+MOUNTS+=("$UM")
+"$FUSEKIT" union -f -o category.create=rand,minfreespace=0 "$A:$B:$R=RO" "$UM" \
+	2>"$WORK/union.log" &
+DPID=$!
+track_daemon "$DPID" "$UM"
+wait_mounted "$UM" || { bad "union mount: $(cat "$WORK/union.log")"; finish; }
+if "$SOAK" -k "$UM" $((OPS / 4)) 17 >"$WORK/usoak.out" 2>&1; then
+	ok "union: $(grep '^soak:' "$WORK/usoak.out")"
+else
+	bad "union soak: $(tail -3 "$WORK/usoak.out")"
+fi
+sums=$(cd "$UM" && md5sum soak-*)
+stop_daemon "$UM" "$DPID"
+expect "union: daemon exits 0" 0 "$?"
+expect "union: the branches hold what the mount showed" "$sums" \
+	"$( (cd "$A" && md5sum soak-* 2>/dev/null; cd "$B" && md5sum soak-* 2>/dev/null) |
+		sort -k2)"
+expect "union: the files went to both RW branches" "yes yes" \
+	"$(ls "$A" | grep -q soak && echo yes) $(ls "$B" | grep -q soak && echo yes)"
 finish

@@ -3,7 +3,8 @@
 # creates, writes, reads, truncates, links, unlinks, renames with their
 # flags, mkdir, rmdir, readdir, chmod, utimes, xattrs, fifos, symlinks)
 # while the host renames a directory underneath, against the passthrough
-# (fd and lazy modes) and the overlay (both whiteout formats). Each
+# (fd and lazy modes), the overlay (both whiteout formats) and the union
+# (two RW branches, new names on either at random, and an RO one). Each
 # daemon must live and exit 0, and no client may see an error a racing
 # native filesystem would not give.
 #
@@ -54,6 +55,19 @@ for wh in chardev oci; do
 	storm "overlay whiteout=$wh, the lower renamed" "$WORK/o-$wh" "$L"
 	stop_daemon "$WORK/o-$wh" "$DPID"
 done
+
+A=$WORK/ua B=$WORK/ub R=$WORK/ur
+mkdir -p "$A/a" "$B/a" "$R"
+for i in 0 1; do echo a >"$A/a/n$i"; echo b >"$B/a/n$((i + 2))"; done
+mkdir -p "$WORK/un"
+MOUNTS+=("$WORK/un")
+"$FUSEKIT" union -f -o category.create=rand,minfreespace=0 "$A:$B:$R=RO" \
+	"$WORK/un" 2>"$WORK/union.log" &
+DPID=$!
+track_daemon "$DPID" "$WORK/un"
+wait_mounted "$WORK/un" || { bad "union mount: $(cat "$WORK/union.log")"; finish; }
+storm "union, a branch renamed" "$WORK/un" "$B"
+stop_daemon "$WORK/un" "$DPID"
 
 reports=$(cat "$WORK"/tsan.* 2>/dev/null | grep -c 'WARNING: ThreadSanitizer')
 expect "no data race reported (ThreadSanitizer builds)" 0 "$reports"
