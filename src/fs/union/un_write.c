@@ -12,7 +12,8 @@
  *  - A name shown from several branches has a copy on each. Removing it
  *    removes every copy, so that none shows through; if one is on a
  *    read-only branch nothing is removed: EROFS. Rename moves every copy
- *    within its branch (the new parent made there where missing).
+ *    within its branch (the new parent made there where missing), and so
+ *    does RENAME_EXCHANGE, both ways.
  *  - chmod, chown, utimens, truncate and xattr changes go to the copies
  *    the action policy picks (all, epall: every writable copy; epff: the
  *    one shown); EROFS when the one shown is on a read-only branch.
@@ -411,8 +412,10 @@ void fk_un_remove(fk_req *req, const struct fk_name_in *in, int rmdir)
 /* ---- rename ---- */
 
 /* Under the tree write lock: move every copy of name in p to newname in
- * np, each within its branch; then remove the copies of what newname
- * showed on branches where nothing moved, so the moved object shows. */
+ * np, each within its branch (with EXCHANGE, every copy of newname to
+ * name too); then remove the copies of what newname showed on branches
+ * where nothing moved, so the moved object shows. A step that fails
+ * undoes the steps before it. */
 static int do_rename(struct fk_ovl *ovl, struct fk_ovl_node *p,
 		     const char *name, struct fk_ovl_node *np,
 		     const char *newname, unsigned flags)
@@ -432,38 +435,67 @@ static int do_rename(struct fk_ovl *ovl, struct fk_ovl_node *p,
 		rc = all_writable(ovl, &src);
 	if (rc == 0)
 		rc = all_writable(ovl, &dst);
-	if (rc == 0 && (flags & FK_RENAME_EXCHANGE) &&
-	    (src.n != 1 || dst.n != 1 || src.c[0].layer != dst.c[0].layer))
-		rc = -EXDEV; /* one step only within one branch */
-	/* The new parent on each branch a copy moves in. */
+	/* The steps, one per branch: where both names have a copy, one
+	 * rename there (an exchange, or name over newname); where only name
+	 * has one, it moves to newname; with EXCHANGE, where only newname
+	 * has one, it moves to name. Each within its branch, the parent
+	 * made there first where missing. */
+	struct step {
+		unsigned layer;
+		int back; /* newname -> name */
+		unsigned flags;
+	} steps[2 * FK_UN_MAX_BRANCHES];
+	unsigned nsteps = 0;
+	int exchange = (flags & FK_RENAME_EXCHANGE) != 0;
 	for (unsigned i = 0; rc == 0 && i < src.n; i++) {
-		unsigned b = src.c[i].layer;
-		if (pos_of(np, b) < 0 && fk_un_policy_ep(ovl->un->create))
+		unsigned b = src.c[i].layer, f = flags & FK_RENAME_NOREPLACE;
+		int both = 0;
+		for (unsigned j = 0; j < dst.n; j++)
+			both |= dst.c[j].layer == b;
+		if (exchange)
+			f = both ? FK_RENAME_EXCHANGE : FK_RENAME_NOREPLACE;
+		steps[nsteps++] = (struct step){ b, 0, f };
+	}
+	for (unsigned j = 0; rc == 0 && exchange && j < dst.n; j++) {
+		int both = 0;
+		for (unsigned i = 0; i < src.n; i++)
+			both |= src.c[i].layer == dst.c[j].layer;
+		if (!both)
+			steps[nsteps++] = (struct step){ dst.c[j].layer, 1,
+							 FK_RENAME_NOREPLACE };
+	}
+	for (unsigned i = 0; rc == 0 && i < nsteps; i++) {
+		struct fk_ovl_node *to = steps[i].back ? p : np;
+		if (pos_of(to, steps[i].layer) >= 0)
+			continue;
+		if (fk_un_policy_ep(ovl->un->create))
 			rc = -EXDEV; /* a path-preserving policy makes no path */
 		else
-			rc = clone_dir(ovl, np, b) < 0 ? -EXDEV : 0;
+			rc = clone_dir(ovl, to, steps[i].layer) < 0 ? -EXDEV : 0;
 	}
 	unsigned done = 0;
-	for (; rc == 0 && done < src.n; done++) {
-		const struct copy *c = &src.c[done];
-		struct fk_layer *l = ovl->layers[c->layer];
-		/* clone_dir may have restacked p (when p is np's ancestor). */
-		int pp = pos_of(p, c->layer), npp = pos_of(np, c->layer);
-		assert(pp >= 0 && npp >= 0);
-		rc = l->ops->rename(l, p->stack[pp].h, name, np->stack[npp].h,
-				    newname, flags);
+	for (; rc == 0 && done < nsteps; done++) {
+		const struct step *st = &steps[done];
+		struct fk_layer *l = ovl->layers[st->layer];
+		/* clone_dir may have restacked p and np: positions now. */
+		struct fk_layer_node *P = p->stack[pos_of(p, st->layer)].h;
+		struct fk_layer_node *NP = np->stack[pos_of(np, st->layer)].h;
+		rc = st->back ? l->ops->rename(l, NP, newname, P, name, st->flags)
+			      : l->ops->rename(l, P, name, NP, newname, st->flags);
 		if (rc)
 			break;
 	}
 	while (rc && done > 0) {
-		/* Put back what moved: the name keeps all its copies. */
-		const struct copy *c = &src.c[--done];
-		struct fk_layer *l = ovl->layers[c->layer];
-		int pp = pos_of(p, c->layer), npp = pos_of(np, c->layer);
-		/* Failing, that copy stays under the new name: the error
-		 * returned says the rename did not happen. */
-		(void)l->ops->rename(l, np->stack[npp].h, newname, p->stack[pp].h,
-				     name, flags & FK_RENAME_EXCHANGE);
+		/* Undo what was done: each name keeps its copies. */
+		const struct step *st = &steps[--done];
+		struct fk_layer *l = ovl->layers[st->layer];
+		struct fk_layer_node *P = p->stack[pos_of(p, st->layer)].h;
+		struct fk_layer_node *NP = np->stack[pos_of(np, st->layer)].h;
+		unsigned f = st->flags & FK_RENAME_EXCHANGE;
+		/* Failing, that copy stays moved: the error returned says the
+		 * rename did not happen. */
+		(void)(st->back ? l->ops->rename(l, P, name, NP, newname, f)
+				: l->ops->rename(l, NP, newname, P, name, f));
 	}
 	/* What newname showed from branches where nothing moved. */
 	for (unsigned i = 0; rc == 0 && !(flags & FK_RENAME_EXCHANGE) && i < dst.n; i++) {
