@@ -61,6 +61,21 @@ static int opt_minfreespace(void *target, const char *name, const char *val,
 	return -EINVAL;
 }
 
+/* moveonenospc=true|false|POLICY (true: mfs, as mergerfs). */
+static int opt_moveonenospc(void *target, const char *name, const char *val,
+			    char *err, size_t errlen)
+{
+	struct un_args *ua = target;
+	ua->o.moveonenospc = strcmp(val, "false") != 0;
+	if (!strcmp(val, "true") || !strcmp(val, "false"))
+		return 0;
+	if (fk_un_policy_parse(FK_UN_CREATE, val, &ua->o.move_policy) == 0)
+		return 0;
+	snprintf(err, errlen, "%s: '%s' is not true, false or a create policy "
+			      "(ff, mfs, lfs, lus, pfrd, rand, ...)", name, val);
+	return -EINVAL;
+}
+
 /* cache.files= (mergerfs's names): how much file data the kernel keeps. */
 static int opt_cache_files(void *target, const char *name, const char *val,
 			   char *err, size_t errlen)
@@ -131,7 +146,10 @@ static const struct fk_opt un_opt_table[] = {
 	  "       kernel passthrough for open files where allowed (default)" },
 	{ "nopassthrough", FK_OPT_FLAG_OFF, UA(o.ovl.passthrough), 0, NULL,
 	  "       every read and write goes through the daemon" },
-	{ "moveonenospc", FK_OPT_FUNC, 0, 0, opt_not_yet, NULL },
+	{ "moveonenospc", FK_OPT_FUNC, 0, 0, opt_moveonenospc,
+	  "=true|false|POLICY  a write that finds its branch full moves\n"
+	  "               the file to a branch with room (true: mfs) and writes\n"
+	  "               again (default false; turns kernel passthrough off)" },
 	{ "inodecalc", FK_OPT_FUNC, 0, 0, opt_not_yet, NULL },
 	{ "dropcacheonclose", FK_OPT_FUNC, 0, 0, opt_not_yet, NULL },
 	{ "cow", FK_OPT_FUNC, 0, 0, opt_not_yet, NULL },
@@ -183,7 +201,9 @@ static void usage(FILE *out)
 		"change to what an RO branch shows gets EROFS. A hard link is made\n"
 		"on its file's branch. Errors when no branch qualifies: ENOSPC (the\n"
 		"RW branches are below minfreespace), EROFS (no branch may be\n"
-		"created on), ENOENT (the parent is on no branch, ep policies).\n");
+		"created on), ENOENT (the parent is on no branch, ep policies).\n"
+		"With -o moveonenospc, a write that finds its branch full moves the\n"
+		"file to a branch with room and is written again, invisibly.\n");
 	fk_tool_print_help(out,
 			   "Files created through the mount belong to the user who creates them.\n"
 			   "The kernel checks permissions (default_permissions is always on).\n",
@@ -259,6 +279,9 @@ int fk_cmd_union(int argc, char **argv)
 	if (rc)
 		goto out;
 	ua.o.ovl.dircache_names = ua.dircache;
+	/* The writes that fail must reach the daemon, to be moved. */
+	if (ua.o.moveonenospc)
+		ua.o.ovl.passthrough = 0;
 	if (ua.timeout >= 0)
 		ua.o.ovl.entry_timeout = ua.o.ovl.attr_timeout = ua.timeout;
 

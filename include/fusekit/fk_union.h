@@ -138,6 +138,12 @@ struct fk_un_options {
 	/* What a create leaves free on a branch without its own (4G, as
 	 * mergerfs). */
 	uint64_t minfreespace;
+	/* moveonenospc: a write that finds its branch full moves the file
+	 * (open once) to the branch move_policy (a create policy) picks
+	 * among those with room, and is written again there (0: off, the
+	 * default). Writes must reach the daemon: set ovl.passthrough 0. */
+	int moveonenospc;
+	enum fk_un_policy move_policy;
 };
 
 void fk_un_options_init(struct fk_un_options *o);

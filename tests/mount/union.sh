@@ -183,6 +183,47 @@ expect "statfs: available is the RW branches' sum (within 1M)" 1 \
 check_fails "a .wh. name cannot be made" touch "$M/.wh.x"
 stop_daemon "$M" "$MPID"
 
+# ---- moveonenospc: a write that fills its branch moves the file ----
+X=$WORK/X Y=$WORK/Y
+mkdir -p "$X" "$Y"
+mount -t tmpfs -o size=4m fk-union-x "$X" && MOUNTS+=("$X") || { bad "tmpfs X"; finish; }
+mount -t tmpfs -o size=32m fk-union-y "$Y" && MOUNTS+=("$Y") || { bad "tmpfs Y"; finish; }
+head -c 6M /dev/urandom >"$WORK/big.src"
+mkdir -p "$X/d"
+setfattr -n user.tag -v kept "$X/d" 2>/dev/null
+m=$WORK/m-move
+start_union "$m" "$X:$Y" -o category.create=ff,minfreespace=0,moveonenospc=true
+: >"$m/d/big"
+chmod 0640 "$m/d/big"
+setfattr -n user.note -v moved "$m/d/big"
+ino=$(stat -c %i "$m/d/big")
+check "a 6M write into a 4M branch succeeds" \
+	dd if="$WORK/big.src" of="$m/d/big" bs=64k conv=notrunc,fsync status=none
+expect "the file moved to the branch with room" Y \
+	"$(for b in X Y; do [ -e "$WORK/$b/d/big" ] && printf $b; done)"
+expect "its content is whole" "$(md5sum <"$WORK/big.src")" "$(md5sum <"$m/d/big")"
+expect "its mode and xattrs came along" "640 moved" \
+	"$(stat -c %a "$Y/d/big") $(getfattr --only-values -n user.note "$Y/d/big" 2>/dev/null)"
+expect "its inode number is the same" "$ino" "$(stat -c %i "$m/d/big")"
+expect "no staging copy is left" "" "$(ls -A "$X/d" "$Y/d" | grep '#fk')"
+# A file open twice is not moved (the other open would be left writing
+# the old copy): the write gets ENOSPC, as without the option.
+: >"$m/twice"
+python3 - "$m/twice" <<'PY' >"$WORK/twice.out" 2>&1
+import errno, os, sys
+a = os.open(sys.argv[1], os.O_WRONLY)
+b = os.open(sys.argv[1], os.O_RDONLY)
+try:
+    for _ in range(200):
+        os.write(a, os.urandom(65536))
+    print("no error")
+except OSError as e:
+    print(errno.errorcode[e.errno])
+PY
+expect "a file open twice is not moved: ENOSPC" ENOSPC "$(cat "$WORK/twice.out")"
+expect "and stays where it was" X "$(for b in X Y; do [ -e "$WORK/$b/twice" ] && printf $b; done)"
+stop_daemon "$m" "$DPID"
+
 # ---- refusals ----
 "$FUSEKIT" union "$WORK/nope-*" "$WORK/mx" 2>"$WORK/e1"
 expect "a glob matching nothing: exit 2" 2 "$?"
@@ -191,8 +232,10 @@ expect "and says so" 1 "$(grep -c 'matches no directory' "$WORK/e1")"
 expect "a bad mode: named" 1 "$(grep -c "mode 'XX' is not RW, RO or NC" "$WORK/e2")"
 "$FUSEKIT" union -o category.create=most "$A" "$WORK/mx" 2>"$WORK/e3"
 expect "a bad policy: the choices listed" 1 "$(grep -c "'most' is not one of ff, epff" "$WORK/e3")"
-"$FUSEKIT" union -o moveonenospc=true "$A" "$WORK/mx" 2>"$WORK/e4"
-expect "an option not built yet: refused by name" 1 "$(grep -c "'moveonenospc' is not supported" "$WORK/e4")"
+"$FUSEKIT" union -o inodecalc=path-hash "$A" "$WORK/mx" 2>"$WORK/e4"
+expect "an option not built yet: refused by name" 1 "$(grep -c "'inodecalc' is not supported" "$WORK/e4")"
+"$FUSEKIT" union -o moveonenospc=most "$A" "$WORK/mx" 2>"$WORK/e4b"
+expect "moveonenospc= with a bad policy: named" 1 "$(grep -c "'most' is not true, false" "$WORK/e4b")"
 mkdir -p "$WORK/mx"
 "$FUSEKIT" union "$WORK/missing" "$WORK/mx" 2>"$WORK/e5"
 expect "a missing branch: exit 1, named" "1 1" "$? $(grep -c "$WORK/missing" "$WORK/e5")"

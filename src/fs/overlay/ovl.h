@@ -87,6 +87,8 @@ struct fk_ovl_node {
 	/* Held while the node is copied up (fk_ovl_copy_up), never with the
 	 * tree lock held: one copy per node, and others wait here. */
 	pthread_mutex_t copy_lock;
+	/* Open files (struct ovl_file) of this node. */
+	atomic_uint opens;
 };
 
 struct fk_ovl {
@@ -254,6 +256,10 @@ void fk_ovl_reply_open(fk_req *req, struct fk_ovl_node *n, int fd,
 void fk_ovl_file_ops(struct fk_ops *ops);
 
 /* ---- ovl_copyup.c ---- */
+/** The data of src (size bytes, holes kept) into dst, fsynced unless
+ *  fsync=0; copied: it is there already (a clone). 0 or -errno. */
+int fk_ovl_copy_data(struct fk_ovl *ovl, int src, int dst, uint64_t size,
+		     int copied);
 /** Copy node lh's xattrs (of layer lo) to node h of layer up, less the
  *  overlay's markers; those up refuses (EOPNOTSUPP) are dropped, as
  *  kernel overlayfs drops them. 0 or -errno. */

@@ -98,9 +98,7 @@ static int copy_extents(int src, int dst, uint64_t size)
 	return ftruncate(dst, (off_t)size) < 0 ? -errno : 0;
 }
 
-/* The data of src (size bytes) into dst, fsynced unless fsync=0; the
- * copy is already there when the file was cloned (copied). */
-static int copy_data(struct fk_ovl *ovl, int src, int dst, uint64_t size,
+int fk_ovl_copy_data(struct fk_ovl *ovl, int src, int dst, uint64_t size,
 		     int copied)
 {
 	int rc = 0;
@@ -151,7 +149,7 @@ static int stage_file(struct fk_ovl *ovl, struct fk_layer *lo, struct fk_layer_n
 		dst = up->ops->create(up, ovl->work, tmp, O_RDWR, perm, cred, h,
 				      NULL);
 	if (dst >= 0)
-		rc = copy_data(ovl, src, dst, st->attr.size, cloned);
+		rc = fk_ovl_copy_data(ovl, src, dst, st->attr.size, cloned);
 	close(src);
 	if (dst < 0)
 		return dst;

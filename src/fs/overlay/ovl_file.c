@@ -180,6 +180,7 @@ void fk_ovl_reply_open(fk_req *req, struct fk_ovl_node *n, int fd,
 	int fl = fcntl(fd, F_GETFL);
 	f->odirect = fl >= 0 && (fl & FK_O_DIRECT);
 	f->node = n;
+	atomic_fetch_add(&n->opens, 1);
 	struct fk_open_out o = { (uint64_t)(uintptr_t)f, open_flags, 0 };
 	int rc = choose_io(req, f, gen, &o);
 	if (rc == 0)
@@ -188,6 +189,7 @@ void fk_ovl_reply_open(fk_req *req, struct fk_ovl_node *n, int fd,
 		(void)fk_reply_err(req, -rc);
 	if (rc) { /* -ENOENT: the opener gave up; else it was told */
 		backing_put(req, f);
+		atomic_fetch_sub(&n->opens, 1);
 		close(fd); /* the opener gave up: no release comes */
 		free(f);
 		fk_ovl_node_put(ovl, n);
@@ -227,6 +229,11 @@ static void ovl_write(fk_req *req, const struct fk_write_in *in)
 		return;
 	}
 	ssize_t w = pwrite(f->fd, data, in->size, (off_t)in->offset);
+	/* A union with moveonenospc moves a full branch's file to another
+	 * branch, under the same descriptor, and writes again. */
+	if (w < 0 && (errno == ENOSPC || errno == EDQUOT) && OVL(req)->un &&
+	    fk_un_move_on_enospc(OVL(req), f, in->offset + in->size) == 0)
+		w = pwrite(f->fd, data, in->size, (off_t)in->offset);
 	if (w < 0)
 		(void)fk_reply_err(req, errno);
 	else
@@ -343,6 +350,7 @@ static void ovl_release(fk_req *req, const struct fk_release_in *in)
 	struct ovl_file *f = FILE_OF(in->fh);
 	backing_put(req, f);
 	close(f->fd);
+	atomic_fetch_sub(&f->node->opens, 1);
 	fk_ovl_node_put(OVL(req), f->node);
 	free(f);
 	(void)fk_reply_err(req, 0);

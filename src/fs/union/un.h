@@ -32,6 +32,8 @@
 /* What a union adds to its fk_ovl: one allocation, freed with it. */
 struct fk_un {
 	enum fk_un_policy create, action, search;
+	int moveonenospc; /* move files off a full branch, by this: */
+	enum fk_un_policy move_policy;
 	atomic_uint_fast64_t rnd; /* the random policies' sequence */
 	unsigned nbranches; /* = fk_ovl.nlayers */
 	struct fk_un_branch {
@@ -47,9 +49,31 @@ static inline int fk_un_branch_writable(const struct fk_ovl *ovl, unsigned layer
 	return ovl->un->b[layer].mode != FK_UN_RO;
 }
 
+/** The branch create policy p picks for a new object of need bytes in
+ *  directory dir (ep: the branches that have dir), never branch skip
+ *  (-1: none): its layer, or -errno (fk_un_choose_create). Asks statfs
+ *  of each RW branch. */
+int fk_un_choose(struct fk_ovl *ovl, enum fk_un_policy p,
+		 const struct fk_ovl_node *dir, int skip, uint64_t need);
+/** A number for the random policies (splitmix64 over a shared count). */
+uint64_t fk_un_random(struct fk_un *un);
+/** Directory d made on branch b too, its parents first, each a copy of
+ *  the directory shown (mode, owner, xattrs, times; its inode number
+ *  shown stays). Under the tree write lock. Its index in d's stack, or
+ *  -errno. */
+int fk_un_clone_dir(struct fk_ovl *ovl, struct fk_ovl_node *d, unsigned b);
 /** The copy-up of a union (fk_ovl_copy_up): nothing is copied; 0 when
  *  n's shown copy is on a writable branch, else -EROFS. */
 int fk_un_writable_node(struct fk_ovl *ovl, struct fk_ovl_node *n);
+/** moveonenospc: a write to open file f failed for want of space (the
+ *  file is to reach `need` bytes). Move the file to the branch the
+ *  moveonenospc policy picks among those with room for it, with its
+ *  data, owner, mode, times and xattrs, and point f's descriptor at the
+ *  new copy: 0, then the caller writes again; errno is left as the
+ *  write left it otherwise (nothing moved: off, no room anywhere, or the
+ *  file open more than once, whose other opens would be left behind). */
+int fk_un_move_on_enospc(struct fk_ovl *ovl, const struct ovl_file *f,
+			 uint64_t need);
 /** The space of all branches, each filesystem counted once. */
 int fk_un_statfs(struct fk_ovl *ovl, struct fk_statfs *st);
 

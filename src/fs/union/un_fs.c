@@ -18,6 +18,8 @@ void fk_un_options_init(struct fk_un_options *o)
 	o->action = FK_UN_EPALL;
 	o->search = FK_UN_FF;
 	o->minfreespace = 4ull << 30;
+	o->moveonenospc = 0;
+	o->move_policy = FK_UN_MFS;
 }
 
 int fk_un_new(struct fk_ovl **out, struct fk_layer **layers,
@@ -38,6 +40,8 @@ int fk_un_new(struct fk_ovl **out, struct fk_layer **layers,
 	un->create = o->create;
 	un->action = o->action;
 	un->search = o->search;
+	un->moveonenospc = o->moveonenospc;
+	un->move_policy = o->move_policy;
 	un->nbranches = n;
 	atomic_init(&un->rnd, (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)un);
 	for (unsigned i = 0; i < n; i++) {

@@ -43,8 +43,7 @@ static int pos_of(const struct fk_ovl_node *d, unsigned layer)
 	return -1;
 }
 
-/* A number for the random policies (splitmix64 over a shared counter). */
-static uint64_t next_random(struct fk_un *un)
+uint64_t fk_un_random(struct fk_un *un)
 {
 	uint64_t z = atomic_fetch_add(&un->rnd, 0x9e3779b97f4a7c15ull);
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
@@ -52,15 +51,17 @@ static uint64_t next_random(struct fk_un *un)
 	return z ^ (z >> 31);
 }
 
-/* The branch a new name in directory dir goes to: its layer, or -errno. */
-static int choose_branch(struct fk_ovl *ovl, const struct fk_ovl_node *dir)
+int fk_un_choose(struct fk_ovl *ovl, enum fk_un_policy p,
+		 const struct fk_ovl_node *dir, int skip, uint64_t need)
 {
 	struct fk_un *un = ovl->un;
 	struct fk_un_candidate c[FK_UN_MAX_BRANCHES];
 	for (unsigned i = 0; i < ovl->nlayers; i++) {
-		c[i] = (struct fk_un_candidate){ un->b[i].mode, 0,
-						 pos_of(dir, i) >= 0, 0, 0,
-						 un->b[i].minfree };
+		uint64_t room = un->b[i].minfree + need;
+		c[i] = (struct fk_un_candidate){ (int)i == skip ? FK_UN_RO
+								: un->b[i].mode,
+						 0, pos_of(dir, i) >= 0, 0, 0,
+						 room < need ? UINT64_MAX : room };
 		struct fk_statfs st;
 		if (c[i].mode != FK_UN_RW)
 			continue; /* never created on: its space does not matter */
@@ -74,7 +75,13 @@ static int choose_branch(struct fk_ovl *ovl, const struct fk_ovl_node *dir)
 		c[i].avail = st.bavail * fr;
 		c[i].used = st.blocks > st.bfree ? (st.blocks - st.bfree) * fr : 0;
 	}
-	return fk_un_choose_create(un->create, c, ovl->nlayers, next_random(un));
+	return fk_un_choose_create(p, c, ovl->nlayers, fk_un_random(un));
+}
+
+/* The branch a new name in directory dir goes to: its layer, or -errno. */
+static int choose_branch(struct fk_ovl *ovl, const struct fk_ovl_node *dir)
+{
+	return fk_un_choose(ovl, ovl->un->create, dir, -1, 0);
 }
 
 /* Give directory h of layer lb, just made, the times and xattrs of the
@@ -92,10 +99,7 @@ static void clone_attrs(struct fk_layer *lt, struct fk_layer_node *th,
 	(void)lb->ops->setattr(lb, h, &in, NULL);
 }
 
-/* Directory d made on branch b too, its parents first, each a copy of
- * the directory shown. Under the tree write lock. Its index in d's
- * stack, or -errno. */
-static int clone_dir(struct fk_ovl *ovl, struct fk_ovl_node *d, unsigned b)
+int fk_un_clone_dir(struct fk_ovl *ovl, struct fk_ovl_node *d, unsigned b)
 {
 	assert(fk_ovl_tree_held() == FK_OVL_TREE_WRITE);
 	int at = pos_of(d, b);
@@ -103,7 +107,7 @@ static int clone_dir(struct fk_ovl *ovl, struct fk_ovl_node *d, unsigned b)
 		return at;
 	if (!d->parent)
 		return -ENOENT; /* a root below an opaque one: not in the tree */
-	int pp = clone_dir(ovl, d->parent, b);
+	int pp = fk_un_clone_dir(ovl, d->parent, b);
 	if (pp < 0)
 		return pp;
 	struct fk_layer *lb = ovl->layers[b], *lt = ovl->layers[d->stack[0].layer];
@@ -308,7 +312,7 @@ void fk_un_make(fk_req *req, uint64_t parent_id, const char *name,
 		b = choose_branch(ovl, parent);
 		rc = b < 0 ? b : 0;
 	}
-	int at = rc ? rc : clone_dir(ovl, parent, (unsigned)b);
+	int at = rc ? rc : fk_un_clone_dir(ovl, parent, (unsigned)b);
 	if (at < 0)
 		rc = at;
 	if (rc == 0 && hidden_above(ovl, parent, name, (unsigned)b))
@@ -349,7 +353,7 @@ void fk_un_tmpfile(fk_req *req, const struct fk_create_in *in)
 	}
 	fk_ovl_tree_write(ovl);
 	int b = choose_branch(ovl, parent);
-	int at = b < 0 ? b : clone_dir(ovl, parent, (unsigned)b);
+	int at = b < 0 ? b : fk_un_clone_dir(ovl, parent, (unsigned)b);
 	fk_ovl_tmpfile_in(req, parent, at < 0 ? at : 0, at < 0 ? 0 : (unsigned)b,
 			  at < 0 ? NULL : parent->stack[at].h, in);
 }
@@ -471,7 +475,7 @@ static int do_rename(struct fk_ovl *ovl, struct fk_ovl_node *p,
 		if (fk_un_policy_ep(ovl->un->create))
 			rc = -EXDEV; /* a path-preserving policy makes no path */
 		else
-			rc = clone_dir(ovl, to, steps[i].layer) < 0 ? -EXDEV : 0;
+			rc = fk_un_clone_dir(ovl, to, steps[i].layer) < 0 ? -EXDEV : 0;
 	}
 	unsigned done = 0;
 	for (; rc == 0 && done < nsteps; done++) {
