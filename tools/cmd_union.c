@@ -76,6 +76,17 @@ static int opt_moveonenospc(void *target, const char *name, const char *val,
 	return -EINVAL;
 }
 
+static int opt_dropcacheonclose(void *target, const char *name, const char *val,
+				char *err, size_t errlen)
+{
+	struct un_args *ua = target;
+	ua->o.dropcacheonclose = !strcmp(val, "true");
+	if (ua->o.dropcacheonclose || !strcmp(val, "false"))
+		return 0;
+	snprintf(err, errlen, "%s: '%s' is not true or false", name, val);
+	return -EINVAL;
+}
+
 /* cache.files= (mergerfs's names): how much file data the kernel keeps. */
 static int opt_cache_files(void *target, const char *name, const char *val,
 			   char *err, size_t errlen)
@@ -151,7 +162,9 @@ static const struct fk_opt un_opt_table[] = {
 	  "               the file to a branch with room (true: mfs) and writes\n"
 	  "               again (default false; turns kernel passthrough off)" },
 	{ "inodecalc", FK_OPT_FUNC, 0, 0, opt_not_yet, NULL },
-	{ "dropcacheonclose", FK_OPT_FUNC, 0, 0, opt_not_yet, NULL },
+	{ "dropcacheonclose", FK_OPT_FUNC, 0, 0, opt_dropcacheonclose,
+	  "=true|false  a closed file's pages leave the page cache (default\n"
+	  "               false)" },
 	{ "cow", FK_OPT_FUNC, 0, 0, opt_not_yet, NULL },
 	{ NULL, 0, 0, 0, NULL, NULL },
 };

@@ -144,6 +144,9 @@ struct fk_un_options {
 	 * default). Writes must reach the daemon: set ovl.passthrough 0. */
 	int moveonenospc;
 	enum fk_un_policy move_policy;
+	/* dropcacheonclose: a file's pages leave the page cache when it is
+	 * closed (0: kept, the default). */
+	int dropcacheonclose;
 };
 
 void fk_un_options_init(struct fk_un_options *o);

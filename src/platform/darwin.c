@@ -135,6 +135,12 @@ int fk_plat_fsync(int fd, int datasync)
 	return fsync(fd) < 0 ? -errno : 0;
 }
 
+int fk_plat_drop_cache(int fd)
+{
+	(void)fd; /* no posix_fadvise; F_NOCACHE only stops caching later */
+	return -EOPNOTSUPP;
+}
+
 int fk_plat_stat_at(int dirfd, const char *name, struct fk_plat_stat *st)
 {
 	struct stat s;

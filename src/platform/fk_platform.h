@@ -51,6 +51,11 @@ long long fk_plat_copy_range(int from, long long off_in, int to,
  *  0 or -errno. */
 int fk_plat_fsync(int fd, int datasync);
 
+/** Let the page cache forget the pages of fd's file (dirty ones are
+ *  written back first where the host does that). 0 or -errno
+ *  (-EOPNOTSUPP: the host has no such call). */
+int fk_plat_drop_cache(int fd);
+
 /** open(2)'s O_NOATIME where the host has it, else 0. */
 #ifdef O_NOATIME
 #define FK_O_NOATIME O_NOATIME

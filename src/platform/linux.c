@@ -271,6 +271,12 @@ int fk_plat_fsync(int fd, int datasync)
 	return (datasync ? fdatasync(fd) : fsync(fd)) < 0 ? -errno : 0;
 }
 
+int fk_plat_drop_cache(int fd)
+{
+	/* DONTNEED starts writeback of dirty pages and drops clean ones. */
+	return -posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+}
+
 static struct timespec ts_of(const struct statx_timestamp *t)
 {
 	struct timespec ts = { (time_t)t->tv_sec, (long)t->tv_nsec };

@@ -224,6 +224,23 @@ expect "a file open twice is not moved: ENOSPC" ENOSPC "$(cat "$WORK/twice.out")
 expect "and stays where it was" X "$(for b in X Y; do [ -e "$WORK/$b/twice" ] && printf $b; done)"
 stop_daemon "$m" "$DPID"
 
+# ---- dropcacheonclose: a closed file's pages leave the cache (the ext4
+# branch: tmpfs pages are its storage) ----
+for opt in false true; do
+	m=$WORK/m-drop-$opt
+	start_union "$m" "$C" -o minfreespace=0,dropcacheonclose=$opt
+	dd if=/dev/urandom of="$m/drop-$opt" bs=1M count=2 conv=fsync status=none
+	pages=x
+	for _ in $(seq 20); do # the release comes after the close
+		pages=$(fincore -n -o PAGES "$C/drop-$opt" 2>/dev/null | tr -d ' ')
+		[ "$pages" = 0 ] && break
+		sleep 0.1
+	done
+	want=$([ $opt = true ] && echo 0 || echo 512)
+	expect "dropcacheonclose=$opt: pages of the closed file in the cache" "$want" "$pages"
+	stop_daemon "$m" "$DPID"
+done
+
 # ---- refusals ----
 "$FUSEKIT" union "$WORK/nope-*" "$WORK/mx" 2>"$WORK/e1"
 expect "a glob matching nothing: exit 2" 2 "$?"

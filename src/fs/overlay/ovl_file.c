@@ -349,6 +349,8 @@ static void ovl_release(fk_req *req, const struct fk_release_in *in)
 {
 	struct ovl_file *f = FILE_OF(in->fh);
 	backing_put(req, f);
+	if (OVL(req)->un)
+		fk_un_release(OVL(req), f);
 	close(f->fd);
 	atomic_fetch_sub(&f->node->opens, 1);
 	fk_ovl_node_put(OVL(req), f->node);

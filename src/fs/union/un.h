@@ -32,6 +32,7 @@
 /* What a union adds to its fk_ovl: one allocation, freed with it. */
 struct fk_un {
 	enum fk_un_policy create, action, search;
+	int dropcacheonclose; /* a closed file's pages leave the cache */
 	int moveonenospc; /* move files off a full branch, by this: */
 	enum fk_un_policy move_policy;
 	atomic_uint_fast64_t rnd; /* the random policies' sequence */
@@ -74,6 +75,8 @@ int fk_un_writable_node(struct fk_ovl *ovl, struct fk_ovl_node *n);
  *  file open more than once, whose other opens would be left behind). */
 int fk_un_move_on_enospc(struct fk_ovl *ovl, const struct ovl_file *f,
 			 uint64_t need);
+/** Open file f is being released (its descriptor still open). */
+void fk_un_release(struct fk_ovl *ovl, const struct ovl_file *f);
 /** The space of all branches, each filesystem counted once. */
 int fk_un_statfs(struct fk_ovl *ovl, struct fk_statfs *st);
 

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "un.h"
+#include "../../platform/fk_platform.h"
 
 void fk_un_options_init(struct fk_un_options *o)
 {
@@ -41,6 +42,7 @@ int fk_un_new(struct fk_ovl **out, struct fk_layer **layers,
 	un->action = o->action;
 	un->search = o->search;
 	un->moveonenospc = o->moveonenospc;
+	un->dropcacheonclose = o->dropcacheonclose;
 	un->move_policy = o->move_policy;
 	un->nbranches = n;
 	atomic_init(&un->rnd, (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)un);
@@ -80,6 +82,15 @@ int fk_un_writable_node(struct fk_ovl *ovl, struct fk_ovl_node *n)
 	int ok = fk_un_branch_writable(ovl, n->stack[0].layer);
 	fk_ovl_tree_unlock(ovl);
 	return ok ? 0 : -EROFS;
+}
+
+void fk_un_release(struct fk_ovl *ovl, const struct ovl_file *f)
+{
+	/* dropcacheonclose, as mergerfs: the branch file's pages go from the
+	 * page cache (dirty ones are written first), for files read or
+	 * written once (media, backups). Advice: failing, they stay. */
+	if (ovl->un->dropcacheonclose)
+		(void)fk_plat_drop_cache(f->fd);
 }
 
 int fk_un_statfs(struct fk_ovl *ovl, struct fk_statfs *out)
