@@ -4,6 +4,7 @@
  * which branch each policy picks (and the error when none qualifies).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 
 #include <fusekit/fk_union.h>
 
+#include "fake_kernel.h"
 #include "fk_test.h"
 #include "fs/union/un.h"
 
@@ -271,6 +273,91 @@ static void test_action_and_search(void)
 	FK_CHECK_EQ(fk_un_choose_search(FK_UN_FF, c, 4, out), -ENOENT);
 }
 
+/* A union of memory layers served over the fake kernel: two RW
+ * branches and an RO one. */
+static struct fake_kernel uk;
+static struct fk_ovl *un;
+
+static int start_union(void)
+{
+	struct fk_layer *layers[3] = { 0 };
+	struct fk_un_branch_spec specs[3] = { { NULL, FK_UN_RW, UINT64_MAX },
+					      { NULL, FK_UN_RW, UINT64_MAX },
+					      { NULL, FK_UN_RO, UINT64_MAX } };
+	for (int i = 0; i < 3; i++)
+		if (fk_mem_layer_new(&layers[i]))
+			return -1;
+	struct fk_un_options o;
+	fk_un_options_init(&o);
+	o.create = FK_UN_RAND; /* either RW branch: clones happen */
+	o.minfreespace = 0;
+	if (fk_un_new(&un, layers, specs, 3, &o, err, sizeof err)) {
+		fprintf(stderr, "fk_un_new: %s\n", err);
+		return -1;
+	}
+	struct fake_opts fo = { FK_DIALECT_LINUX, 0, 0, 1, NULL };
+	return fake_start(&uk, fk_ovl_ops(), un, &fo);
+}
+
+/* MKNOD a regular file name in parent: its node id (0: failed). */
+static uint64_t make_file(uint64_t parent, const char *name)
+{
+	struct fk_wire_mknod_in in = { S_IFREG | 0644, 0, 0, 0 };
+	struct iovec p[2] = { IOV(&in, sizeof in), IOVS(name) };
+	struct fk_wire_entry_out e;
+	size_t len = 0;
+	int rc = fake_call(&uk, FK_OP_MKNOD, parent, p, 2, &e, sizeof e, &len);
+	return rc == 0 && len == sizeof e ? e.nodeid : 0;
+}
+
+/* Requests the kernel never sends, naming a file as a directory: each is
+ * refused with ENOTDIR, and the file stays a file on its one branch (a
+ * union must not make a directory of it elsewhere to create in). */
+static void test_file_as_parent(void)
+{
+	if (start_union()) {
+		FK_CHECK(!"union over memory layers started");
+		return;
+	}
+	uint64_t f = make_file(FK_ROOT_INO, "f");
+	FK_CHECK(f != 0);
+	for (int round = 0; round < 8; round++) { /* rand: both branches */
+		struct fk_wire_mkdir_in md = { 0755, 0 };
+		struct iovec p[2] = { IOV(&md, sizeof md), IOVS("sub") };
+		FK_CHECK_EQ(fake_call(&uk, FK_OP_MKDIR, f, p, 2, NULL, 0, NULL), -ENOTDIR);
+		struct fk_wire_create_in cr = { O_RDWR, S_IFREG | 0644, 0, 0 };
+		struct iovec c[2] = { IOV(&cr, sizeof cr), IOVS("x") };
+		FK_CHECK_EQ(fake_call(&uk, FK_OP_CREATE, f, c, 2, NULL, 0, NULL), -ENOTDIR);
+		struct fk_wire_mknod_in mn = { S_IFIFO | 0644, 0, 0, 0 };
+		struct iovec m[2] = { IOV(&mn, sizeof mn), IOVS("fifo") };
+		FK_CHECK_EQ(fake_call(&uk, FK_OP_MKNOD, f, m, 2, NULL, 0, NULL), -ENOTDIR);
+		uint64_t g = make_file(FK_ROOT_INO, round ? "g2" : "g");
+		struct fk_wire_rename_in rn = { f };
+		struct iovec r[3] = { IOV(&rn, sizeof rn), IOVS(round ? "g2" : "g"),
+				      IOVS("moved") };
+		FK_CHECK_EQ(fake_call(&uk, FK_OP_RENAME, FK_ROOT_INO, r, 3, NULL, 0, NULL),
+			    -ENOTDIR);
+		(void)g;
+		if (round == 0) {
+			struct iovec u = IOVS("g");
+			FK_CHECK_EQ(fake_call(&uk, FK_OP_UNLINK, FK_ROOT_INO, &u, 1, NULL, 0,
+					      NULL), 0);
+		}
+	}
+	struct fk_wire_getattr_in ga = { 0, 0, 0 };
+	struct iovec p = IOV(&ga, sizeof ga);
+	struct fk_wire_attr_out a;
+	size_t len = 0;
+	FK_CHECK_EQ(fake_call(&uk, FK_OP_GETATTR, f, &p, 1, &a, sizeof a, &len), 0);
+	FK_CHECK(len == sizeof a && S_ISREG(a.attr.mode));
+	struct iovec l = IOVS("f");
+	struct fk_wire_entry_out e;
+	FK_CHECK_EQ(fake_call(&uk, FK_OP_LOOKUP, FK_ROOT_INO, &l, 1, &e, sizeof e, &len), 0);
+	FK_CHECK(len == sizeof e && S_ISREG(e.attr.mode) && e.nodeid == f);
+	fake_stop(&uk);
+	fk_ovl_free(un);
+}
+
 int main(void)
 {
 	static const struct fk_test tests[] = {
@@ -282,6 +369,7 @@ int main(void)
 		FK_TEST(test_create_policies),
 		FK_TEST(test_create_refusals),
 		FK_TEST(test_action_and_search),
+		FK_TEST(test_file_as_parent),
 	};
 	return fk_test_main(tests, sizeof tests / sizeof tests[0]);
 }

@@ -102,6 +102,8 @@ static void clone_attrs(struct fk_layer *lt, struct fk_layer_node *th,
 int fk_un_clone_dir(struct fk_ovl *ovl, struct fk_ovl_node *d, unsigned b)
 {
 	assert(fk_ovl_tree_held() == FK_OVL_TREE_WRITE);
+	if (d->type != S_IFDIR)
+		return -ENOTDIR; /* a request the kernel never sends */
 	int at = pos_of(d, b);
 	if (at >= 0)
 		return at;
@@ -474,8 +476,8 @@ static int do_rename(struct fk_ovl *ovl, struct fk_ovl_node *p,
 			continue;
 		if (fk_un_policy_ep(ovl->un->create))
 			rc = -EXDEV; /* a path-preserving policy makes no path */
-		else
-			rc = fk_un_clone_dir(ovl, to, steps[i].layer) < 0 ? -EXDEV : 0;
+		else if ((rc = fk_un_clone_dir(ovl, to, steps[i].layer)) > 0)
+			rc = 0;
 	}
 	unsigned done = 0;
 	for (; rc == 0 && done < nsteps; done++) {
