@@ -260,36 +260,6 @@ static void usage(FILE *out)
 	fk_tool_print_help(out, NULL, "Overlay options", ovl_opt_table);
 }
 
-/* Remove everything in directory fd (closed here). */
-static int empty_dir(int fd)
-{
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		int e = errno;
-		close(fd);
-		return -e;
-	}
-	int rc = 0;
-	struct dirent *e;
-	while (rc == 0 && (e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		if (unlinkat(dirfd(d), e->d_name, 0) == 0)
-			continue;
-		if (errno != EISDIR && errno != EPERM) {
-			rc = -errno;
-			break;
-		}
-		int sub = openat(dirfd(d), e->d_name,
-				 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		rc = sub < 0 ? -errno : empty_dir(sub);
-		if (rc == 0 && unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR) < 0)
-			rc = -errno;
-	}
-	closedir(d);
-	return rc;
-}
-
 /* Is a at or below b (both real paths)? */
 static int path_within(const char *a, const char *b)
 {
@@ -318,12 +288,7 @@ static int prepare_work(const char *upperdir, const char *workdir, char *work)
 		fprintf(stderr, "fusekit overlay: workdir: path too long\n");
 		return 1;
 	}
-	if (mkdir(work, geteuid() == 0 ? 0 : 0700) < 0 && errno != EEXIST) {
-		fprintf(stderr, "fusekit overlay: %s: %s\n", work, strerror(errno));
-		return 1;
-	}
-	int fd = open(work, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	int rc = fd < 0 ? -errno : empty_dir(fd);
+	int rc = fk_tool_work_dir(work);
 	if (rc) {
 		fprintf(stderr, "fusekit overlay: %s: %s\n", work, strerror(-rc));
 		return 1;

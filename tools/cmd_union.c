@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,7 +166,10 @@ static const struct fk_opt un_opt_table[] = {
 	{ "dropcacheonclose", FK_OPT_FUNC, 0, 0, opt_dropcacheonclose,
 	  "=true|false  a closed file's pages leave the page cache (default\n"
 	  "               false)" },
-	{ "cow", FK_OPT_FUNC, 0, 0, opt_not_yet, NULL },
+	{ "cow", FK_OPT_FLAG, UA(o.cow), 0, NULL,
+	  "       copy-on-write: a change to what an RO branch shows copies\n"
+	  "               it to a writable branch above first; removing such a\n"
+	  "               name leaves a whiteout (default: EROFS)" },
 	{ NULL, 0, 0, 0, NULL, NULL },
 };
 
@@ -211,12 +215,20 @@ static void usage(FILE *out)
 		"shown from the first branch that has it.\n"
 		"Removing or renaming a name acts on every copy it has, within each\n"
 		"branch; if a copy is on an RO branch, nothing is done (EROFS). A\n"
-		"change to what an RO branch shows gets EROFS. A hard link is made\n"
-		"on its file's branch. Errors when no branch qualifies: ENOSPC (the\n"
+		"change to what an RO branch shows gets EROFS (see -o cow). A hard\n"
+		"link is made on its file's branch. Errors when no branch qualifies: ENOSPC (the\n"
 		"RW branches are below minfreespace), EROFS (no branch may be\n"
 		"created on), ENOENT (the parent is on no branch, ep policies).\n"
 		"With -o moveonenospc, a write that finds its branch full moves the\n"
-		"file to a branch with room and is written again, invisibly.\n");
+		"file to a branch with room and is written again, invisibly.\n"
+		"With -o cow (as unionfs-fuse's), a change to what an RO branch shows\n"
+		"first copies it to a writable branch above (the create policy's\n"
+		"pick), atomically through that branch's work directory\n"
+		"(BRANCH/.wh..wh.fusekit, never shown); removing such a name leaves a\n"
+		"whiteout there, in the overlay's formats; a directory with RO\n"
+		"content renamed gets EXDEV (mv copies it). E.g.:\n"
+		"\n"
+		"    fusekit union -o cow /srv/changes=RW:/srv/base=RO /mnt/work\n");
 	fk_tool_print_help(out,
 			   "Files created through the mount belong to the user who creates them.\n"
 			   "The kernel checks permissions (default_permissions is always on).\n",
@@ -232,14 +244,33 @@ static void report(void *fs, char *buf, size_t len)
 		 (unsigned long long)st.listing_names);
 }
 
-/* Each branch as a layer: 0, or 1 after printing why. */
-static int open_branches(const struct fk_un_branches *b, struct fk_layer **layers)
+/* Each branch as a layer; with cow, each writable one with its work
+ * directory, BRANCH/.wh..wh.fusekit (a name the union never shows). 0,
+ * or 1 after printing why. */
+static int open_branches(const struct fk_un_branches *b, int cow,
+			 struct fk_layer **layers)
 {
 	struct fk_pt_options po;
 	fk_pt_options_init(&po);
 	for (size_t i = 0; i < b->n; i++) {
-		char err[512];
-		if (fk_pt_layer_new(&layers[i], b->v[i].path, &po, err, sizeof err) == 0)
+		char err[512], work[PATH_MAX];
+		int rc = fk_pt_layer_new(&layers[i], b->v[i].path, &po, err, sizeof err);
+		if (rc == 0 && cow && b->v[i].mode != FK_UN_RO) {
+			if ((size_t)snprintf(work, sizeof work, "%s/.wh..wh.fusekit",
+					     b->v[i].path) >= sizeof work) {
+				snprintf(err, sizeof err, "path too long");
+				rc = -ENAMETOOLONG;
+			} else if ((rc = fk_tool_work_dir(work)) != 0) {
+				snprintf(err, sizeof err, "its work directory "
+							  ".wh..wh.fusekit: %s",
+					 strerror(-rc));
+			} else {
+				rc = fk_pt_layer_set_work(layers[i], work, err, sizeof err);
+			}
+			if (rc)
+				fk_layer_free(layers[i]);
+		}
+		if (rc == 0)
 			continue;
 		fprintf(stderr, "fusekit union: branch %s: %s\n", b->v[i].path, err);
 		while (i > 0)
@@ -299,7 +330,7 @@ int fk_cmd_union(int argc, char **argv)
 		ua.o.ovl.entry_timeout = ua.o.ovl.attr_timeout = ua.timeout;
 
 	struct fk_layer *layers[FK_UN_MAX_BRANCHES];
-	if (open_branches(&ua.branches, layers)) {
+	if (open_branches(&ua.branches, ua.o.cow, layers)) {
 		rc = 1;
 		goto out;
 	}

@@ -65,6 +65,10 @@ int fk_tool_serve(const char *cmd, const struct fk_ops *ops, void *fs,
 		  const struct fk_session_config *cfg, struct fk_tool_args *args,
 		  fk_tool_report_fn *report);
 
+/** A work directory at path for a layer: made, or emptied of what an
+ *  earlier mount left in it. 0 or -errno. */
+int fk_tool_work_dir(const char *path);
+
 /* ---- tool_bind.c ---- */
 
 /** Add "--bind SRC:TGT" to args: 0, or -errno with a sentence in err. */

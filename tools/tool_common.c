@@ -3,6 +3,7 @@
  * subcommands (see fk_tool.h).
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -299,4 +301,43 @@ void fk_tool_print_help(FILE *out, const char *extra, const char *title,
 	fk_opt_print_help(out, fk_mount_opt_table);
 	fprintf(out, "\nSession options:\n");
 	fk_opt_print_help(out, fk_session_opt_table);
+}
+
+/* Remove everything in directory fd (closed here). */
+static int empty_dir(int fd)
+{
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	int rc = 0;
+	struct dirent *e;
+	while (rc == 0 && (e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (unlinkat(dirfd(d), e->d_name, 0) == 0)
+			continue;
+		if (errno != EISDIR && errno != EPERM) {
+			rc = -errno;
+			break;
+		}
+		int sub = openat(dirfd(d), e->d_name,
+				 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		rc = sub < 0 ? -errno : empty_dir(sub);
+		if (rc == 0 && unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR) < 0)
+			rc = -errno;
+	}
+	closedir(d);
+	return rc;
+}
+
+int fk_tool_work_dir(const char *path)
+{
+	/* Mode 0 as root, as kernel overlayfs makes its work directory. */
+	if (mkdir(path, geteuid() == 0 ? 0 : 0700) < 0 && errno != EEXIST)
+		return -errno;
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return fd < 0 ? -errno : empty_dir(fd);
 }

@@ -147,6 +147,12 @@ struct fk_un_options {
 	/* dropcacheonclose: a file's pages leave the page cache when it is
 	 * closed (0: kept, the default). */
 	int dropcacheonclose;
+	/* cow: a change to what an RO branch shows copies it to a writable
+	 * branch above first, and removing such a name leaves a whiteout
+	 * (0: EROFS, the default). Every writable branch needs a work
+	 * directory (fk_layer_ops.work): fk_pt_layer_set_work with
+	 * BRANCH/.wh..wh.fusekit, a name the union never shows. */
+	int cow;
 };
 
 void fk_un_options_init(struct fk_un_options *o);

@@ -5,7 +5,9 @@
 # overlay in both whiteout formats (redirect_dir=on, so that renames of
 # lower directories answer as natively), over a fixture in its lower
 # layer, so that changes copy up; the union of two RW branches (the
-# fixture in the first, new names on either at random) and an RO one.
+# fixture in the first, new names on either at random) and an RO one,
+# and with -o cow the fixture in the RO branch (every change a copy-up
+# or a whiteout).
 # FK_FUZZ_SEEDS and FK_FUZZ_OPS size it;
 # scripts/fuzz-ops.sh runs it for as long as asked.
 . "$(dirname "$0")/lib.sh"
@@ -60,19 +62,23 @@ for wh in chardev oci; do
 		stop_daemon "$t/mnt/t" "$DPID"
 	done
 done
-for seed in $SEEDS; do
-	t=$WORK/u-$seed
-	mkdir -p "$t/b1" "$t/b2" "$t/ro" "$t/native/t" "$t/mnt"
-	"$PY" "$HERE/fuzz_ops.py" --prepare "$t/b1"
-	"$PY" "$HERE/fuzz_ops.py" --prepare "$t/native/t"
-	mkdir -p "$t/mnt/t"
-	MOUNTS+=("$t/mnt/t")
-	"$FUSEKIT" union -f -o category.create=rand,minfreespace=0 \
-		"$t/b1:$t/b2:$t/ro=RO" "$t/mnt/t" 2>"$t/union.log" &
-	DPID=$!
-	track_daemon "$DPID" "$t/mnt/t"
-	wait_mounted "$t/mnt/t" || { bad "union mount: $(cat "$t/union.log")"; finish; }
-	same_run "union" "$t/native/t" "$t/mnt/t" "$seed"
-	stop_daemon "$t/mnt/t" "$DPID"
+for mode in pool cow; do
+	for seed in $SEEDS; do
+		t=$WORK/u-$mode-$seed
+		mkdir -p "$t/b1" "$t/b2" "$t/ro" "$t/native/t" "$t/mnt/t"
+		opts=category.create=rand,minfreespace=0
+		fixture=$t/b1
+		[ $mode = cow ] && opts=$opts,cow && fixture=$t/ro
+		"$PY" "$HERE/fuzz_ops.py" --prepare "$fixture"
+		"$PY" "$HERE/fuzz_ops.py" --prepare "$t/native/t"
+		MOUNTS+=("$t/mnt/t")
+		"$FUSEKIT" union -f -o "$opts" "$t/b1:$t/b2:$t/ro=RO" "$t/mnt/t" \
+			2>"$t/union.log" &
+		DPID=$!
+		track_daemon "$DPID" "$t/mnt/t"
+		wait_mounted "$t/mnt/t" || { bad "union mount: $(cat "$t/union.log")"; finish; }
+		same_run "union $mode" "$t/native/t" "$t/mnt/t" "$seed"
+		stop_daemon "$t/mnt/t" "$DPID"
+	done
 done
 finish

@@ -241,6 +241,60 @@ for opt in false true; do
 	stop_daemon "$m" "$DPID"
 done
 
+# ---- -o cow: copy-on-write over the RO branch, whiteouts ----
+W1=$WORK/cw-rw W2=$WORK/cw-rw2 RO=$WORK/cw-ro
+mkdir -p "$W1" "$W2" "$RO/d/sub" "$RO/e"
+echo base >"$RO/d/f"
+echo sub >"$RO/d/sub/g"
+echo keep >"$RO/k"
+echo old >"$RO/mv"
+chmod 0640 "$RO/d/f"
+chown 7:8 "$RO/d/f"
+setfattr -n user.tag -v base "$RO/d/f"
+touch -d '2001-02-03 04:05:06' "$RO/d/f"
+ro_before=$(cd "$RO" && find . -printf '%p %m %s %T@\n' | sort | md5sum)
+m=$WORK/m-cow
+start_union "$m" "$W1:$W2:$RO=RO" -o cow,minfreespace=0,category.create=ff
+ino=$(stat -c %i "$m/d/f")
+echo more >>"$m/d/f"
+expect "cow: a write to an RO file lands in a copy" "base more" "$(echo $(cat "$m/d/f"))"
+expect "cow: the copy is on the first RW branch (ff), its path made" \
+	"base more" "$(echo $(cat "$W1/d/f" 2>/dev/null))"
+expect "cow: owner, mode, xattrs kept" "7:8 640 base" \
+	"$(stat -c '%u:%g %a' "$W1/d/f") $(getfattr --only-values -n user.tag "$W1/d/f" 2>/dev/null)"
+expect "cow: the inode number stays" "$ino" "$(stat -c %i "$m/d/f")"
+chmod 0600 "$m/d/sub/g"
+expect "cow: chmod copies up too" "600 sub" "$(stat -c %a "$W1/d/sub/g") $(cat "$W1/d/sub/g")"
+rm "$m/k"
+check_fails "cow: an RO file removed is gone" test -e "$m/k"
+expect "cow: a whiteout hides it, from the listing too" 0 "$(ls -A "$m" | grep -cx k)"
+echo again >"$m/k"
+expect "cow: the name made again" again "$(cat "$m/k")"
+rm -r "$m/d"
+check_fails "cow: a directory with RO content removed is gone" test -e "$m/d"
+mkdir "$m/d"
+expect "cow: made again, it shows nothing of the RO one" "" "$(ls -A "$m/d")"
+mv "$m/mv" "$m/mv2"
+expect "cow: an RO file renamed: the new name has it" old "$(cat "$m/mv2")"
+check_fails "cow: and the old name is gone" test -e "$m/mv"
+check_fails "cow: an RO directory renamed: EXDEV (mv copies)" \
+	python3 -c "import os,sys; os.rename(sys.argv[1] + '/e', sys.argv[1] + '/e2')" "$m"
+check "cow: mv of it works (by copying)" mv "$m/e" "$m/e2"
+expect "cow: nothing of the union's own shows" "" "$(ls -A "$m" | grep -F '.wh.')"
+expect "cow: the work directory is empty" "" "$(ls -A "$W1/.wh..wh.fusekit")"
+stop_daemon "$m" "$DPID"
+expect "cow: the RO branch is unchanged" "$ro_before" \
+	"$(cd "$RO" && find . -printf '%p %m %s %T@\n' | sort | md5sum)"
+
+# The POSIX scenarios on a fixture in the RO branch, changed through a
+# cow union of two RW branches over it, against a native copy of it.
+mkdir -p "$WORK/cn" "$WORK/cr1" "$WORK/cr2" "$WORK/cro"
+"$PY" "$SCEN" --prepare "$WORK/cn"
+"$PY" "$SCEN" --prepare "$WORK/cro"
+start_union "$WORK/mcow" "$WORK/cr1:$WORK/cr2:$WORK/cro=RO" -o cow,minfreespace=0
+SCEN_MODE=--existing compare_scenarios "union -o cow, the fixture on RO" "$WORK/cn" "$WORK/mcow"
+stop_daemon "$WORK/mcow" "$DPID"
+
 # ---- refusals ----
 "$FUSEKIT" union "$WORK/nope-*" "$WORK/mx" 2>"$WORK/e1"
 expect "a glob matching nothing: exit 2" 2 "$?"

@@ -290,6 +290,18 @@ int fk_ovl_dir_impure(struct fk_ovl *ovl, struct fk_ovl_node *n);
  *  up becomes merged, and shows nlink 1 from then on: the kernel's
  *  cached attributes of it are dropped through se. */
 int fk_ovl_copy_up(struct fk_ovl *ovl, fk_session *se, struct fk_ovl_node *n);
+/** Where a copy-up puts its copy: a layer and its work directory. */
+struct fk_ovl_dest {
+	unsigned layer;
+	struct fk_layer_node *work;
+};
+/** Copy n (a node on a layer that may not be written) to to->layer,
+ *  built in to->work and renamed into n's parent there, which must
+ *  exist on that layer (-EAGAIN otherwise: make it and try again). With
+ *  no tree lock held, under n's copy_lock; 0 also when n was copied
+ *  meanwhile. */
+int fk_ovl_copy_one(struct fk_ovl *ovl, struct fk_ovl_node *n, unsigned flags,
+		    const struct fk_ovl_dest *to);
 /** fk_ovl_copy_up with flags for n itself (its parents are copied
  *  whole): FK_OVL_COPY_NO_DATA, the contents are not needed (the opener
  *  truncates). */
@@ -334,6 +346,12 @@ void fk_ovl_reply_made(fk_req *req, struct fk_ovl_node *n, int rc, int want_fd,
 void fk_ovl_tmpfile_in(fk_req *req, struct fk_ovl_node *parent, int rc,
 		       unsigned layer, struct fk_layer_node *dir,
 		       const struct fk_create_in *in);
+/** Empty directory name in dir of layer up of what it holds, which is
+ *  not shown (its merged listing is empty): whiteouts and markers, and
+ *  in a union names a branch above hides; so it can be removed.
+ *  -ENOTEMPTY when it holds a directory. */
+int fk_ovl_clear_dir(struct fk_layer *up, struct fk_layer_node *dir,
+		     const char *name);
 /** The node for name in parent, with an operation reference: 0,
  *  -ENOENT, or -errno. Under the tree lock. */
 int fk_ovl_node_at(struct fk_ovl *ovl, struct fk_ovl_node *parent,

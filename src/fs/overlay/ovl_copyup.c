@@ -118,15 +118,16 @@ int fk_ovl_copy_data(struct fk_ovl *ovl, int src, int dst, uint64_t size,
 
 /* Build the regular file: a clone if the upper layer can make one, else
  * a new file with the data copied. */
-static int stage_file(struct fk_ovl *ovl, struct fk_layer *lo, struct fk_layer_node *lh,
+static int stage_file(struct fk_ovl *ovl, const struct fk_ovl_dest *to,
+		      struct fk_layer *lo, struct fk_layer_node *lh,
 		      const char *tmp, const struct fk_layer_stat *st,
 		      const struct fk_layer_cred *cred, struct fk_layer_node **h,
 		      unsigned flags)
 {
-	struct fk_layer *up = ovl->layers[0];
+	struct fk_layer *up = ovl->layers[to->layer];
 	uint32_t perm = st->attr.mode & 07777;
 	if (flags & FK_OVL_COPY_NO_DATA) {
-		int fd = up->ops->create(up, ovl->work, tmp, O_RDWR, perm, cred, h,
+		int fd = up->ops->create(up, to->work, tmp, O_RDWR, perm, cred, h,
 					 NULL);
 		if (fd < 0)
 			return fd;
@@ -141,12 +142,12 @@ static int stage_file(struct fk_ovl *ovl, struct fk_layer *lo, struct fk_layer_n
 		return src;
 	int dst = -EOPNOTSUPP, rc = 0, cloned = 0;
 	if (up->ops->clone_file)
-		dst = up->ops->clone_file(up, ovl->work, tmp, src, perm, cred, h,
+		dst = up->ops->clone_file(up, to->work, tmp, src, perm, cred, h,
 					  NULL);
 	if (dst >= 0)
 		cloned = 1;
 	else if (dst == -EOPNOTSUPP || dst == -EXDEV)
-		dst = up->ops->create(up, ovl->work, tmp, O_RDWR, perm, cred, h,
+		dst = up->ops->create(up, to->work, tmp, O_RDWR, perm, cred, h,
 				      NULL);
 	if (dst >= 0)
 		rc = fk_ovl_copy_data(ovl, src, dst, st->attr.size, cloned);
@@ -193,26 +194,27 @@ int fk_ovl_copy_xattrs(struct fk_layer *lo, struct fk_layer_node *lh,
 
 /* Make in the work directory, as tmp, an object equal to lower node lh of
  * layer lo with attributes st: *h is it. */
-static int stage(struct fk_ovl *ovl, struct fk_layer *lo, struct fk_layer_node *lh,
+static int stage(struct fk_ovl *ovl, const struct fk_ovl_dest *to,
+		 struct fk_layer *lo, struct fk_layer_node *lh,
 		 const struct fk_layer_stat *st, const char *tmp,
 		 struct fk_layer_node **h, unsigned flags)
 {
-	struct fk_layer *up = ovl->layers[0];
+	struct fk_layer *up = ovl->layers[to->layer];
 	const struct fk_layer_cred cred = { st->attr.uid, st->attr.gid };
 	uint32_t type = st->attr.mode & S_IFMT, perm = st->attr.mode & 07777;
 	int rc;
 	if (type == S_IFREG) {
-		rc = stage_file(ovl, lo, lh, tmp, st, &cred, h, flags);
+		rc = stage_file(ovl, to, lo, lh, tmp, st, &cred, h, flags);
 	} else if (type == S_IFDIR) {
-		rc = up->ops->mkdir(up, ovl->work, tmp, perm, &cred, h, NULL);
+		rc = up->ops->mkdir(up, to->work, tmp, perm, &cred, h, NULL);
 	} else if (type == S_IFLNK) {
 		char target[PATH_MAX + 1];
 		rc = lo->ops->readlink(lo, lh, target, sizeof target);
 		if (rc >= 0)
-			rc = up->ops->symlink(up, ovl->work, tmp, target, &cred, h,
+			rc = up->ops->symlink(up, to->work, tmp, target, &cred, h,
 					      NULL);
 	} else {
-		rc = up->ops->mknod(up, ovl->work, tmp, st->attr.mode,
+		rc = up->ops->mknod(up, to->work, tmp, st->attr.mode,
 				    st->attr.rdev, &cred, h, NULL);
 	}
 	if (rc < 0 || !*h)
@@ -345,28 +347,37 @@ static int mark_impure(struct fk_ovl *ovl, struct fk_ovl_node *dir)
 }
 
 /* Remove what stage made (the copy failed or lost the race). */
-static void unstage(struct fk_ovl *ovl, const char *tmp, int is_dir)
+static void unstage(struct fk_ovl *ovl, const struct fk_ovl_dest *to,
+		    const char *tmp, int is_dir)
 {
-	struct fk_layer *up = ovl->layers[0];
+	struct fk_layer *up = ovl->layers[to->layer];
 	/* Failing, it stays in the work directory, where nobody sees it. */
-	(void)(is_dir ? up->ops->rmdir(up, ovl->work, tmp)
-		      : up->ops->unlink(up, ovl->work, tmp));
+	(void)(is_dir ? up->ops->rmdir(up, to->work, tmp)
+		      : up->ops->unlink(up, to->work, tmp));
 }
 
-/* Under the tree write lock: put the copy h (staged as tmp; attributes
- * ust) in n's place and on top of n's stack. 0 or -errno; -EAGAIN when
- * n's parent is lower now (n was found in another directory since). */
-static int install(struct fk_ovl *ovl, struct fk_ovl_node *n, const char *tmp,
+/* Under the tree write lock: put the copy h (staged as tmp in to's work
+ * directory) in n's place and on top of n's stack. 0 or -errno; -EAGAIN
+ * when n's parent is not on to's layer now (n was found in another
+ * directory since). */
+static int install(struct fk_ovl *ovl, struct fk_ovl_node *n,
+		   const struct fk_ovl_dest *to, const char *tmp,
 		   struct fk_layer_node *h, uint64_t origin)
 {
 	assert(fk_ovl_tree_held() == FK_OVL_TREE_WRITE);
-	struct fk_layer *up = ovl->layers[0];
+	struct fk_layer *up = ovl->layers[to->layer];
 	struct fk_ovl_node *parent = n->parent;
-	if (parent->stack[0].layer != 0)
+	int at = -1;
+	for (unsigned i = 0; i < parent->depth && at < 0; i++)
+		if (parent->stack[i].layer == to->layer)
+			at = (int)i;
+	/* The overlay's upper directory is the topmost; a union's may be
+	 * any of the parent's. */
+	if (at < 0 || (!ovl->un && at != 0))
 		return -EAGAIN;
-	int rc = n->type == S_IFDIR ? 0 : mark_impure(ovl, parent);
+	int rc = n->type == S_IFDIR || ovl->un ? 0 : mark_impure(ovl, parent);
 	if (rc == 0) {
-		rc = up->ops->rename(up, ovl->work, tmp, parent->stack[0].h, n->name,
+		rc = up->ops->rename(up, to->work, tmp, parent->stack[at].h, n->name,
 				     FK_RENAME_NOREPLACE);
 		if (rc == -EEXIST)
 			rc = -ENOENT; /* removed while its data was copied */
@@ -376,14 +387,14 @@ static int install(struct fk_ovl *ovl, struct fk_ovl_node *n, const char *tmp,
 		rc = up->ops->getattr(up, h, &ust);
 	if (rc)
 		return rc;
-	/* The upper node goes on top; a directory keeps its lower ones
-	 * below it (it is merged now), a file hides them. */
+	/* The copy goes on top; a directory keeps its lower ones below it
+	 * (it is merged now), a file hides them. */
 	unsigned depth = n->type == S_IFDIR ? n->depth + 1 : 1;
 	struct fk_ovl_layer_ref *stack = malloc(depth * sizeof *stack);
 	if (!stack)
 		return -ENOMEM; /* copied, but not known here: a lookup finds it */
 	up->ops->hold(up, h);
-	stack[0] = (struct fk_ovl_layer_ref){ 0, h };
+	stack[0] = (struct fk_ovl_layer_ref){ to->layer, h };
 	for (unsigned i = 1; i < depth; i++) {
 		stack[i] = n->stack[i - 1];
 		struct fk_layer *lo = ovl->layers[stack[i].layer];
@@ -395,9 +406,8 @@ static int install(struct fk_ovl *ovl, struct fk_ovl_node *n, const char *tmp,
 	return 0;
 }
 
-/* Copy n up, if it is still lower, once its parent is upper: the copy is
- * built with no tree lock, and installed under the write lock. */
-static int copy_one(struct fk_ovl *ovl, struct fk_ovl_node *n, unsigned flags)
+int fk_ovl_copy_one(struct fk_ovl *ovl, struct fk_ovl_node *n, unsigned flags,
+		    const struct fk_ovl_dest *to)
 {
 	assert(fk_ovl_tree_held() == FK_OVL_TREE_NONE);
 	pthread_mutex_lock(&n->copy_lock);
@@ -408,38 +418,42 @@ static int copy_one(struct fk_ovl *ovl, struct fk_ovl_node *n, unsigned flags)
 	struct fk_layer *lo = ovl->layers[layer];
 	struct fk_layer_node *lh = n->stack[0].h;
 	uint64_t known_origin = n->origin_ino;
-	if (layer != 0)
+	/* Copied while we waited: to the upper layer, or to a branch that
+	 * may be written. */
+	int done = ovl->un ? fk_un_branch_writable(ovl, layer) : layer == 0;
+	if (!done)
 		lo->ops->hold(lo, lh);
 	fk_ovl_tree_unlock(ovl);
-	if (layer == 0) { /* copied while we waited */
+	if (done) {
 		pthread_mutex_unlock(&n->copy_lock);
 		return 0;
 	}
-	struct fk_layer *up = ovl->layers[0];
+	struct fk_layer *up = ovl->layers[to->layer];
 	struct fk_layer_node *h = NULL;
 	struct fk_layer_stat st;
 	char tmp[FK_LAYER_STAGE_NAME_MAX];
-	fk_layer_stage_name(ovl->layers[0], tmp);
+	fk_layer_stage_name(up, tmp);
 	int rc = lo->ops->getattr(lo, lh, &st);
 	int is_dir = rc == 0 && S_ISDIR(st.attr.mode);
 	/* A file keeps its number unless its lower inode has other links
-	 * (they would share it), as kernel overlayfs does. */
+	 * (they would share it), as kernel overlayfs does. A union keeps it
+	 * in memory, for the life of the mount. */
 	uint64_t origin = known_origin ? known_origin
-			  : rc || (!is_dir && st.attr.nlink > 1)
+			  : rc || (!is_dir && st.attr.nlink > 1 && !ovl->un)
 				  ? 0
 				  : fk_ovl_shown_ino(ovl, layer, st.attr.ino);
 	if (rc == 0)
-		rc = stage(ovl, lo, lh, &st, tmp, &h, flags);
-	if (rc == 0 && !is_dir && origin) /* a directory's: its lower one's */
+		rc = stage(ovl, to, lo, lh, &st, tmp, &h, flags);
+	if (rc == 0 && !is_dir && origin && !ovl->un) /* a directory's: its lower one's */
 		rc = record_origin(ovl, h, st.attr.mode & S_IFMT, origin);
 	if (rc == 0) {
 		fk_ovl_tree_write(ovl);
 		assert(n->stack[0].layer == layer && n->stack[0].h == lh);
-		rc = install(ovl, n, tmp, h, origin);
+		rc = install(ovl, n, to, tmp, h, origin);
 		fk_ovl_tree_unlock(ovl);
 	}
 	if (rc && h)
-		unstage(ovl, tmp, is_dir);
+		unstage(ovl, to, tmp, is_dir);
 	up->ops->put(up, h);
 	fk_layer_put(lo, lh);
 	pthread_mutex_unlock(&n->copy_lock);
@@ -451,7 +465,7 @@ int fk_ovl_copy_up_as(struct fk_ovl *ovl, fk_session *se,
 {
 	assert(fk_ovl_tree_held() == FK_OVL_TREE_NONE);
 	if (ovl->un)
-		return fk_un_writable_node(ovl, n); /* nothing is copied */
+		return fk_un_copy_up(ovl, se, n, flags);
 	if (!ovl->upper)
 		return -EROFS;
 	int rc = -EAGAIN;
@@ -468,8 +482,9 @@ int fk_ovl_copy_up_as(struct fk_ovl *ovl, fk_session *se,
 			return 0; /* upper already */
 		rc = parent_upper ? 0 : fk_ovl_copy_up_as(ovl, se, p, 0);
 		fk_ovl_node_put(ovl, p);
+		const struct fk_ovl_dest upper = { 0, ovl->work };
 		if (rc == 0)
-			rc = copy_one(ovl, n, flags);
+			rc = fk_ovl_copy_one(ovl, n, flags, &upper);
 	}
 	if (rc == 0 && n->type == S_IFDIR)
 		/* Failing (the kernel does not know the node): nothing cached. */

@@ -622,6 +622,8 @@ void fk_ovl_free(struct fk_ovl *ovl)
 	fk_ovl_table_destroy(ovl); /* puts every handle, the root's too */
 	if (ovl->work)
 		fk_layer_put(ovl->layers[0], ovl->work);
+	if (ovl->un)
+		fk_un_destroy(ovl);
 	pthread_rwlock_destroy(&ovl->tree);
 	pthread_mutex_destroy(&ovl->dcache_lock);
 	for (unsigned i = 0; i < ovl->nlayers; i++)

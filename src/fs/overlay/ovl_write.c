@@ -105,13 +105,9 @@ static int upper_at(struct fk_ovl *ovl, struct fk_layer_node *dir,
 							      : UP_OBJECT;
 }
 
-/* Empty the upper directory name in dir of the markers it holds (its
- * merged listing is empty, so markers are all there is), so it can be
- * removed. */
-static int clear_markers(struct fk_ovl *ovl, struct fk_layer_node *dir,
-			 const char *name)
+int fk_ovl_clear_dir(struct fk_layer *up, struct fk_layer_node *dir,
+		     const char *name)
 {
-	struct fk_layer *up = UPPER(ovl);
 	struct fk_layer_node *h;
 	int rc = up->ops->lookup(up, dir, name, &h, NULL);
 	if (rc)
@@ -136,7 +132,7 @@ static int remove_upper(struct fk_ovl *ovl, struct fk_layer_node *dir,
 	struct fk_layer *up = UPPER(ovl);
 	if (!is_dir)
 		return up->ops->unlink(up, dir, name);
-	int rc = clear_markers(ovl, dir, name);
+	int rc = fk_ovl_clear_dir(UPPER(ovl), dir, name);
 	return rc ? rc : up->ops->rmdir(up, dir, name);
 }
 
@@ -674,7 +670,7 @@ static int do_rename(struct fk_ovl *ovl, struct fk_ovl_node *p,
 		if (rc == 0 && at == UP_OBJECT && !d && (flags & FK_RENAME_NOREPLACE))
 			rc = -EEXIST;
 		if (rc == 0 && at == UP_OBJECT && d && d->type == S_IFDIR)
-			rc = clear_markers(ovl, NP, newname);
+			rc = fk_ovl_clear_dir(UPPER(ovl), NP, newname);
 		if (rc == 0 && at == UP_WHITEOUT_OCI)
 			rc = fk_layer_whiteout_delete(up, NP, newname);
 		if (rc == 0 && at == UP_WHITEOUT_DEV && n->type == S_IFDIR) {

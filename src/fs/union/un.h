@@ -30,8 +30,12 @@
 #include "../overlay/ovl.h"
 
 /* What a union adds to its fk_ovl: one allocation, freed with it. */
+/* A writable branch's work directory, in its root (un_cow.c). */
+#define FK_UN_WORK_NAME ".wh..wh.fusekit"
+
 struct fk_un {
 	enum fk_un_policy create, action, search;
+	int cow; /* copy-on-write over RO branches (un_cow.c) */
 	int dropcacheonclose; /* a closed file's pages leave the cache */
 	int moveonenospc; /* move files off a full branch, by this: */
 	enum fk_un_policy move_policy;
@@ -41,6 +45,7 @@ struct fk_un {
 		enum fk_un_mode mode;
 		uint64_t minfree; /* bytes a create leaves free */
 		uint64_t dev; /* of its root: branches on one filesystem */
+		struct fk_layer_node *work; /* with cow, a writable one's */
 	} b[];
 };
 
@@ -51,11 +56,12 @@ static inline int fk_un_branch_writable(const struct fk_ovl *ovl, unsigned layer
 }
 
 /** The branch create policy p picks for a new object of need bytes in
- *  directory dir (ep: the branches that have dir), never branch skip
- *  (-1: none): its layer, or -errno (fk_un_choose_create). Asks statfs
- *  of each RW branch. */
+ *  directory dir (ep: the branches that have dir), among the layers
+ *  above below, never branch skip (-1: none): its layer, or -errno
+ *  (fk_un_choose_create). Asks statfs of each RW branch. */
 int fk_un_choose(struct fk_ovl *ovl, enum fk_un_policy p,
-		 const struct fk_ovl_node *dir, int skip, uint64_t need);
+		 const struct fk_ovl_node *dir, int skip, uint64_t need,
+		 unsigned below);
 /** A number for the random policies (splitmix64 over a shared count). */
 uint64_t fk_un_random(struct fk_un *un);
 /** Directory d made on branch b too, its parents first, each a copy of
@@ -63,9 +69,19 @@ uint64_t fk_un_random(struct fk_un *un);
  *  shown stays). Under the tree write lock. Its index in d's stack, or
  *  -errno. */
 int fk_un_clone_dir(struct fk_ovl *ovl, struct fk_ovl_node *d, unsigned b);
-/** The copy-up of a union (fk_ovl_copy_up): nothing is copied; 0 when
- *  n's shown copy is on a writable branch, else -EROFS. */
-int fk_un_writable_node(struct fk_ovl *ovl, struct fk_ovl_node *n);
+/** The copy-up of a union (fk_ovl_copy_up), with no tree lock held: 0
+ *  when n's shown copy is on a writable branch; else with cow, n copied
+ *  to one above it (un_cow.c), else -EROFS. */
+int fk_un_copy_up(struct fk_ovl *ovl, fk_session *se, struct fk_ovl_node *n,
+		  unsigned flags);
+/** The branch copy-on-write copies to for an object in directory dir
+ *  shown from layer below: the create policy's pick (its non-ep form)
+ *  among the RW branches above it. Its layer, or -errno (-EROFS: none). */
+int fk_un_cow_target(struct fk_ovl *ovl, const struct fk_ovl_node *dir,
+		     unsigned below);
+/** What the union holds besides its allocation (work directories):
+ *  let go, before its layers are freed. */
+void fk_un_destroy(struct fk_ovl *ovl);
 /** moveonenospc: a write to open file f failed for want of space (the
  *  file is to reach `need` bytes). Move the file to the branch the
  *  moveonenospc policy picks among those with room for it, with its

@@ -41,6 +41,7 @@ int fk_un_new(struct fk_ovl **out, struct fk_layer **layers,
 	un->create = o->create;
 	un->action = o->action;
 	un->search = o->search;
+	un->cow = o->cow;
 	un->moveonenospc = o->moveonenospc;
 	un->dropcacheonclose = o->dropcacheonclose;
 	un->move_policy = o->move_policy;
@@ -61,6 +62,18 @@ int fk_un_new(struct fk_ovl **out, struct fk_layer **layers,
 					   ? specs[i].minfreespace
 					   : o->minfreespace;
 		un->b[i].dev = st.dev;
+		if (o->cow && specs[i].mode != FK_UN_RO) {
+			struct fk_layer *l = layers[i];
+			rc = l->ops->work ? l->ops->work(l, &un->b[i].work) : -ENOTSUP;
+			if (rc) {
+				snprintf(err, errlen, "branch %u: cow needs a work "
+						      "directory there", i + 1);
+				while (i-- > 0)
+					fk_layer_put(layers[i], un->b[i].work);
+				free(un);
+				return rc;
+			}
+		}
 	}
 	struct fk_ovl_options oo = o->ovl;
 	oo.upper = 0;
@@ -68,6 +81,8 @@ int fk_un_new(struct fk_ovl **out, struct fk_layer **layers,
 	struct fk_ovl *ovl;
 	int rc = fk_ovl_new(&ovl, layers, n, &oo, err, errlen);
 	if (rc) {
+		for (unsigned i = 0; i < n; i++)
+			fk_layer_put(layers[i], un->b[i].work);
 		free(un);
 		return rc;
 	}
@@ -76,12 +91,10 @@ int fk_un_new(struct fk_ovl **out, struct fk_layer **layers,
 	return 0;
 }
 
-int fk_un_writable_node(struct fk_ovl *ovl, struct fk_ovl_node *n)
+void fk_un_destroy(struct fk_ovl *ovl)
 {
-	fk_ovl_tree_read(ovl);
-	int ok = fk_un_branch_writable(ovl, n->stack[0].layer);
-	fk_ovl_tree_unlock(ovl);
-	return ok ? 0 : -EROFS;
+	for (unsigned i = 0; i < ovl->un->nbranches; i++)
+		fk_layer_put(ovl->layers[i], ovl->un->b[i].work);
 }
 
 void fk_un_release(struct fk_ovl *ovl, const struct ovl_file *f)

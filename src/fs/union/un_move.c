@@ -79,7 +79,8 @@ int fk_un_move_on_enospc(struct fk_ovl *ovl, const struct ovl_file *f,
 							  : lc->ops->getattr(lc, n->stack[0].h, &st);
 	int b = rc ? rc
 		      : fk_un_choose(ovl, un->move_policy, parent, (int)cur,
-				     need > st.attr.size ? need : st.attr.size);
+				     need > st.attr.size ? need : st.attr.size,
+				     ovl->nlayers);
 	int at = b < 0 ? b : fk_un_clone_dir(ovl, parent, (unsigned)b);
 	int pc = -1;
 	for (unsigned k = 0; k < parent->depth; k++)

@@ -34,6 +34,14 @@
 
 #define OVL(req) ((struct fk_ovl *)fk_req_fs(req))
 
+/* Does the union make no paths for links and renames? With an ep
+ * create policy (mergerfs's path preservation: EXDEV), unless cow, which
+ * makes paths for its copies anyway. */
+static int keeps_paths(const struct fk_ovl *ovl)
+{
+	return fk_un_policy_ep(ovl->un->create) && !ovl->un->cow;
+}
+
 /* Where layer is in directory node d's stack: its index, or -1. */
 static int pos_of(const struct fk_ovl_node *d, unsigned layer)
 {
@@ -52,14 +60,16 @@ uint64_t fk_un_random(struct fk_un *un)
 }
 
 int fk_un_choose(struct fk_ovl *ovl, enum fk_un_policy p,
-		 const struct fk_ovl_node *dir, int skip, uint64_t need)
+		 const struct fk_ovl_node *dir, int skip, uint64_t need,
+		 unsigned below)
 {
 	struct fk_un *un = ovl->un;
 	struct fk_un_candidate c[FK_UN_MAX_BRANCHES];
 	for (unsigned i = 0; i < ovl->nlayers; i++) {
 		uint64_t room = un->b[i].minfree + need;
-		c[i] = (struct fk_un_candidate){ (int)i == skip ? FK_UN_RO
-								: un->b[i].mode,
+		c[i] = (struct fk_un_candidate){ (int)i == skip || i >= below
+							 ? FK_UN_RO
+							 : un->b[i].mode,
 						 0, pos_of(dir, i) >= 0, 0, 0,
 						 room < need ? UINT64_MAX : room };
 		struct fk_statfs st;
@@ -81,7 +91,7 @@ int fk_un_choose(struct fk_ovl *ovl, enum fk_un_policy p,
 /* The branch a new name in directory dir goes to: its layer, or -errno. */
 static int choose_branch(struct fk_ovl *ovl, const struct fk_ovl_node *dir)
 {
-	return fk_un_choose(ovl, ovl->un->create, dir, -1, 0);
+	return fk_un_choose(ovl, ovl->un->create, dir, -1, 0, ovl->nlayers);
 }
 
 /* Give directory h of layer lb, just made, the times and xattrs of the
@@ -233,15 +243,6 @@ static int copies_of(struct fk_ovl *ovl, const struct fk_ovl_node *dir,
 	return cs->n ? 0 : -ENOENT;
 }
 
-/* Are all of cs on writable branches? 0 or -EROFS. */
-static int all_writable(struct fk_ovl *ovl, const struct copies *cs)
-{
-	for (unsigned i = 0; i < cs->n; i++)
-		if (!fk_un_branch_writable(ovl, cs->c[i].layer))
-			return -EROFS;
-	return 0;
-}
-
 /* Which of cs a change of attributes goes to, by the action policy:
  * their indexes in out, and their count; -EROFS when the copy shown is on
  * a read-only branch. */
@@ -258,20 +259,92 @@ static int action_targets(struct fk_ovl *ovl, const struct copies *cs,
 	return k;
 }
 
+/* The first of cs on a read-only branch: its index, or -1. */
+static int first_ro(struct fk_ovl *ovl, const struct copies *cs)
+{
+	for (unsigned i = 0; i < cs->n; i++)
+		if (!fk_un_branch_writable(ovl, cs->c[i].layer))
+			return (int)i;
+	return -1;
+}
+
+/* Let go of the copies of cs on read-only branches. */
+static void copies_drop_ro(struct fk_ovl *ovl, struct copies *cs)
+{
+	unsigned k = 0;
+	for (unsigned i = 0; i < cs->n; i++) {
+		if (fk_un_branch_writable(ovl, cs->c[i].layer))
+			cs->c[k++] = cs->c[i];
+		else
+			fk_layer_put(ovl->layers[cs->c[i].layer], cs->c[i].h);
+	}
+	cs->n = k;
+}
+
+
+static int make_whiteout(struct fk_ovl *ovl, struct fk_ovl_node *dir,
+			 unsigned wb, const char *name)
+{
+	struct fk_layer *l = ovl->layers[wb];
+	const struct fk_layer_cred me = { (uint32_t)geteuid(), (uint32_t)getegid() };
+	int rc = fk_layer_whiteout_create(l, dir->stack[pos_of(dir, wb)].h, name, &me);
+	return rc == -EEXIST ? 0 : rc; /* one is there already */
+}
+
+/* With cow, after name's copies left dir: whatever the branches still
+ * show of name (a copy on a read-only branch, or what a directory moved
+ * away hid) gets a whiteout above it: on branch top (where name was
+ * shown from) when it may be written and is above, else on the cow
+ * target. Under the tree write lock: 0 or -errno. */
+static int hide_rest(struct fk_ovl *ovl, struct fk_ovl_node *dir,
+		     const char *name, unsigned top)
+{
+	struct fk_ovl_found f;
+	struct fk_layer_stat st;
+	int rc = fk_ovl_lookup_found(ovl, dir, name, &f, &st);
+	if (rc)
+		return rc == -ENOENT ? 0 : rc;
+	unsigned shown = f.stack[0].layer;
+	fk_ovl_stack_free(ovl, f.stack, f.depth);
+	int wb = fk_un_branch_writable(ovl, top) && top < shown
+			 ? (int)top
+			 : fk_un_cow_target(ovl, dir, shown);
+	int at = wb < 0 ? wb : fk_un_clone_dir(ovl, dir, (unsigned)wb);
+	return at < 0 ? at : make_whiteout(ovl, dir, (unsigned)wb, name);
+}
+
 /* ---- making names ---- */
 
-/* Does a branch above branch b hide name in dir (a whiteout there)?
- * Then what is made on b would not show. */
-static int hidden_above(struct fk_ovl *ovl, const struct fk_ovl_node *dir,
-			const char *name, unsigned b)
+/* The topmost branch of dir's stack where name is whited out (or has an
+ * object the merged view does not show): its layer, or -1. A new object
+ * shows only above it, or in its place. */
+static int whiteout_layer(struct fk_ovl *ovl, const struct fk_ovl_node *dir,
+			  const char *name)
 {
-	for (unsigned i = 0; i < dir->depth && dir->stack[i].layer <= b; i++) {
+	for (unsigned i = 0; i < dir->depth; i++) {
 		struct fk_layer *l = ovl->layers[dir->stack[i].layer];
 		struct fk_layer_stat st;
 		int rc = l->ops->lookup(l, dir->stack[i].h, name, NULL, &st);
-		/* Found, where the merged view has nothing: a whiteout. */
 		if (rc == 0 || fk_layer_whiteout_test(l, dir->stack[i].h, name,
 						      NULL) == 1)
+			return (int)dir->stack[i].layer;
+	}
+	return -1;
+}
+
+/* Does a branch of dir's stack strictly between layers above and below
+ * have an object or whiteout of name? */
+static int hidden_between(struct fk_ovl *ovl, const struct fk_ovl_node *dir,
+			  const char *name, unsigned above, unsigned below)
+{
+	for (unsigned i = 0; i < dir->depth; i++) {
+		unsigned layer = dir->stack[i].layer;
+		if (layer <= above || layer >= below)
+			continue;
+		struct fk_layer *l = ovl->layers[layer];
+		struct fk_layer_stat st;
+		if (l->ops->lookup(l, dir->stack[i].h, name, NULL, &st) == 0 ||
+		    fk_layer_whiteout_test(l, dir->stack[i].h, name, NULL) == 1)
 			return 1;
 	}
 	return 0;
@@ -290,6 +363,10 @@ void fk_un_make(fk_req *req, uint64_t parent_id, const char *name,
 	struct fk_layer_stat st;
 	struct fk_ovl_node *n = NULL;
 	int rc = fk_layer_is_marker_name(ovl->layers[0], name) ? -EINVAL : 0;
+	if (rc == 0 && linked) { /* with cow, a file on an RO branch is copied */
+		rc = fk_un_copy_up(ovl, fk_req_session(req), linked, 0);
+		rc = rc == -EROFS ? 0 : rc; /* answered below */
+	}
 	fk_ovl_tree_write(ovl);
 	if (rc == 0) {
 		rc = fk_ovl_lookup_found(ovl, parent, name, &f, &st);
@@ -300,29 +377,58 @@ void fk_un_make(fk_req *req, uint64_t parent_id, const char *name,
 			rc = 0;
 		}
 	}
+	/* Over a whiteout a new object goes in its place where that branch
+	 * may be written (the whiteout goes), else above it. */
+	int wl = rc ? -1 : whiteout_layer(ovl, parent, name);
+	int replace = wl >= 0 && fk_un_branch_writable(ovl, (unsigned)wl);
 	int b = -1;
 	if (rc == 0 && linked) {
 		/* A link is made where the file is. */
 		b = (int)linked->stack[0].layer;
 		if (!fk_un_branch_writable(ovl, (unsigned)b))
 			rc = -EROFS;
-		else if (pos_of(parent, (unsigned)b) < 0 &&
-			 fk_un_policy_ep(ovl->un->create))
+		else if (pos_of(parent, (unsigned)b) < 0 && keeps_paths(ovl))
 			rc = -EXDEV; /* ep: the path is not made */
+		else if (wl >= 0 && wl < b &&
+			 (!replace || hidden_between(ovl, parent, name, (unsigned)wl,
+						     (unsigned)b)))
+			rc = -EXDEV; /* it would not show */
+		else if (wl >= 0 && wl < b) /* the whiteout above goes */
+			rc = fk_layer_whiteout_delete(ovl->layers[wl],
+						      parent->stack[pos_of(parent, (unsigned)wl)].h,
+						      name);
+		replace = replace && wl == b;
 		a->src = linked->stack[0].h;
+	} else if (rc == 0 && replace) {
+		b = wl;
 	} else if (rc == 0) {
-		b = choose_branch(ovl, parent);
-		rc = b < 0 ? b : 0;
+		b = wl < 0 ? choose_branch(ovl, parent)
+			   : fk_un_choose(ovl, ovl->un->create, parent, -1, 0,
+					  (unsigned)wl);
+		rc = b == -ENOENT && wl >= 0 ? -EROFS : b < 0 ? b : 0;
 	}
 	int at = rc ? rc : fk_un_clone_dir(ovl, parent, (unsigned)b);
 	if (at < 0)
 		rc = at;
-	if (rc == 0 && hidden_above(ovl, parent, name, (unsigned)b))
-		rc = -EEXIST; /* a whiteout's name: never shown, yet there */
 	struct fk_layer *lb = rc ? NULL : ovl->layers[b];
 	struct fk_layer_node *h = NULL;
+	if (rc == 0 && replace)
+		rc = fk_layer_whiteout_delete(lb, parent->stack[at].h, name);
 	if (rc == 0)
 		rc = fk_ovl_make_in(lb, parent->stack[at].h, name, a, &h, &st);
+	if (rc >= 0 && replace && a->kind == FK_OVL_MAKE_DIR) {
+		/* Nothing below may show through the new directory. */
+		const struct fk_layer_cred me = { (uint32_t)geteuid(), (uint32_t)getegid() };
+		int r = fk_layer_opaque_set(lb, h, &me);
+		if (r) {
+			fk_layer_put(lb, h);
+			(void)fk_ovl_clear_dir(lb, parent->stack[at].h, name);
+			(void)lb->ops->rmdir(lb, parent->stack[at].h, name);
+			rc = r;
+		}
+	}
+	if (rc < 0 && replace) /* put the whiteout back; failing, it shows */
+		(void)make_whiteout(ovl, parent, (unsigned)b, name);
 	if (rc >= 0) {
 		n = fk_ovl_node_made(ovl, (unsigned)b, h, &st, parent, name);
 		if (!n) {
@@ -367,8 +473,14 @@ static int remove_copy(struct fk_ovl *ovl, const struct fk_ovl_node *dir,
 		       const struct copy *c, const char *name, int is_dir)
 {
 	struct fk_layer *l = ovl->layers[c->layer];
-	struct fk_layer_node *P = dir->stack[c->dirpos].h;
-	return is_dir ? l->ops->rmdir(l, P, name) : l->ops->unlink(l, P, name);
+	/* Where dir is on that branch now (a clone may have restacked it). */
+	struct fk_layer_node *P = dir->stack[pos_of(dir, c->layer)].h;
+	if (!is_dir)
+		return l->ops->unlink(l, P, name);
+	/* What it holds is not shown (the merged directory is empty):
+	 * whiteouts, and names a branch above hides. */
+	int rc = fk_ovl_clear_dir(l, P, name);
+	return rc ? rc : l->ops->rmdir(l, P, name);
 }
 
 void fk_un_remove(fk_req *req, const struct fk_name_in *in, int rmdir)
@@ -395,16 +507,21 @@ void fk_un_remove(fk_req *req, const struct fk_name_in *in, int rmdir)
 	struct copies cs = { 0 };
 	if (rc == 0)
 		rc = copies_of(ovl, parent, in->name, n, &cs);
-	/* Every copy goes, or none: one left would show again. */
-	if (rc == 0)
-		rc = all_writable(ovl, &cs);
+	/* Every copy goes, or none: one left would show again; with cow, a
+	 * whiteout hides those on read-only branches. */
+	if (rc == 0 && first_ro(ovl, &cs) >= 0 && !ovl->un->cow)
+		rc = -EROFS;
 	/* The lowest first: failing midway, the copy shown is still there,
 	 * and so is what the name showed. */
 	for (unsigned i = cs.n; rc == 0 && i-- > 0;) {
+		if (!fk_un_branch_writable(ovl, cs.c[i].layer))
+			continue;
 		rc = remove_copy(ovl, parent, &cs.c[i], in->name, rmdir);
 		if (rc == -ENOENT)
 			rc = 0; /* gone from the host meanwhile */
 	}
+	if (rc == 0 && ovl->un->cow)
+		rc = hide_rest(ovl, parent, in->name, cs.c[0].layer);
 	copies_put(ovl, &cs);
 	if (n) {
 		fk_ovl_dircache_drop(ovl, parent);
@@ -424,7 +541,8 @@ void fk_un_remove(fk_req *req, const struct fk_name_in *in, int rmdir)
  * undoes the steps before it. */
 static int do_rename(struct fk_ovl *ovl, struct fk_ovl_node *p,
 		     const char *name, struct fk_ovl_node *np,
-		     const char *newname, unsigned flags)
+		     const char *newname, unsigned flags,
+		     struct fk_ovl_node **copy)
 {
 	struct fk_ovl_node *n = NULL, *d = NULL;
 	int rc = fk_ovl_rename_nodes(ovl, p, name, np, newname, flags, &n, &d);
@@ -437,10 +555,40 @@ static int do_rename(struct fk_ovl *ovl, struct fk_ovl_node *p,
 	rc = copies_of(ovl, p, name, n, &src);
 	if (rc == 0 && d)
 		rc = copies_of(ovl, np, newname, d, &dst);
-	if (rc == 0)
-		rc = all_writable(ovl, &src);
-	if (rc == 0)
-		rc = all_writable(ovl, &dst);
+	/* Copies on read-only branches stay where they are. Without cow,
+	 * that is EROFS. With it, a file shown from one is copied up first
+	 * (with the lock let go: *copy, -EAGAIN) and a whiteout hides the
+	 * old name's after the move; what the new name had on them must be
+	 * below the moved copy, which hides it (else EXDEV, as for a
+	 * directory with read-only content: mv copies then). */
+	int src_ro = rc ? -1 : first_ro(ovl, &src);
+	int dst_ro = rc ? -1 : first_ro(ovl, &dst);
+	int exchange = (flags & FK_RENAME_EXCHANGE) != 0;
+	if (rc == 0 && (src_ro >= 0 || dst_ro >= 0) && !ovl->un->cow) {
+		rc = -EROFS;
+	} else if (rc == 0 && ((src_ro >= 0 && n->type == S_IFDIR) ||
+			       (exchange && dst_ro >= 0 && d->type == S_IFDIR))) {
+		rc = -EXDEV;
+	} else if (rc == 0 && (src_ro == 0 || (exchange && dst_ro == 0))) {
+		/* Shown from a read-only branch: copied up first. */
+		*copy = src_ro == 0 ? n : d;
+		fk_ovl_node_hold(ovl, *copy);
+		rc = -EAGAIN;
+	} else if (rc == 0 && !exchange && dst_ro >= 0 &&
+		   dst.c[dst_ro].layer < src.c[0].layer) {
+		rc = -EXDEV;
+	} else if (rc == 0 && exchange &&
+		   ((src_ro >= 0 && dst.c[0].layer > src.c[src_ro].layer) ||
+		    (dst_ro >= 0 && src.c[0].layer > dst.c[dst_ro].layer))) {
+		rc = -EXDEV; /* a name's read-only copy would show again */
+	}
+	/* (An exchange keeps a writable copy on top of both names, which
+	 * hides what each has on read-only branches: no whiteout.) */
+	/* The read-only copies take no part below. */
+	if (rc == 0 && src_ro >= 0)
+		copies_drop_ro(ovl, &src);
+	if (rc == 0 && dst_ro >= 0)
+		copies_drop_ro(ovl, &dst);
 	/* The steps, one per branch: where both names have a copy, one
 	 * rename there (an exchange, or name over newname); where only name
 	 * has one, it moves to newname; with EXCHANGE, where only newname
@@ -452,7 +600,6 @@ static int do_rename(struct fk_ovl *ovl, struct fk_ovl_node *p,
 		unsigned flags;
 	} steps[2 * FK_UN_MAX_BRANCHES];
 	unsigned nsteps = 0;
-	int exchange = (flags & FK_RENAME_EXCHANGE) != 0;
 	for (unsigned i = 0; rc == 0 && i < src.n; i++) {
 		unsigned b = src.c[i].layer, f = flags & FK_RENAME_NOREPLACE;
 		int both = 0;
@@ -474,10 +621,27 @@ static int do_rename(struct fk_ovl *ovl, struct fk_ovl_node *p,
 		struct fk_ovl_node *to = steps[i].back ? p : np;
 		if (pos_of(to, steps[i].layer) >= 0)
 			continue;
-		if (fk_un_policy_ep(ovl->un->create))
+		if (keeps_paths(ovl))
 			rc = -EXDEV; /* a path-preserving policy makes no path */
 		else if ((rc = fk_un_clone_dir(ovl, to, steps[i].layer)) > 0)
 			rc = 0;
+	}
+	/* A whiteout of newname above where the copies go (it was removed
+	 * before, and had copies on read-only branches) would hide them: it
+	 * goes, where it may and unless something else it hides would show
+	 * then (else EXDEV; mv copies). A directory moved there becomes
+	 * opaque, hiding what the read-only branches have of that name. */
+	int wl = rc || d || !src.n ? -1 : whiteout_layer(ovl, np, newname);
+	if (wl >= 0 && (unsigned)wl < src.c[0].layer) {
+		if (!fk_un_branch_writable(ovl, (unsigned)wl) ||
+		    hidden_between(ovl, np, newname, (unsigned)wl, src.c[0].layer))
+			rc = -EXDEV;
+		else if ((rc = fk_layer_whiteout_delete(
+				  ovl->layers[wl], np->stack[pos_of(np, (unsigned)wl)].h,
+				  newname)) == -ENOENT)
+			rc = 0;
+	} else {
+		wl = -1;
 	}
 	unsigned done = 0;
 	for (; rc == 0 && done < nsteps; done++) {
@@ -486,8 +650,28 @@ static int do_rename(struct fk_ovl *ovl, struct fk_ovl_node *p,
 		/* clone_dir may have restacked p and np: positions now. */
 		struct fk_layer_node *P = p->stack[pos_of(p, st->layer)].h;
 		struct fk_layer_node *NP = np->stack[pos_of(np, st->layer)].h;
+		/* A whiteout where the copy goes (the name was removed
+		 * before) makes way for it; a directory put there hides what
+		 * the read-only branches below have of that name. */
+		struct fk_layer_node *to = st->back ? P : NP;
+		const char *to_name = st->back ? name : newname;
+		int was = fk_layer_whiteout_delete(l, to, to_name) == 0;
 		rc = st->back ? l->ops->rename(l, NP, newname, P, name, st->flags)
 			      : l->ops->rename(l, P, name, NP, newname, st->flags);
+		struct fk_layer_node *moved = NULL;
+		if (rc == 0 && was && (st->back ? d : n)->type == S_IFDIR &&
+		    (rc = l->ops->lookup(l, to, to_name, &moved, NULL)) == 0) {
+			const struct fk_layer_cred me = { (uint32_t)geteuid(),
+							  (uint32_t)getegid() };
+			rc = fk_layer_opaque_set(l, moved, &me);
+			fk_layer_put(l, moved);
+			if (rc) /* put it back: the undo below needs it there */
+				(void)(st->back
+					       ? l->ops->rename(l, P, name, NP, newname, 0)
+					       : l->ops->rename(l, NP, newname, P, name, 0));
+		}
+		if (rc && was) /* failing, the old name shows again */
+			(void)make_whiteout(ovl, st->back ? p : np, st->layer, to_name);
 		if (rc)
 			break;
 	}
@@ -503,6 +687,18 @@ static int do_rename(struct fk_ovl *ovl, struct fk_ovl_node *p,
 		(void)(st->back ? l->ops->rename(l, P, name, NP, newname, f)
 				: l->ops->rename(l, NP, newname, P, name, f));
 	}
+	if (wl >= 0 && rc == 0 && n->type == S_IFDIR) {
+		struct fk_layer *l = ovl->layers[src.c[0].layer];
+		struct fk_layer_node *moved = NULL;
+		const struct fk_layer_cred me = { (uint32_t)geteuid(), (uint32_t)getegid() };
+		rc = l->ops->lookup(l, np->stack[pos_of(np, src.c[0].layer)].h, newname,
+				    &moved, NULL);
+		if (rc == 0)
+			rc = fk_layer_opaque_set(l, moved, &me);
+		fk_layer_put(l, moved);
+	}
+	if (wl >= 0 && rc) /* the whiteout back; failing, what it hid shows */
+		(void)make_whiteout(ovl, np, (unsigned)wl, newname);
 	/* What newname showed from branches where nothing moved. */
 	for (unsigned i = 0; rc == 0 && !(flags & FK_RENAME_EXCHANGE) && i < dst.n; i++) {
 		int replaced = 0;
@@ -517,6 +713,9 @@ static int do_rename(struct fk_ovl *ovl, struct fk_ovl_node *p,
 		if (rc == -ENOENT)
 			rc = 0;
 	}
+	/* With cow, what name still shows from below gets a whiteout. */
+	if (rc == 0 && ovl->un->cow && !exchange && src.n)
+		rc = hide_rest(ovl, p, name, src.c[0].layer);
 	copies_put(ovl, &src);
 	copies_put(ovl, &dst);
 	if (rc == 0 && (flags & FK_RENAME_EXCHANGE))
@@ -539,10 +738,19 @@ void fk_un_rename(fk_req *req, const struct fk_rename_in *in)
 	int rc = !p || !np ? -ENOENT
 		 : fk_layer_is_marker_name(ovl->layers[0], in->newname) ? -EINVAL
 									 : 0;
-	if (rc == 0) {
+	for (int tries = 0; rc == 0; tries++) {
+		struct fk_ovl_node *copy = NULL;
 		fk_ovl_tree_write(ovl);
-		rc = do_rename(ovl, p, in->name, np, in->newname, in->flags);
+		rc = do_rename(ovl, p, in->name, np, in->newname, in->flags, &copy);
 		fk_ovl_tree_unlock(ovl);
+		if (rc != -EAGAIN || !copy)
+			break;
+		/* A file shown from a read-only branch, copied up (cow) with
+		 * no lock held; then all is decided again. */
+		rc = tries < FK_OVL_COPY_TRIES
+			     ? fk_un_copy_up(ovl, fk_req_session(req), copy, 0)
+			     : -EAGAIN;
+		fk_ovl_node_put(ovl, copy);
 	}
 	fk_ovl_node_put(ovl, np);
 	fk_ovl_node_put(ovl, p);
@@ -596,8 +804,11 @@ void fk_un_setattr(fk_req *req, const struct fk_setattr_in *in)
 	struct copies cs = { 0 };
 	size_t to[FK_UN_MAX_BRANCHES];
 	struct fk_layer_stat st;
+	/* With cow, what an RO branch shows is copied up first. */
+	int rc = fk_un_copy_up(ovl, fk_req_session(req), n, 0);
 	fk_ovl_tree_read(ovl);
-	int rc = node_copies(ovl, n, &cs);
+	if (rc == 0 || rc == -EROFS)
+		rc = node_copies(ovl, n, &cs);
 	int k = rc ? rc : action_targets(ovl, &cs, to);
 	rc = k < 0 ? k : 0;
 	if (rc == 0 && (in->valid & FK_SET_SIZE) && in->has_fh) {
@@ -640,8 +851,10 @@ void fk_un_change_xattr(fk_req *req, uint64_t ino, const char *name,
 		rc = -EPERM;
 	struct copies cs = { 0 };
 	size_t to[FK_UN_MAX_BRANCHES];
+	if (rc == 0) /* with cow, what an RO branch shows is copied up */
+		rc = fk_un_copy_up(ovl, fk_req_session(req), n, 0);
 	fk_ovl_tree_read(ovl);
-	if (rc == 0)
+	if (rc == 0 || rc == -EROFS)
 		rc = node_copies(ovl, n, &cs);
 	int k = rc ? rc : action_targets(ovl, &cs, to);
 	rc = k < 0 ? k : 0;
