@@ -4,7 +4,8 @@
 # flags, mkdir, rmdir, readdir, chmod, utimes, xattrs, fifos, symlinks)
 # while the host renames a directory underneath, against the passthrough
 # (fd and lazy modes), the overlay (both whiteout formats) and the union
-# (two RW branches, new names on either at random, and an RO one). Each
+# (two RW branches, new names on either at random, and an RO one; then
+# with -o cow over names on the RO one). Each
 # daemon must live and exit 0, and no client may see an error a racing
 # native filesystem would not give.
 #
@@ -68,6 +69,18 @@ track_daemon "$DPID" "$WORK/un"
 wait_mounted "$WORK/un" || { bad "union mount: $(cat "$WORK/union.log")"; finish; }
 storm "union, a branch renamed" "$WORK/un" "$B"
 stop_daemon "$WORK/un" "$DPID"
+
+C1=$WORK/uc1 C2=$WORK/uc2 CR=$WORK/ucr
+mkdir -p "$C1" "$C2" "$CR/a" "$WORK/uncow"
+for i in 0 1 2 3; do echo ro >"$CR/a/n$i"; done
+MOUNTS+=("$WORK/uncow")
+"$FUSEKIT" union -f -o cow,category.create=rand,minfreespace=0 "$C1:$C2:$CR=RO" \
+	"$WORK/uncow" 2>"$WORK/unioncow.log" &
+DPID=$!
+track_daemon "$DPID" "$WORK/uncow"
+wait_mounted "$WORK/uncow" || { bad "union -o cow mount: $(cat "$WORK/unioncow.log")"; finish; }
+storm "union -o cow, a branch renamed" "$WORK/uncow" "$C2"
+stop_daemon "$WORK/uncow" "$DPID"
 
 reports=$(cat "$WORK"/tsan.* 2>/dev/null | grep -c 'WARNING: ThreadSanitizer')
 expect "no data race reported (ThreadSanitizer builds)" 0 "$reports"
