@@ -295,6 +295,34 @@ start_union "$WORK/mcow" "$WORK/cr1:$WORK/cr2:$WORK/cro=RO" -o cow,minfreespace=
 SCEN_MODE=--existing compare_scenarios "union -o cow, the fixture on RO" "$WORK/cn" "$WORK/mcow"
 stop_daemon "$WORK/mcow" "$DPID"
 
+# ---- -o cow by an unprivileged daemon, through fusermount3 ----
+U=fktest
+if [ "$(stat -c %a /dev/fuse)" = 666 ] && command -v fusermount3 >/dev/null &&
+	{ id "$U" >/dev/null 2>&1 || useradd -M -s /usr/sbin/nologin "$U"; }; then
+	UW=$WORK/ucw UR=$WORK/ucr UM=$WORK/ucm
+	mkdir -p "$UW" "$UR/d" "$UM"
+	echo base >"$UR/f"
+	echo x >"$UR/d/g"
+	chown -R "$U:" "$UW" "$UR" "$UM"
+	as_user() { setpriv --reuid="$U" --regid="$U" --init-groups "$@"; }
+	MOUNTS+=("$UM")
+	as_user "$FUSEKIT" union -o cow,minfreespace=0 "$UW:$UR=RO" "$UM" 2>"$WORK/ucow.log"
+	expect "user: the daemon starts and detaches" 0 "$?"
+	UPID=$(pgrep -u "$U" -f "union -o cow,minfreespace=0 $UW" | head -1)
+	check "user: a write to an RO file" as_user sh -c "echo y >>'$UM/f'"
+	expect "user: copied up, as the user's" "$U base y" \
+		"$(stat -c %U "$UW/f") $(echo $(cat "$UW/f"))"
+	check "user: an RO file removed" as_user rm "$UM/d/g"
+	expect "user: hidden by a whiteout the user could write" "" \
+		"$(as_user ls -A "$UM/d")"
+	check "user: fusekit umount" as_user "$FUSEKIT" umount "$UM"
+	[ -n "$UPID" ] && wait_gone "$UPID"
+	check_fails "user: the daemon has gone" kill -0 "${UPID:-0}"
+	expect "user: the RO branch is unchanged" "base x" "$(echo $(cat "$UR/f" "$UR/d/g"))"
+else
+	echo "SKIP: unprivileged union (needs /dev/fuse 666, fusermount3, user $U)"
+fi
+
 # ---- refusals ----
 "$FUSEKIT" union "$WORK/nope-*" "$WORK/mx" 2>"$WORK/e1"
 expect "a glob matching nothing: exit 2" 2 "$?"

@@ -232,6 +232,13 @@ void fk_ovl_reply_entry(fk_req *req, const struct fk_entry *e);
 uint64_t fk_ovl_shown_ino(const struct fk_ovl *ovl, unsigned layer,
 			  uint64_t ino);
 
+/** Can writable layer up write device whiteouts and opaque xattrs? A
+ *  daemon that may not make device nodes or set the prefix's xattrs (a
+ *  user namespace without whiteout support, a filesystem without user
+ *  xattrs) writes the OCI format instead, as fuse-overlayfs falls back;
+ *  both are read anyway. Probed once, in its work directory. */
+void fk_ovl_choose_format(struct fk_layer *up, struct fk_layer_node *work);
+
 /* ---- ovl_dir.c ---- */
 /** Does the merged directory n show no entry? 1, 0, or -errno. Under the
  *  tree lock. */

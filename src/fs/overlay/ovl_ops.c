@@ -481,28 +481,22 @@ const struct fk_ops *fk_ovl_ops(void)
 }
 
 
-/* Can the upper layer write device whiteouts and opaque xattrs? A daemon
- * that may not make device nodes or set the prefix's xattrs (a user
- * namespace without whiteout support, a filesystem without user xattrs)
- * writes the OCI format instead, as fuse-overlayfs falls back; both are
- * read anyway. Probed once, in the work directory. */
-static void choose_upper_format(struct fk_ovl *ovl)
+void fk_ovl_choose_format(struct fk_layer *up, struct fk_layer_node *work)
 {
-	struct fk_layer *up = ovl->layers[0];
 	if (up->whiteout != FK_LAYER_WH_CHARDEV)
 		return;
 	const struct fk_layer_cred me = { (uint32_t)geteuid(), (uint32_t)getegid() };
 	char tmp[FK_LAYER_STAGE_NAME_MAX];
-	fk_layer_stage_name(ovl->layers[0], tmp);
-	int rc = fk_layer_whiteout_create(up, ovl->work, tmp, &me);
+	fk_layer_stage_name(up, tmp);
+	int rc = fk_layer_whiteout_create(up, work, tmp, &me);
 	if (rc == 0) {
-		(void)up->ops->unlink(up, ovl->work, tmp); /* failing: unseen */
+		(void)up->ops->unlink(up, work, tmp); /* failing: unseen */
 		struct fk_layer_node *dir;
-		rc = up->ops->mkdir(up, ovl->work, tmp, 0700, &me, &dir, NULL);
+		rc = up->ops->mkdir(up, work, tmp, 0700, &me, &dir, NULL);
 		if (rc == 0) {
 			rc = fk_layer_opaque_set(up, dir, &me);
 			up->ops->put(up, dir);
-			(void)up->ops->rmdir(up, ovl->work, tmp); /* failing: unseen */
+			(void)up->ops->rmdir(up, work, tmp); /* failing: unseen */
 		}
 	}
 	if (rc == -EPERM || rc == -EOPNOTSUPP || rc == -EACCES)
@@ -586,7 +580,7 @@ int fk_ovl_new(struct fk_ovl **out, struct fk_layer **layers, unsigned nlayers,
 			snprintf(err, errlen, "the upper layer has no work directory");
 	}
 	if (rc == 0 && ovl->upper)
-		choose_upper_format(ovl);
+		fk_ovl_choose_format(layers[0], ovl->work);
 	struct fk_ovl_found f;
 	if (rc == 0 && (rc = root_found(ovl, &f)) == 0 &&
 	    !fk_ovl_node_root(ovl, &f)) {

@@ -65,6 +65,8 @@ int fk_un_new(struct fk_ovl **out, struct fk_layer **layers,
 		if (o->cow && specs[i].mode != FK_UN_RO) {
 			struct fk_layer *l = layers[i];
 			rc = l->ops->work ? l->ops->work(l, &un->b[i].work) : -ENOTSUP;
+			if (rc == 0) /* whiteouts this daemon can write there */
+				fk_ovl_choose_format(l, un->b[i].work);
 			if (rc) {
 				snprintf(err, errlen, "branch %u: cow needs a work "
 						      "directory there", i + 1);
