@@ -243,7 +243,8 @@ done
 
 # ---- -o cow: copy-on-write over the RO branch, whiteouts ----
 W1=$WORK/cw-rw W2=$WORK/cw-rw2 RO=$WORK/cw-ro
-mkdir -p "$W1" "$W2" "$RO/d/sub" "$RO/e"
+mkdir -p "$W1" "$W2" "$RO/d/sub" "$RO/e" "$RO/rodir"
+echo hidden >"$RO/rodir/h"
 echo base >"$RO/d/f"
 echo sub >"$RO/d/sub/g"
 echo keep >"$RO/k"
@@ -280,6 +281,11 @@ check_fails "cow: and the old name is gone" test -e "$m/mv"
 check_fails "cow: an RO directory renamed: EXDEV (mv copies)" \
 	python3 -c "import os,sys; os.rename(sys.argv[1] + '/e', sys.argv[1] + '/e2')" "$m"
 check "cow: mv of it works (by copying)" mv "$m/e" "$m/e2"
+rm "$m/rodir/h"
+mkdir "$m/x" && echo new >"$m/x/n"
+check "cow: a directory renamed over an RO one emptied through the union" \
+	python3 -c "import os,sys; os.rename(sys.argv[1] + '/x', sys.argv[1] + '/rodir')" "$m"
+expect "cow: it shows only what it holds (opaque)" n "$(ls -A "$m/rodir")"
 expect "cow: nothing of the union's own shows" "" "$(ls -A "$m" | grep -F '.wh.')"
 expect "cow: the work directory is empty" "" "$(ls -A "$W1/.wh..wh.fusekit")"
 stop_daemon "$m" "$DPID"

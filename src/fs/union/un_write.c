@@ -656,6 +656,13 @@ static int do_rename(struct fk_ovl *ovl, struct fk_ovl_node *p,
 		struct fk_layer_node *to = st->back ? P : NP;
 		const char *to_name = st->back ? name : newname;
 		int was = fk_layer_whiteout_delete(l, to, to_name) == 0;
+		/* A directory replaced there is empty but for what it hides
+		 * (whiteouts, names shadowed from above): cleared first. */
+		if (!st->back && !exchange && d && d->type == S_IFDIR && !was &&
+		    (rc = fk_ovl_clear_dir(l, NP, newname)) == -ENOENT)
+			rc = 0;
+		if (rc)
+			break;
 		rc = st->back ? l->ops->rename(l, NP, newname, P, name, st->flags)
 			      : l->ops->rename(l, P, name, NP, newname, st->flags);
 		struct fk_layer_node *moved = NULL;
@@ -687,7 +694,9 @@ static int do_rename(struct fk_ovl *ovl, struct fk_ovl_node *p,
 		(void)(st->back ? l->ops->rename(l, P, name, NP, newname, f)
 				: l->ops->rename(l, NP, newname, P, name, f));
 	}
-	if (wl >= 0 && rc == 0 && n->type == S_IFDIR) {
+	/* A directory put where a name had read-only copies (a whiteout
+	 * hid them, or the directory it replaces merged them) hides them. */
+	if ((wl >= 0 || dst_ro >= 0) && rc == 0 && n->type == S_IFDIR && !exchange) {
 		struct fk_layer *l = ovl->layers[src.c[0].layer];
 		struct fk_layer_node *moved = NULL;
 		const struct fk_layer_cred me = { (uint32_t)geteuid(), (uint32_t)getegid() };
