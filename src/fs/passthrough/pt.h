@@ -402,6 +402,13 @@ int fk_pt_stat_at(struct fk_pt_at at, struct fk_plat_stat *st);
  *  here, so all show the same inode number and the same mapped owner. */
 void fk_pt_stat_to_attr(const struct fk_pt *pt, const struct fk_plat_stat *st,
 			 struct fk_attr *a);
+/** fk_pt_lookup_name of what was just made as name, of type (S_IFMT
+ *  bits): -ESTALE (and no reference) when the host has put an object of
+ *  another type there meanwhile. */
+int fk_pt_lookup_made(struct fk_pt *pt, struct fk_pt_node *parent,
+		      int parent_fd, const char *name, uint32_t type,
+		      enum fk_nt_ref ref, struct fk_pt_node **out,
+		      struct fk_plat_stat *st);
 /** Look up name in parent (whose pinned descriptor is parent_fd): open it
  *  O_PATH|O_NOFOLLOW, find or make its node. Returns 0 or -errno; on
  *  success *out holds one reference of kind ref, and *st the stat. */

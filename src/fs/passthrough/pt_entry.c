@@ -366,6 +366,25 @@ void fk_pt_readlink(fk_req *req, const struct fk_ino_in *in)
 	(void)fk_reply_readlink(req, buf);
 }
 
+int fk_pt_lookup_made(struct fk_pt *pt, struct fk_pt_node *parent,
+		      int parent_fd, const char *name, uint32_t type,
+		      enum fk_nt_ref ref, struct fk_pt_node **out,
+		      struct fk_plat_stat *st)
+{
+	int rc = fk_pt_lookup_name(pt, parent, parent_fd, name, ref, out, st);
+	if (rc || (st->mode & S_IFMT) == type)
+		return rc;
+	/* The host put something else at the name since: what was made is
+	 * gone. Never answered as the other object: the kernel takes an
+	 * entry of another type than asked for a broken filesystem (EIO). */
+	if (ref == FK_NT_KERNEL)
+		fk_pt_node_forget(pt, (*out)->tn.nodeid, 1);
+	else
+		fk_pt_node_put(pt, *out);
+	*out = NULL;
+	return -ESTALE;
+}
+
 int fk_pt_make(struct fk_pt *pt, struct fk_pt_node *parent, int parent_fd,
 	       const struct fk_pt_make_args *a, struct fk_pt_node **out,
 	       struct fk_plat_stat *st)
@@ -398,7 +417,13 @@ int fk_pt_make(struct fk_pt *pt, struct fk_pt_node *parent, int parent_fd,
 	fk_pt_cred_restore(&cred);
 	if (rc)
 		return rc;
-	return fk_pt_lookup_name(pt, parent, parent_fd, name, a->ref, out, st);
+	/* mknod with no type bits makes a regular file (as the layers that
+	 * keep owners in xattrs make device nodes). */
+	uint32_t type = a->kind == FK_PT_MAKE_DIR	  ? S_IFDIR
+			: a->kind == FK_PT_MAKE_SYMLINK ? S_IFLNK
+			: a->mode & S_IFMT		  ? a->mode & S_IFMT
+							  : S_IFREG;
+	return fk_pt_lookup_made(pt, parent, parent_fd, name, type, a->ref, out, st);
 }
 
 /* The new-entry ops: make the node as the caller, answer with its entry. */

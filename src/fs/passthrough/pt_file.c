@@ -184,7 +184,8 @@ int fk_pt_create_at(struct fk_pt *pt, struct fk_pt_node *parent,
 				 a->flags | O_CREAT | O_NOFOLLOW, a->mode & 07777);
 	if (fd < 0)
 		return fd;
-	rc = fk_pt_lookup_name(pt, parent, parent_fd, a->name, a->ref, out, st);
+	rc = fk_pt_lookup_made(pt, parent, parent_fd, a->name, S_IFREG, a->ref,
+			       out, st);
 	if (rc) {
 		close(fd);
 		return rc;
