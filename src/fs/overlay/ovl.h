@@ -162,6 +162,8 @@ struct fk_ovl_found {
 	unsigned depth;
 	uint64_t dev, ino; /* of stack[0] */
 	uint64_t origin_ino; /* see fk_ovl_node; 0: none */
+	/* On -ENOENT: the layer whose whiteout hid the name, or -1. */
+	int hidden_at;
 };
 /**
  * The node for what a lookup of name in parent found (the stack is freed

@@ -202,6 +202,7 @@ int fk_ovl_lookup_in(struct fk_ovl *ovl, const struct fk_ovl_layer_ref *dirs,
 		return -ENOMEM;
 	f->depth = 0;
 	f->origin_ino = 0;
+	f->hidden_at = -1;
 	char *renamed = NULL; /* the name sought below, when redirected */
 	int rc = 1;
 	for (unsigned i = 0; rc == 1 && i < ndirs; i++) {
@@ -209,6 +210,8 @@ int fk_ovl_lookup_in(struct fk_ovl *ovl, const struct fk_ovl_layer_ref *dirs,
 		unsigned layer = dirs[i].layer;
 		rc = lookup_step(ovl, layer, dirs[i].h,
 				 renamed ? renamed : name, f, top, &redirect);
+		if (rc == 0 && f->depth == 0)
+			f->hidden_at = (int)layer; /* a whiteout: nothing above */
 		if (rc == 1 && redirect && redirect[0] == '/') {
 			rc = lookup_absolute(ovl, layer + 1, redirect, f, top);
 			break;

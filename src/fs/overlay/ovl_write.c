@@ -187,7 +187,7 @@ struct fk_ovl_node *fk_ovl_node_made(struct fk_ovl *ovl, unsigned layer,
 	}
 	stack[0] = (struct fk_ovl_layer_ref){ layer, h };
 	struct fk_ovl_found f = { st->attr.mode & S_IFMT, stack, 1, st->dev,
-				  st->attr.ino, 0 };
+				  st->attr.ino, 0, -1 };
 	return fk_ovl_node_enter(ovl, &f, parent, name, 1);
 }
 

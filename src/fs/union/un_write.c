@@ -377,9 +377,10 @@ void fk_un_make(fk_req *req, uint64_t parent_id, const char *name,
 			rc = 0;
 		}
 	}
-	/* Over a whiteout a new object goes in its place where that branch
-	 * may be written (the whiteout goes), else above it. */
-	int wl = rc ? -1 : whiteout_layer(ovl, parent, name);
+	/* Over a whiteout (where the lookup above stopped) a new object goes
+	 * in its place where that branch may be written (the whiteout goes),
+	 * else above it. */
+	int wl = rc ? -1 : f.hidden_at;
 	int replace = wl >= 0 && fk_un_branch_writable(ovl, (unsigned)wl);
 	int b = -1;
 	if (rc == 0 && linked) {
