@@ -140,6 +140,19 @@ rm "$M/dup"
 expect "rm removes every copy" "" "$(where dup)"
 check_fails "and the name is gone" test -e "$M/dup"
 
+# A name that is another kind of object on a branch below (a host put
+# it there) is not a copy: chmod and utimes leave it alone (a
+# symlink's chmod would be EOPNOTSUPP); rm still removes it.
+echo a-file > "$A/kind" && ln -s elsewhere "$B/kind"
+echo a-file > "$A/kind2" && mkfifo "$B/kind2"
+check "chmod of a file with a symlink of its name below" chmod 0600 "$M/kind"
+chmod 0600 "$M/kind2"
+expect "the fifo below keeps its mode" "600 644" "$(stat -c %a "$A/kind2") $(stat -c %a "$B/kind2")"
+touch -m -d @1000 "$M/kind2"
+expect "nor its times" "1000 1" "$(stat -c %Y "$A/kind2") $(( $(stat -c %Y "$B/kind2") != 1000 ))"
+rm "$M/kind" "$M/kind2"
+expect "rm removes them all" "" "$(where kind)$(where kind2)"
+
 # A directory on two branches: merged listing, rename moves both copies.
 mkdir -p "$A/two" "$B/two" && echo 1 > "$A/two/fa" && echo 2 > "$B/two/fb"
 expect "a directory on two branches lists both" "fa fb" "$(ls "$M/two" | tr '\n' ' ' | sed 's/ $//')"

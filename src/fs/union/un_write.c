@@ -184,6 +184,7 @@ struct copy {
 	unsigned layer;
 	struct fk_layer_node *h; /* a reference */
 	unsigned dirpos; /* the parent directory's stack index there */
+	uint32_t type; /* S_IFMT bits */
 };
 
 struct copies {
@@ -216,7 +217,8 @@ static int copies_of(struct fk_ovl *ovl, const struct fk_ovl_node *dir,
 			struct fk_layer *l = ovl->layers[n->stack[i].layer];
 			l->ops->hold(l, n->stack[i].h);
 			cs->c[cs->n++] = (struct copy){ n->stack[i].layer,
-							n->stack[i].h, (unsigned)at };
+							n->stack[i].h, (unsigned)at,
+							S_IFDIR };
 		}
 		return cs->n ? 0 : -ENOENT;
 	}
@@ -238,7 +240,8 @@ static int copies_of(struct fk_ovl *ovl, const struct fk_ovl_node *dir,
 			fk_layer_put(l, h); /* it hides the rest */
 			break;
 		}
-		cs->c[cs->n++] = (struct copy){ dir->stack[i].layer, h, i };
+		cs->c[cs->n++] = (struct copy){ dir->stack[i].layer, h, i,
+						st.attr.mode & S_IFMT };
 	}
 	return cs->n ? 0 : -ENOENT;
 }
@@ -784,8 +787,20 @@ static int node_copies(struct fk_ovl *ovl, struct fk_ovl_node *n,
 		fk_ovl_node_put(ovl, parent);
 		free(name);
 		if (rc == 0 && cs->c[0].layer == n->stack[0].layer &&
-		    cs->c[0].h == n->stack[0].h)
+		    cs->c[0].h == n->stack[0].h) {
+			/* Below it, a name of another type (a host put it
+			 * there) is another object, which it hides: not one
+			 * of its copies. */
+			unsigned k = 0;
+			for (unsigned i = 0; i < cs->n; i++) {
+				if (cs->c[i].type == n->type)
+					cs->c[k++] = cs->c[i];
+				else
+					fk_layer_put(ovl->layers[cs->c[i].layer], cs->c[i].h);
+			}
+			cs->n = k;
 			return 0;
+		}
 		copies_put(ovl, cs);
 		if (rc && rc != -ENOENT)
 			return rc;
@@ -798,7 +813,8 @@ static int node_copies(struct fk_ovl *ovl, struct fk_ovl_node *n,
 	for (unsigned i = 0; i < depth; i++) {
 		struct fk_layer *l = ovl->layers[n->stack[i].layer];
 		l->ops->hold(l, n->stack[i].h);
-		cs->c[cs->n++] = (struct copy){ n->stack[i].layer, n->stack[i].h, 0 };
+		cs->c[cs->n++] = (struct copy){ n->stack[i].layer, n->stack[i].h, 0,
+						n->type };
 	}
 	return 0;
 }
