@@ -108,15 +108,15 @@ static int opt_cache_files(void *target, const char *name, const char *val,
 	return 0;
 }
 
-/* mergerfs options fusekit union does not have yet: refused by name, so
- * that a mount never silently behaves other than asked. */
-static int opt_not_yet(void *target, const char *name, const char *val,
-		       char *err, size_t errlen)
+static int opt_inodecalc(void *target, const char *name, const char *val,
+			 char *err, size_t errlen)
 {
-	(void)target;
-	(void)val;
-	snprintf(err, errlen, "option '%s' is not supported by fusekit union yet",
-		 name);
+	struct un_args *ua = target;
+	if (fk_un_inodecalc_parse(val, &ua->o.inodecalc, &ua->o.ino32) == 0)
+		return 0;
+	snprintf(err, errlen, "%s: '%s' is not one of auto, passthrough, "
+			      "path-hash, devino-hash, hybrid-hash (and their "
+			      "32-bit forms, path-hash32, ...)", name, val);
 	return -EINVAL;
 }
 
@@ -162,7 +162,9 @@ static const struct fk_opt un_opt_table[] = {
 	  "=true|false|POLICY  a write that finds its branch full moves\n"
 	  "               the file to a branch with room (true: mfs) and writes\n"
 	  "               again (default false; turns kernel passthrough off)" },
-	{ "inodecalc", FK_OPT_FUNC, 0, 0, opt_not_yet, NULL },
+	{ "inodecalc", FK_OPT_FUNC, 0, 0, opt_inodecalc,
+	  "=auto|passthrough|path-hash|devino-hash|hybrid-hash  how inode\n"
+	  "               numbers are made (default auto; see below)" },
 	{ "dropcacheonclose", FK_OPT_FUNC, 0, 0, opt_dropcacheonclose,
 	  "=true|false  a closed file's pages leave the page cache (default\n"
 	  "               false)" },
@@ -229,7 +231,36 @@ static void usage(FILE *out)
 		"whiteout there, in the overlay's formats; a directory with RO\n"
 		"content renamed gets EXDEV (mv copies it). E.g.:\n"
 		"\n"
-		"    fusekit union -o cow /srv/changes=RW:/srv/base=RO /mnt/work\n");
+		"    fusekit union -o cow /srv/changes=RW:/srv/base=RO /mnt/work\n"
+		"\n"
+		"Inode numbers (-o inodecalc=), each kept by a node while the kernel\n"
+		"knows it, across renames and moves between branches:\n"
+		"  auto         the branch's own numbers; a branch on another\n"
+		"               filesystem than the first's puts its slot in the top\n"
+		"               16 bits (unique while numbers stay below 2^48)\n"
+		"  passthrough  the branch's own numbers (branches may collide)\n"
+		"  path-hash    a hash of the path in the union (hard links differ)\n"
+		"  devino-hash  a hash of the branch's device and inode number\n"
+		"  hybrid-hash  path-hash for directories, devino-hash for the rest\n"
+		"The hashes come folded to 32 bits too: path-hash32, ...\n"
+		"\n"
+		"While mounted, MOUNTPOINT/.fusekit (not listed) reads and changes the\n"
+		"union through its xattrs, as mergerfs's .mergerfs does:\n"
+		"user.fusekit.branches, .category.create, .category.action,\n"
+		".category.search, .minfreespace, .moveonenospc, .dropcacheonclose\n"
+		"(and .cow, .inodecalc, .version, .pid, read only). Only the daemon's\n"
+		"user or root changes them. A branch list value may be a whole new\n"
+		"list, or +<BRANCHES (first), +>BRANCHES (last), -PATH, -< or ->:\n"
+		"\n"
+		"    getfattr -n user.fusekit.branches /srv/pool/.fusekit\n"
+		"    setfattr -n user.fusekit.branches -v '+>/mnt/disk9' /srv/pool/.fusekit\n"
+		"    setfattr -n user.fusekit.branches -v '-/mnt/disk2' /srv/pool/.fusekit\n"
+		"    setfattr -n user.fusekit.category.create -v mfs /srv/pool/.fusekit\n"
+		"\n"
+		"A change takes effect for lookups from then on; files open on a\n"
+		"branch removed keep working, and nothing is written there again.\n"
+		"A mount with only RO branches is a read-only mount, whatever is\n"
+		"added later.\n");
 	fk_tool_print_help(out,
 			   "Files created through the mount belong to the user who creates them.\n"
 			   "The kernel checks permissions (default_permissions is always on).\n",
@@ -245,33 +276,49 @@ static void report(void *fs, char *buf, size_t len)
 		 (unsigned long long)st.listing_names);
 }
 
-/* Each branch as a layer; with cow, each writable one with its work
- * directory, BRANCH/.wh..wh.fusekit (a name the union never shows). 0,
- * or 1 after printing why. */
-static int open_branches(const struct fk_un_branches *b, int cow,
-			 struct fk_layer **layers)
+/* Branch l at path gets its work directory, path/.wh..wh.fusekit (a
+ * name the union never shows). fk_un_opener.set_work. */
+static int set_work(void *arg, struct fk_layer *l, const char *path, char *err,
+		    size_t errlen)
+{
+	(void)arg;
+	char work[PATH_MAX];
+	int rc;
+	if ((size_t)snprintf(work, sizeof work, "%s/.wh..wh.fusekit", path) >=
+	    sizeof work) {
+		snprintf(err, errlen, "path too long");
+		rc = -ENAMETOOLONG;
+	} else if ((rc = fk_tool_work_dir(work)) != 0) {
+		snprintf(err, errlen, "its work directory .wh..wh.fusekit: %s",
+			 strerror(-rc));
+	} else {
+		rc = fk_pt_layer_set_work(l, work, err, errlen);
+	}
+	return rc;
+}
+
+/* The layer of branch path; with cow, a writable one has its work
+ * directory. fk_un_opener.open, at mount and at run time. */
+static int open_branch(void *arg, const char *path, enum fk_un_mode mode,
+		       int cow, struct fk_layer **out, char *err, size_t errlen)
 {
 	struct fk_pt_options po;
 	fk_pt_options_init(&po);
+	int rc = fk_pt_layer_new(out, path, &po, err, errlen);
+	if (rc == 0 && cow && mode != FK_UN_RO &&
+	    (rc = set_work(arg, *out, path, err, errlen)) != 0)
+		fk_layer_free(*out);
+	return rc;
+}
+
+/* Each branch as a layer: 0, or 1 after printing why. */
+static int open_branches(const struct fk_un_branches *b, int cow,
+			 struct fk_layer **layers)
+{
 	for (size_t i = 0; i < b->n; i++) {
-		char err[512], work[PATH_MAX];
-		int rc = fk_pt_layer_new(&layers[i], b->v[i].path, &po, err, sizeof err);
-		if (rc == 0 && cow && b->v[i].mode != FK_UN_RO) {
-			if ((size_t)snprintf(work, sizeof work, "%s/.wh..wh.fusekit",
-					     b->v[i].path) >= sizeof work) {
-				snprintf(err, sizeof err, "path too long");
-				rc = -ENAMETOOLONG;
-			} else if ((rc = fk_tool_work_dir(work)) != 0) {
-				snprintf(err, sizeof err, "its work directory "
-							  ".wh..wh.fusekit: %s",
-					 strerror(-rc));
-			} else {
-				rc = fk_pt_layer_set_work(layers[i], work, err, sizeof err);
-			}
-			if (rc)
-				fk_layer_free(layers[i]);
-		}
-		if (rc == 0)
+		char err[512];
+		if (open_branch(NULL, b->v[i].path, b->v[i].mode, cow, &layers[i],
+				err, sizeof err) == 0)
 			continue;
 		fprintf(stderr, "fusekit union: branch %s: %s\n", b->v[i].path, err);
 		while (i > 0)
@@ -330,6 +377,7 @@ int fk_cmd_union(int argc, char **argv)
 	if (ua.timeout >= 0)
 		ua.o.ovl.entry_timeout = ua.o.ovl.attr_timeout = ua.timeout;
 
+	ua.o.opener = (struct fk_un_opener){ open_branch, set_work, NULL };
 	struct fk_layer *layers[FK_UN_MAX_BRANCHES];
 	if (open_branches(&ua.branches, ua.o.cow, layers)) {
 		rc = 1;
@@ -354,7 +402,7 @@ int fk_cmd_union(int argc, char **argv)
 		mo.fsname = strdup(args.npos == 2 ? args.pos[0] : "union");
 	if (!mo.subtype)
 		mo.subtype = strdup("union");
-	rc = fk_tool_serve("union", fk_ovl_ops(), un, args.pos[args.npos - 1], &mo,
+	rc = fk_tool_serve("union", fk_un_ops(), un, args.pos[args.npos - 1], &mo,
 			   &cfg, &args, report);
 	fk_ovl_free(un);
 out:

@@ -13,12 +13,13 @@
  *     fk_session_new(&se, fk_ovl_ops(), sizeof(struct fk_ops), un, &cfg);
  *
  * A union is an overlay whose layers are branches with modes: it is
- * served by fk_ovl_ops and freed by fk_ovl_free. Lookups go through the
+ * served by fk_un_ops (fk_ovl_ops and the control file) and freed by
+ * fk_ovl_free. Lookups go through the
  * branches in order (the first that has a name shows it; directories
  * merge); new names go where the create policy says, the parent
  * directory made there first when missing; changes go to the copies the
- * action policy picks. Nothing is copied between branches: a change to
- * an object shown from a read-only branch gets EROFS.
+ * action policy picks. A change to an object shown from a read-only
+ * branch gets EROFS, or with cow copies it to a writable branch first.
  *
  *     struct fk_un_branches b;
  *     fk_un_branches_parse("/mnt/disk*=RW:/srv/archive=RO", &b, err, sizeof err);
@@ -128,6 +129,44 @@ int fk_un_policy_parse(enum fk_un_category c, const char *name,
 		       enum fk_un_policy *out);
 const char *fk_un_policy_name(enum fk_un_policy p);
 
+/** How a union numbers inodes (inodecalc=, mergerfs's names). Whichever
+ *  is chosen, a node keeps its number while the kernel knows it, also
+ *  across renames and moves between branches. */
+enum fk_un_inodecalc {
+	/* The host's number, with the branch's slot in the top 16 bits
+	 * when it is not on the first branch's filesystem: unique while
+	 * host numbers stay below 2^48 (the default). */
+	FK_UN_INO_AUTO,
+	FK_UN_INO_PASSTHROUGH, /* the host's number: branches may collide */
+	FK_UN_INO_PATH_HASH, /* a hash of the path in the union */
+	FK_UN_INO_DEVINO_HASH, /* a hash of the branch's device and number */
+	FK_UN_INO_HYBRID_HASH, /* path-hash for directories, else devino */
+};
+
+/** The inodecalc named name (auto, passthrough, path-hash, devino-hash,
+ *  hybrid-hash; mergerfs's 32-bit forms path-hash32, devino-hash32 and
+ *  hybrid-hash32 too, folded to 32 bits): 0 or -EINVAL. *bits32 says if
+ *  the name asked for 32 bits. */
+int fk_un_inodecalc_parse(const char *name, enum fk_un_inodecalc *out,
+			  int *bits32);
+const char *fk_un_inodecalc_name(enum fk_un_inodecalc c, int bits32);
+
+/** How a union opens the layer of a branch added at run time (through
+ *  its control file). */
+struct fk_un_opener {
+	/** The layer of the directory at path, to be a branch of mode;
+	 *  with cow and mode RW or NC it has its work directory
+	 *  (fk_layer_ops.work). 0, or -errno with a sentence in err. */
+	int (*open)(void *arg, const char *path, enum fk_un_mode mode, int cow,
+		    struct fk_layer **out, char *err, size_t errlen);
+	/** Give layer l of branch path the work directory cow needs, when
+	 *  its mode becomes RW or NC at run time (NULL: such a change is
+	 *  refused). 0, or -errno with a sentence in err. */
+	int (*set_work)(void *arg, struct fk_layer *l, const char *path,
+			char *err, size_t errlen);
+	void *arg;
+};
+
 struct fk_un_options {
 	/* Caching, timeouts, xattrs, kernel passthrough, as the overlay's
 	 * (upper and redirect_dir are not used). */
@@ -153,6 +192,13 @@ struct fk_un_options {
 	 * directory (fk_layer_ops.work): fk_pt_layer_set_work with
 	 * BRANCH/.wh..wh.fusekit, a name the union never shows. */
 	int cow;
+	/* How inode numbers are made (FK_UN_INO_AUTO); ino32: hashes
+	 * folded to 32 bits, for programs that want small numbers. */
+	enum fk_un_inodecalc inodecalc;
+	int ino32;
+	/* Opens branches added at run time; open NULL: the control file
+	 * refuses adding one (EPERM), the rest works. */
+	struct fk_un_opener opener;
 };
 
 void fk_un_options_init(struct fk_un_options *o);
@@ -164,6 +210,43 @@ void fk_un_options_init(struct fk_un_options *o);
 int fk_un_new(struct fk_ovl **out, struct fk_layer **layers,
 	      const struct fk_un_branch_spec *specs, unsigned n,
 	      const struct fk_un_options *o, char *err, size_t errlen);
+
+/**
+ * The operations that serve a union: the overlay's (fk_ovl_ops), and
+ * the control file ".fusekit" in its root, which the root's listing does
+ * not show (a branch's own ".fusekit" is hidden by it). Its xattrs, in
+ * the user namespace, read and change the union while it is mounted:
+ *
+ *   user.fusekit.branches          the branches, PATH=MODE[,MINFREE]:...
+ *                                  set to a whole new list, or to
+ *                                  +<BRANCHES (put first), +>BRANCHES or
+ *                                  +BRANCHES (put last), -PATH (remove),
+ *                                  -< (the first), -> (the last)
+ *   user.fusekit.category.create   a create policy
+ *   user.fusekit.category.action   an action policy
+ *   user.fusekit.category.search   a search policy
+ *   user.fusekit.minfreespace      a size
+ *   user.fusekit.moveonenospc      true, false or a create policy
+ *   user.fusekit.dropcacheonclose  true or false
+ *   user.fusekit.cow, .inodecalc, .version, .pid   read only
+ *
+ * A branch kept in a new list keeps its slot and what it holds open,
+ * with the mode given; a branch removed is never written again, but
+ * what is open on it, or known to the kernel, keeps working; a branch
+ * added takes effect for lookups from then on. Only the owner of the
+ * daemon, or root, changes the union (EPERM); a value that does not
+ * parse is EINVAL, with the union as it was.
+ */
+const struct fk_ops *fk_un_ops(void);
+
+/**
+ * The branch list value (as user.fusekit.branches takes it) applied to
+ * cur: the new list in out (zeroed by the caller), each branch a copy.
+ * "+<B", "+>B", "+B", "-PATH", "-<", "->", or a whole new list. 0, or
+ * -EINVAL / -ENOMEM with a sentence in err (out is freed then).
+ */
+int fk_un_branches_edit(const struct fk_un_branches *cur, const char *value,
+			struct fk_un_branches *out, char *err, size_t errlen);
 
 #pragma GCC visibility pop
 #ifdef __cplusplus

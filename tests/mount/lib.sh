@@ -169,6 +169,16 @@ start_pt() { # SRC MNT [OPTIONS]: fusekit passthrough in the foreground, backgro
 		cat "$WORK/pt.$(basename "$mnt").log"; finish; }
 }
 
+start_union() { # MNT BRANCHES [OPTIONS]: fusekit union, as start_pt
+	local mnt=$1 branches=$2; shift 2
+	mkdir -p "$mnt"
+	MOUNTS+=("$mnt")
+	"$FUSEKIT" union -f "$@" "$branches" "$mnt" 2>>"$WORK/union.log" &
+	DPID=$!
+	track_daemon "$DPID" "$mnt"
+	wait_mounted "$mnt" || { bad "union mount of $mnt: $(tail -3 "$WORK/union.log")"; finish; }
+}
+
 start_ovl() { # MNT OPTIONS [PROGRAM]: an overlay in the foreground, backgrounded
 	local mnt=$1 opts=$2 prog=${3:-$FUSEKIT overlay}
 	mkdir -p "$mnt"

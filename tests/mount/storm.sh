@@ -68,6 +68,35 @@ DPID=$!
 track_daemon "$DPID" "$WORK/un"
 wait_mounted "$WORK/un" || { bad "union mount: $(cat "$WORK/union.log")"; finish; }
 storm "union, a branch renamed" "$WORK/un" "$B"
+# The same storm while the union is changed through its control file,
+# in ways that change what no client sees: the two RW branches swapped,
+# B made NC and RW again, an empty NC branch added and removed, the
+# policies changed.
+E=$WORK/ue
+mkdir -p "$E"
+control_churn() {
+	local ctl=$WORK/un/.fusekit end=$((SECONDS + SECS)) k=0 bad_sets=0
+	while [ $SECONDS -lt $end ]; do
+		k=$((k + 1))
+		case $((k % 5)) in
+		0) v="$B:$A:$R=RO" ;;
+		1) v="$A:$B=NC:$R=RO" ;;
+		2) v="$A:$B:$R=RO:$E=NC" ;;
+		3) v="-$E" ;;
+		4) v="$A:$B:$R=RO" ;;
+		esac
+		setfattr -n user.fusekit.branches -v "$v" "$ctl" || bad_sets=$((bad_sets + 1))
+		setfattr -n user.fusekit.category.create -v "$( ((k % 2)) && echo rand || echo mfs)" \
+			"$ctl" || bad_sets=$((bad_sets + 1))
+		sleep 0.05
+	done
+	echo "$k $bad_sets" >"$WORK/churn.out"
+}
+control_churn &
+churn=$!
+storm "union, changed through .fusekit meanwhile" "$WORK/un" "$B"
+wait "$churn"
+expect "every change through .fusekit took ($(cut -d' ' -f1 "$WORK/churn.out") rounds)" 0 "$(cut -d' ' -f2 "$WORK/churn.out")"
 stop_daemon "$WORK/un" "$DPID"
 
 C1=$WORK/uc1 C2=$WORK/uc2 CR=$WORK/ucr

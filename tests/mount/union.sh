@@ -31,16 +31,6 @@ done
 echo lower > "$R/ro/file"
 echo lower-sub > "$R/ro/sub/f"
 
-# start_union MNT BRANCHES [OPTIONS]
-start_union() {
-	local mnt=$1 branches=$2; shift 2
-	mkdir -p "$mnt"
-	MOUNTS+=("$mnt")
-	"$FUSEKIT" union -f "$@" "$branches" "$mnt" 2>>"$WORK/union.log" &
-	DPID=$!
-	track_daemon "$DPID" "$mnt"
-	wait_mounted "$mnt" || { bad "union mount of $mnt: $(tail -3 "$WORK/union.log")"; finish; }
-}
 # where NAME: the branches (A B C R) that have NAME
 where() {
 	local b out=
@@ -350,8 +340,6 @@ expect "and says so" 1 "$(grep -c 'matches no directory' "$WORK/e1")"
 expect "a bad mode: named" 1 "$(grep -c "mode 'XX' is not RW, RO or NC" "$WORK/e2")"
 "$FUSEKIT" union -o category.create=most "$A" "$WORK/mx" 2>"$WORK/e3"
 expect "a bad policy: the choices listed" 1 "$(grep -c "'most' is not one of ff, epff" "$WORK/e3")"
-"$FUSEKIT" union -o inodecalc=path-hash "$A" "$WORK/mx" 2>"$WORK/e4"
-expect "an option not built yet: refused by name" 1 "$(grep -c "'inodecalc' is not supported" "$WORK/e4")"
 "$FUSEKIT" union -o moveonenospc=most "$A" "$WORK/mx" 2>"$WORK/e4b"
 expect "moveonenospc= with a bad policy: named" 1 "$(grep -c "'most' is not true, false" "$WORK/e4b")"
 mkdir -p "$WORK/mx"

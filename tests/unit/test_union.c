@@ -278,7 +278,7 @@ static void test_action_and_search(void)
 static struct fake_kernel uk;
 static struct fk_ovl *un;
 
-static int start_union(void)
+static int start_union_ops(const struct fk_ops *ops)
 {
 	struct fk_layer *layers[3] = { 0 };
 	struct fk_un_branch_spec specs[3] = { { NULL, FK_UN_RW, UINT64_MAX },
@@ -296,7 +296,12 @@ static int start_union(void)
 		return -1;
 	}
 	struct fake_opts fo = { FK_DIALECT_LINUX, 0, 0, 1, NULL };
-	return fake_start(&uk, fk_ovl_ops(), un, &fo);
+	return fake_start(&uk, ops, un, &fo);
+}
+
+static int start_union(void)
+{
+	return start_union_ops(fk_ovl_ops());
 }
 
 /* MKNOD a regular file name in parent: its node id (0: failed). */
@@ -358,6 +363,141 @@ static void test_file_as_parent(void)
 	fk_ovl_free(un);
 }
 
+
+/* The branch list edits the control file takes. */
+static void test_branch_edit(void)
+{
+	struct fk_un_branches cur = { 0 }, out = { 0 };
+	FK_CHECK_EQ(fk_un_branches_parse("/a=RW:/b=RO,1G", &cur, err, sizeof err), 0);
+	static const struct {
+		const char *value, *want; /* the paths and modes after */
+	} ok[] = {
+		{ "+</c", "/c=RW /a=RW /b=RO" },   { "+>/c=NC", "/a=RW /b=RO /c=NC" },
+		{ "+/c:/d", "/a=RW /b=RO /c=RW /d=RW" }, { "-/a", "/b=RO" },
+		{ "-<", "/b=RO" },		   { "->", "/a=RW" },
+		{ "/x:/y=RO", "/x=RW /y=RO" },
+	};
+	for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+		memset(&out, 0, sizeof out);
+		FK_CHECK_EQ(fk_un_branches_edit(&cur, ok[i].value, &out, err, sizeof err), 0);
+		char got[256] = "";
+		for (size_t k = 0; k < out.n; k++)
+			snprintf(got + strlen(got), sizeof got - strlen(got), "%s%s=%s",
+				 k ? " " : "", out.v[k].path, fk_un_mode_name(out.v[k].mode));
+		if (strcmp(got, ok[i].want))
+			fprintf(stderr, "edit %s: got %s\n", ok[i].value, got);
+		FK_CHECK(strcmp(got, ok[i].want) == 0);
+		/* A kept branch keeps its own minfreespace. */
+		for (size_t k = 0; k < out.n; k++)
+			if (!strcmp(out.v[k].path, "/b"))
+				FK_CHECK_EQ(out.v[k].minfreespace, 1ull << 30);
+		fk_un_branches_free(&out);
+	}
+	static const struct {
+		const char *value, *why;
+	} refused[] = {
+		{ "-/zz", "/zz is not a branch" }, { "+>/a", "/a is a branch twice" },
+		{ "", "no branches given" },	   { "/q:/q", "/q is a branch twice" },
+		{ "+>/c=XX", "mode 'XX'" },
+	};
+	for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+		memset(&out, 0, sizeof out);
+		err[0] = 0;
+		FK_CHECK_EQ(fk_un_branches_edit(&cur, refused[i].value, &out, err, sizeof err),
+			    -EINVAL);
+		FK_CHECK(strstr(err, refused[i].why) != NULL);
+		FK_CHECK(out.n == 0 && out.v == NULL); /* freed */
+	}
+	struct fk_un_branches one = { 0 };
+	FK_CHECK_EQ(fk_un_branches_parse("/only", &one, err, sizeof err), 0);
+	static const char *const last[] = { "-<", "->", "-/only" };
+	for (size_t i = 0; i < 3; i++) {
+		memset(&out, 0, sizeof out);
+		FK_CHECK_EQ(fk_un_branches_edit(&one, last[i], &out, err, sizeof err), -EINVAL);
+		FK_CHECK(strstr(err, "one branch at least") != NULL);
+	}
+	fk_un_branches_free(&one);
+	fk_un_branches_free(&cur);
+}
+
+static void test_inodecalc_names(void)
+{
+	static const char *const names[] = { "auto", "passthrough", "path-hash",
+					     "devino-hash", "hybrid-hash" };
+	for (int i = 0; i < 5; i++) {
+		enum fk_un_inodecalc c;
+		int b32 = 7;
+		FK_CHECK_EQ(fk_un_inodecalc_parse(names[i], &c, &b32), 0);
+		FK_CHECK_EQ(c, (enum fk_un_inodecalc)i);
+		FK_CHECK_EQ(b32, 0);
+		FK_CHECK(strcmp(fk_un_inodecalc_name(c, 0), names[i]) == 0);
+		char n32[32];
+		snprintf(n32, sizeof n32, "%s32", names[i]);
+		int hashed = i >= FK_UN_INO_PATH_HASH;
+		FK_CHECK_EQ(fk_un_inodecalc_parse(n32, &c, &b32), hashed ? 0 : -EINVAL);
+		if (hashed) {
+			FK_CHECK_EQ(b32, 1);
+			FK_CHECK(strcmp(fk_un_inodecalc_name(c, 1), n32) == 0);
+		}
+	}
+	enum fk_un_inodecalc c;
+	int b32;
+	FK_CHECK_EQ(fk_un_inodecalc_parse("path", &c, &b32), -EINVAL);
+	FK_CHECK_EQ(fk_un_inodecalc_parse("path-hash64", &c, &b32), -EINVAL);
+	FK_CHECK_EQ(fk_un_inodecalc_parse("", &c, &b32), -EINVAL);
+}
+
+/* The control file, through a fake kernel: found by its name in the
+ * root only, read through xattrs, never opened, removed or made; a
+ * change from a user other than the daemon's is refused by the daemon
+ * itself (a real mount's kernel refuses it first, by the file's mode). */
+static void test_control_file(void)
+{
+	if (start_union_ops(fk_un_ops())) {
+		FK_CHECK(!"union over memory layers started");
+		return;
+	}
+	struct iovec l = IOVS(".fusekit");
+	struct fk_wire_entry_out e;
+	size_t len = 0;
+	FK_CHECK_EQ(fake_call(&uk, FK_OP_LOOKUP, FK_ROOT_INO, &l, 1, &e, sizeof e, &len), 0);
+	FK_CHECK(len == sizeof e && S_ISREG(e.attr.mode) && (e.attr.mode & 0777) == 0644);
+	uint64_t ctl = e.nodeid;
+	FK_CHECK(ctl != 0 && ctl != FK_ROOT_INO);
+	uint64_t d = 0;
+	{
+		struct fk_wire_mkdir_in md = { 0755, 0 };
+		struct iovec p[2] = { IOV(&md, sizeof md), IOVS("dir") };
+		FK_CHECK_EQ(fake_call(&uk, FK_OP_MKDIR, FK_ROOT_INO, p, 2, &e, sizeof e, &len), 0);
+		d = e.nodeid;
+	}
+	FK_CHECK_EQ(fake_call(&uk, FK_OP_LOOKUP, d, &l, 1, &e, sizeof e, &len), -ENOENT);
+	char buf[256];
+	struct fk_wire_getxattr_in gx = { sizeof buf, 0 };
+	struct iovec gp[2] = { IOV(&gx, sizeof gx), IOVS("user.fusekit.category.create") };
+	FK_CHECK_EQ(fake_call(&uk, FK_OP_GETXATTR, ctl, gp, 2, buf, sizeof buf, &len), 0);
+	FK_CHECK(len == 4 && memcmp(buf, "rand", 4) == 0);
+	struct iovec gq[2] = { IOV(&gx, sizeof gx), IOVS("user.fusekit.nope") };
+	FK_CHECK_EQ(fake_call(&uk, FK_OP_GETXATTR, ctl, gq, 2, buf, sizeof buf, &len),
+		    -ENODATA);
+	struct fk_wire_open_in op = { O_RDONLY, 0 };
+	struct iovec o = IOV(&op, sizeof op);
+	FK_CHECK_EQ(fake_call(&uk, FK_OP_OPEN, ctl, &o, 1, buf, sizeof buf, &len), -EACCES);
+	FK_CHECK_EQ(fake_call(&uk, FK_OP_UNLINK, FK_ROOT_INO, &l, 1, NULL, 0, NULL), -EPERM);
+	struct fk_wire_mknod_in mn = { S_IFREG | 0644, 0, 0, 0 };
+	struct iovec m[2] = { IOV(&mn, sizeof mn), IOVS(".fusekit") };
+	FK_CHECK_EQ(fake_call(&uk, FK_OP_MKNOD, FK_ROOT_INO, m, 2, NULL, 0, NULL), -EEXIST);
+	/* The fake kernel's requests come from uid 1000. */
+	int ext = (uk.init_out.flags & FK_INIT_SETXATTR_EXT) != 0;
+	struct fk_wire_setxattr_in sx = { 2, 0, 0, 0 };
+	struct iovec sp[3] = { IOV(&sx, ext ? sizeof sx : 8),
+			       IOVS("user.fusekit.category.create"), IOV("ff", 2) };
+	FK_CHECK_EQ(fake_call(&uk, FK_OP_SETXATTR, ctl, sp, 3, NULL, 0, NULL),
+		    geteuid() == 1000 ? 0 : -EPERM);
+	fake_stop(&uk);
+	fk_ovl_free(un);
+}
+
 int main(void)
 {
 	static const struct fk_test tests[] = {
@@ -370,6 +510,9 @@ int main(void)
 		FK_TEST(test_create_refusals),
 		FK_TEST(test_action_and_search),
 		FK_TEST(test_file_as_parent),
+		FK_TEST(test_branch_edit),
+		FK_TEST(test_inodecalc_names),
+		FK_TEST(test_control_file),
 	};
 	return fk_test_main(tests, sizeof tests / sizeof tests[0]);
 }

@@ -92,6 +92,10 @@ void fk_nt_forget(struct fk_nt *t, uint64_t nodeid, uint64_t count);
 void fk_nt_ref_locked(struct fk_nt *t, struct fk_nt_node *n, enum fk_nt_ref kind);
 /** Drop one reference; the node leaves when none is left. */
 void fk_nt_unref_locked(struct fk_nt *t, struct fk_nt_node *n, enum fk_nt_ref kind);
+/** Under the lock: call fn(arg, n) for every node in the table (fn
+ *  must not add or remove nodes). */
+void fk_nt_each_locked(struct fk_nt *t, void (*fn)(void *arg, struct fk_nt_node *n),
+		       void *arg);
 /** The first node whose identity hashes like hash (continue with
  *  fk_nt_next_key); the caller compares the identity itself. */
 struct fk_nt_node *fk_nt_first_key(const struct fk_nt *t, uint64_t hash);

@@ -281,6 +281,15 @@ void fk_nt_forget(struct fk_nt *t, uint64_t nodeid, uint64_t count)
 	fk_nt_unlock(t);
 }
 
+void fk_nt_each_locked(struct fk_nt *t, void (*fn)(void *arg, struct fk_nt_node *n),
+		       void *arg)
+{
+	fk_nt_assert_locked(t);
+	for (size_t i = 0; i < t->nbuckets; i++)
+		for (struct fk_nt_node *n = t->by_id[i]; n; n = n->next_id)
+			fn(arg, n);
+}
+
 struct fk_nt_node *fk_nt_first_key(const struct fk_nt *t, uint64_t hash)
 {
 	fk_nt_assert_locked(t);

@@ -197,6 +197,9 @@ int fk_ovl_node_move(struct fk_ovl *ovl, struct fk_ovl_node *n,
 struct fk_ovl_node *fk_ovl_node_root(struct fk_ovl *ovl,
 				     struct fk_ovl_found *f);
 void fk_ovl_node_forget(struct fk_ovl *ovl, uint64_t nodeid, uint64_t count);
+/** Every directory node in the table, each with an operation reference
+ *  (put them, free the array): *count of them; NULL when out of memory. */
+struct fk_ovl_node **fk_ovl_dirs_held(struct fk_ovl *ovl, size_t *count);
 
 /* ---- ovl_ops.c ---- */
 /** Look name up in directories dirs (one per layer, topmost first),
@@ -208,6 +211,11 @@ int fk_ovl_lookup_in(struct fk_ovl *ovl, const struct fk_ovl_layer_ref *dirs,
 int fk_ovl_lookup_found(struct fk_ovl *ovl, struct fk_ovl_node *parent,
 			const char *name, struct fk_ovl_found *f,
 			struct fk_layer_stat *top);
+/** The root's stack: the roots of layers[0..n) (indexes into
+ *  fk_ovl.layers, topmost first), down to the first opaque one; its
+ *  identity is that of the first. 0 or -errno. */
+int fk_ovl_root_found(struct fk_ovl *ovl, const unsigned *layers, unsigned n,
+		      struct fk_ovl_found *f);
 /** The redirect xattr of directory h in layer (a name, or a path from
  *  the root starting with '/'), to free; NULL if none or not valid. */
 char *fk_ovl_redirect_of(struct fk_ovl *ovl, unsigned layer,

@@ -32,6 +32,7 @@
 #include <sys/stat.h>
 
 #include "ovl.h"
+#include "../union/un.h"
 
 #define OVL(req) ((struct fk_ovl *)fk_req_fs(req))
 
@@ -123,9 +124,12 @@ static uint64_t recorded_origin(struct fk_layer *l, struct fk_ovl *ovl,
 }
 
 /* Every entry of directory h, stack entry i of layer `layer` (on device
- * dev), into d. A copied-up file shows its origin's number. */
-static int collect(struct fk_ovl *ovl, unsigned i, unsigned layer,
-		   struct fk_layer_node *h, uint64_t dev, struct ovl_listing *d)
+ * dev) of directory node dir, into d. A copied-up file shows its
+ * origin's number. A union's root does not show its control file's
+ * name. */
+static int collect(struct fk_ovl *ovl, const struct fk_ovl_node *dir,
+		   unsigned i, unsigned layer, struct fk_layer_node *h,
+		   uint64_t dev, struct ovl_listing *d)
 {
 	struct fk_layer *l = ovl->layers[layer];
 	struct fk_layer_dir *ld;
@@ -145,9 +149,13 @@ static int collect(struct fk_ovl *ovl, unsigned i, unsigned layer,
 				break;
 			continue;
 		}
+		if (fk_un_is_control(ovl, dir->tn.nodeid, e.name))
+			continue;
 		uint64_t ino = fk_ovl_node_origin(ovl, layer, dev, e.ino);
 		if (!ino && impure && e.type != S_IFDIR)
 			ino = recorded_origin(l, ovl, h, e.name);
+		if (!ino && ovl->un) /* numbered by path? */
+			ino = fk_un_path_ino(ovl, dir, e.name, e.type, 0);
 		if (!ino)
 			ino = fk_ovl_shown_ino(ovl, layer, e.ino);
 		rc = push(d, e.name, ino, e.type, 2 * i, is_whiteout_entry(l, h, &e));
@@ -201,7 +209,8 @@ static int merge(struct fk_ovl *ovl, const struct fk_ovl_node *n,
 		free(stamps);
 	}
 	for (unsigned i = 0; rc == 0 && i < n->depth; i++)
-		rc = collect(ovl, i, n->stack[i].layer, n->stack[i].h, devs[i], &all);
+		rc = collect(ovl, n, i, n->stack[i].layer, n->stack[i].h, devs[i],
+			     &all);
 	if (rc == 0 && all.n)
 		qsort(all.e, all.n, sizeof *all.e, by_name_then_layer);
 	const char *decided = NULL; /* the last name seen */

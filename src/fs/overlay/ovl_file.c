@@ -263,9 +263,11 @@ static void ovl_fsyncdir(fk_req *req, const struct fk_fsync_in *in)
 	int rc = 0;
 	/* Every layer that can change: the upper one, or a union's
 	 * writable branches. */
+	fk_ovl_tree_read(ovl); /* a union's branches stay as they are */
 	for (unsigned i = 0; ovl->o.fsync && rc == 0 && i < ovl->nlayers; i++)
 		if (ovl->un ? fk_un_branch_writable(ovl, i) : ovl->upper && i == 0)
 			rc = ovl->layers[i]->ops->sync(ovl->layers[i]);
+	fk_ovl_tree_unlock(ovl);
 	(void)fk_reply_err(req, -rc);
 }
 

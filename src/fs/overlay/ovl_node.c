@@ -9,8 +9,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ovl.h"
+#include "../union/un.h"
 
 /* What this thread holds of a tree lock (one overlay at a time). */
 static _Thread_local int tree_held;
@@ -209,6 +211,8 @@ struct fk_ovl_node *fk_ovl_node_enter(struct fk_ovl *ovl,
 		return n;
 	}
 	n = new_node(f);
+	if (n && parent && !n->origin_ino) /* a union numbering by path */
+		n->origin_ino = fk_un_path_ino(ovl, parent, name, f->type, 1);
 	if (n) {
 		fk_nt_insert_locked(&ovl->nodes, &n->tn,
 				    key_hash(f->stack[0].layer, f->dev, f->ino), 1,
@@ -272,4 +276,33 @@ struct fk_ovl_node *fk_ovl_node_root(struct fk_ovl *ovl,
 void fk_ovl_node_forget(struct fk_ovl *ovl, uint64_t nodeid, uint64_t count)
 {
 	fk_nt_forget(&ovl->nodes, nodeid, count);
+}
+
+struct held_dirs {
+	struct fk_ovl *ovl;
+	struct fk_ovl_node **v;
+	size_t n, cap;
+};
+
+static void hold_dir(void *arg, struct fk_nt_node *tn)
+{
+	struct held_dirs *h = arg;
+	struct fk_ovl_node *n = NODE(tn);
+	if (n->type != S_IFDIR || h->n == h->cap)
+		return;
+	fk_nt_ref_locked(&h->ovl->nodes, tn, FK_NT_OP);
+	h->v[h->n++] = n;
+}
+
+struct fk_ovl_node **fk_ovl_dirs_held(struct fk_ovl *ovl, size_t *count)
+{
+	struct held_dirs h = { ovl, NULL, 0, 0 };
+	fk_nt_lock(&ovl->nodes);
+	h.cap = ovl->nodes.count;
+	h.v = malloc((h.cap ? h.cap : 1) * sizeof *h.v);
+	if (h.v)
+		fk_nt_each_locked(&ovl->nodes, hold_dir, &h);
+	fk_nt_unlock(&ovl->nodes);
+	*count = h.n;
+	return h.v;
 }

@@ -52,6 +52,8 @@ void fk_ovl_options_init(struct fk_ovl_options *o)
 
 uint64_t fk_ovl_shown_ino(const struct fk_ovl *ovl, unsigned layer, uint64_t ino)
 {
+	if (ovl->un)
+		return fk_un_shown_ino(ovl, layer, ino); /* by its inodecalc */
 	if (ovl->same_dev)
 		return ino;
 	return (ino & ((1ULL << 48) - 1)) | ((uint64_t)(layer + 1) << 48);
@@ -135,7 +137,8 @@ static int lookup_step(struct fk_ovl *ovl, unsigned layer,
 		 * number, as kernel overlayfs does. */
 		f->origin_ino = fk_ovl_shown_ino(ovl, layer, st.attr.ino);
 	f->stack[f->depth++] = (struct fk_ovl_layer_ref){ layer, h };
-	if (!S_ISDIR(st.attr.mode) || layer + 1 == ovl->nlayers)
+	/* (A union's slots are not in search order.) */
+	if (!S_ISDIR(st.attr.mode) || (!ovl->un && layer + 1 == ovl->nlayers))
 		return 0; /* nothing below to merge with */
 	/* Opaque: marked so, or (OCI) beside its own whiteout, which deleted
 	 * what is below before this directory was made. */
@@ -506,17 +509,16 @@ void fk_ovl_choose_format(struct fk_layer *up, struct fk_layer_node *work)
 		up->whiteout = FK_LAYER_WH_OCI;
 }
 
-/* The root's stack: every layer's root, down to the first opaque one. */
-static int root_found(struct fk_ovl *ovl, struct fk_ovl_found *f)
+int fk_ovl_root_found(struct fk_ovl *ovl, const unsigned *layers, unsigned n,
+		      struct fk_ovl_found *f)
 {
-	struct fk_ovl_layer_ref *stack = calloc(ovl->nlayers, sizeof *stack);
+	struct fk_ovl_layer_ref *stack = calloc(n, sizeof *stack);
 	if (!stack)
 		return -ENOMEM;
 	unsigned d = 0;
-	ovl->same_dev = 1;
 	f->origin_ino = 0;
-	for (unsigned i = 0; i < ovl->nlayers; i++) {
-		struct fk_layer *l = ovl->layers[i];
+	for (unsigned i = 0; i < n; i++) {
+		struct fk_layer *l = ovl->layers[layers[i]];
 		struct fk_layer_node *h = fk_layer_root(l);
 		struct fk_layer_stat st;
 		int rc = l->ops->getattr(l, h, &st);
@@ -528,21 +530,41 @@ static int root_found(struct fk_ovl *ovl, struct fk_ovl_found *f)
 		if (i == 0) {
 			f->dev = st.dev;
 			f->ino = st.attr.ino;
-		} else if (st.dev != f->dev) {
-			ovl->same_dev = 0;
 		}
 		if (d > 0 && fk_layer_opaque_test(ovl->layers[stack[d - 1].layer],
 						  stack[d - 1].h) == 1) {
 			fk_layer_put(l, h); /* hidden below an opaque root */
 			continue;
 		}
-		stack[d++] = (struct fk_ovl_layer_ref){ i, h };
+		stack[d++] = (struct fk_ovl_layer_ref){ layers[i], h };
 	}
 	/* The root shows its topmost layer's number, merged or not, as
 	 * kernel overlayfs's root does. */
 	f->type = S_IFDIR;
 	f->stack = stack;
 	f->depth = d;
+	return 0;
+}
+
+/* The root's stack, of every layer in order; same_dev found out. */
+static int root_found(struct fk_ovl *ovl, struct fk_ovl_found *f)
+{
+	unsigned order[ovl->nlayers];
+	for (unsigned i = 0; i < ovl->nlayers; i++)
+		order[i] = i;
+	int rc = fk_ovl_root_found(ovl, order, ovl->nlayers, f);
+	if (rc)
+		return rc;
+	ovl->same_dev = 1;
+	for (unsigned i = 1; i < ovl->nlayers; i++) {
+		struct fk_layer *l = ovl->layers[i];
+		struct fk_layer_node *h = fk_layer_root(l);
+		struct fk_layer_stat st;
+		/* Failing (it answered just now): taken as elsewhere. */
+		if (l->ops->getattr(l, h, &st) || st.dev != f->dev)
+			ovl->same_dev = 0;
+		fk_layer_put(l, h);
+	}
 	return 0;
 }
 

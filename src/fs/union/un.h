@@ -1,17 +1,21 @@
 /*
  * un.h — the union filesystem's private parts (fk_un_*).
  *
- *   un_branch.c  branch lists as mergerfs takes them, sizes
- *   un_policy.c  policy names, and choosing branches by policy
- *   un_fs.c      a union made (fk_un_new), its statfs
+ *   un_branch.c  branch lists as mergerfs takes them, sizes, list edits
+ *   un_policy.c  policy and inodecalc names, and choosing branches by
+ *                policy
+ *   un_fs.c      a union made (fk_un_new), its statfs, inode numbers
  *   un_write.c   the changing operations, on the branches the policies
  *                pick
+ *   un_cow.c     copy-on-write over RO branches (-o cow)
+ *   un_move.c    moveonenospc
+ *   un_control.c the control file .fusekit, and changes while mounted
  *
  * A union is an overlay (../overlay/ovl.h) whose layers are branches
  * with modes: lookups, merged listings, open files and the node table
  * are the overlay's; the overlay's changing operations hand over to
- * un_write.c when fk_ovl.un is set. Nothing is copied up: a change to
- * an object on a read-only branch gets EROFS.
+ * un_write.c when fk_ovl.un is set. A change to an object on a
+ * read-only branch gets EROFS, or with cow copies it up first.
  *
  * Choosing is pure: the caller gathers what the policies look at into
  * one candidate per branch (its mode, whether the path in question is
@@ -21,33 +25,76 @@
 #ifndef FK_UN_H
 #define FK_UN_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <fusekit/fk_union.h>
 
 #include "../overlay/ovl.h"
 
-/* What a union adds to its fk_ovl: one allocation, freed with it. */
 /* A writable branch's work directory, in its root (un_cow.c). */
 #define FK_UN_WORK_NAME ".wh..wh.fusekit"
+/* The control file in the union's root (un_control.c). */
+#define FK_UN_CONTROL_NAME ".fusekit"
+/* Layer slots a union has for its life: branches removed at run time
+ * keep theirs (what the kernel still holds of them works on), and a
+ * branch added takes a new one. */
+#define FK_UN_MAX_SLOTS (4 * FK_UN_MAX_BRANCHES)
+/* The rank of a slot whose branch was removed: below every branch. */
+#define FK_UN_RANK_GONE 0x7fffffffu
 
+/*
+ * What a union adds to its fk_ovl: one allocation, freed with it.
+ *
+ * A branch is known by its slot, the index of its layer in fk_ovl.layers
+ * (the layer indexes of node stacks): a slot means one branch for the
+ * union's life. Its place in the search order is its rank: order[rank]
+ * is its slot. Stacks are in rank order, topmost first. Branches are
+ * added, removed, reordered and changed (modes, policies) at run time
+ * (un_control.c) under the tree write lock; what they change is read
+ * under the tree lock, except the flags marked atomic.
+ */
 struct fk_un {
 	enum fk_un_policy create, action, search;
-	int cow; /* copy-on-write over RO branches (un_cow.c) */
-	int dropcacheonclose; /* a closed file's pages leave the cache */
-	int moveonenospc; /* move files off a full branch, by this: */
+	int cow; /* copy-on-write over RO branches (un_cow.c); fixed */
+	atomic_int dropcacheonclose; /* a closed file's pages leave the cache */
+	atomic_int moveonenospc; /* move files off a full branch, by this: */
 	enum fk_un_policy move_policy;
+	enum fk_un_inodecalc inodecalc; /* fixed */
+	int ino32; /* hashes folded to 32 bits; fixed */
+	uint64_t minfreespace; /* a branch's minfree unless its own */
 	atomic_uint_fast64_t rnd; /* the random policies' sequence */
-	unsigned nbranches; /* = fk_ovl.nlayers */
+	/* Opens the layer of a branch added at run time (none: no adds). */
+	struct fk_un_opener opener;
+	uint64_t dev0; /* the device of the first branch at mount time */
+	struct timespec made; /* the control file's times */
+	/* Held by a change through the control file, from its first step
+	 * to its last: one change at a time. */
+	pthread_mutex_t control_lock;
+	unsigned nbranches; /* branches in use: order[0..nbranches) */
+	unsigned order[FK_UN_MAX_BRANCHES];
 	struct fk_un_branch {
-		enum fk_un_mode mode;
+		char *path; /* as given */
+		enum fk_un_mode mode; /* RO once removed */
+		unsigned rank; /* FK_UN_RANK_GONE once removed */
 		uint64_t minfree; /* bytes a create leaves free */
+		int own_minfree; /* minfree given with the branch */
 		uint64_t dev; /* of its root: branches on one filesystem */
 		struct fk_layer_node *work; /* with cow, a writable one's */
-	} b[];
+	} b[FK_UN_MAX_SLOTS]; /* fk_ovl.nlayers of them in use */
 };
+
+/** Is branch a above branch b in the search order? */
+static inline int fk_un_above(const struct fk_ovl *ovl, unsigned a, unsigned b)
+{
+	return ovl->un->b[a].rank < ovl->un->b[b].rank;
+}
+
+/** "No limit", as fk_un_choose's below. */
+#define FK_UN_NO_LAYER 0xffffffffu
 
 /** May branch layer be written (RW or NC)? */
 static inline int fk_un_branch_writable(const struct fk_ovl *ovl, unsigned layer)
@@ -56,9 +103,10 @@ static inline int fk_un_branch_writable(const struct fk_ovl *ovl, unsigned layer
 }
 
 /** The branch create policy p picks for a new object of need bytes in
- *  directory dir (ep: the branches that have dir), among the layers
- *  above below, never branch skip (-1: none): its layer, or -errno
- *  (fk_un_choose_create). Asks statfs of each RW branch. */
+ *  directory dir (ep: the branches that have dir), among the branches
+ *  above branch below (FK_UN_NO_LAYER: all), never branch skip (-1:
+ *  none): its layer, or -errno (fk_un_choose_create). Asks statfs of
+ *  each RW branch. Under the tree lock. */
 int fk_un_choose(struct fk_ovl *ovl, enum fk_un_policy p,
 		 const struct fk_ovl_node *dir, int skip, uint64_t need,
 		 unsigned below);
@@ -79,6 +127,12 @@ int fk_un_copy_up(struct fk_ovl *ovl, fk_session *se, struct fk_ovl_node *n,
  *  among the RW branches above it. Its layer, or -errno (-EROFS: none). */
 int fk_un_cow_target(struct fk_ovl *ovl, const struct fk_ovl_node *dir,
 		     unsigned below);
+/** Fill branch slot of un for layer l as spec says (its mode, minfree,
+ *  device, path, and with cow its work directory); not yet ranked. 0 or
+ *  -errno with a sentence in err. */
+int fk_un_branch_init(struct fk_un *un, unsigned slot, struct fk_layer *l,
+		      const struct fk_un_branch_spec *spec, char *err,
+		      size_t errlen);
 /** What the union holds besides its allocation (work directories):
  *  let go, before its layers are freed. */
 void fk_un_destroy(struct fk_ovl *ovl);
@@ -93,6 +147,19 @@ int fk_un_move_on_enospc(struct fk_ovl *ovl, const struct ovl_file *f,
 			 uint64_t need);
 /** Open file f is being released (its descriptor still open). */
 void fk_un_release(struct fk_ovl *ovl, const struct ovl_file *f);
+/** The inode number a union shows for inode ino of branch layer, by
+ *  inodecalc (fk_ovl_shown_ino); the path-hash forms number their nodes
+ *  when they are made (fk_un_path_ino), and here fall back to devino. */
+uint64_t fk_un_shown_ino(const struct fk_ovl *ovl, unsigned layer, uint64_t ino);
+/** The number of name in directory node dir (NULL: dir is the root, and
+ *  name NULL: the root itself) when inodecalc numbers an object of type
+ *  (S_IFMT bits) by its path; else 0. Under the node table's lock when
+ *  locked, else takes it. */
+uint64_t fk_un_path_ino(struct fk_ovl *ovl, const struct fk_ovl_node *dir,
+			const char *name, uint32_t type, int locked);
+/** Is name in directory node parent the control file's place? */
+int fk_un_is_control(const struct fk_ovl *ovl, uint64_t parent,
+		     const char *name);
 /** The space of all branches, each filesystem counted once. */
 int fk_un_statfs(struct fk_ovl *ovl, struct fk_statfs *st);
 

@@ -226,3 +226,67 @@ void fk_un_branches_free(struct fk_un_branches *b)
 	b->v = NULL;
 	b->n = 0;
 }
+
+/* Copy cur[from..to) onto the end of out. */
+static int append_copies(struct fk_un_branches *out,
+			 const struct fk_un_branches *cur, size_t from, size_t to,
+			 char *err, size_t errlen)
+{
+	int rc = 0;
+	for (size_t i = from; rc == 0 && i < to; i++)
+		rc = add(out, cur->v[i].path, cur->v[i].mode,
+			 cur->v[i].minfreespace, err, errlen);
+	return rc;
+}
+
+int fk_un_branches_edit(const struct fk_un_branches *cur, const char *value,
+			struct fk_un_branches *out, char *err, size_t errlen)
+{
+	int rc;
+	if (!strcmp(value, "-<") || !strcmp(value, "->")) {
+		rc = cur->n < 2 ? fail(err, errlen, -EINVAL, "a union keeps one "
+							      "branch at least")
+		     : value[1] == '<' ? append_copies(out, cur, 1, cur->n, err, errlen)
+				       : append_copies(out, cur, 0, cur->n - 1, err,
+						       errlen);
+	} else if (value[0] == '-') {
+		/* Every branch of that path goes (a list may name one twice
+		 * only by mistake). */
+		size_t kept = 0;
+		rc = 0;
+		for (size_t i = 0; rc == 0 && i < cur->n; i++) {
+			if (!strcmp(cur->v[i].path, value + 1))
+				continue;
+			kept++;
+			rc = append_copies(out, cur, i, i + 1, err, errlen);
+		}
+		if (rc == 0 && kept == cur->n)
+			rc = fail(err, errlen, -EINVAL, "%s is not a branch",
+				  value + 1);
+		else if (rc == 0 && kept == 0)
+			rc = fail(err, errlen, -EINVAL, "a union keeps one "
+							"branch at least");
+	} else if (value[0] == '+') {
+		const char *spec = value + 1 + (value[1] == '<' || value[1] == '>');
+		if (value[1] == '<') {
+			rc = fk_un_branches_parse(spec, out, err, errlen);
+			if (rc == 0)
+				rc = append_copies(out, cur, 0, cur->n, err, errlen);
+		} else {
+			rc = append_copies(out, cur, 0, cur->n, err, errlen);
+			if (rc == 0)
+				rc = fk_un_branches_parse(spec, out, err, errlen);
+		}
+	} else {
+		rc = fk_un_branches_parse(value, out, err, errlen);
+	}
+	/* One branch per path: a second would be the same files twice. */
+	for (size_t i = 0; rc == 0 && i < out->n; i++)
+		for (size_t j = 0; rc == 0 && j < i; j++)
+			if (!strcmp(out->v[i].path, out->v[j].path))
+				rc = fail(err, errlen, -EINVAL,
+					  "%s is a branch twice", out->v[i].path);
+	if (rc)
+		fk_un_branches_free(out);
+	return rc;
+}

@@ -66,7 +66,7 @@ int fk_un_move_on_enospc(struct fk_ovl *ovl, const struct ovl_file *f,
 	struct fk_ovl_node *n = f->node;
 	/* The new stack is made first: once the file moved, nothing may
 	 * fail to say so. */
-	struct fk_ovl_layer_ref *stack = un->moveonenospc ? malloc(sizeof *stack) : NULL;
+	struct fk_ovl_layer_ref *stack = atomic_load(&un->moveonenospc) ? malloc(sizeof *stack) : NULL;
 	if (!stack)
 		return -ENOSPC;
 	fk_ovl_tree_write(ovl);
@@ -80,7 +80,7 @@ int fk_un_move_on_enospc(struct fk_ovl *ovl, const struct ovl_file *f,
 	int b = rc ? rc
 		      : fk_un_choose(ovl, un->move_policy, parent, (int)cur,
 				     need > st.attr.size ? need : st.attr.size,
-				     ovl->nlayers);
+				     FK_UN_NO_LAYER);
 	int at = b < 0 ? b : fk_un_clone_dir(ovl, parent, (unsigned)b);
 	int pc = -1;
 	for (unsigned k = 0; k < parent->depth; k++)

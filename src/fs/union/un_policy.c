@@ -196,3 +196,41 @@ int fk_un_choose_search(enum fk_un_policy p, const struct fk_un_candidate *c,
 	}
 	return count ? count : -ENOENT;
 }
+
+static const char *const inodecalc_names[] = {
+	[FK_UN_INO_AUTO] = "auto",
+	[FK_UN_INO_PASSTHROUGH] = "passthrough",
+	[FK_UN_INO_PATH_HASH] = "path-hash",
+	[FK_UN_INO_DEVINO_HASH] = "devino-hash",
+	[FK_UN_INO_HYBRID_HASH] = "hybrid-hash",
+};
+
+int fk_un_inodecalc_parse(const char *name, enum fk_un_inodecalc *out,
+			  int *bits32)
+{
+	for (size_t i = 0; i < sizeof inodecalc_names / sizeof *inodecalc_names; i++) {
+		size_t len = strlen(inodecalc_names[i]);
+		if (strncmp(name, inodecalc_names[i], len) != 0)
+			continue;
+		/* The hashes come in 32-bit forms too (path-hash32). */
+		int b32 = !strcmp(name + len, "32");
+		if (name[len] && !(b32 && strstr(inodecalc_names[i], "-hash")))
+			continue;
+		*out = (enum fk_un_inodecalc)i;
+		*bits32 = b32;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+const char *fk_un_inodecalc_name(enum fk_un_inodecalc c, int bits32)
+{
+	static const char *const names32[] = {
+		[FK_UN_INO_PATH_HASH] = "path-hash32",
+		[FK_UN_INO_DEVINO_HASH] = "devino-hash32",
+		[FK_UN_INO_HYBRID_HASH] = "hybrid-hash32",
+	};
+	if ((unsigned)c >= sizeof inodecalc_names / sizeof *inodecalc_names)
+		return "?";
+	return bits32 && names32[c] ? names32[c] : inodecalc_names[c];
+}

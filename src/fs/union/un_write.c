@@ -63,35 +63,39 @@ int fk_un_choose(struct fk_ovl *ovl, enum fk_un_policy p,
 		 const struct fk_ovl_node *dir, int skip, uint64_t need,
 		 unsigned below)
 {
+	assert(fk_ovl_tree_held() != FK_OVL_TREE_NONE); /* order[] stays */
 	struct fk_un *un = ovl->un;
+	/* One candidate per branch, in search order. */
 	struct fk_un_candidate c[FK_UN_MAX_BRANCHES];
-	for (unsigned i = 0; i < ovl->nlayers; i++) {
+	for (unsigned r = 0; r < un->nbranches; r++) {
+		unsigned i = un->order[r];
 		uint64_t room = un->b[i].minfree + need;
-		c[i] = (struct fk_un_candidate){ (int)i == skip || i >= below
-							 ? FK_UN_RO
-							 : un->b[i].mode,
+		int out = (int)i == skip ||
+			  (below != FK_UN_NO_LAYER && !fk_un_above(ovl, i, below));
+		c[r] = (struct fk_un_candidate){ out ? FK_UN_RO : un->b[i].mode,
 						 0, pos_of(dir, i) >= 0, 0, 0,
 						 room < need ? UINT64_MAX : room };
 		struct fk_statfs st;
-		if (c[i].mode != FK_UN_RW)
+		if (c[r].mode != FK_UN_RW)
 			continue; /* never created on: its space does not matter */
 		struct fk_layer *l = ovl->layers[i];
 		int rc = l->ops->statfs(l, &st);
 		if (rc) {
-			c[i].mode = FK_UN_RO; /* cannot tell: not chosen */
+			c[r].mode = FK_UN_RO; /* cannot tell: not chosen */
 			continue;
 		}
 		uint64_t fr = st.frsize ? st.frsize : st.bsize;
-		c[i].avail = st.bavail * fr;
-		c[i].used = st.blocks > st.bfree ? (st.blocks - st.bfree) * fr : 0;
+		c[r].avail = st.bavail * fr;
+		c[r].used = st.blocks > st.bfree ? (st.blocks - st.bfree) * fr : 0;
 	}
-	return fk_un_choose_create(p, c, ovl->nlayers, fk_un_random(un));
+	int r = fk_un_choose_create(p, c, un->nbranches, fk_un_random(un));
+	return r < 0 ? r : (int)un->order[r];
 }
 
 /* The branch a new name in directory dir goes to: its layer, or -errno. */
 static int choose_branch(struct fk_ovl *ovl, const struct fk_ovl_node *dir)
 {
-	return fk_un_choose(ovl, ovl->un->create, dir, -1, 0, ovl->nlayers);
+	return fk_un_choose(ovl, ovl->un->create, dir, -1, 0, FK_UN_NO_LAYER);
 }
 
 /* Give directory h of layer lb, just made, the times and xattrs of the
@@ -153,7 +157,7 @@ int fk_un_clone_dir(struct fk_ovl *ovl, struct fk_ovl_node *d, unsigned b)
 	unsigned n = 0;
 	at = -1;
 	for (unsigned i = 0; i <= d->depth; i++) {
-		if (at < 0 && (i == d->depth || d->stack[i].layer > b)) {
+		if (at < 0 && (i == d->depth || fk_un_above(ovl, b, d->stack[i].layer))) {
 			at = (int)n;
 			stack[n++] = (struct fk_ovl_layer_ref){ b, h };
 		}
@@ -309,7 +313,7 @@ static int hide_rest(struct fk_ovl *ovl, struct fk_ovl_node *dir,
 		return rc == -ENOENT ? 0 : rc;
 	unsigned shown = f.stack[0].layer;
 	fk_ovl_stack_free(ovl, f.stack, f.depth);
-	int wb = fk_un_branch_writable(ovl, top) && top < shown
+	int wb = fk_un_branch_writable(ovl, top) && fk_un_above(ovl, top, shown)
 			 ? (int)top
 			 : fk_un_cow_target(ovl, dir, shown);
 	int at = wb < 0 ? wb : fk_un_clone_dir(ovl, dir, (unsigned)wb);
@@ -342,7 +346,7 @@ static int hidden_between(struct fk_ovl *ovl, const struct fk_ovl_node *dir,
 {
 	for (unsigned i = 0; i < dir->depth; i++) {
 		unsigned layer = dir->stack[i].layer;
-		if (layer <= above || layer >= below)
+		if (!fk_un_above(ovl, above, layer) || !fk_un_above(ovl, layer, below))
 			continue;
 		struct fk_layer *l = ovl->layers[layer];
 		struct fk_layer_stat st;
@@ -365,7 +369,9 @@ void fk_un_make(fk_req *req, uint64_t parent_id, const char *name,
 	struct fk_ovl_found f;
 	struct fk_layer_stat st;
 	struct fk_ovl_node *n = NULL;
-	int rc = fk_layer_is_marker_name(ovl->layers[0], name) ? -EINVAL : 0;
+	int rc = fk_layer_is_marker_name(ovl->layers[0], name) ? -EINVAL
+		 : fk_un_is_control(ovl, parent_id, name)    ? -EEXIST
+							      : 0;
 	if (rc == 0 && linked) { /* with cow, a file on an RO branch is copied */
 		rc = fk_un_copy_up(ovl, fk_req_session(req), linked, 0);
 		rc = rc == -EROFS ? 0 : rc; /* answered below */
@@ -393,11 +399,12 @@ void fk_un_make(fk_req *req, uint64_t parent_id, const char *name,
 			rc = -EROFS;
 		else if (pos_of(parent, (unsigned)b) < 0 && keeps_paths(ovl))
 			rc = -EXDEV; /* ep: the path is not made */
-		else if (wl >= 0 && wl < b &&
+		else if (wl >= 0 && fk_un_above(ovl, (unsigned)wl, (unsigned)b) &&
 			 (!replace || hidden_between(ovl, parent, name, (unsigned)wl,
 						     (unsigned)b)))
 			rc = -EXDEV; /* it would not show */
-		else if (wl >= 0 && wl < b) /* the whiteout above goes */
+		else if (wl >= 0 && fk_un_above(ovl, (unsigned)wl, (unsigned)b))
+			/* the whiteout above goes */
 			rc = fk_layer_whiteout_delete(ovl->layers[wl],
 						      parent->stack[pos_of(parent, (unsigned)wl)].h,
 						      name);
@@ -497,7 +504,9 @@ void fk_un_remove(fk_req *req, const struct fk_name_in *in, int rmdir)
 	}
 	struct fk_ovl_node *n = NULL;
 	fk_ovl_tree_write(ovl);
-	int rc = fk_ovl_node_at(ovl, parent, in->name, &n);
+	int rc = fk_un_is_control(ovl, in->parent, in->name)
+			 ? -EPERM /* the control file stays */
+			 : fk_ovl_node_at(ovl, parent, in->name, &n);
 	if (rc == 0) {
 		if (rmdir && n->type != S_IFDIR) {
 			rc = -ENOTDIR;
@@ -579,11 +588,11 @@ static int do_rename(struct fk_ovl *ovl, struct fk_ovl_node *p,
 		fk_ovl_node_hold(ovl, *copy);
 		rc = -EAGAIN;
 	} else if (rc == 0 && !exchange && dst_ro >= 0 &&
-		   dst.c[dst_ro].layer < src.c[0].layer) {
+		   fk_un_above(ovl, dst.c[dst_ro].layer, src.c[0].layer)) {
 		rc = -EXDEV;
 	} else if (rc == 0 && exchange &&
-		   ((src_ro >= 0 && dst.c[0].layer > src.c[src_ro].layer) ||
-		    (dst_ro >= 0 && src.c[0].layer > dst.c[dst_ro].layer))) {
+		   ((src_ro >= 0 && fk_un_above(ovl, src.c[src_ro].layer, dst.c[0].layer)) ||
+		    (dst_ro >= 0 && fk_un_above(ovl, dst.c[dst_ro].layer, src.c[0].layer)))) {
 		rc = -EXDEV; /* a name's read-only copy would show again */
 	}
 	/* (An exchange keeps a writable copy on top of both names, which
@@ -636,7 +645,7 @@ static int do_rename(struct fk_ovl *ovl, struct fk_ovl_node *p,
 	 * then (else EXDEV; mv copies). A directory moved there becomes
 	 * opaque, hiding what the read-only branches have of that name. */
 	int wl = rc || d || !src.n ? -1 : whiteout_layer(ovl, np, newname);
-	if (wl >= 0 && (unsigned)wl < src.c[0].layer) {
+	if (wl >= 0 && fk_un_above(ovl, (unsigned)wl, src.c[0].layer)) {
 		if (!fk_un_branch_writable(ovl, (unsigned)wl) ||
 		    hidden_between(ovl, np, newname, (unsigned)wl, src.c[0].layer))
 			rc = -EXDEV;
@@ -750,7 +759,10 @@ void fk_un_rename(fk_req *req, const struct fk_rename_in *in)
 	struct fk_ovl_node *np = fk_ovl_node_get(ovl, in->newparent);
 	int rc = !p || !np ? -ENOENT
 		 : fk_layer_is_marker_name(ovl->layers[0], in->newname) ? -EINVAL
-									 : 0;
+		 : fk_un_is_control(ovl, in->parent, in->name) ||
+				 fk_un_is_control(ovl, in->newparent, in->newname)
+			 ? -EPERM /* the control file stays, alone */
+			 : 0;
 	for (int tries = 0; rc == 0; tries++) {
 		struct fk_ovl_node *copy = NULL;
 		fk_ovl_tree_write(ovl);
