@@ -126,12 +126,17 @@ int fk_reply_send(fk_req *req, unsigned kind, int error,
 		error = -EIO;
 		iovcnt = 0;
 	}
+	/* Held while the reply is written: a handler that answers from
+	 * another thread races with the dispatcher's end, which must not
+	 * reuse the slot (its buffer may hold the reply) meanwhile. */
+	atomic_fetch_add(&req->refs, 1);
 	unsigned old = atomic_fetch_or(&req->state, FK_REQ_REPLIED);
 	if (old & FK_REQ_REPLIED) {
 		fk_session_log(se, "bug: %s (unique %llu) answered twice",
 			       fk_proto_opname(op),
 			       (unsigned long long)req->msg.unique);
 		assert(!"request answered twice");
+		fk_req_unref(req);
 		return -EALREADY;
 	}
 	int rc = fk_dev_write(se, req->fd, req->msg.unique, error, iov, iovcnt);
@@ -139,6 +144,7 @@ int fk_reply_send(fk_req *req, unsigned kind, int error,
 	atomic_fetch_sub(&se->pending, 1);
 	if (old & FK_REQ_DISPATCHED)
 		fk_req_unref(req); /* answered after the handler returned */
+	fk_req_unref(req); /* the write's */
 	return rc;
 }
 
