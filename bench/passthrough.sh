@@ -5,7 +5,9 @@
 #   sudo bench/passthrough.sh [SECONDS_PER_JOB]      (default 10)
 #
 # Systems: native; fusekit passthrough with kernel passthrough (default);
-# fusekit passthrough -o nopassthrough (all I/O through the daemon); the
+# fusekit passthrough -o nopassthrough (all I/O through the daemon), and
+# so over io_uring (-o io_uring: fusekit-uring, when the fuse module's
+# enable_uring is Y); the
 # same two with -o inode=lazy (nodes held by name under a descriptor cap);
 # libfuse's passthrough_ll example, built from the source Debian's
 # libfuse3-dev ships, as it comes and with -o default_permissions. Jobs: the three published for the Rust original
@@ -42,6 +44,8 @@ mount_system() {
 	native) DIR=$src; return ;; # nothing to mount or unmount
 	fusekit) "$BIN" passthrough -f "$src" "$mnt" & PIDS+=($!) ;;
 	fusekit-nopt) "$BIN" passthrough -f -o nopassthrough "$src" "$mnt" & PIDS+=($!) ;;
+	# Through the daemon over FUSE over io_uring (enable_uring=Y).
+	fusekit-uring) "$BIN" passthrough -f -o io_uring,nopassthrough "$src" "$mnt" & PIDS+=($!) ;;
 	fusekit-lazy) "$BIN" passthrough -f -o inode=lazy "$src" "$mnt" & PIDS+=($!) ;;
 	fusekit-lazy-nopt) "$BIN" passthrough -f -o inode=lazy,nopassthrough "$src" "$mnt" & PIDS+=($!) ;;
 	passthrough_ll) "$PLL" -f -o source="$src" "$mnt" & PIDS+=($!) ;;
@@ -56,6 +60,8 @@ mount_system() {
 
 JOBS="randread-4k seqread-1m meta-stat randwrite-4k seqwrite-1m create unlink"
 SYSTEMS=${FK_BENCH_SYSTEMS:-native fusekit fusekit-nopt fusekit-lazy fusekit-lazy-nopt}
+[ "$(cat /sys/module/fuse/parameters/enable_uring 2>/dev/null)" = Y ] &&
+	[ -z "${FK_BENCH_SYSTEMS:-}" ] && SYSTEMS="$SYSTEMS fusekit-uring"
 [ -n "$PLL" ] && [ -z "${FK_BENCH_SYSTEMS:-}" ] && SYSTEMS="$SYSTEMS passthrough_ll passthrough_ll-dp"
 declare -A R
 for s in $SYSTEMS; do

@@ -28,6 +28,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +67,9 @@ struct memfs {
 	 * for each: one still queued when the filesystem is unmounted is
 	 * dropped. So memfs_free frees what is left here. */
 	struct listing *open_dirs;
+	int async; /* --async: getattr answered from another thread */
+	atomic_int answering; /* such threads not done yet */
+	atomic_ullong answered_later; /* and done, for --async's report */
 };
 
 #define FS(req) ((struct memfs *)fk_req_fs(req))
@@ -215,6 +219,30 @@ static void memfs_lookup(fk_req *req, const struct fk_name_in *in)
 	reply_node(req, rc, in->parent, h, &st);
 }
 
+/* An answer given later, from another thread: what a filesystem that
+ * waits on a disk or a network does. The request stays valid until it is
+ * answered, whichever thread answers it. */
+struct later {
+	struct memfs *fs;
+	fk_req *req;
+	int err;
+	struct fk_attr attr;
+};
+
+static void *answer_later(void *arg)
+{
+	struct later *l = arg;
+	struct memfs *fs = l->fs;
+	if (l->err)
+		(void)fk_reply_err(l->req, l->err);
+	else
+		(void)fk_reply_attr(l->req, &l->attr, MEMFS_TIMEOUT_NS);
+	free(l);
+	atomic_fetch_add(&fs->answered_later, 1);
+	atomic_fetch_sub(&fs->answering, 1);
+	return NULL;
+}
+
 static void memfs_getattr(fk_req *req, const struct fk_getattr_in *in)
 {
 	struct memfs *fs = FS(req);
@@ -222,6 +250,18 @@ static void memfs_getattr(fk_req *req, const struct fk_getattr_in *in)
 	struct fk_layer_stat st;
 	int rc = h ? fs->l->ops->getattr(fs->l, h, &st) : -ENOENT;
 	fk_layer_put(fs->l, h);
+	struct later *l = fs->async ? malloc(sizeof *l) : NULL;
+	if (l) {
+		*l = (struct later){ fs, req, -rc, st.attr };
+		pthread_t t;
+		atomic_fetch_add(&fs->answering, 1);
+		if (pthread_create(&t, NULL, answer_later, l) == 0) {
+			(void)pthread_detach(t); /* it ends once it answered */
+			return;
+		}
+		atomic_fetch_sub(&fs->answering, 1);
+		free(l); /* no thread: answered here */
+	}
 	if (rc)
 		(void)fk_reply_err(req, -rc);
 	else
@@ -794,6 +834,8 @@ static void usage(FILE *out)
 		"  --seed DIR   copy the tree at DIR into the filesystem first\n"
 		"               (contents, owners, modes, times, xattrs)\n"
 		"  -s           single-threaded\n"
+		"  --async      answer getattr from another thread (an example of\n"
+		"               asynchronous replies, and their test)\n"
 		"  -h, --help   this help\n"
 		"\n"
 		"Mount options:\n");
@@ -814,6 +856,7 @@ int main(int argc, char **argv)
 	mo.subtype = strdup("memfs");
 
 	const char *mountpoint = NULL, *seed = NULL;
+	int async = 0;
 	char err[512];
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -823,6 +866,8 @@ int main(int argc, char **argv)
 			return 0;
 		} else if (!strcmp(a, "-s")) {
 			cfg.threads = 1;
+		} else if (!strcmp(a, "--async")) {
+			async = 1;
 		} else if (!strcmp(a, "-o") || !strcmp(a, "--seed")) {
 			if (i + 1 >= argc) {
 				fprintf(stderr, "fk-memfs: %s needs an argument\n", a);
@@ -864,6 +909,9 @@ int main(int argc, char **argv)
 		fk_mount_opts_free(&mo);
 		return 1;
 	}
+	fs.async = async;
+	atomic_init(&fs.answering, 0);
+	atomic_init(&fs.answered_later, 0);
 	fk_session *se;
 	int rc = fk_session_new(&se, &memfs_ops, sizeof memfs_ops, &fs, &cfg);
 	if (rc < 0)
@@ -876,6 +924,12 @@ int main(int argc, char **argv)
 		if (rc < 0)
 			fprintf(stderr, "fk-memfs: %s\n", strerror(-rc));
 	}
+	/* Answers still being given (the session is gone only after). */
+	while (atomic_load(&fs.answering) > 0)
+		usleep(1000);
+	if (async)
+		fprintf(stderr, "fk-memfs: %llu answer(s) given from other threads\n",
+			(unsigned long long)atomic_load(&fs.answered_later));
 	fk_session_destroy(se);
 	memfs_free(&fs);
 	fk_mount_opts_free(&mo);

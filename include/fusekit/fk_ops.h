@@ -359,6 +359,7 @@ struct fk_exchange_in {
 #define FK_CAP_DIRECT_IO_ALLOW_MMAP (1ULL << 36)
 #define FK_CAP_PASSTHROUGH (1ULL << 37)
 #define FK_CAP_NO_EXPORT_SUPPORT (1ULL << 38)
+#define FK_CAP_OVER_IO_URING (1ULL << 41) /* requests through io_uring */
 /* macFUSE dialect only */
 #define FK_CAP_MAC_ALLOCATE (1ULL << 56)
 #define FK_CAP_MAC_EXCHANGE_DATA (1ULL << 57)

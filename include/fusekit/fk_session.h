@@ -48,6 +48,13 @@ struct fk_session_config {
 	/** fk_session_run() catches SIGINT, SIGTERM and SIGHUP: it unmounts
 	 *  and returns 0. Default: on. */
 	int handle_signals;
+	/** Take requests through io_uring (FUSE over io_uring, Linux >=
+	 *  6.14 with the fuse module's enable_uring on): one queue per
+	 *  possible CPU beside the /dev/fuse workers, which still take
+	 *  FORGETs and INTERRUPTs. Where the kernel does not offer it or
+	 *  refuses it, /dev/fuse serves alone (the reason under debug).
+	 *  Default: off. */
+	int io_uring;
 };
 
 void fk_session_config_init(struct fk_session_config *cfg);

@@ -344,6 +344,7 @@ static const struct {
 	{ "direct_io_allow_mmap", FK_CAP_DIRECT_IO_ALLOW_MMAP },
 	{ "passthrough", FK_CAP_PASSTHROUGH },
 	{ "no_export_support", FK_CAP_NO_EXPORT_SUPPORT },
+	{ "over_io_uring", FK_CAP_OVER_IO_URING },
 	{ "mac_allocate", FK_CAP_MAC_ALLOCATE },
 	{ "mac_exchange_data", FK_CAP_MAC_EXCHANGE_DATA },
 	{ "mac_case_insensitive", FK_CAP_MAC_CASE_INSENSITIVE },
@@ -431,6 +432,9 @@ const struct fk_opt fk_session_opt_table[] = {
 	  "=N     largest request in 4 KiB pages (default: kernel's limit)" },
 	{ "debug", FK_OPT_FLAG, SC(debug), 0, NULL,
 	  "print what the kernel and fusekit negotiated" },
+	{ "io_uring", FK_OPT_FLAG, SC(io_uring), 0, NULL,
+	  "       requests through io_uring where the kernel allows it\n"
+	  "               (Linux >= 6.14, fuse's enable_uring=Y), else /dev/fuse" },
 	{ "trace", FK_OPT_FLAG, SC(trace), 0, NULL,
 	  "print every request and reply" },
 	{ "cap_*", FK_OPT_FUNC, 0, 0, opt_cap,

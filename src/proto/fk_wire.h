@@ -640,6 +640,45 @@ struct fk_wire_out_header {
 	uint64_t unique;
 };
 
+/* ---- FUSE over io_uring (Linux >= 6.14; the kernel's uapi fuse.h) ----
+ *
+ * An entry the daemon registers is two buffers: this header block and a
+ * payload buffer of at least the connection's max payload size. A
+ * request comes as its in-header in in_out, its fixed per-op header in
+ * op_in, the rest in the payload (ent.payload_sz bytes); the reply goes
+ * as the out-header in in_out and every out argument in the payload. */
+#define FK_URING_IN_OUT_HEADER_SZ 128
+#define FK_URING_OP_IN_OUT_SZ 128
+
+struct fk_wire_uring_ent_in_out {
+	uint64_t flags;
+	uint64_t commit_id; /* the request's unique: names it in a commit */
+	uint32_t payload_sz; /* bytes in the payload buffer */
+	uint32_t padding;
+	uint64_t reserved;
+};
+
+struct fk_wire_uring_req_header {
+	uint8_t in_out[FK_URING_IN_OUT_HEADER_SZ];
+	uint8_t op_in[FK_URING_OP_IN_OUT_SZ];
+	struct fk_wire_uring_ent_in_out ent;
+};
+
+/* The io_uring command (sqe->cmd_op) of an IORING_OP_URING_CMD on the
+ * device. */
+enum {
+	FK_URING_CMD_REGISTER = 1, /* register an entry, fetch a request */
+	FK_URING_CMD_COMMIT_AND_FETCH = 2, /* answer it, fetch the next */
+};
+
+/* In the command area of a 128-byte SQE. */
+struct fk_wire_uring_cmd_req {
+	uint64_t flags;
+	uint64_t commit_id;
+	uint16_t qid; /* the queue: one per possible CPU */
+	uint8_t padding[6];
+};
+
 struct fk_wire_dirent {
 	uint64_t ino;
 	uint64_t off;

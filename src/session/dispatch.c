@@ -292,6 +292,8 @@ static uint64_t default_caps(const fk_session *se)
 			FK_CAP_CREATE_SUPP_GROUP | FK_CAP_EXPIRE_ONLY;
 	if (o->readdirplus)
 		want |= FK_CAP_READDIRPLUS | FK_CAP_READDIRPLUS_AUTO;
+	if (se->cfg.io_uring)
+		want |= FK_CAP_OVER_IO_URING;
 	if (o->getlk && o->setlk)
 		want |= FK_CAP_POSIX_LOCKS;
 	if (o->setlk)

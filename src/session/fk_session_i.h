@@ -33,14 +33,22 @@
 /* Request state bits */
 #define FK_REQ_REPLIED 1u
 #define FK_REQ_DISPATCHED 2u
+/* Set before fk_dispatch, cleared by it for a message that takes an
+ * answer: still set after it, nothing will answer (uring.c). */
+#define FK_REQ_UNANSWERED 4u
 
 /* Where in a slot's buffer directory replies are built: past any READDIR
  * request (header + read_in = 80 bytes), page aligned. */
 #define FK_DIRBUF_OFFSET 4096u
 
+struct fk_uring_ent; /* uring.c */
+
 struct fk_req {
 	fk_session *se;
 	int fd; /* the device fd this request came from; the reply goes there */
+	/* The io_uring entry it came in, where its reply goes; NULL: it
+	 * came through fd. */
+	struct fk_uring_ent *ent;
 	atomic_uint state; /* FK_REQ_* */
 	atomic_int refs;
 	atomic_int interrupted;
@@ -109,6 +117,7 @@ struct fk_session {
 
 	struct fk_worker *workers;
 	unsigned nworkers;
+	struct fk_uring *uring; /* the io_uring queues, if started */
 	struct saved_signals sigs;
 };
 
@@ -162,6 +171,16 @@ enum {
 	FK_RK_DIR = 1u << 19,
 	FK_RK_NONE = 1u << 20, /* internal: ops that take no reply */
 };
+
+/* uring.c: FUSE over io_uring */
+/** Start the queues, after INIT agreed to FK_CAP_OVER_IO_URING: 0, or
+ *  -errno (/dev/fuse serves alone then). The kernel may still refuse
+ *  the entries; the queues say so, and /dev/fuse goes on serving. */
+int fk_uring_start(fk_session *se);
+/** Stop the queues and free them (after the unmount, or on exit). */
+void fk_uring_stop(fk_session *se);
+/** Write req's reply into its entry and commit it. */
+int fk_uring_reply(fk_req *req, int error, const struct iovec *iov, int iovcnt);
 
 /* notify.c */
 /** A NOTIFY_REPLY arrived: hand it to ops->retrieve_reply. */

@@ -139,7 +139,9 @@ int fk_reply_send(fk_req *req, unsigned kind, int error,
 		fk_req_unref(req);
 		return -EALREADY;
 	}
-	int rc = fk_dev_write(se, req->fd, req->msg.unique, error, iov, iovcnt);
+	int rc = req->ent ? fk_uring_reply(req, error, iov, iovcnt)
+			  : fk_dev_write(se, req->fd, req->msg.unique, error, iov,
+					 iovcnt);
 	inflight_remove(se, req);
 	atomic_fetch_sub(&se->pending, 1);
 	if (old & FK_REQ_DISPATCHED)

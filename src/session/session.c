@@ -221,6 +221,7 @@ static int serve(fk_session *se, int fd, int poll_wake)
 			rc = (int)n;
 			break;
 		}
+		req->ent = NULL; /* from the device: answered there */
 		if (!fk_dispatch(req, fd, (size_t)n)) {
 			req = fk_slot_get(se);
 			if (!req) {
@@ -434,6 +435,19 @@ int fk_session_run(fk_session *se)
 	}
 
 	rc = start_workers(se);
+	if (rc == 0 && se->cfg.io_uring) {
+		int u = fk_uring_start(se);
+		if (u < 0) {
+			if (se->cfg.debug)
+				fk_session_log(se, "io_uring: %s; /dev/fuse serves",
+					       u == -EOPNOTSUPP
+						       ? "not offered by the kernel "
+							 "(its fuse module's enable_uring "
+							 "is off, or it is older than 6.14)"
+						       : strerror(-u));
+			fk_uring_stop(se);
+		}
+	}
 	if (rc == 0) {
 		/* Sleep until a signal, fk_session_exit, or a worker ends. */
 		while (!atomic_load(&se->exiting)) {
@@ -445,6 +459,7 @@ int fk_session_run(fk_session *se)
 	 * foreign fd ends when the other side closes it. */
 	fk_session_unmount(se);
 	join_workers(se);
+	fk_uring_stop(se);
 out:
 	fk_session_call_destroy(se);
 	restore_signals(se);

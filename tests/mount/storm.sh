@@ -3,9 +3,10 @@
 # creates, writes, reads, truncates, links, unlinks, renames with their
 # flags, mkdir, rmdir, readdir, chmod, utimes, xattrs, fifos, symlinks)
 # while the host renames a directory underneath, against the passthrough
-# (fd and lazy modes), the overlay (both whiteout formats) and the union
-# (two RW branches, new names on either at random, and an RO one; then
-# with -o cow over names on the RO one). Each
+# (fd and lazy modes, and over io_uring where the kernel has it on), the
+# overlay (both whiteout formats) and the union (two RW branches, new
+# names on either at random, and an RO one; then with -o cow over names
+# on the RO one). Each
 # daemon must live and exit 0, and no client may see an error a racing
 # native filesystem would not give.
 #
@@ -39,7 +40,12 @@ storm() {
 	fi
 }
 
-for opts in inode=fd inode=lazy,fd_cap=16; do
+# With FUSE over io_uring where the kernel has it on (.ci/run turns it
+# on): the queues serve beside the /dev/fuse workers.
+URING=
+[ "$(cat /sys/module/fuse/parameters/enable_uring 2>/dev/null)" = Y ] &&
+	URING=inode=fd,io_uring,nopassthrough
+for opts in inode=fd inode=lazy,fd_cap=16 $URING; do
 	tag=$(echo "$opts" | tr -c 'a-z0-9\n' _)
 	mkdir -p "$WORK/src-$tag/a"
 	start_pt "$WORK/src-$tag" "$WORK/m-$tag" -o "$opts"
