@@ -551,6 +551,12 @@ int fk_reply_readlink(fk_req *req, const char *target);
 int fk_reply_open(fk_req *req, const struct fk_open_out *o);
 int fk_reply_write(fk_req *req, uint32_t written);
 int fk_reply_buf(fk_req *req, const void *buf, size_t size);
+/** Room for size bytes of req's reply data where the transport sends
+ *  it from (over io_uring: the request's payload buffer), so that data
+ *  read into it (a READ's) goes out with no copy: answer with
+ *  fk_reply_buf(req, space, n), n <= size. NULL when the transport has
+ *  none (/dev/fuse: use a buffer of your own). Valid until the reply. */
+void *fk_reply_space(fk_req *req, size_t size);
 struct iovec;
 /** read: the data in up to 7 pieces, sent in one write (no copying). */
 int fk_reply_iov(fk_req *req, const struct iovec *iov, int count);

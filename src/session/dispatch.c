@@ -225,6 +225,8 @@ int fk_dispatch(fk_req *req, int fd, size_t n)
 
 	req->fd = fd;
 	int rc = fk_proto_decode(&se->proto, req->buf, n, m);
+	if (rc == 0 && req->write_data && m->opcode == FK_OP_WRITE)
+		m->u.write.data = req->write_data; /* not copied into buf */
 	if (rc == -EPROTO) {
 		fk_session_log(se, "dropped a malformed message of %zu bytes", n);
 		return 1;

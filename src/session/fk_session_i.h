@@ -49,6 +49,9 @@ struct fk_req {
 	/* The io_uring entry it came in, where its reply goes; NULL: it
 	 * came through fd. */
 	struct fk_uring_ent *ent;
+	/* A WRITE's data when it is not in buf, after the rest of the
+	 * message (io_uring: still in its entry's payload); NULL: in buf. */
+	const void *write_data;
 	atomic_uint state; /* FK_REQ_* */
 	atomic_int refs;
 	atomic_int interrupted;
@@ -179,6 +182,8 @@ enum {
 int fk_uring_start(fk_session *se);
 /** Stop the queues and free them (after the unmount, or on exit). */
 void fk_uring_stop(fk_session *se);
+/** Its entry's payload buffer, when it holds size bytes; else NULL. */
+void *fk_uring_space(fk_req *req, size_t size);
 /** Write req's reply into its entry and commit it. */
 int fk_uring_reply(fk_req *req, int error, const struct iovec *iov, int iovcnt);
 

@@ -258,6 +258,11 @@ int fk_reply_write(fk_req *req, uint32_t written)
 	return reply_struct(req, FK_RK_WRITE, &w, sizeof w);
 }
 
+void *fk_reply_space(fk_req *req, size_t size)
+{
+	return req->ent ? fk_uring_space(req, size) : NULL;
+}
+
 int fk_reply_buf(fk_req *req, const void *buf, size_t size)
 {
 	return reply_struct(req, FK_RK_BUF, buf, size);

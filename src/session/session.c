@@ -222,6 +222,7 @@ static int serve(fk_session *se, int fd, int poll_wake)
 			break;
 		}
 		req->ent = NULL; /* from the device: answered there */
+		req->write_data = NULL;
 		if (!fk_dispatch(req, fd, (size_t)n)) {
 			req = fk_slot_get(se);
 			if (!req) {

@@ -20,7 +20,10 @@
  * A request is copied from its entry into a slot as the one message the
  * /dev/fuse path reads (in-header, op header, payload), so decoding,
  * dispatch and the handlers are the same; req->ent says where the reply
- * goes. The reply is written into the entry and the entry committed.
+ * goes. A WRITE's data is not copied (req->write_data points into the
+ * entry), and a READ's reply is read straight into the payload buffer
+ * (fk_reply_space). The reply is written into the entry and the entry
+ * committed.
  * Every SQE is submitted by its queue's thread, since the kernel delivers
  * the next request as task work of the task that submitted the command
  * (if that task has ended, the request fails with ECANCELED): a reply
@@ -32,22 +35,22 @@
  * the /dev/fuse workers run beside the queues.
  */
 #define _GNU_SOURCE
-#include <assert.h>
 #include <errno.h>
-#include <pthread.h>
-#include <sched.h>
-#include <stdlib.h>
-#include <string.h>
-#include <poll.h>
-#include <sys/eventfd.h>
-#include <sys/mman.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include "fk_session_i.h"
 
 #ifdef __linux__
+#include <assert.h>
 #include <linux/io_uring.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 /* Entries per queue, at most; fewer when payload buffers are large and
  * CPUs many (FK_URING_BUDGET bytes of payload in all). */
@@ -256,7 +259,14 @@ static void serve_ent(struct fk_uring_queue *q, struct fk_uring_ent *e)
 	}
 	memcpy(req->buf, in, sizeof *in);
 	memcpy(req->buf + sizeof *in, e->hdr->op_in, oplen);
-	memcpy(req->buf + sizeof *in + oplen, e->payload, payload);
+	/* A WRITE's data (all its payload, with no extensions after it)
+	 * stays where it is, until the reply: the decoder only measures
+	 * it, and the handler reads it from the entry. */
+	req->write_data = in->opcode == FK_OP_WRITE && in->total_extlen == 0
+				  ? e->payload
+				  : NULL;
+	if (!req->write_data)
+		memcpy(req->buf + sizeof *in + oplen, e->payload, payload);
 	uint64_t unique = in->unique;
 	req->ent = e;
 	atomic_store(&req->state, FK_REQ_UNANSWERED);
@@ -291,6 +301,12 @@ static void wake_queue(struct fk_uring_queue *q)
 	(void)!write(q->wake_fd, &one, sizeof one);
 }
 
+void *fk_uring_space(fk_req *req, size_t size)
+{
+	/* Free while the request is served: its payload was copied out. */
+	return size <= req->ent->payload_cap ? req->ent->payload : NULL;
+}
+
 int fk_uring_reply(fk_req *req, int error, const struct iovec *iov, int iovcnt)
 {
 	struct fk_uring_ent *e = req->ent;
@@ -308,7 +324,9 @@ int fk_uring_reply(fk_req *req, int error, const struct iovec *iov, int iovcnt)
 	}
 	size_t at = 0;
 	for (int i = 0; i < iovcnt; i++) {
-		memcpy(e->payload + at, iov[i].iov_base, iov[i].iov_len);
+		/* Data built in place (fk_reply_space) is there already. */
+		if (iov[i].iov_base != e->payload + at)
+			memmove(e->payload + at, iov[i].iov_base, iov[i].iov_len);
 		at += iov[i].iov_len;
 	}
 	struct fk_wire_out_header *out = (void *)e->hdr->in_out;
@@ -532,6 +550,13 @@ void fk_uring_stop(fk_session *se)
 }
 
 #else /* !__linux__: no io_uring */
+
+void *fk_uring_space(fk_req *req, size_t size)
+{
+	(void)req;
+	(void)size;
+	return NULL;
+}
 
 int fk_uring_start(fk_session *se)
 {

@@ -200,7 +200,10 @@ void fk_ovl_reply_open(fk_req *req, struct fk_ovl_node *n, int fd,
 
 static void ovl_read(fk_req *req, const struct fk_read_in *in)
 {
-	char *buf = fk_thread_buf(FK_OVL_BUF_READ, in->size ? in->size : 1);
+	/* Read where the reply goes from, if the transport has room. */
+	char *buf = fk_reply_space(req, in->size);
+	if (!buf)
+		buf = fk_thread_buf(FK_OVL_BUF_READ, in->size ? in->size : 1);
 	if (!buf) {
 		(void)fk_reply_err(req, ENOMEM);
 		return;

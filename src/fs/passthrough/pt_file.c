@@ -288,7 +288,10 @@ void fk_pt_tmpfile(fk_req *req, const struct fk_create_in *in)
 
 void fk_pt_read(fk_req *req, const struct fk_read_in *in)
 {
-	char *buf = fk_thread_buf(FK_PT_BUF_READ, in->size ? in->size : 1);
+	/* Read where the reply goes from, if the transport has room. */
+	char *buf = fk_reply_space(req, in->size);
+	if (!buf)
+		buf = fk_thread_buf(FK_PT_BUF_READ, in->size ? in->size : 1);
 	if (!buf) {
 		(void)fk_reply_err(req, ENOMEM);
 		return;
