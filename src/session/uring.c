@@ -416,7 +416,11 @@ static void *queue_main(void *arg)
 		(void)queue_cmd(q, &q->ents[i], FK_URING_CMD_REGISTER);
 	pthread_mutex_unlock(&q->lock);
 	while (q->live > 0 && !atomic_load(&u->stop)) {
-		int rc = sys_enter(q->ring_fd, q->sq_entries, 1, IORING_ENTER_GETEVENTS);
+		/* Exactly the SQEs queued: given more, the kernel submits what
+		 * there is and returns at once, without waiting (a queue
+		 * thread spinning at 100% CPU). Only this thread queues. */
+		unsigned n = *q->sq_tail - __atomic_load_n(q->sq_head, __ATOMIC_ACQUIRE);
+		int rc = sys_enter(q->ring_fd, n, 1, IORING_ENTER_GETEVENTS);
 		if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) {
 			fk_session_log(q->se, "io_uring: queue %u: %s", q->qid,
 				       strerror(-rc));

@@ -45,6 +45,13 @@ mkdir -p "$WORK/native" "$WORK/src"
 start_pt "$WORK/src" "$WORK/pt" -o io_uring,debug,nopassthrough
 LOG=$WORK/pt.pt.log
 check "the queues started" grep -q "io_uring: $NCPU queue(s)" "$LOG"
+# Idle, the queues wait in the kernel: a queue thread that returned from
+# its wait at once would spin at 100% CPU (it did, when it told the
+# kernel of more SQEs than it had queued).
+t0=$(awk '{ print $14 + $15 }' "/proc/$DPID/stat")
+sleep 2
+expect "an idle daemon uses no CPU to speak of (under 0.3 s in 2 s)" 1 \
+	"$(awk -v t0="$t0" -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15 - t0) < 0.3 * hz }' "/proc/$DPID/stat")"
 compare_scenarios "passthrough over io_uring" "$WORK/native" "$WORK/pt"
 expect "passthrough: writes from every CPU read back whole" "" "$(writes "$WORK/pt")"
 stop_daemon "$WORK/pt" "$DPID"
