@@ -67,10 +67,7 @@ static int opt_moveonenospc(void *target, const char *name, const char *val,
 			    char *err, size_t errlen)
 {
 	struct un_args *ua = target;
-	ua->o.moveonenospc = strcmp(val, "false") != 0;
-	if (!strcmp(val, "true") || !strcmp(val, "false"))
-		return 0;
-	if (fk_un_policy_parse(FK_UN_CREATE, val, &ua->o.move_policy) == 0)
+	if (fk_un_moveonenospc_parse(val, &ua->o.moveonenospc, &ua->o.move_policy) == 0)
 		return 0;
 	snprintf(err, errlen, "%s: '%s' is not true, false or a create policy "
 			      "(ff, mfs, lfs, lus, pfrd, rand, ...)", name, val);

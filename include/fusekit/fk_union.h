@@ -128,6 +128,10 @@ enum fk_un_policy {
 int fk_un_policy_parse(enum fk_un_category c, const char *name,
 		       enum fk_un_policy *out);
 const char *fk_un_policy_name(enum fk_un_policy p);
+/** A moveonenospc value, as the option and the control file take it:
+ *  "false" (*on 0), "true" (*on 1, *policy mfs, as mergerfs), or a
+ *  create policy (*on 1, *policy it). 0 or -EINVAL (nothing set). */
+int fk_un_moveonenospc_parse(const char *val, int *on, enum fk_un_policy *policy);
 
 /** How a union numbers inodes (inodecalc=, mergerfs's names). Whichever
  *  is chosen, a node keeps its number while the kernel knows it, also

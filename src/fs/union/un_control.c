@@ -436,16 +436,11 @@ static int set_value(fk_req *req, struct fk_ovl *ovl, int k, const char *value)
 		rc = fk_un_size_parse(value, &size);
 		break;
 	case N_MOVE:
-		flag = parse_bool(value);
-		if (flag < 0) /* or a policy, as the option takes */
-			flag = fk_un_policy_parse(FK_UN_CREATE, value, &p) ? -EINVAL : 2;
-		else
-			p = FK_UN_MFS;
+		rc = fk_un_moveonenospc_parse(value, &flag, &p);
 		/* Writes through kernel passthrough never reach the daemon
 		 * to be seen failing: mount with -o nopassthrough. */
-		if (flag > 0 && atomic_load(&ovl->passthrough_ok))
-			flag = -EINVAL;
-		rc = flag < 0 ? flag : 0;
+		if (rc == 0 && flag && atomic_load(&ovl->passthrough_ok))
+			rc = -EINVAL;
 		break;
 	case N_DROP:
 		flag = parse_bool(value);

@@ -61,6 +61,17 @@ int fk_un_policy_parse(enum fk_un_category c, const char *name,
 	return -EINVAL;
 }
 
+int fk_un_moveonenospc_parse(const char *val, int *on, enum fk_un_policy *policy)
+{
+	enum fk_un_policy p = FK_UN_MFS;
+	if (strcmp(val, "true") && strcmp(val, "false") &&
+	    fk_un_policy_parse(FK_UN_CREATE, val, &p))
+		return -EINVAL;
+	*on = strcmp(val, "false") != 0;
+	*policy = p;
+	return 0;
+}
+
 int fk_un_policy_ep(enum fk_un_policy p)
 {
 	/* The ep form of each policy follows the plain one. */

@@ -53,10 +53,7 @@ static int pos_of(const struct fk_ovl_node *d, unsigned layer)
 
 uint64_t fk_un_random(struct fk_un *un)
 {
-	uint64_t z = atomic_fetch_add(&un->rnd, 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
+	return fk_un_mix64(atomic_fetch_add(&un->rnd, 0x9e3779b97f4a7c15ull));
 }
 
 int fk_un_choose(struct fk_ovl *ovl, enum fk_un_policy p,
