@@ -105,11 +105,12 @@ char *fk_ovl_redirect_of(struct fk_ovl *ovl, unsigned layer,
 
 /* One step of a lookup: name in layer node ph of layer. Pushes what it
  * finds onto f's stack. Returns 1 to go on to the layers below, 0 when
- * they are hidden (a whiteout, a file, an opaque dir), or -errno. With
+ * they are hidden (a whiteout, a file, an opaque dir) or there are none
+ * (last: nothing below can merge with what it finds), or -errno. With
  * redirects followed, *redirect is set (to free) when the directory found
  * names another place for the layers below. */
 static int lookup_step(struct fk_ovl *ovl, unsigned layer,
-		       struct fk_layer_node *ph, const char *name,
+		       struct fk_layer_node *ph, const char *name, int last,
 		       struct fk_ovl_found *f, struct fk_layer_stat *top,
 		       char **redirect)
 {
@@ -137,8 +138,7 @@ static int lookup_step(struct fk_ovl *ovl, unsigned layer,
 		 * number, as kernel overlayfs does. */
 		f->origin_ino = fk_ovl_shown_ino(ovl, layer, st.attr.ino);
 	f->stack[f->depth++] = (struct fk_ovl_layer_ref){ layer, h };
-	/* (A union's slots are not in search order.) */
-	if (!S_ISDIR(st.attr.mode) || (!ovl->un && layer + 1 == ovl->nlayers))
+	if (!S_ISDIR(st.attr.mode) || last)
 		return 0; /* nothing below to merge with */
 	/* Opaque: marked so, or (OCI) beside its own whiteout, which deleted
 	 * what is below before this directory was made. */
@@ -182,7 +182,8 @@ static int lookup_absolute(struct fk_ovl *ovl, unsigned from, char *path,
 		}
 		char *redirect = NULL;
 		if (dir && last)
-			rc = lookup_step(ovl, layer, dir, last, f, top, &redirect);
+			rc = lookup_step(ovl, layer, dir, last, layer + 1 == ovl->nlayers,
+					 f, top, &redirect);
 		fk_layer_put(l, dir);
 		free(copy);
 		if (redirect && redirect[0] == '/') {
@@ -211,8 +212,14 @@ int fk_ovl_lookup_in(struct fk_ovl *ovl, const struct fk_ovl_layer_ref *dirs,
 	for (unsigned i = 0; rc == 1 && i < ndirs; i++) {
 		char *redirect = NULL;
 		unsigned layer = dirs[i].layer;
-		rc = lookup_step(ovl, layer, dirs[i].h,
-				 renamed ? renamed : name, f, top, &redirect);
+		/* Below the last layer, or (redirects not followed, as in
+		 * a union, whose layer numbers are not in search order) the
+		 * parent's last directory, nothing merges. */
+		int last = ovl->o.redirect_dir == FK_OVL_REDIRECT_NOFOLLOW
+				   ? i + 1 == ndirs
+				   : layer + 1 == ovl->nlayers;
+		rc = lookup_step(ovl, layer, dirs[i].h, renamed ? renamed : name,
+				 last, f, top, &redirect);
 		if (rc == 0 && f->depth == 0)
 			f->hidden_at = (int)layer; /* a whiteout: nothing above */
 		if (rc == 1 && redirect && redirect[0] == '/') {
