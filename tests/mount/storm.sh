@@ -66,13 +66,7 @@ done
 A=$WORK/ua B=$WORK/ub R=$WORK/ur
 mkdir -p "$A/a" "$B/a" "$R"
 for i in 0 1; do echo a >"$A/a/n$i"; echo b >"$B/a/n$((i + 2))"; done
-mkdir -p "$WORK/un"
-MOUNTS+=("$WORK/un")
-"$FUSEKIT" union -f -o category.create=rand,minfreespace=0 "$A:$B:$R=RO" \
-	"$WORK/un" 2>"$WORK/union.log" &
-DPID=$!
-track_daemon "$DPID" "$WORK/un"
-wait_mounted "$WORK/un" || { bad "union mount: $(cat "$WORK/union.log")"; finish; }
+start_union "$WORK/un" "$A:$B:$R=RO" -o category.create=rand,minfreespace=0
 storm "union, a branch renamed" "$WORK/un" "$B"
 # The same storm while the union is changed through its control file,
 # in ways that change what no client sees: the two RW branches swapped,
@@ -106,14 +100,9 @@ expect "every change through .fusekit took ($(cut -d' ' -f1 "$WORK/churn.out") r
 stop_daemon "$WORK/un" "$DPID"
 
 C1=$WORK/uc1 C2=$WORK/uc2 CR=$WORK/ucr
-mkdir -p "$C1" "$C2" "$CR/a" "$WORK/uncow"
+mkdir -p "$C1" "$C2" "$CR/a"
 for i in 0 1 2 3; do echo ro >"$CR/a/n$i"; done
-MOUNTS+=("$WORK/uncow")
-"$FUSEKIT" union -f -o cow,category.create=rand,minfreespace=0 "$C1:$C2:$CR=RO" \
-	"$WORK/uncow" 2>"$WORK/unioncow.log" &
-DPID=$!
-track_daemon "$DPID" "$WORK/uncow"
-wait_mounted "$WORK/uncow" || { bad "union -o cow mount: $(cat "$WORK/unioncow.log")"; finish; }
+start_union "$WORK/uncow" "$C1:$C2:$CR=RO" -o cow,category.create=rand,minfreespace=0
 storm "union -o cow, a branch renamed" "$WORK/uncow" "$C2"
 stop_daemon "$WORK/uncow" "$DPID"
 
