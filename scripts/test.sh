@@ -4,6 +4,12 @@
 #   1. a normal build (RelWithDebInfo): unit tests and mount tests;
 #   2. an AddressSanitizer + UndefinedBehaviorSanitizer build (Debug, so
 #      assertions are live): the same tests again;
+#
+# Every mount test runs over both transports: where the kernel has FUSE
+# over io_uring (its fuse module's enable_uring parameter), the release
+# run has it on, so the daemons take requests through io_uring (their
+# default), and the sanitizer run has it off, so they fall back to
+# /dev/fuse. The parameter is put back as it was at the end.
 #   3. a ThreadSanitizer build (RelWithDebInfo, assertions live): the
 #      concurrent tests (tests/mount/storm.sh and others);
 #   4. a clang build of the libFuzzer target: a short fuzzing run;
@@ -53,6 +59,19 @@ run_ctest() { # NAME BUILD_DIR [CTEST ARGS]
 	SUMMARY+=("$name: $((total - failed)) passed, $failed failed")
 }
 
+URING_PARAM=/sys/module/fuse/parameters/enable_uring
+URING_WAS=
+if [ -w "$URING_PARAM" ]; then
+	URING_WAS=$(cat "$URING_PARAM")
+	trap 'echo "$URING_WAS" > "$URING_PARAM"' EXIT
+fi
+transport() { # Y|N: FUSE over io_uring on or off, where the kernel has it
+	[ -n "$URING_WAS" ] || { echo "(transport: /dev/fuse only; no FUSE over io_uring here)"; return; }
+	echo "$1" > "$URING_PARAM" || { echo "cannot set $URING_PARAM" >&2; return 1; }
+	[ "$1" = Y ] && echo "(transport: io_uring, the daemons' default)" ||
+		echo "(transport: /dev/fuse; the daemons' io_uring is not offered)"
+}
+
 build() { # DIR CMAKE_ARGS...
 	local dir=$1; shift
 	cmake -S . -B "$dir" "$@" >/dev/null &&
@@ -60,6 +79,7 @@ build() { # DIR CMAKE_ARGS...
 }
 
 if build build -DCMAKE_BUILD_TYPE=RelWithDebInfo; then
+	transport Y
 	run_ctest "release" build
 else
 	FAIL=$((FAIL + 1)); SUMMARY+=("release: build failed")
@@ -68,6 +88,7 @@ fi
 if build build-asan -DCMAKE_BUILD_TYPE=Debug -DFK_SANITIZE=ON; then
 	# The release run soaks 100000 operations; under the sanitizers,
 	# which are 3-5x slower, a shorter soak keeps CI in its budget.
+	transport N
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	FK_SOAK_OPS=${FK_SOAK_OPS_ASAN:-30000} \
@@ -79,6 +100,7 @@ fi
 # ThreadSanitizer: the concurrent tests, whose daemons report every data
 # race (tests/mount/storm.sh fails on any report not in tests/tsan.supp).
 if build build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFK_TSAN=ON; then
+	transport Y
 	run_ctest "tsan" build-tsan -R '^(mount\.(storm|pt_link_race|pt_fh_race|memfs_concurrent)|unit\.test_session)$'
 else
 	FAIL=$((FAIL + 1)); SUMMARY+=("tsan: build failed")

@@ -53,7 +53,7 @@ struct fk_session_config {
 	 *  possible CPU beside the /dev/fuse workers, which still take
 	 *  FORGETs and INTERRUPTs. Where the kernel does not offer it or
 	 *  refuses it, /dev/fuse serves alone (the reason under debug).
-	 *  Default: off. */
+	 *  Default: on (Linux dialect only). */
 	int io_uring;
 };
 

@@ -434,7 +434,10 @@ const struct fk_opt fk_session_opt_table[] = {
 	  "print what the kernel and fusekit negotiated" },
 	{ "io_uring", FK_OPT_FLAG, SC(io_uring), 0, NULL,
 	  "       requests through io_uring where the kernel allows it\n"
-	  "               (Linux >= 6.14, fuse's enable_uring=Y), else /dev/fuse" },
+	  "               (Linux >= 6.14, fuse's enable_uring=Y), else /dev/fuse;\n"
+	  "               the default" },
+	{ "noio_uring", FK_OPT_FLAG_OFF, SC(io_uring), 0, NULL,
+	  "     requests through /dev/fuse only" },
 	{ "trace", FK_OPT_FLAG, SC(trace), 0, NULL,
 	  "print every request and reply" },
 	{ "cap_*", FK_OPT_FUNC, 0, 0, opt_cap,

@@ -294,7 +294,9 @@ static uint64_t default_caps(const fk_session *se)
 			FK_CAP_CREATE_SUPP_GROUP | FK_CAP_EXPIRE_ONLY;
 	if (o->readdirplus)
 		want |= FK_CAP_READDIRPLUS | FK_CAP_READDIRPLUS_AUTO;
-	if (se->cfg.io_uring)
+	/* The queues run beside the /dev/fuse workers: not single-threaded. */
+	if (se->cfg.io_uring && se->cfg.threads > 1 &&
+	    se->proto.dialect == FK_DIALECT_LINUX)
 		want |= FK_CAP_OVER_IO_URING;
 	if (o->getlk && o->setlk)
 		want |= FK_CAP_POSIX_LOCKS;
@@ -368,6 +370,31 @@ static void log_caps(fk_session *se, const char *what, uint64_t caps)
 	fk_session_log(se, "%s: %s", what, len ? line : "(none)");
 }
 
+/* FUSE over io_uring, once INIT's other terms are settled: granted only
+ * when the queues are made (uring.c says why it must be so). */
+static void init_uring(fk_session *se, struct fk_conn *c)
+{
+	const char *why = NULL;
+	int rc = 0;
+	if (!se->cfg.io_uring || se->proto.dialect != FK_DIALECT_LINUX)
+		return;
+	if (se->cfg.threads <= 1)
+		why = "single-threaded (threads=1)";
+	else if (!(c->offered & FK_CAP_OVER_IO_URING))
+		why = "not offered by the kernel (its fuse module's enable_uring "
+		      "is off, or it is older than 6.14)";
+	else if (c->want & FK_CAP_OVER_IO_URING) {
+		rc = fk_uring_prepare(se);
+		if (rc < 0) {
+			fk_uring_stop(se);
+			c->want &= ~FK_CAP_OVER_IO_URING;
+			why = strerror(-rc);
+		}
+	}
+	if (why && se->cfg.debug)
+		fk_session_log(se, "io_uring: %s; /dev/fuse serves", why);
+}
+
 int fk_dispatch_init(fk_session *se, fk_req *req)
 {
 	const struct fk_init_args *in = &req->msg.u.init;
@@ -429,6 +456,7 @@ int fk_dispatch_init(fk_session *se, fk_req *req)
 		c->max_stack_depth = 1;
 	if (c->max_write < 4096)
 		c->max_write = 4096;
+	init_uring(se, c);
 
 	uint64_t flags = fk_proto_caps_to_init(c->dialect, c->want);
 	if (c->dialect == FK_DIALECT_LINUX && (in->flags & FK_INIT_INIT_EXT))
@@ -450,9 +478,12 @@ int fk_dispatch_init(fk_session *se, fk_req *req)
 	int rc = fk_dev_write(se, se->fd, req->msg.unique, 0, &iov, 1);
 	if (rc < 0) {
 		se->init_done = 0;
+		fk_uring_stop(se);
 		fk_session_log(se, "answering INIT failed: %s", strerror(-rc));
 		return rc;
 	}
+	if (c->want & FK_CAP_OVER_IO_URING)
+		fk_uring_go(se);
 	if (se->cfg.debug) {
 		fk_session_log(se, "INIT: kernel %u.%u, using %u.%u (%s dialect), "
 				   "max_write %u, max_pages %u, %u thread(s)",

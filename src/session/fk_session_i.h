@@ -176,11 +176,14 @@ enum {
 };
 
 /* uring.c: FUSE over io_uring */
-/** Start the queues, after INIT agreed to FK_CAP_OVER_IO_URING: 0, or
- *  -errno (/dev/fuse serves alone then). The kernel may still refuse
- *  the entries; the queues say so, and /dev/fuse goes on serving. */
-int fk_uring_start(fk_session *se);
-/** Stop the queues and free them (after the unmount, or on exit). */
+/** Before INIT's reply grants FK_CAP_OVER_IO_URING: make the queues
+ *  (rings, buffers, threads that wait for fk_uring_go). 0, or -errno:
+ *  then fk_uring_stop, and the reply must not grant it. */
+int fk_uring_prepare(fk_session *se);
+/** After the reply granting it: the queues register their entries. */
+void fk_uring_go(fk_session *se);
+/** Stop the queues and free them (after the unmount, on exit, or when
+ *  INIT does not grant io_uring after all). */
 void fk_uring_stop(fk_session *se);
 /** Its entry's payload buffer, when it holds size bytes; else NULL. */
 void *fk_uring_space(fk_req *req, size_t size);

@@ -44,6 +44,10 @@ void fk_session_config_init(struct fk_session_config *cfg)
 	cfg->threads = FK_DEFAULT_THREADS;
 	cfg->dialect = fk_plat_default_dialect();
 	cfg->handle_signals = 1;
+	/* Where the kernel offers it, io_uring is faster on every job
+	 * measured (docs/benchmarks.md); where it does not, /dev/fuse
+	 * serves and nothing is lost. */
+	cfg->io_uring = 1;
 }
 
 int fk_session_new(fk_session **out, const struct fk_ops *ops, size_t ops_size,
@@ -436,19 +440,6 @@ int fk_session_run(fk_session *se)
 	}
 
 	rc = start_workers(se);
-	if (rc == 0 && se->cfg.io_uring) {
-		int u = fk_uring_start(se);
-		if (u < 0) {
-			if (se->cfg.debug)
-				fk_session_log(se, "io_uring: %s; /dev/fuse serves",
-					       u == -EOPNOTSUPP
-						       ? "not offered by the kernel "
-							 "(its fuse module's enable_uring "
-							 "is off, or it is older than 6.14)"
-						       : strerror(-u));
-			fk_uring_stop(se);
-		}
-	}
 	if (rc == 0) {
 		/* Sleep until a signal, fk_session_exit, or a worker ends. */
 		while (!atomic_load(&se->exiting)) {
@@ -460,8 +451,10 @@ int fk_session_run(fk_session *se)
 	 * foreign fd ends when the other side closes it. */
 	fk_session_unmount(se);
 	join_workers(se);
-	fk_uring_stop(se);
 out:
+	/* The queues (if INIT granted them) stop only now: a single-threaded
+	 * session or a failed start has none, or ones that never registered. */
+	fk_uring_stop(se);
 	fk_session_call_destroy(se);
 	restore_signals(se);
 	return rc;

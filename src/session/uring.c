@@ -3,11 +3,16 @@
  * buffers the daemon registered with the kernel, answered in place.
  *
  * The kernel keeps one queue per possible CPU and hands a request to the
- * queue of the CPU its caller runs on; it switches from /dev/fuse to the
- * queues only once every queue has an entry registered, and refuses (the
- * command's completion says why) when the fuse module's enable_uring is
- * off or INIT did not agree to FUSE_OVER_IO_URING. So a failure here
- * costs nothing: /dev/fuse keeps serving.
+ * queue of the CPU its caller runs on. It offers FUSE_OVER_IO_URING at
+ * INIT only when the fuse module's enable_uring is on. Once INIT's reply
+ * agrees to it, every new request waits until each queue has an entry
+ * registered: there is no going back to /dev/fuse. So everything that
+ * can fail is done before the reply (fk_uring_prepare: rings, buffers,
+ * the queue threads, which wait), and the flag is granted only when it
+ * all worked; the reply sent, fk_uring_go lets the threads register.
+ * Should the kernel still refuse a queue's entries, the mount could never
+ * serve again: the session ends, with the reason, rather than hang its
+ * callers.
  *
  * Each queue here is a thread with its own io_uring (128-byte SQEs: the
  * command area holds struct fk_wire_uring_cmd_req), pinned to its CPU
@@ -96,6 +101,11 @@ struct fk_uring {
 	unsigned nqueues;
 	atomic_int stop;
 	struct fk_uring_queue *q;
+	/* The queue threads wait for INIT's reply before registering:
+	 * go is 0 until then, 1 after it, -1 when they are not to. */
+	pthread_mutex_t go_lock;
+	pthread_cond_t go_cond;
+	int go;
 };
 
 static int sys_setup(unsigned entries, struct io_uring_params *p)
@@ -389,15 +399,21 @@ static void complete(struct fk_uring_queue *q, const struct io_uring_cqe *cqe)
 		return;
 	}
 	/* ENOTCONN: unmounted; ECANCELED: the ring is going; others: the
-	 * kernel would not take the entry (enable_uring off, INIT did not
-	 * agree, a buffer it finds too small). */
-	if (cqe->res != -ENOTCONN && cqe->res != -ECANCELED &&
-	    q->se->cfg.debug && q->live == q->nents)
-		fk_session_log(q->se, "io_uring: queue %u: %s; /dev/fuse serves "
-				      "instead", q->qid, strerror(-cqe->res));
+	 * kernel would not take the entry (enable_uring turned off since
+	 * INIT, a buffer it finds too small). */
+	int refused = cqe->res != -ENOTCONN && cqe->res != -ECANCELED &&
+		      !atomic_load(&q->se->uring->stop);
 	if (!e->dead) {
 		e->dead = 1;
 		q->live--;
+	}
+	if (refused && q->live == 0) {
+		/* INIT agreed to io_uring: requests wait for every queue. */
+		fk_session_log(q->se, "io_uring: the kernel refused queue %u's "
+				      "entries (%s); requests would wait for it "
+				      "forever: ending the session",
+			       q->qid, strerror(-cqe->res));
+		fk_session_exit(q->se);
 	}
 }
 
@@ -410,6 +426,13 @@ static void *queue_main(void *arg)
 	CPU_SET(q->qid, &cpus);
 	/* Failing (a CPU this process may not use): it runs anywhere. */
 	(void)pthread_setaffinity_np(pthread_self(), sizeof cpus, &cpus);
+	pthread_mutex_lock(&u->go_lock);
+	while (u->go == 0)
+		pthread_cond_wait(&u->go_cond, &u->go_lock);
+	int go = u->go;
+	pthread_mutex_unlock(&u->go_lock);
+	if (go < 0)
+		return NULL; /* INIT did not agree after all */
 	pthread_mutex_lock(&q->lock);
 	queue_wake_poll(q);
 	for (unsigned i = 0; i < q->nents; i++)
@@ -471,11 +494,19 @@ static int queue_init(fk_session *se, struct fk_uring_queue *q, unsigned qid,
 	return ring_open(q, 2 * depth + 2);
 }
 
-int fk_uring_start(fk_session *se)
+/* Let the queue threads register (go = 1), or end them (go = -1). */
+static void set_go(struct fk_uring *u, int go)
+{
+	pthread_mutex_lock(&u->go_lock);
+	u->go = go;
+	pthread_cond_broadcast(&u->go_cond);
+	pthread_mutex_unlock(&u->go_lock);
+}
+
+int fk_uring_prepare(fk_session *se)
 {
 	const struct fk_conn *c = &se->conn;
-	if (!(c->want & FK_CAP_OVER_IO_URING))
-		return -EOPNOTSUPP; /* the kernel did not offer it */
+	assert(!se->uring);
 	long ncpu = sysconf(_SC_NPROCESSORS_CONF); /* the possible ones */
 	if (ncpu < 1 || ncpu > 4096)
 		return -EINVAL;
@@ -491,6 +522,15 @@ int fk_uring_start(fk_session *se)
 	struct fk_uring *u = calloc(1, sizeof *u);
 	if (!u)
 		return -ENOMEM;
+	if (pthread_mutex_init(&u->go_lock, NULL)) {
+		free(u);
+		return -ENOMEM;
+	}
+	if (pthread_cond_init(&u->go_cond, NULL)) {
+		pthread_mutex_destroy(&u->go_lock);
+		free(u);
+		return -ENOMEM;
+	}
 	u->q = calloc((size_t)ncpu, sizeof *u->q);
 	se->uring = u;
 	if (!u->q)
@@ -516,12 +556,22 @@ int fk_uring_start(fk_session *se)
 	return 0;
 }
 
+void fk_uring_go(fk_session *se)
+{
+	set_go(se->uring, 1);
+}
+
 void fk_uring_stop(fk_session *se)
 {
 	struct fk_uring *u = se->uring;
 	if (!u)
 		return;
 	atomic_store(&u->stop, 1);
+	pthread_mutex_lock(&u->go_lock);
+	if (u->go == 0) /* still waiting: they never register */
+		u->go = -1;
+	pthread_cond_broadcast(&u->go_cond);
+	pthread_mutex_unlock(&u->go_lock);
 	for (unsigned i = 0; u->q && i < u->nqueues; i++) {
 		struct fk_uring_queue *q = &u->q[i];
 		if (!q->started)
@@ -549,6 +599,8 @@ void fk_uring_stop(fk_session *se)
 		}
 	}
 	free(u->q);
+	pthread_cond_destroy(&u->go_cond);
+	pthread_mutex_destroy(&u->go_lock);
 	free(u);
 	se->uring = NULL;
 }
@@ -562,10 +614,15 @@ void *fk_uring_space(fk_req *req, size_t size)
 	return NULL;
 }
 
-int fk_uring_start(fk_session *se)
+int fk_uring_prepare(fk_session *se)
 {
 	(void)se;
 	return -EOPNOTSUPP;
+}
+
+void fk_uring_go(fk_session *se)
+{
+	(void)se;
 }
 
 void fk_uring_stop(fk_session *se)

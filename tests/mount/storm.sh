@@ -40,12 +40,13 @@ storm() {
 	fi
 }
 
-# With FUSE over io_uring where the kernel has it on (.ci/run turns it
-# on): the queues serve beside the /dev/fuse workers.
+# The daemons take requests through io_uring by default where the kernel
+# has it on (scripts/test.sh turns it on for this test): the first round
+# is /dev/fuse's alone; the last has the queues serve data too.
 URING=
 [ "$(cat /sys/module/fuse/parameters/enable_uring 2>/dev/null)" = Y ] &&
 	URING=inode=fd,io_uring,nopassthrough
-for opts in inode=fd inode=lazy,fd_cap=16 $URING; do
+for opts in inode=fd,noio_uring inode=lazy,fd_cap=16 $URING; do
 	tag=$(echo "$opts" | tr -c 'a-z0-9\n' _)
 	mkdir -p "$WORK/src-$tag/a"
 	start_pt "$WORK/src-$tag" "$WORK/m-$tag" -o "$opts"

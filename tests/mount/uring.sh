@@ -1,5 +1,5 @@
 #!/bin/bash
-# uring.sh — FUSE over io_uring (-o io_uring): the passthrough, the
+# uring.sh — FUSE over io_uring (the default; -o io_uring): the passthrough, the
 # overlay and the union run the POSIX scenarios through the rings, against
 # a native directory; writes from each CPU (one queue per CPU) read back
 # whole; every queue must have served requests (-o debug counts them).
@@ -84,10 +84,11 @@ expect "union: every queue served requests ($(served "$WORK/union.log"))" 1 \
 	"$(each_served "$WORK/union.log")"
 
 # ---- answers from other threads (fk-memfs --async answers getattr from
-# a thread of its own), over io_uring and over /dev/fuse ----
+# a thread of its own), over io_uring and over /dev/fuse. io_uring is the
+# default: no option asks for it; -o noio_uring turns it off. ----
 for t in io_uring dev; do
 	opts=debug
-	[ $t = io_uring ] && opts=io_uring,debug
+	[ $t = dev ] && opts=noio_uring,debug
 	start_memfs "$WORK/mem-$t" --async -o "$opts"
 	for i in $(seq 50); do echo "$i" > "$WORK/mem-$t/f$i"; done
 	sleep 1.2 # memfs's attributes expire: each stat asks the daemon
@@ -98,9 +99,13 @@ for t in io_uring dev; do
 	expect "$t: the answers came from other threads" 1 \
 		"$(sed -n 's/.*: \([0-9]*\) answer(s) given from other threads/\1/p' "$LOG" |
 			awk '{ print ($1 >= 50) }')"
-	[ $t = io_uring ] && expect "io_uring: the queues served the requests ($(served "$LOG"))" 1 \
-		"$(sed -n 's/.*io_uring: queue [0-9]* served \([0-9]*\).*/\1/p' "$LOG" |
-			awk '{ s += $1 } END { print (s >= 100) }')"
+	if [ $t = io_uring ]; then
+		expect "io_uring by default: the queues served the requests ($(served "$LOG"))" 1 \
+			"$(sed -n 's/.*io_uring: queue [0-9]* served \([0-9]*\).*/\1/p' "$LOG" |
+				awk '{ s += $1 } END { print (s >= 100) }')"
+	else
+		expect "-o noio_uring: no queue ran" "" "$(served "$LOG")"
+	fi
 done
 
 # ---- not offered: /dev/fuse serves, and -o debug says why ----
