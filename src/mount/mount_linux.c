@@ -304,6 +304,15 @@ int fk_unmount(const char *mnt, int lazy, char *err, size_t errlen)
 			return -e;
 		}
 	}
+	/* Not mounted any more (unmounted from outside, which also ends the
+	 * session): say so as umount2 would, rather than have fusermount3
+	 * complain. A path that does not resolve (a dead mount's root
+	 * fails to stat) is left to fusermount3. */
+	char real[PATH_MAX];
+	if (realpath(mnt, real) && !still_fuse_mounted(real)) {
+		snprintf(err, errlen, "%s is not a mount point", mnt);
+		return -EINVAL;
+	}
 	const char *argv[] = { FUSERMOUNT, "-u", lazy ? "-z" : "-q", "--", mnt, NULL };
 	int status = fk_mount_run_helper(argv, NULL, err, errlen);
 	if (status < 0)

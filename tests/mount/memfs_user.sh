@@ -64,6 +64,9 @@ wait_gone "$PID"
 wait "$PID"
 expect "daemon exits 0 after the user's umount" 0 "$?"
 check_fails "no mount left" mounted "$M"
+# Unmounted from outside, the daemon does not go on to unmount it again
+# through fusermount3 (which complained that it found no such mount).
+expect "and it has nothing to complain of" "" "$(grep -i 'fusermount3\|unmount' "$WORK/user.log")"
 
 # allow_root, mounted by root: root is in, the user is turned away by the
 # daemon (the kernel lets everyone through, as for allow_other).
