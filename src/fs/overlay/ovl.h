@@ -89,6 +89,9 @@ struct fk_ovl_node {
 	pthread_mutex_t copy_lock;
 	/* Open files (struct ovl_file) of this node. */
 	atomic_uint opens;
+	/* The file's contents version at its last open through the daemon
+	 * (fk_cache_keep.h; 0: none yet). Atomic: opens race. */
+	uint64_t cache_seen;
 };
 
 struct fk_ovl {

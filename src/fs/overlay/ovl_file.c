@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "../../platform/fk_platform.h"
+#include "../../util/fk_cache_keep.h"
 #include "../../util/fk_mode.h"
 #include "ovl.h"
 #include "../union/un.h"
@@ -183,6 +184,14 @@ void fk_ovl_reply_open(fk_req *req, struct fk_ovl_node *n, int fd,
 	atomic_fetch_add(&n->opens, 1);
 	struct fk_open_out o = { (uint64_t)(uintptr_t)f, open_flags, 0 };
 	int rc = choose_io(req, f, gen, &o);
+	struct fk_plat_stat st;
+	/* Through us, cache=auto: the page cache kept if unchanged. */
+	if (rc == 0 && !o.backing_id && ovl->o.cache == FK_CACHE_AUTO &&
+	    !(o.open_flags & FK_FOPEN_KEEP_CACHE) &&
+	    fk_plat_stat_at(fd, NULL, &st) == 0) /* failing: cache dropped */
+		o.open_flags |= fk_cache_keep(ovl->o.cache, &n->cache_seen,
+					      fk_cache_version(&st.mtime, &st.ctime,
+							       st.size));
 	if (rc == 0)
 		rc = created ? fk_reply_create(req, created, &o) : fk_reply_open(req, &o);
 	else

@@ -85,6 +85,9 @@ struct fk_pt_node {
 	struct fk_pt_alias *aliases;
 	struct fk_plat_handle *handle; /* handle mode; NULL: held by fd */
 	mode_t type; /* S_IFMT bits */
+	/* The file's contents version at its last open through the daemon
+	 * (fk_cache_keep.h; 0: none yet). Atomic: opens race. */
+	uint64_t cache_seen;
 	/* Kernel passthrough allows one backing file per inode: every open
 	 * of the node shares this id (under table lock). */
 	struct fk_backing_slot backing;

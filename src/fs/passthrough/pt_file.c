@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "../../platform/fk_platform.h"
+#include "../../util/fk_cache_keep.h"
 #include "pt.h"
 
 #define FH(fh) ((struct fk_pt_file *)(uintptr_t)(fh))
@@ -119,6 +120,20 @@ static void reply_opened(fk_req *req, uint64_t nodeid, int fd, int fl,
 		if (joined && fk_pt_caller_unprivileged(req))
 			/* Failing: the bits stay, as for any failed change. */
 			(void)kill_suidgid(req, n->tn.nodeid, fd);
+	}
+	if (!o.backing_id && pt->o.cache == FK_CACHE_AUTO) {
+		/* Through us: the kernel's page cache serves reads. */
+		struct fk_plat_stat st;
+		if (e)
+			o.open_flags |= fk_cache_keep(pt->o.cache, &n->cache_seen,
+						      fk_cache_version(&e->attr.mtime,
+								       &e->attr.ctime,
+								       e->attr.size));
+		else if (fk_pt_stat_fd(fd, &st) == 0)
+			o.open_flags |= fk_cache_keep(pt->o.cache, &n->cache_seen,
+						      fk_cache_version(&st.mtime, &st.ctime,
+								       st.size));
+		/* (fstat failing: the cache is dropped, as it always was.) */
 	}
 	/* Into the cache before the reply: a read may follow at once. */
 	fk_pt_file_attach(pt, f, fd);

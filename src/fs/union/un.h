@@ -34,6 +34,7 @@
 #include <fusekit/fk_union.h>
 
 #include "../overlay/ovl.h"
+#include "../../util/fk_mix.h"
 
 /* A writable branch's work directory, in its root (un_cow.c). */
 #define FK_UN_WORK_NAME ".wh..wh.fusekit"
@@ -110,15 +111,6 @@ static inline int fk_un_branch_writable(const struct fk_ovl *ovl, unsigned layer
 int fk_un_choose(struct fk_ovl *ovl, enum fk_un_policy p,
 		 const struct fk_ovl_node *dir, int skip, uint64_t need,
 		 unsigned below);
-/** splitmix64's finalizer: z's bits spread over all 64 (the random
- *  policies' numbers, inode number hashes). */
-static inline uint64_t fk_un_mix64(uint64_t z)
-{
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 /** A number for the random policies (splitmix64 over a shared count). */
 uint64_t fk_un_random(struct fk_un *un);
 /** Directory d made on branch b too, its parents first, each a copy of

@@ -224,8 +224,8 @@ uint64_t fk_un_shown_ino(const struct fk_ovl *ovl, unsigned layer, uint64_t ino)
 			return ino;
 		return (ino & ((1ULL << 48) - 1)) | ((uint64_t)(layer + 1) << 48);
 	default:
-		return hash_ino(un, fk_un_mix64(un->b[layer].dev * 0x9e3779b97f4a7c15ull ^
-					  fk_un_mix64(ino)));
+		return hash_ino(un, fk_mix64(un->b[layer].dev * 0x9e3779b97f4a7c15ull ^
+					  fk_mix64(ino)));
 	}
 }
 
@@ -263,7 +263,7 @@ uint64_t fk_un_path_ino(struct fk_ovl *ovl, const struct fk_ovl_node *dir,
 		fk_nt_unlock(&ovl->nodes);
 	free(names);
 	/* Out of memory: a number from nothing, the same for all such. */
-	return hash_ino(un, fk_un_mix64(h));
+	return hash_ino(un, fk_mix64(h));
 }
 
 int fk_un_is_control(const struct fk_ovl *ovl, uint64_t parent, const char *name)

@@ -53,7 +53,7 @@ static int pos_of(const struct fk_ovl_node *d, unsigned layer)
 
 uint64_t fk_un_random(struct fk_un *un)
 {
-	return fk_un_mix64(atomic_fetch_add(&un->rnd, 0x9e3779b97f4a7c15ull));
+	return fk_mix64(atomic_fetch_add(&un->rnd, 0x9e3779b97f4a7c15ull));
 }
 
 int fk_un_choose(struct fk_ovl *ovl, enum fk_un_policy p,
