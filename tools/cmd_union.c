@@ -268,9 +268,12 @@ static void report(void *fs, char *buf, size_t len)
 {
 	struct fk_ovl_stats st;
 	fk_ovl_get_stats(fs, &st);
-	snprintf(buf, len, "nodes=%llu listings=%llu listing_names=%llu",
+	snprintf(buf, len, "nodes=%llu listings=%llu listing_names=%llu "
+			   "lookups=%llu layer_lookups=%llu",
 		 (unsigned long long)st.nodes, (unsigned long long)st.listings,
-		 (unsigned long long)st.listing_names);
+		 (unsigned long long)st.listing_names,
+		 (unsigned long long)st.lookups,
+		 (unsigned long long)st.layer_lookups);
 }
 
 /* Branch l at path gets its work directory, path/.wh..wh.fusekit (a

@@ -89,6 +89,8 @@ struct fk_ovl_stats {
 	uint64_t nodes; /* nodes the kernel knows or requests use */
 	uint64_t listings; /* merged directory listings cached */
 	uint64_t listing_names; /* the names they hold (<= dircache_names) */
+	uint64_t lookups; /* names the kernel looked up */
+	uint64_t layer_lookups; /* names looked up in a layer for them */
 };
 
 /** A snapshot of the counters. Safe from any thread. */

@@ -43,6 +43,7 @@
 #ifndef FK_OVL_H
 #define FK_OVL_H
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -89,6 +90,10 @@ struct fk_ovl_node {
 	pthread_mutex_t copy_lock;
 	/* Open files (struct ovl_file) of this node. */
 	atomic_uint opens;
+	/* Lookups in it, until its listing serves them (ovl_dir.c:
+	 * fk_ovl_dir_hint): counted up from 0, or from minus a share of the
+	 * size of a listing a change dropped; FK_OVL_HINT_NEVER: never. */
+	atomic_int lookups;
 	/* The file's contents version at its last open through the daemon
 	 * (fk_cache_keep.h; 0: none yet). Atomic: opens race. */
 	uint64_t cache_seen;
@@ -104,6 +109,9 @@ struct fk_ovl {
 	struct fk_layer_node *work; /* its work directory */
 	pthread_rwlock_t tree;
 	atomic_int passthrough_ok; /* backing ids work here (until EPERM) */
+	/* For fk_ovl_get_stats: lookups from the kernel, and of a name in
+	 * a layer (lookup_step), made for any reason. */
+	atomic_uint_fast64_t lookups, layer_lookups;
 	/* The merged-listing cache (ovl_dir.c). */
 	pthread_mutex_t dcache_lock;
 	struct ovl_listing *dc_newest, *dc_oldest;
@@ -256,6 +264,21 @@ void fk_ovl_choose_format(struct fk_layer *up, struct fk_layer_node *work);
 /** Does the merged directory n show no entry? 1, 0, or -errno. Under the
  *  tree lock. */
 int fk_ovl_dir_empty(struct fk_ovl *ovl, struct fk_ovl_node *n);
+/** What the cached listing of merged directory n says of name, for a
+ *  lookup from the kernel, so that it need not ask each layer in turn:
+ *  FK_OVL_HINT_ABSENT (no layer shows it), the stack index of the
+ *  non-directory that shows it (the only layer to look in), or
+ *  FK_OVL_HINT_WALK (no listing to trust, or a directory: look through
+ *  every layer). A listing is trusted for the entry timeout after its
+ *  layer directories' times were last found unchanged (a host's change
+ *  below is seen as late as a kernel's cached entry would show it); a
+ *  directory gets one once walking its layers has cost 16 layer lookups
+ *  (at once over 16 layers, on the 8th lookup over 2), if it fits the
+ *  cache. Under the tree lock. */
+#define FK_OVL_HINT_WALK (-1)
+#define FK_OVL_HINT_ABSENT (-2)
+#define FK_OVL_HINT_NEVER INT_MIN
+int fk_ovl_dir_hint(struct fk_ovl *ovl, struct fk_ovl_node *n, const char *name);
 /** Forget n's cached listing (its directory changed). */
 void fk_ovl_dircache_drop(struct fk_ovl *ovl, struct fk_ovl_node *n);
 /** Cached listings and the names they hold. */

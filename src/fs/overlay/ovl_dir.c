@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "ovl.h"
 #include "../union/un.h"
@@ -57,6 +58,7 @@ struct ovl_listing {
 	uint64_t gen; /* the node's stack_gen when merged */
 	struct ovl_stamp *stamps; /* one per stack entry */
 	unsigned nstamps;
+	uint64_t checked_ns; /* CLOCK_MONOTONIC when stamps last matched */
 	struct fk_ovl_node *node; /* whose cached listing this is; or NULL */
 	struct ovl_listing *newer, *older; /* LRU, while cached */
 };
@@ -317,6 +319,13 @@ static int unchanged(const struct ovl_listing *d, const struct fk_ovl_node *n,
 	return 1;
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t); /* cannot fail with this clock */
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
 /* n's listing, with a reference: the cached one if its directories are
  * unchanged, else a new merge (cached if it fits). Under the tree lock. */
 static int listing_of(struct fk_ovl *ovl, struct fk_ovl_node *n,
@@ -331,6 +340,7 @@ static int listing_of(struct fk_ovl *ovl, struct fk_ovl_node *n,
 		pthread_mutex_lock(&ovl->dcache_lock);
 		struct ovl_listing *d = n->listing;
 		if (d && unchanged(d, n, now)) {
+			d->checked_ns = now_ns();
 			d->refs++;
 			lru_unlink(ovl, d); /* to the front */
 			lru_push(ovl, d);
@@ -344,6 +354,7 @@ static int listing_of(struct fk_ovl *ovl, struct fk_ovl_node *n,
 		rc = merge(ovl, n, now, devs, &d); /* keeps the stamps */
 		now = NULL;
 		if (rc == 0) {
+			d->checked_ns = now_ns();
 			pthread_mutex_lock(&ovl->dcache_lock);
 			cache(ovl, n, d);
 			pthread_mutex_unlock(&ovl->dcache_lock);
@@ -356,11 +367,78 @@ static int listing_of(struct fk_ovl *ovl, struct fk_ovl_node *n,
 	return rc < 0 ? rc : 0;
 }
 
+/* What listing d says of name (see fk_ovl_dir_hint). */
+static int hint_of(const struct ovl_listing *d, const char *name)
+{
+	size_t lo = 0, hi = d->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(name, d->e[mid].name);
+		if (c == 0) {
+			const struct ovl_dirent *e = &d->e[mid];
+			/* A directory merges with those below it; an unknown
+			 * type may be one. */
+			if (e->type == S_IFDIR || e->type == 0)
+				return FK_OVL_HINT_WALK;
+			return (int)(e->rank / 2);
+		}
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return FK_OVL_HINT_ABSENT;
+}
+
+int fk_ovl_dir_hint(struct fk_ovl *ovl, struct fk_ovl_node *n, const char *name)
+{
+	assert(fk_ovl_tree_held() != FK_OVL_TREE_NONE);
+	/* One layer: one lookup anyway. No entry caching: none trusted. */
+	if (n->depth < 2 || ovl->entry_ns == 0 || ovl->dc_cap == 0)
+		return FK_OVL_HINT_WALK;
+	int seen = atomic_fetch_add(&n->lookups, 1);
+	if (seen < FK_OVL_HINT_NEVER / 2)
+		return FK_OVL_HINT_WALK;
+	int hint = FK_OVL_HINT_WALK;
+	int fresh = 0, have = 0;
+	pthread_mutex_lock(&ovl->dcache_lock);
+	struct ovl_listing *d = n->listing;
+	if (d && d->gen == n->stack_gen) {
+		have = 1;
+		fresh = now_ns() - d->checked_ns < ovl->entry_ns;
+		if (fresh)
+			hint = hint_of(d, name);
+	}
+	pthread_mutex_unlock(&ovl->dcache_lock);
+	/* Merged once the layer lookups a walk costs have reached 16: at
+	 * once over many layers, on the 8th lookup over two. */
+	if (fresh || (!have && ((long)seen + 1) * n->depth < 16))
+		return hint;
+	/* Check the stamps again (one stat per layer, once per entry
+	 * timeout), or merge the listing for the first time. */
+	if (listing_of(ovl, n, &d) < 0)
+		return FK_OVL_HINT_WALK;
+	pthread_mutex_lock(&ovl->dcache_lock);
+	if (d->node == n)
+		hint = hint_of(d, name);
+	else /* too big to keep: merging it for lookups would cost more */
+		atomic_store(&n->lookups, FK_OVL_HINT_NEVER);
+	unref(d);
+	pthread_mutex_unlock(&ovl->dcache_lock);
+	return hint;
+}
+
 void fk_ovl_dircache_drop(struct fk_ovl *ovl, struct fk_ovl_node *n)
 {
 	pthread_mutex_lock(&ovl->dcache_lock);
-	if (n->listing)
+	if (n->listing) {
+		/* Merged again for lookups only after enough of them to pay
+		 * for it: a directory changed between every few lookups (a
+		 * create storm) is not merged for each. */
+		if (atomic_load(&n->lookups) >= 0)
+			atomic_store(&n->lookups, -(int)(n->listing->n / 16));
 		uncache(ovl, n->listing);
+	}
 	pthread_mutex_unlock(&ovl->dcache_lock);
 }
 

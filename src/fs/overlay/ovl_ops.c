@@ -119,6 +119,7 @@ static int lookup_step(struct fk_ovl *ovl, unsigned layer,
 	struct fk_layer_stat st;
 	if (fk_layer_is_marker_name(l, name))
 		return 1; /* never shown, so never found */
+	atomic_fetch_add_explicit(&ovl->layer_lookups, 1, memory_order_relaxed);
 	int rc = l->ops->lookup(l, ph, name, &h, &st);
 	if (rc == -ENOENT) /* OCI: a ".wh.NAME" deletes it here */
 		return fk_layer_whiteout_test(l, ph, name, NULL) == 1 ? 0 : 1;
@@ -246,11 +247,13 @@ int fk_ovl_lookup_in(struct fk_ovl *ovl, const struct fk_ovl_layer_ref *dirs,
 	return 0;
 }
 
-int fk_ovl_lookup_found(struct fk_ovl *ovl, struct fk_ovl_node *parent,
-			const char *name, struct fk_ovl_found *f,
-			struct fk_layer_stat *top)
+/* fk_ovl_lookup_found through parent's stack entries [from, from + n). */
+static int lookup_found(struct fk_ovl *ovl, struct fk_ovl_node *parent,
+			unsigned from, unsigned n, const char *name,
+			struct fk_ovl_found *f, struct fk_layer_stat *top)
 {
-	int rc = fk_ovl_lookup_in(ovl, parent->stack, parent->depth, name, f, top);
+	assert(from + n <= parent->depth);
+	int rc = fk_ovl_lookup_in(ovl, parent->stack + from, n, name, f, top);
 	/* A copied-up file shows its origin's number, also after a remount:
 	 * the number fusekit recorded, or the file the kernel's handle names.
 	 * Only a directory marked impure holds copies. */
@@ -261,6 +264,33 @@ int fk_ovl_lookup_found(struct fk_ovl *ovl, struct fk_ovl_node *parent,
 			f->origin_ino = fk_ovl_kernel_origin(ovl, f->stack[0].h);
 	}
 	return rc;
+}
+
+int fk_ovl_lookup_found(struct fk_ovl *ovl, struct fk_ovl_node *parent,
+			const char *name, struct fk_ovl_found *f,
+			struct fk_layer_stat *top)
+{
+	return lookup_found(ovl, parent, 0, parent->depth, name, f, top);
+}
+
+/* A lookup from the kernel: where the parent's listing tells which layer
+ * shows a file, or that none shows the name, the other layers are not
+ * asked (fk_ovl_dir_hint); lookups cost the same with 1 or 100 layers. */
+static int lookup_hinted(struct fk_ovl *ovl, struct fk_ovl_node *parent,
+			 const char *name, struct fk_ovl_found *f,
+			 struct fk_layer_stat *top)
+{
+	int at = fk_ovl_dir_hint(ovl, parent, name);
+	if (at == FK_OVL_HINT_ABSENT)
+		return -ENOENT;
+	if (at >= 0) {
+		int rc = lookup_found(ovl, parent, (unsigned)at, 1, name, f, top);
+		if (rc != 0 || f->type != S_IFDIR)
+			return rc;
+		/* Made a directory underneath since: merged from all. */
+		fk_ovl_stack_free(ovl, f->stack, f->depth);
+	}
+	return fk_ovl_lookup_found(ovl, parent, name, f, top);
 }
 
 static struct fk_ovl_node *node_of(fk_req *req, uint64_t id)
@@ -290,7 +320,8 @@ static void ovl_lookup(fk_req *req, const struct fk_name_in *in)
 	struct fk_ovl_found f;
 	struct fk_layer_stat st;
 	struct fk_ovl_node *n = NULL;
-	int rc = fk_ovl_lookup_found(ovl, parent, in->name, &f, &st);
+	atomic_fetch_add_explicit(&ovl->lookups, 1, memory_order_relaxed);
+	int rc = lookup_hinted(ovl, parent, in->name, &f, &st);
 	if (rc == 0 && !(n = fk_ovl_node_enter(ovl, &f, parent, in->name, 1)))
 		rc = -ENOMEM;
 	struct fk_entry e;
@@ -639,6 +670,8 @@ void fk_ovl_get_stats(struct fk_ovl *ovl, struct fk_ovl_stats *st)
 	st->nodes = ovl->nodes.count;
 	fk_nt_unlock(&ovl->nodes);
 	fk_ovl_dircache_stats(ovl, &st->listings, &st->listing_names);
+	st->lookups = atomic_load(&ovl->lookups);
+	st->layer_lookups = atomic_load(&ovl->layer_lookups);
 }
 
 void fk_ovl_free(struct fk_ovl *ovl)
