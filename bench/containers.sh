@@ -129,8 +129,8 @@ done
 
 median() { python3 -c 'import sys, statistics; v = [float(x) for x in sys.argv[1:] if x != "fail"]; print(statistics.median(v) if v and len(v) == len(sys.argv) - 1 else "fail")' "$@"; }
 
-echo "| mode | job | kernel driver (s) | fuse-overlayfs | fusekit-overlayfs |"
-echo "|---|---|---|---|---|"
+echo "| mode | job | kernel driver (s) | fuse-overlayfs | fusekit-overlayfs | fusekit's time / fuse-overlayfs's |"
+echo "|---|---|---|---|---|---|"
 for mode in "${MODES[@]}"; do
 	for job in "${JOBS[@]}"; do
 		# shellcheck disable=SC2086
@@ -143,6 +143,10 @@ for mode in "${MODES[@]}"; do
 k, v = sys.argv[1:]
 print("fail" if "fail" in (k, v) else f"{float(k)/float(v):.2f}x ({float(v):g} s)")' "$k" "$v")"
 		done
+		# shellcheck disable=SC2086
+		line="$line | $(python3 -c 'import sys
+f, v = sys.argv[1:]
+print("fail" if "fail" in (f, v) else f"{float(v)/float(f):.2f}")' "$(median ${T[$mode.fuse-overlayfs.$job]})" "$(median ${T[$mode.fusekit.$job]})")"
 		echo "$line |"
 	done
 done

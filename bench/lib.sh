@@ -7,6 +7,10 @@
 for t in fio pkg-config python3 ${BENCH_NEEDS:-}; do
 	command -v $t >/dev/null || { echo "bench: needs $t (apt-get install fio libfuse3-dev pkg-config)"; exit 1; }
 done
+# The system's python, which any user may run (a per-user shim may not
+# be): the jobs of fusekit-user run as nobody.
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=$(command -v python3)
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc)" >/dev/null
 FUSEKIT=$ROOT/build/fusekit
@@ -71,8 +75,118 @@ unmount_system() {
 	fi
 }
 
+# ---- the systems ---------------------------------------------------
+#
+# mount_system NAME: NAME mounted over fresh directories under W; sets
+# DIR (where the jobs run), DPID (the daemon's pid, 0 for the kernel's
+# own or none) and RUNAS (a command prefix that runs a job as the mount's
+# user: empty for root). The overlays take LOWER as their lower layer
+# when it is set, else an empty one. One system is mounted at a time;
+# unmount_system takes it down. Names:
+#   native              the directory itself
+#   fusekit             fusekit passthrough as it comes: kernel passthrough
+#                       (as root) and the default transport (io_uring
+#                       where the fuse module's enable_uring is Y)
+#   fusekit-nopt        -o nopassthrough: every read and write through
+#                       the daemon, default transport
+#   fusekit-dev         -o nopassthrough,noio_uring: through /dev/fuse
+#   fusekit-uring       -o nopassthrough,io_uring
+#   fusekit-user        unprivileged (user nobody, through fusermount3):
+#                       no kernel passthrough; jobs run as nobody
+#   fusekit-lazy, fusekit-lazy-nopt   -o inode=lazy (and nopassthrough)
+#   passthrough_ll      libfuse 3.14's example, from Debian's libfuse3-dev
+#   passthrough_ll-dp   the same with -o default_permissions
+#   hp, hp-nopt, hp-uring   libfuse's passthrough_hp (FK_BENCH_HP names
+#                       the binary, built from libfuse's source): kernel
+#                       passthrough; --nopassthrough; and with -o io_uring
+#   ovl-kernel          kernel overlayfs
+#   ovl-fusekit, ovl-fusekit-nopt, ovl-fusekit-dev, ovl-fusekit-uring
+#                       fusekit overlay, as the passthrough's four above
+#   fuse-overlayfs      Debian's fuse-overlayfs
+# A name NAME@base runs fusekit's NAME with FK_BENCH_BASE (fusekit_of).
+# have_system NAME: 0 when this machine can run it, else says why (stderr).
+# (In a $(...) subshell too: what it builds, it builds at a fixed path.)
+PLL=$W/passthrough_ll
+have_system() {
+	case $1 in
+	*uring) [ "$(cat /sys/module/fuse/parameters/enable_uring 2>/dev/null)" = Y ] ||
+		{ echo "bench: $1 skipped: the fuse module's enable_uring is not Y" >&2; return 1; } ;;
+	esac
+	case $1 in
+	passthrough_ll*)
+		[ -x "$PLL" ] && return 0
+		local ex=/usr/share/doc/libfuse3-dev/examples
+		[ -f "$ex/passthrough_ll.c" ] ||
+			{ echo "bench: $1 skipped: no libfuse3-dev examples" >&2; return 1; }
+		cc -O2 -D_FILE_OFFSET_BITS=64 $(pkg-config --cflags fuse3) -I"$ex" \
+			"$ex/passthrough_ll.c" -o "$PLL" $(pkg-config --libs fuse3) -lpthread ;;
+	hp*) [ -x "${FK_BENCH_HP:-}" ] ||
+		{ echo "bench: $1 skipped: FK_BENCH_HP does not name passthrough_hp (docs/benchmarks.md says how to build it)" >&2; return 1; } ;;
+	fuse-overlayfs) command -v fuse-overlayfs >/dev/null ||
+		{ echo "bench: $1 skipped: no fuse-overlayfs" >&2; return 1; } ;;
+	*-user) [ -u "$(command -v fusermount3)" ] && [ -r /dev/fuse ] && [ -w /dev/fuse ] ||
+		{ echo "bench: $1 skipped: needs a setuid fusermount3 and /dev/fuse open to all" >&2; return 1; }
+		# the user's jobs must find their tools and write their files
+		setpriv --reuid=nobody --regid=nogroup --clear-groups true ||
+			{ echo "bench: $1 skipped: setpriv cannot become nobody" >&2; return 1; } ;;
+	esac
+	return 0
+}
+
+mount_system() {
+	local src=$W/src-$1 mnt=$W/mnt-$1 o
+	rm -rf "$src" "$W/work-$1" "$W/lower-$1"
+	mkdir -p "$src" "$mnt"
+	DIR=$mnt DPID=0 RUNAS=
+	fusekit_of "$1"
+	case $SYS in
+	ovl-* | fuse-overlayfs)
+		mkdir -p "$W/work-$1" "$W/lower-$1"
+		o="lowerdir=${LOWER:-$W/lower-$1},upperdir=$src,workdir=$W/work-$1" ;;
+	esac
+	case $SYS in
+	native) DIR=$src; return ;; # nothing to mount or unmount
+	fusekit) "$BIN" passthrough -f "$src" "$mnt" & ;;
+	fusekit-nopt) "$BIN" passthrough -f -o nopassthrough "$src" "$mnt" & ;;
+	fusekit-dev) "$BIN" passthrough -f -o nopassthrough,noio_uring "$src" "$mnt" & ;;
+	fusekit-uring) "$BIN" passthrough -f -o nopassthrough,io_uring "$src" "$mnt" & ;;
+	fusekit-user)
+		chown nobody:nogroup "$src" "$mnt"
+		chmod 755 "$W"
+		RUNAS="setpriv --reuid=nobody --regid=nogroup --clear-groups"
+		$RUNAS "$BIN" passthrough -f "$src" "$mnt" & ;;
+	fusekit-lazy) "$BIN" passthrough -f -o inode=lazy "$src" "$mnt" & ;;
+	fusekit-lazy-nopt) "$BIN" passthrough -f -o inode=lazy,nopassthrough "$src" "$mnt" & ;;
+	passthrough_ll) "$PLL" -f -o source="$src" "$mnt" & ;;
+	# The same with the kernel checking permissions, as fusekit always
+	# has it: every change to a directory costs a GETATTR of it before
+	# the next permission check.
+	passthrough_ll-dp) "$PLL" -f -o source="$src",default_permissions "$mnt" & ;;
+	hp) "$FK_BENCH_HP" --foreground "$src" "$mnt" & ;;
+	hp-nopt) "$FK_BENCH_HP" --foreground --nopassthrough "$src" "$mnt" & ;;
+	hp-uring) "$FK_BENCH_HP" --foreground --nopassthrough -o io_uring "$src" "$mnt" & ;;
+	ovl-kernel)
+		mount -t overlay overlay -o "$o" "$mnt"
+		MNTS+=("$mnt")
+		PIDS+=(0)
+		return ;;
+	ovl-fusekit) "$BIN" overlay -f -o "$o" "$mnt" & ;;
+	ovl-fusekit-nopt) "$BIN" overlay -f -o "$o,nopassthrough" "$mnt" & ;;
+	ovl-fusekit-dev) "$BIN" overlay -f -o "$o,nopassthrough,noio_uring" "$mnt" & ;;
+	ovl-fusekit-uring) "$BIN" overlay -f -o "$o,nopassthrough,io_uring" "$mnt" & ;;
+	fuse-overlayfs) fuse-overlayfs -f -o "$o" "$mnt" & ;;
+	*) echo "bench: no system named $1" >&2; exit 1 ;;
+	esac
+	DPID=$!
+	PIDS+=("$DPID")
+	MNTS+=("$mnt")
+	wait_mount "$mnt"
+}
+
 wait_mount() {
-	for _ in $(seq 100); do mountpoint -q "$1" && return 0; sleep 0.1; done
+	# The mount table, not mountpoint(1): that stats the mount, which a
+	# user's FUSE mount refuses to root (no allow_other).
+	for _ in $(seq 100); do findmnt -rn -M "$1" >/dev/null && return 0; sleep 0.1; done
 	echo "bench: $1 did not mount" >&2
 	return 1
 }
@@ -90,6 +204,10 @@ job() { # NAME DIR [FIO ARGS]: run one fio job, print its rate (IOPS, or MiB/s f
 	# mount read the backing files, which the daemon's writes had left in
 	# the host's cache: a native figure below every FUSE mount. Read once
 	# first, every system's files are cached alike.
+	# Dirty pages of the jobs before written out first, untimed: else
+	# the writeback of one job's gigabytes throttles the next job's
+	# writes, on whichever system comes after a writer.
+	sync
 	local common="--directory=$dir --group_reporting --output-format=json --invalidate=0"
 	local args
 	case $name in
@@ -101,7 +219,7 @@ job() { # NAME DIR [FIO ARGS]: run one fio job, print its rate (IOPS, or MiB/s f
 	create) args="--ioengine=filecreate --nrfiles=5000 --filesize=4k --numjobs=1 --openfiles=1 --rw=write --create_on_open=1" ;;
 	unlink) args="--ioengine=filedelete --nrfiles=5000 --filesize=4k --numjobs=1 --rw=write" ;;
 	esac
-	fio --name="$name" $common $args "$@" 2>/dev/null | python3 -c '
+	${RUNAS:-} fio --name="$name" $common $args "$@" 2>/dev/null | python3 -c '
 import json, sys
 j = json.load(sys.stdin)["jobs"][0]
 name = sys.argv[1]
@@ -110,6 +228,28 @@ r = j[side]
 print(round(r["bw"] / 1024, 1) if name.endswith("1m") else round(r["iops"], 1))
 ' "$name"
 }
+
+# tarx DIR: files per second extracting TARBALL (NFILES files: made by
+# make_tarball) into DIR/tarx, synced; as the jobs' user.
+make_tarball() {
+	TARBALL=$W/include.tar
+	tar -cf "$TARBALL" -C /usr include
+	chmod 644 "$TARBALL"
+	NFILES=$(tar -tf "$TARBALL" | wc -l)
+}
+tarx() {
+	local t0 t1
+	${RUNAS:-} mkdir -p "$1/tarx"
+	t0=$(date +%s.%N)
+	${RUNAS:-} tar -xf "$TARBALL" -C "$1/tarx"
+	${RUNAS:-} sync -f "$1"
+	t1=$(date +%s.%N)
+	python3 -c 'import sys; print(round(int(sys.argv[1]) / (float(sys.argv[3]) - float(sys.argv[2])), 1))' \
+		"$NFILES" "$t0" "$t1"
+}
+
+# median VALUES...: the median of the numbers given.
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 ratio() { # NATIVE SYSTEM: "1.23x (value)"
 	python3 -c 'import sys; n, v = map(float, sys.argv[1:]); print(f"{v/n:.2f}x ({v:g})" if n > 0 else "-")' "$1" "$2"

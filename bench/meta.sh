@@ -9,11 +9,12 @@
 #
 #   sudo bench/meta.sh [N...]        (default: 1000 10000 100000)
 #
-# Systems: native; fusekit passthrough (kernel passthrough, fd mode),
-# the same through the daemon (-o nopassthrough), and over io_uring (when
-# the fuse module's enable_uring is Y); kernel overlayfs and fusekit
-# overlay, with an empty lower layer. FK_BENCH_SYSTEMS="native ..."
-# runs a subset (native first). Output: Markdown tables on stdout.
+# Systems (bench/lib.sh says what each name is): native; fusekit
+# passthrough (kernel passthrough, fd mode), the same through the daemon
+# (-o nopassthrough: over io_uring where the fuse module's enable_uring
+# is Y), and through /dev/fuse (fusekit-dev); kernel overlayfs and
+# fusekit overlay, with an empty lower layer. FK_BENCH_SYSTEMS="native
+# ..." runs others (native first). Output: Markdown tables on stdout.
 set -eu
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -21,56 +22,26 @@ ROOT=$(pwd)
 SIZES=${*:-1000 10000 100000}
 OPS=$ROOT/bench/meta_ops.py
 
-# mount_system NAME: sets DIR (where the jobs run) and DPID (the daemon's
-# pid; 0 for the kernel's own).
-mount_system() {
-	local src=$W/src-$1 mnt=$W/mnt-$1
-	mkdir -p "$src" "$mnt"
-	DIR=$mnt DPID=0
-	fusekit_of "$1"
-	case $SYS in
-	native) DIR=$src; return ;;
-	fusekit) "$BIN" passthrough -f "$src" "$mnt" & ;;
-	fusekit-nopt) "$BIN" passthrough -f -o nopassthrough "$src" "$mnt" & ;;
-	fusekit-uring) "$BIN" passthrough -f -o io_uring,nopassthrough "$src" "$mnt" & ;;
-	ovl-kernel | ovl-fusekit)
-		mkdir -p "$W/l-$1" "$W/w-$1"
-		local o="lowerdir=$W/l-$1,upperdir=$src,workdir=$W/w-$1"
-		if [ "$SYS" = ovl-kernel ]; then
-			mount -t overlay overlay -o "$o" "$mnt"
-			MNTS+=("$mnt")
-			PIDS+=(0)
-			return
-		fi
-		"$BIN" overlay -f -o "$o" "$mnt" & ;;
-	esac
-	DPID=$!
-	PIDS+=("$DPID")
-	MNTS+=("$mnt")
-	wait_mount "$mnt"
-}
-
 # rss PID: resident bytes; cpu PID: user+system CPU, in clock ticks.
 rss() { awk '/^VmRSS:/ { print $2 * 1024 }' "/proc/$1/status"; }
 cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 TCK=$(getconf CLK_TCK)
 
 JOBS="create getattr lookup readdir rename unlink deep"
-SYSTEMS=${FK_BENCH_SYSTEMS:-native fusekit fusekit-nopt ovl-kernel ovl-fusekit}
-[ "$(cat /sys/module/fuse/parameters/enable_uring 2>/dev/null)" = Y ] &&
-	[ -z "${FK_BENCH_SYSTEMS:-}" ] && SYSTEMS="$SYSTEMS fusekit-uring"
+SYSTEMS=${FK_BENCH_SYSTEMS:-native fusekit fusekit-nopt fusekit-dev ovl-kernel ovl-fusekit}
+SYSTEMS=$(for s in $SYSTEMS; do have_system "$s" && echo "$s"; done | xargs)
 declare -A R MEM CPUK
 for n in $SIZES; do
 	for s in $SYSTEMS; do
 		mount_system "$s"
 		d=$DIR/t
-		mkdir "$d"
+		$RUNAS mkdir "$d"
 		r0=0 c0=0
 		[ "$DPID" = 0 ] || r0=$(rss "$DPID")
 		for j in $JOBS; do
 			[ "$j" = lookup ] && { sync; echo 2 > /proc/sys/vm/drop_caches; }
 			[ "$DPID" = 0 ] || c0=$(cpu "$DPID")
-			R[$s,$j]=$(python3 "$OPS" "$d" "$n" "$j")
+			R[$s,$j]=$($RUNAS "$PY" "$OPS" "$d" "$n" "$j")
 			system_alive "$s $j"
 			if [ "$DPID" != 0 ]; then
 				# CPU milliseconds per 1000 operations.
@@ -83,7 +54,7 @@ for n in $SIZES; do
 				MEM[$s]=$(( ($(rss "$DPID") - r0) / n ))
 			echo "bench: n=$n $s $j ${R[$s,$j]}" >&2
 		done
-		rmdir "$d"
+		$RUNAS rmdir "$d"
 		unmount_system
 	done
 	echo "### $n names in one directory"

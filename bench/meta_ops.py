@@ -11,6 +11,7 @@ Jobs, in the order meta.sh runs them (each on what the one before left):
   unlink   each removed
   deep     a chain of 32 directories made, N files at its bottom stat'ed
            through the whole path, and all removed again
+  absent   N names that are not there stat'ed (each must be ENOENT)
 """
 import os
 import sys
@@ -57,6 +58,13 @@ elif job == "deep":
         os.rmdir(d)
         d = os.path.dirname(d)
     ops = 3 * n
+elif job == "absent":
+    for p in names:
+        try:
+            os.stat(p + ".none")
+        except FileNotFoundError:
+            continue
+        sys.exit(f"absent: {p}.none is there")
 else:
     sys.exit(f"unknown job {job}")
 print(round(ops / (time.perf_counter() - t0), 1))

@@ -4,9 +4,11 @@
 #
 #   sudo bench/overlay.sh [SECONDS_PER_JOB]      (default 10)
 #
-# Systems: kernel overlayfs (the baseline), fuse-overlayfs (Debian's
-# package), fusekit overlay. Each gets its own empty upper and work
-# directories over one shared lower layer, laid out once.
+# Systems (bench/lib.sh): ovl-kernel, kernel overlayfs (the baseline);
+# fuse-overlayfs (Debian's package); ovl-fusekit, fusekit overlay (and
+# ovl-fusekit-nopt, -dev, -uring by FK_BENCH_SYSTEMS). Each gets its own
+# empty upper and work directories over one shared lower layer (LOWER),
+# laid out once.
 # Jobs:
 #   randread-4k, seqread-1m, meta-stat  fio on files of the lower layer
 #   seqwrite-1m, create                  fio making new (upper) files
@@ -16,7 +18,8 @@
 #   tar-x                                extracting a tar of /usr/include
 #                                        (about 8000 files; files/s)
 # Needs root, fio, python3, tar, fuse-overlayfs.
-# FK_BENCH_SYSTEMS="kernel fusekit ..." runs a subset (kernel first);
+# FK_BENCH_SYSTEMS="ovl-kernel ovl-fusekit ..." runs a subset (the
+# baseline first);
 # NAME@base runs NAME with FK_BENCH_BASE, another build (bench/lib.sh).
 # Output: a Markdown table on stdout (docs/benchmarks.md keeps the last).
 set -eu
@@ -40,28 +43,8 @@ for i in range(2000):
     with open(os.path.join(sys.argv[1], f"f{i}"), "wb") as f:
         f.write(os.urandom(65536))
 EOF
-TARBALL=$W/include.tar
-tar -cf "$TARBALL" -C /usr include
-NFILES=$(tar -tf "$TARBALL" | wc -l)
+make_tarball
 sync
-
-# mount_system NAME: a fresh upper and work dir over LOWER; DIR is the
-# mountpoint.
-mount_system() {
-	local up=$W/upper-$1 wd=$W/work-$1 mnt=$W/mnt-$1
-	rm -rf "$up" "$wd"
-	mkdir -p "$up" "$wd" "$mnt"
-	local o="lowerdir=$LOWER,upperdir=$up,workdir=$wd"
-	DIR=$mnt
-	fusekit_of "$1"
-	case $SYS in
-	kernel) mount -t overlay overlay -o "$o" "$mnt"; MNTS+=("$mnt"); PIDS+=(0); return ;;
-	fuse-overlayfs) fuse-overlayfs -f -o "$o" "$mnt" & PIDS+=($!) ;;
-	fusekit) "$BIN" overlay -f -o "$o" "$mnt" & PIDS+=($!) ;;
-	esac
-	MNTS+=("$mnt")
-	wait_mount "$mnt"
-}
 
 # copyup DIR: files copied up per second, appending one byte to each.
 copyup() {
@@ -78,19 +61,9 @@ print(round(len(names) / (time.monotonic() - t), 1))
 EOF
 }
 
-# tarx DIR: files extracted per second.
-tarx() {
-	local t0 t1
-	t0=$(date +%s.%N)
-	tar -xf "$TARBALL" -C "$1"
-	sync -f "$1"
-	t1=$(date +%s.%N)
-	python3 -c 'import sys; print(round(int(sys.argv[1]) / (float(sys.argv[3]) - float(sys.argv[2])), 1))' \
-		"$NFILES" "$t0" "$t1"
-}
-
 JOBS="randread-4k seqread-1m meta-stat seqwrite-1m create unlink copy-up tar-x"
-SYSTEMS=${FK_BENCH_SYSTEMS:-kernel fuse-overlayfs fusekit}
+SYSTEMS=${FK_BENCH_SYSTEMS:-ovl-kernel fuse-overlayfs ovl-fusekit}
+SYSTEMS=$(for s in $SYSTEMS; do have_system "$s" && echo "$s"; done | xargs)
 declare -A R
 for s in $SYSTEMS; do
 	mount_system "$s"

@@ -34,9 +34,7 @@ mkdir -p "$B1" "$B2"
 for j in randread-4k seqread-1m meta-stat; do
 	job "$j" "$B1" --create_only=1 >/dev/null
 done
-TARBALL=$W/include.tar
-tar -cf "$TARBALL" -C /usr include
-NFILES=$(tar -tf "$TARBALL" | wc -l)
+make_tarball
 
 # mount_system NAME: DIR is where the jobs run. What the jobs made or
 # removed before is put back as it was first: the files unlink removes
@@ -59,18 +57,6 @@ mount_system() {
 	esac
 	MNTS+=("$mnt")
 	wait_mount "$mnt"
-}
-
-# tarx DIR: files extracted per second.
-tarx() {
-	local t0 t1
-	mkdir -p "$1/tarx"
-	t0=$(date +%s.%N)
-	tar -xf "$TARBALL" -C "$1/tarx"
-	sync -f "$1"
-	t1=$(date +%s.%N)
-	python3 -c 'import sys; print(round(int(sys.argv[1]) / (float(sys.argv[3]) - float(sys.argv[2])), 1))' \
-		"$NFILES" "$t0" "$t1"
 }
 
 JOBS="randread-4k seqread-1m meta-stat seqwrite-1m create unlink tar-x"
