@@ -52,7 +52,8 @@ OPS=$ROOT/bench/meta_ops.py
 
 SYSTEMS=${FK_BENCH_SYSTEMS:-native fusekit fusekit-dev fusekit-uring fusekit-user passthrough_ll hp hp-nopt hp-uring ovl-kernel ovl-fusekit ovl-fusekit-dev ovl-fusekit-uring fuse-overlayfs}
 SYSTEMS=$(for s in $SYSTEMS; do have_system "$s" && echo "$s"; done | xargs)
-read -ra SYS <<<"$SYSTEMS"
+# (ORDER, not SYS: fusekit_of sets SYS.)
+read -ra ORDER <<<"$SYSTEMS"
 FIO_JOBS="randread-4k seqread-1m randwrite-4k seqwrite-1m meta-stat create unlink"
 META_JOBS="m-create m-getattr m-lookup m-readdir m-rename m-unlink m-deep"
 JOBS="$FIO_JOBS $META_JOBS tar-x"
@@ -82,9 +83,9 @@ run_jobs() {
 
 declare -A V R
 for r in $(seq "$ROUNDS"); do
-	n=${#SYS[@]}
+	n=${#ORDER[@]}
 	for k in $(seq 0 $((n - 1))); do
-		s=${SYS[$(((k + r - 1) % n))]}
+		s=${ORDER[$(((k + r - 1) % n))]}
 		# native first in every round would make it the only system run
 		# on a cold machine; rotated, every system is sometimes first.
 		sync
