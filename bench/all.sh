@@ -151,24 +151,8 @@ DATA=$W/ratios.dat
 		echo
 	done
 } >"$DATA"
-ncol=$(head -1 "$DATA" | wc -w)
-gnuplot <<EOF
-set terminal pngcairo size 1800,760 font ",10"
-set output "$PNG"
-set title "fusekit and its peers, one run $(date -u +%F): each system's median rate as a ratio to native (log scale; higher is faster)"
-set style data histogram
-set style histogram clustered gap 2
-set style fill solid 0.9 border -1
-set boxwidth 0.9
-set logscale y
-set yrange [0.005:4]
-set grid ytics
-set ylabel "ratio to native"
-set xtics rotate by -30
-set key outside right top vertical
-set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2
-plot for [i=2:$ncol] "$DATA" using i:xtic(1) title columnheader(i)
-EOF
+bash "$ROOT/bench/chart.sh" "$DATA" "$PNG" \
+	"fusekit and its peers, one run $(date -u +%F): each system's median rate as a ratio to native (log scale; higher is faster)"
 echo
 echo "Chart: ${PNG#$ROOT/}"
 
