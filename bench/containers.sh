@@ -116,7 +116,10 @@ for mode in "${MODES[@]}"; do
 		pm "$mode" "$sys" import "$W/base.tar" localhost/fk-base >/dev/null
 		pm "$mode" "$sys" import "$W/mini.tar" localhost/fk-mini >/dev/null
 	done
-	[ -f "$W/xdg/libpod/tmp/pause.pid" ] && PAUSE+=("$(cat "$W/xdg/libpod/tmp/pause.pid")")
+	# One pause process per podman tmpdir (each store's --tmpdir).
+	for f in "$W/xdg/libpod/tmp/pause.pid" "$W"/s."$mode".*/tmp/pause.pid; do
+		[ -f "$f" ] && PAUSE+=("$(cat "$f")")
+	done
 	for round in $(seq "$ROUNDS"); do
 		for job in "${JOBS[@]}"; do
 			for sys in "${SYSTEMS[@]}"; do

@@ -60,12 +60,16 @@ WORK=$(mktemp -d /tmp/fkct.XXXXXX)
 chmod 755 "$WORK"
 cd "$WORK" || exit 1 # podman's user must be able to stand where it runs
 PAUSE_PIDS=()
-# Remember the rootless pause process (it holds podman's namespaces).
+# Remember the rootless pause processes (they hold podman's namespaces):
+# one per podman tmpdir, which is each store's own (--tmpdir), where it
+# writes pause.pid; the default one under XDG_RUNTIME_DIR too.
 note_pause() {
-	local f=$WORK/xdg/libpod/tmp/pause.pid p
-	[ -f "$f" ] || return 0
-	p=$(cat "$f")
-	[[ " ${PAUSE_PIDS[*]} " == *" $p "* ]] || PAUSE_PIDS+=("$p")
+	local f p
+	for f in "$WORK"/xdg/libpod/tmp/pause.pid "$WORK"/s.*/tmp/pause.pid; do
+		[ -f "$f" ] || continue
+		p=$(cat "$f")
+		[[ " ${PAUSE_PIDS[*]} " == *" $p "* ]] || PAUSE_PIDS+=("$p")
+	done
 }
 
 # ---- cleanup: every mount under WORK, in every namespace podman made ----
@@ -357,6 +361,12 @@ expect_zero() { if [ "$2" = 0 ]; then ok "$1"; else bad "$1: $2"; fi; }
 expect_zero "no mount left under the stores, in any namespace" "$still"
 for p in "${PAUSE_PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
 PAUSE_PIDS=()
+# None of them missed: the test's user runs nothing else.
+for _ in $(seq 25); do
+	[ "$(pgrep -u "$CTUSER" -x catatonit | wc -l)" = 0 ] && break
+	sleep 0.2
+done
+expect_zero "no pause process of $CTUSER left" "$(pgrep -u "$CTUSER" -x catatonit | wc -l)"
 # Every daemon podman started: gone now, and each said exit 0.
 daemon_log() { cat "$WORK"/log/daemons.root "$WORK"/log/daemons.user 2>/dev/null; }
 for _ in $(seq 50); do
