@@ -33,20 +33,23 @@ if [[ " ${MODES[*]} " == *" user "* ]] && ! grep -q "^$CTUSER:" /etc/subuid 2>/d
 	exit 1
 fi
 
-# Short: podman refuses a runroot path of more than 50 characters.
-W=$(mktemp -d /var/tmp/fkbc.XXXXXX)
-chmod 755 "$W"
+. bench/scratch.sh
 PAUSE=()
 cleanup() {
 	local p m
 	for p in "${PAUSE[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-	for m in $(awk -v w="$W" 'index($5, w "/") == 1 { print $5 }' /proc/self/mountinfo | sort -r); do
-		umount -l "$m" 2>/dev/null || true
-	done
-	rm -rf "$W"
+	if [ -n "$W" ]; then
+		for m in $(awk -v w="$W" 'index($5, w "/") == 1 { print $5 }' /proc/self/mountinfo | sort -r); do
+			umount -l "$m" 2>/dev/null || true
+		done
+	fi
+	scratch_close
 }
 trap cleanup EXIT
 trap "exit 130" INT TERM
+# Short: podman refuses a runroot path of more than 50 characters.
+scratch_open /var/tmp/fkbc
+chmod 755 "$W"
 
 mkdir -p "$W/bin" "$W/home" "$W/xdg" "$W/ctx"
 cp build/fusekit "$W/bin/fusekit-overlayfs"

@@ -1,8 +1,9 @@
 # bench/lib.sh — what the benchmark scripts share (sourced): the build,
-# a scratch directory W removed at exit with every mount and daemon the
-# script registered (MNTS, PIDS), mounting one system at a time, one fio
-# job, and ratios. A daemon that dies (or exits non-zero on unmount), or
-# a fusekit crash in the kernel log, stops the bench without figures.
+# a scratch directory W (a fresh ext4 image: bench/scratch.sh) removed at exit
+# with every mount and daemon the script registered (MNTS, PIDS),
+# mounting one system at a time, one fio job, and ratios. A daemon that
+# dies (or exits non-zero on unmount), or a fusekit crash in the kernel
+# log, stops the bench without figures.
 [ "$(id -u)" = 0 ] || { echo "bench: needs root"; exit 1; }
 for t in fio pkg-config python3 ${BENCH_NEEDS:-}; do
 	command -v $t >/dev/null || { echo "bench: needs $t (apt-get install fio libfuse3-dev pkg-config)"; exit 1; }
@@ -26,16 +27,17 @@ fusekit_of() {
 	esac
 }
 
-W=$(mktemp -d /var/tmp/fk-bench.XXXXXX)
+. "$ROOT/bench/scratch.sh"
 PIDS=()
 MNTS=()
 cleanup() {
 	for m in "${MNTS[@]}"; do umount -l "$m" 2>/dev/null || true; done
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	rm -rf "$W"
+	scratch_close
 }
 trap cleanup EXIT
 trap "exit 130" INT TERM
+scratch_open /var/tmp/fk-bench
 
 # A daemon that dies measured nothing: every check below stops the bench
 # with why, instead of printing a dead mount's zeros as figures.
