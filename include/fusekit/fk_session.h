@@ -118,6 +118,12 @@ int fk_notify_retrieve(fk_session *se, uint64_t ino, uint64_t offset,
 		       uint32_t size, void *cookie);
 /** Wake a poll() waiting on kh (from fk_poll_in.kh). */
 int fk_notify_poll(fk_session *se, uint64_t kh);
+/** Ask the kernel to forget the nodes ids[0..n) where nothing uses them:
+ *  it drops their unused cached names, and each node no name or open
+ *  file keeps is sent a FORGET later, as under memory pressure (nodes in
+ *  use stay; unknown ids are skipped). -ENOSYS before FUSE 7.45 (Linux
+ *  6.18) and on macFUSE. */
+int fk_notify_prune(fk_session *se, const uint64_t *ids, size_t n);
 
 /* ---- Kernel passthrough (Linux >= 6.9) --------------------------------- */
 

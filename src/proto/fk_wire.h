@@ -718,6 +718,13 @@ struct fk_wire_notify_delete_out {
 	uint32_t padding;
 };
 
+/* FUSE_NOTIFY_PRUNE (7.45): count node ids (uint64_t) follow. */
+struct fk_wire_notify_prune_out {
+	uint32_t count;
+	uint32_t padding;
+	uint64_t spare;
+};
+
 struct fk_wire_notify_store_out {
 	uint64_t nodeid;
 	uint64_t offset;

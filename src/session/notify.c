@@ -121,6 +121,22 @@ int fk_notify_retrieve(fk_session *se, uint64_t ino, uint64_t offset,
 	return rc;
 }
 
+int fk_notify_prune(fk_session *se, const uint64_t *ids, size_t n)
+{
+	if (se->proto.minor < 45 || se->proto.dialect != FK_DIALECT_LINUX)
+		return -ENOSYS;
+	if (n == 0)
+		return 0;
+	if (n > UINT32_MAX / sizeof *ids)
+		return -EINVAL;
+	struct fk_wire_notify_prune_out o;
+	memset(&o, 0, sizeof o);
+	o.count = (uint32_t)n;
+	struct iovec iov[2] = { { &o, sizeof o },
+				{ (void *)ids, n * sizeof *ids } };
+	return notify(se, FK_NOTIFY_PRUNE, iov, 2);
+}
+
 void fk_notify_reply_arrived(fk_session *se, const struct fk_msg *m)
 {
 	void *cookie = NULL;

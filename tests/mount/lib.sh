@@ -158,11 +158,14 @@ xattr_list_race() {
 	echo "$out" | grep -v '^lists' | head -5
 }
 
+# RUN_WITH: a command that runs the daemons of start_pt and start_union
+# (say "prlimit --nofile=256:256"); it must exec them, keeping the pid.
+RUN_WITH=
 start_pt() { # SRC MNT [OPTIONS]: fusekit passthrough in the foreground, backgrounded
 	local src=$1 mnt=$2; shift 2
 	mkdir -p "$mnt"
 	MOUNTS+=("$mnt")
-	"$FUSEKIT" passthrough -f "$@" "$src" "$mnt" 2>"$WORK/pt.$(basename "$mnt").log" &
+	$RUN_WITH "$FUSEKIT" passthrough -f "$@" "$src" "$mnt" 2>"$WORK/pt.$(basename "$mnt").log" &
 	DPID=$!
 	track_daemon "$DPID" "$mnt"
 	wait_mounted "$mnt" || { bad "passthrough mount of $mnt did not appear";
@@ -173,7 +176,7 @@ start_union() { # MNT BRANCHES [OPTIONS]: fusekit union, as start_pt
 	local mnt=$1 branches=$2; shift 2
 	mkdir -p "$mnt"
 	MOUNTS+=("$mnt")
-	"$FUSEKIT" union -f "$@" "$branches" "$mnt" 2>>"$WORK/union.log" &
+	$RUN_WITH "$FUSEKIT" union -f "$@" "$branches" "$mnt" 2>>"$WORK/union.log" &
 	DPID=$!
 	track_daemon "$DPID" "$mnt"
 	wait_mounted "$mnt" || { bad "union mount of $mnt: $(tail -3 "$WORK/union.log")"; finish; }

@@ -262,6 +262,15 @@ static void test_notify(void)
 	struct fk_wire_notify_poll_wakeup_out pw = { 0x77 };
 	read_notify(&k, FK_NOTIFY_POLL, &pw, sizeof pw);
 
+	uint64_t ids[3] = { 7, 8, 9 };
+	FK_CHECK_EQ(fk_notify_prune(k.se, ids, 3), 0);
+	struct {
+		struct fk_wire_notify_prune_out o;
+		uint64_t ids[3];
+	} pr = { { 3, 0, 0 }, { 7, 8, 9 } };
+	read_notify(&k, FK_NOTIFY_PRUNE, &pr, sizeof pr);
+	FK_CHECK_EQ(fk_notify_prune(k.se, ids, 0), 0); /* nothing sent */
+
 	/* retrieve: the kernel answers with a NOTIFY_REPLY request whose
 	 * unique is the notify_unique we sent. */
 	int cookie;
@@ -298,6 +307,25 @@ static void test_notify(void)
 	/* bad names are refused before anything is sent */
 	FK_CHECK_EQ(fk_notify_inval_entry(k.se, 1, "a\0b", 3, 0), -EINVAL);
 	FK_CHECK_EQ(fk_notify_delete(k.se, 1, 2, "", 0), -EINVAL);
+	FK_CHECK_EQ(fake_stop(&k), 0);
+}
+
+/* Before 7.45 the kernel does not know FUSE_NOTIFY_PRUNE: nothing is
+ * sent (an older kernel would refuse the message). */
+static void test_prune_needs_45(void)
+{
+	static const struct fk_ops ops = { .readlink = noop_readlink };
+	struct fake_kernel k;
+	struct fake_opts o = { FK_DIALECT_LINUX, 44, 0, 1, NULL };
+	if (fake_start(&k, &ops, NULL, &o)) {
+		fk_test_failures++;
+		return;
+	}
+	uint64_t id = 7;
+	FK_CHECK_EQ(fk_notify_prune(k.se, &id, 1), -ENOSYS);
+	FK_CHECK_EQ(fk_notify_inval_inode(k.se, 5, -1, 0), 0);
+	struct fk_wire_notify_inval_inode_out ii = { 5, -1, 0 };
+	read_notify(&k, FK_NOTIFY_INVAL_INODE, &ii, sizeof ii); /* the next */
 	FK_CHECK_EQ(fake_stop(&k), 0);
 }
 
@@ -529,6 +557,7 @@ int main(void)
 		FK_TEST(test_interrupt),
 		FK_TEST(test_forget),
 		FK_TEST(test_notify),
+		FK_TEST(test_prune_needs_45),
 		FK_TEST(test_double_reply),
 		FK_TEST(test_never_answered),
 		FK_TEST(test_init_and_destroy),

@@ -23,6 +23,17 @@
  * Descriptors dropped under the lock are closed then too
  * (fk_nt_close_later).
  *
+ * Pruning. A filesystem whose nodes hold descriptors (the passthrough's
+ * fd mode, the overlay's layers) would reach its descriptor limit once
+ * the kernel knows that many files: the kernel forgets a node only under
+ * memory pressure, and every create or lookup after that failed with
+ * EMFILE. Given a budget (fk_nt_set_budget), the table stamps each node
+ * with its clock when the kernel or an operation uses it, and once more
+ * nodes than the budget are known, fk_nt_prune asks the kernel (FUSE
+ * 7.45's NOTIFY_PRUNE) to forget those that no operation holds and that
+ * were not used in the last budget/2 ticks: those the kernel does not
+ * keep (no open file, no cwd, no cached child) come back as FORGETs.
+ *
  * Locking: a thread holds at most one table's lock, never recursively;
  * fk_nt_assert_locked states that the caller holds it.
  */
@@ -33,12 +44,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <fusekit/fk_session.h>
+
 struct fk_nt_node {
 	uint64_t nodeid;
 	uint64_t nlookup; /* the kernel's references (under the lock) */
 	uint64_t refs; /* operations' and other nodes' (under the lock) */
 	uint64_t hash; /* of the identity, while keyed */
 	int keyed; /* in the by-identity index */
+	uint32_t used; /* the table's clock at its last use (under the lock) */
 	struct fk_nt_node *next_id, *next_key, *next_gone;
 };
 
@@ -62,6 +76,10 @@ struct fk_nt {
 	size_t count;
 	uint64_t next_id;
 	struct fk_nt_node *root; /* id FK_ROOT_INO, never leaves */
+	/* Pruning (under the lock): the clock ticks at each use of a node;
+	 * budget 0 never prunes; the next prune when count passes prune_at. */
+	uint32_t clock;
+	size_t budget, prune_at;
 	const struct fk_nt_ops *ops;
 	void *fs;
 };
@@ -110,6 +128,21 @@ void fk_nt_insert_root(struct fk_nt *t, struct fk_nt_node *n, uint64_t hash);
 void fk_nt_rekey_locked(struct fk_nt *t, struct fk_nt_node *n, uint64_t hash);
 /** n is no longer found by identity (its inode went). */
 void fk_nt_unkey_locked(struct fk_nt *t, struct fk_nt_node *n);
+
+/** Prune once the kernel knows more than budget nodes (0: never). */
+void fk_nt_set_budget(struct fk_nt *t, size_t budget);
+/** A budget for nodes holding per_node descriptors each: half the
+ *  process's descriptor limit (RLIMIT_NOFILE) over per_node; 1024 when
+ *  the limit is unknown or unlimited. */
+size_t fk_nt_budget_of_nofile(unsigned per_node);
+/** Does the kernel know more nodes than the budget? (Then a readdirplus
+ *  sends names without nodes: the kernel looks up those it wants.) */
+int fk_nt_over_budget(struct fk_nt *t);
+/** With no lock held, after answering: if more nodes than the budget are
+ *  known, ask the kernel through se to forget the ones not used lately.
+ *  0, or -errno of the notification (-ENOSYS: this kernel cannot, and the
+ *  table stops trying). */
+int fk_nt_prune(struct fk_nt *t, fk_session *se);
 
 /** A hash of up to four 64-bit words of identity. */
 uint64_t fk_nt_hash(uint64_t a, uint64_t b, uint64_t c, uint64_t d);

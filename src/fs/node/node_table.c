@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <fusekit/fk_types.h>
@@ -205,6 +206,8 @@ static void maybe_leave(struct fk_nt *t, struct fk_nt_node *n)
 	fk_nt_unkey_locked(t, n);
 	assert(t->count > 0);
 	t->count--;
+	if (t->count < t->budget)
+		t->prune_at = t->budget; /* the kernel let go: back to the budget */
 	n->next_gone = me.pending;
 	me.pending = n;
 	if (me.draining)
@@ -223,9 +226,10 @@ static void maybe_leave(struct fk_nt *t, struct fk_nt_node *n)
 void fk_nt_ref_locked(struct fk_nt *t, struct fk_nt_node *n, enum fk_nt_ref kind)
 {
 	fk_nt_assert_locked(t);
-	if (kind == FK_NT_KERNEL)
+	if (kind == FK_NT_KERNEL) {
 		n->nlookup++;
-	else
+		n->used = ++t->clock;
+	} else
 		n->refs++;
 }
 
@@ -244,8 +248,10 @@ struct fk_nt_node *fk_nt_get(struct fk_nt *t, uint64_t nodeid)
 {
 	fk_nt_lock(t);
 	struct fk_nt_node *n = by_id(t, nodeid);
-	if (n)
+	if (n) {
 		n->refs++;
+		n->used = ++t->clock;
+	}
 	fk_nt_unlock(t);
 	return n;
 }
@@ -316,6 +322,7 @@ void fk_nt_insert_locked(struct fk_nt *t, struct fk_nt_node *n, uint64_t hash,
 	n->refs = kind == FK_NT_OP;
 	n->hash = hash;
 	n->keyed = keyed;
+	n->used = ++t->clock;
 	if (t->count >= t->nbuckets)
 		grow(t);
 	index_id(t, n);
@@ -336,4 +343,67 @@ void fk_nt_insert_root(struct fk_nt *t, struct fk_nt_node *n, uint64_t hash)
 	t->count++;
 	t->root = n;
 	fk_nt_unlock(t);
+}
+
+/* ---- Pruning ------------------------------------------------------------ */
+
+/* Ids per notification: the kernel reads them 512 at a time. */
+#define NT_PRUNE_BATCH 4096
+
+void fk_nt_set_budget(struct fk_nt *t, size_t budget)
+{
+	fk_nt_lock(t);
+	/* Ages are measured on a 32-bit clock. */
+	t->budget = budget < UINT32_MAX / 2 ? budget : UINT32_MAX / 2;
+	t->prune_at = t->budget;
+	fk_nt_unlock(t);
+}
+
+size_t fk_nt_budget_of_nofile(unsigned per_node)
+{
+	struct rlimit rl;
+	size_t budget = 1024;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		budget = (size_t)(rl.rlim_cur / 2 / (per_node ? per_node : 1));
+	return budget ? budget : 1;
+}
+
+int fk_nt_over_budget(struct fk_nt *t)
+{
+	fk_nt_lock(t);
+	int over = t->budget && t->count > t->budget;
+	fk_nt_unlock(t);
+	return over;
+}
+
+int fk_nt_prune(struct fk_nt *t, fk_session *se)
+{
+	fk_nt_lock(t);
+	if (!t->budget || t->count <= t->prune_at) {
+		fk_nt_unlock(t);
+		return 0;
+	}
+	uint64_t *ids = malloc(t->count * sizeof *ids);
+	size_t n = 0;
+	/* Used in the last budget/2 ticks: at most budget/2 nodes, so at
+	 * least count - budget/2 are asked for. (A node unused for 2^32
+	 * ticks looks young again: it waits for the next round.) */
+	uint32_t young = (uint32_t)(t->budget / 2);
+	for (size_t i = 0; ids && i < t->nbuckets; i++)
+		for (struct fk_nt_node *x = t->by_id[i]; x; x = x->next_id)
+			if (x != t->root && x->nlookup && !x->refs &&
+			    (uint32_t)(t->clock - x->used) > young)
+				ids[n++] = x->nodeid;
+	/* The kernel keeps what is in use, so the count may not fall: the
+	 * next round waits for budget/4 more nodes, or every insert would
+	 * scan the table again. */
+	t->prune_at = t->count + t->budget / 4;
+	fk_nt_unlock(t);
+	int rc = ids ? 0 : -ENOMEM;
+	for (size_t i = 0; rc == 0 && i < n; i += NT_PRUNE_BATCH)
+		rc = fk_notify_prune(se, ids + i, n - i < NT_PRUNE_BATCH ? n - i : NT_PRUNE_BATCH);
+	free(ids);
+	if (rc == -ENOSYS)
+		fk_nt_set_budget(t, 0); /* this kernel cannot: never again */
+	return rc;
 }

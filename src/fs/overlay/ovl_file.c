@@ -204,6 +204,8 @@ void fk_ovl_reply_open(fk_req *req, struct fk_ovl_node *n, int fd,
 		fk_ovl_node_put(ovl, n);
 		if (created) /* nor does the kernel hold the new node */
 			fk_ovl_node_forget(ovl, created->ino, 1);
+	} else if (created) {
+		(void)fk_nt_prune(&ovl->nodes, fk_req_session(req)); /* best effort */
 	}
 }
 

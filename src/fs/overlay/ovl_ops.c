@@ -359,6 +359,8 @@ void fk_ovl_reply_entry(fk_req *req, const struct fk_entry *e)
 {
 	if (fk_reply_entry(req, e) == -ENOENT)
 		fk_ovl_node_forget(OVL(req), e->ino, 1); /* the kernel did not take it */
+	else
+		(void)fk_nt_prune(&OVL(req)->nodes, fk_req_session(req)); /* best effort */
 }
 
 static void ovl_forget(void *fs, uint64_t ino, uint64_t nlookup)
@@ -627,6 +629,10 @@ int fk_ovl_new(struct fk_ovl **out, struct fk_layer **layers, unsigned nlayers,
 	ovl->nlayers = nlayers;
 	ovl->o = *o;
 	ovl->upper = o->upper;
+	/* A node holds a descriptor in each layer that has it (a file in
+	 * one, a directory in several): past budget nodes, the kernel is
+	 * asked to forget some (fk_nt_prune). */
+	fk_nt_set_budget(&ovl->nodes, fk_nt_budget_of_nofile(2));
 	atomic_init(&ovl->passthrough_ok, o->passthrough);
 	ovl->dc_cap = o->dircache_names;
 	double t = fk_cache_timeout(o->cache);

@@ -69,9 +69,11 @@ static int add_entry(fk_req *req, struct fk_pt *pt, struct fk_pt_node *dir,
 	struct fk_entry e;
 	memset(&e, 0, sizeof e);
 	int dot = !strcmp(de->d_name, ".") || !strcmp(de->d_name, "..");
-	if (dot || fk_pt_do_lookup(pt, dir, dir_fd, de->d_name, &e) < 0) {
-		/* "." and "..", and names gone since: no lookup, ino 0
-		 * tells the kernel not to make a dentry. */
+	if (dot || fk_nt_over_budget(&pt->nodes) ||
+	    fk_pt_do_lookup(pt, dir, dir_fd, de->d_name, &e) < 0) {
+		/* "." and "..", names gone since, and any while the kernel
+		 * knows more nodes than their budget: no lookup, ino 0 tells
+		 * the kernel not to make a dentry. */
 		memset(&e, 0, sizeof e);
 		e.attr.ino = de->d_ino;
 		e.attr.mode = mode;
@@ -125,6 +127,8 @@ static void read_dir(fk_req *req, const struct fk_read_in *in, int plus)
 		(void)fk_reply_err(req, err);
 	else
 		(void)fk_reply_dirbuf(req);
+	if (plus)
+		(void)fk_nt_prune(&pt->nodes, fk_req_session(req)); /* best effort */
 }
 
 void fk_pt_readdir(fk_req *req, const struct fk_read_in *in)

@@ -154,6 +154,7 @@ void fk_pt_lookup(fk_req *req, const struct fk_name_in *in)
 		(void)fk_reply_err(req, -rc);
 	} else {
 		(void)fk_reply_entry(req, &e);
+		(void)fk_nt_prune(&pt->nodes, fk_req_session(req)); /* best effort */
 	}
 }
 
@@ -170,6 +171,7 @@ static void reply_entry_of(fk_req *req, struct fk_pt *pt, struct fk_pt_node *n,
 	struct fk_entry e;
 	fk_pt_entry_of(pt, n, st, &e);
 	(void)fk_reply_entry(req, &e);
+	(void)fk_nt_prune(&pt->nodes, fk_req_session(req)); /* best effort */
 }
 
 static void reply_stat(fk_req *req, struct fk_pt *pt,

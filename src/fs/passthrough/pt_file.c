@@ -144,6 +144,8 @@ static void reply_opened(fk_req *req, uint64_t nodeid, int fd, int fl,
 		fk_pt_file_detach(pt, f);
 		fk_pt_node_put(pt, n);
 		free(f);
+	} else if (e) {
+		(void)fk_nt_prune(&pt->nodes, se); /* best effort */
 	}
 }
 

@@ -125,14 +125,13 @@ void fk_pt_hold_init(struct fk_pt *pt)
 	}
 	pt->names_kept = pt->mode == FK_PT_INODE_LAZY ||
 			 (pt->mode == FK_PT_INODE_HANDLE && !files_held);
-	unsigned cap = pt->o.fd_cap;
-	if (cap == 0) {
-		struct rlimit rl;
-		cap = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
-			      ? (unsigned)(rl.rlim_cur / 2 < UINT_MAX ? rl.rlim_cur / 2 : UINT_MAX)
-			      : 1024;
-	}
-	pt->fdc.cap = cap < 2 ? 2 : cap;
+	size_t cap = pt->o.fd_cap ? pt->o.fd_cap : fk_nt_budget_of_nofile(1);
+	cap = cap < UINT_MAX ? cap : UINT_MAX;
+	pt->fdc.cap = cap < 2 ? 2 : (unsigned)cap;
+	/* fd mode holds a descriptor per node the kernel knows: past fd_cap
+	 * of them, the kernel is asked to forget some (fk_nt_prune). */
+	if (pt->mode == FK_PT_INODE_FD)
+		fk_nt_set_budget(&pt->nodes, pt->fdc.cap);
 }
 
 struct fk_plat_handle *fk_pt_hold_handle(struct fk_pt *pt, int fd,

@@ -180,7 +180,8 @@ const struct fk_opt fk_pt_opt_table[] = {
 	{ "fd_cap", FK_OPT_FUNC, 0, 0, opt_fd_cap,
 	  "=N     most descriptors on SOURCE inode=handle|lazy hold, the\n"
 	  "root's included (at least 2; default: half the descriptor\n"
-	  "limit); operations in flight may pin a few more" },
+	  "limit); operations in flight may pin a few more; inode=fd:\n"
+	  "files the kernel may know before it is asked to forget some" },
 	{ "hold", FK_OPT_FUNC, 0, 0, opt_hold,
 	  "=WHAT  all (default) or dirs: only directories hold descriptors\n"
 	  "or handles, other nodes are reached by name in their directory\n"
