@@ -141,6 +141,12 @@ int fk_plat_drop_cache(int fd)
 	return -EOPNOTSUPP;
 }
 
+int fk_plat_close_is_silent(int fd)
+{
+	(void)fd; /* macFUSE has no FOPEN_NOFLUSH to use it for */
+	return 0;
+}
+
 int fk_plat_stat_at(int dirfd, const char *name, struct fk_plat_stat *st)
 {
 	struct stat s;

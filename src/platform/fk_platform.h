@@ -56,6 +56,11 @@ int fk_plat_fsync(int fd, int datasync);
  *  (-EOPNOTSUPP: the host has no such call). */
 int fk_plat_drop_cache(int fd);
 
+/** 1 when a close(2) of fd's file can neither write nor fail: its
+ *  filesystem has no flush of its own (a local disk filesystem or tmpfs);
+ *  0 when it may, or is not known. */
+int fk_plat_close_is_silent(int fd);
+
 /** open(2)'s O_NOATIME where the host has it, else 0. */
 #ifdef O_NOATIME
 #define FK_O_NOATIME O_NOATIME

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <linux/capability.h>
 #include <linux/fs.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -18,6 +19,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/vfs.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -275,6 +277,25 @@ int fk_plat_drop_cache(int fd)
 {
 	/* DONTNEED starts writeback of dirty pages and drops clean ones. */
 	return -posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+}
+
+int fk_plat_close_is_silent(int fd)
+{
+	/* Their regular files have no ->flush (fs/ext4/file.c,
+	 * fs/xfs/xfs_file.c, fs/btrfs/file.c, mm/shmem.c); NFS, CIFS, FUSE,
+	 * F2FS and overlayfs have one. Unknown: assume it does something. */
+	struct statfs s;
+	if (fstatfs(fd, &s) != 0)
+		return 0;
+	switch ((unsigned long)s.f_type) {
+	case EXT4_SUPER_MAGIC: /* and ext2, ext3: the same magic */
+	case XFS_SUPER_MAGIC:
+	case BTRFS_SUPER_MAGIC:
+	case TMPFS_MAGIC:
+		return 1;
+	default:
+		return 0;
+	}
 }
 
 static struct timespec ts_of(const struct statx_timestamp *t)

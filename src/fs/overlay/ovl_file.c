@@ -30,6 +30,7 @@
 
 #include "../../platform/fk_platform.h"
 #include "../../util/fk_cache_keep.h"
+#include "../../util/fk_noflush.h"
 #include "../../util/fk_mode.h"
 #include "ovl.h"
 #include "../union/un.h"
@@ -182,7 +183,10 @@ void fk_ovl_reply_open(fk_req *req, struct fk_ovl_node *n, int fd,
 	f->odirect = fl >= 0 && (fl & FK_O_DIRECT);
 	f->node = n;
 	atomic_fetch_add(&n->opens, 1);
-	struct fk_open_out o = { (uint64_t)(uintptr_t)f, open_flags, 0 };
+	struct fk_open_out o = { (uint64_t)(uintptr_t)f,
+				 open_flags | fk_noflush(fk_session_conn(fk_req_session(req)),
+							 fd, fl),
+				 0 };
 	int rc = choose_io(req, f, gen, &o);
 	struct fk_plat_stat st;
 	/* Through us, cache=auto: the page cache kept if unchanged. */

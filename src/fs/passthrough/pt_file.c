@@ -34,6 +34,7 @@
 
 #include "../../platform/fk_platform.h"
 #include "../../util/fk_cache_keep.h"
+#include "../../util/fk_noflush.h"
 #include "pt.h"
 
 #define FH(fh) ((struct fk_pt_file *)(uintptr_t)(fh))
@@ -102,7 +103,9 @@ static void reply_opened(fk_req *req, uint64_t nodeid, int fd, int fl,
 	f->backing = FK_BACKING_UNCOUNTED;
 	f->node = n;
 	struct fk_open_out o = { (uint64_t)(uintptr_t)f,
-				 fk_cache_open_flags(pt->o.cache, 0), 0 };
+				 fk_cache_open_flags(pt->o.cache, 0) |
+					 fk_noflush(fk_session_conn(se), fd, fl),
+				 0 };
 	if (atomic_load(&pt->passthrough_ok) &&
 	    (fk_session_conn(se)->want & FK_CAP_PASSTHROUGH) &&
 	    !(o.open_flags & FK_FOPEN_DIRECT_IO)) {
