@@ -494,11 +494,14 @@ static int queue_init(fk_session *se, struct fk_uring_queue *q, unsigned qid,
 	return ring_open(q, 2 * depth + 2);
 }
 
-/* Let the queue threads register (go = 1), or end them (go = -1). */
-static void set_go(struct fk_uring *u, int go)
+/* End the queue threads' wait, once: they register (go = 1) or end
+ * (go = -1). Once settled it stays: a stop after the go changes
+ * nothing here (the threads see u->stop). */
+static void settle_go(struct fk_uring *u, int go)
 {
 	pthread_mutex_lock(&u->go_lock);
-	u->go = go;
+	if (u->go == 0)
+		u->go = go;
 	pthread_cond_broadcast(&u->go_cond);
 	pthread_mutex_unlock(&u->go_lock);
 }
@@ -558,7 +561,7 @@ int fk_uring_prepare(fk_session *se)
 
 void fk_uring_go(fk_session *se)
 {
-	set_go(se->uring, 1);
+	settle_go(se->uring, 1);
 }
 
 void fk_uring_stop(fk_session *se)
@@ -567,11 +570,7 @@ void fk_uring_stop(fk_session *se)
 	if (!u)
 		return;
 	atomic_store(&u->stop, 1);
-	pthread_mutex_lock(&u->go_lock);
-	if (u->go == 0) /* still waiting: they never register */
-		u->go = -1;
-	pthread_cond_broadcast(&u->go_cond);
-	pthread_mutex_unlock(&u->go_lock);
+	settle_go(u, -1); /* still waiting: they never register */
 	for (unsigned i = 0; u->q && i < u->nqueues; i++) {
 		struct fk_uring_queue *q = &u->q[i];
 		if (!q->started)
