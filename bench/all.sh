@@ -145,8 +145,10 @@ DATA=$W/ratios.dat
 		printf '%s' "$j"
 		for s in $SYSTEMS; do
 			[ "$s" = native ] && continue
-			python3 -c 'import sys; n, v = map(float, sys.argv[1:]); print(" %.4f" % (v / n), end="")' \
-				"${R[native,$j]}" "${R[$s,$j]}"
+			# (gnuplot leaves NaN out: a figure that failed)
+			awk -v n="${R[native,$j]}" -v v="${R[$s,$j]}" 'BEGIN {
+				if (n + 0 > 0 && v ~ /^[0-9.eE+-]+$/) printf " %.4f", v / n
+				else printf " NaN" }'
 		done
 		echo
 	done

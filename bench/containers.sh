@@ -133,7 +133,7 @@ for mode in "${MODES[@]}"; do
 	done
 done
 
-median() { python3 -c 'import sys, statistics; v = [float(x) for x in sys.argv[1:] if x != "fail"]; print(statistics.median(v) if v and len(v) == len(sys.argv) - 1 else "fail")' "$@"; }
+. bench/median.sh
 
 echo "| mode | job | kernel driver (s) | fuse-overlayfs | fusekit-overlayfs | fusekit's time / fuse-overlayfs's |"
 echo "|---|---|---|---|---|---|"
