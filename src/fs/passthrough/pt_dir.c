@@ -73,7 +73,10 @@ static int add_entry(fk_req *req, struct fk_pt *pt, struct fk_pt_node *dir,
 	    fk_pt_do_lookup(pt, dir, dir_fd, de->d_name, &e) < 0) {
 		/* "." and "..", names gone since, and any while the kernel
 		 * knows more nodes than their budget: no lookup, ino 0 tells
-		 * the kernel not to make a dentry. */
+		 * the kernel not to make a dentry. (The budget is asked per
+		 * entry, not once per reply: one reply holds hundreds of
+		 * entries, each a node holding a descriptor, and with one
+		 * check per reply nofile.sh's daemon ran out of them.) */
 		memset(&e, 0, sizeof e);
 		e.attr.ino = de->d_ino;
 		e.attr.mode = mode;
