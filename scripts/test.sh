@@ -101,7 +101,7 @@ fi
 # race (tests/mount/storm.sh fails on any report not in tests/tsan.supp).
 if build build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFK_TSAN=ON; then
 	transport Y
-	run_ctest "tsan" build-tsan -R '^(mount\.(storm|pt_link_race|pt_fh_race|memfs_concurrent)|unit\.test_session)$'
+	run_ctest "tsan" build-tsan -R '^(mount\.(storm|pt_link_race|pt_fh_race|memfs_concurrent)|unit\.(test_session|test_node_table))$'
 else
 	FAIL=$((FAIL + 1)); SUMMARY+=("tsan: build failed")
 fi

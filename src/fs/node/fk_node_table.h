@@ -34,6 +34,13 @@
  * were not used in the last budget/2 ticks: those the kernel does not
  * keep (no open file, no cwd, no cached child) come back as FORGETs.
  *
+ * The FORGETs come later, on another thread, and a busy machine may not
+ * run it for milliseconds while lookups go on adding nodes: each
+ * operation that may add one first calls fk_nt_admit, which, once the
+ * table holds a quarter more than its budget, waits for nodes to leave
+ * (so the descriptors stay within the limit), but only while they do:
+ * nodes the kernel keeps (open files) make no one wait twice.
+ *
  * Locking: a thread holds at most one table's lock, never recursively;
  * fk_nt_assert_locked states that the caller holds it.
  */
@@ -80,6 +87,9 @@ struct fk_nt {
 	 * budget 0 never prunes; the next prune when count passes prune_at. */
 	uint32_t clock;
 	size_t budget, prune_at;
+	/* Admission (under the lock): nodes that left the table so far, and
+	 * that count when a wait last saw none leave. */
+	uint64_t left, stalled_at;
 	const struct fk_nt_ops *ops;
 	void *fs;
 };
@@ -143,6 +153,12 @@ int fk_nt_over_budget(struct fk_nt *t);
  *  0, or -errno of the notification (-ENOSYS: this kernel cannot, and the
  *  table stops trying). */
 int fk_nt_prune(struct fk_nt *t, fk_session *se);
+/** With no lock held, before an operation that may add a node (lookup,
+ *  create, mknod, mkdir, symlink, link, tmpfile): past budget + budget/4
+ *  nodes, prune and wait while the kernel's FORGETs bring the count
+ *  down, up to a second; not at all while none came since the last
+ *  wait. No error: at worst the operation meets the descriptor limit. */
+void fk_nt_admit(struct fk_nt *t, fk_session *se);
 
 /** A hash of up to four 64-bit words of identity. */
 uint64_t fk_nt_hash(uint64_t a, uint64_t b, uint64_t c, uint64_t d);

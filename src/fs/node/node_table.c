@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <fusekit/fk_types.h>
@@ -65,6 +66,7 @@ int fk_nt_init(struct fk_nt *t, const struct fk_nt_ops *ops, void *fs)
 		t->by_id = t->by_key = NULL;
 	}
 	t->next_id = FK_ROOT_INO + 1;
+	t->stalled_at = UINT64_MAX; /* no wait has stalled */
 	return rc;
 }
 
@@ -206,6 +208,7 @@ static void maybe_leave(struct fk_nt *t, struct fk_nt_node *n)
 	fk_nt_unkey_locked(t, n);
 	assert(t->count > 0);
 	t->count--;
+	t->left++;
 	if (t->count < t->budget)
 		t->prune_at = t->budget; /* the kernel let go: back to the budget */
 	n->next_gone = me.pending;
@@ -406,4 +409,36 @@ int fk_nt_prune(struct fk_nt *t, fk_session *se)
 	if (rc == -ENOSYS)
 		fk_nt_set_budget(t, 0); /* this kernel cannot: never again */
 	return rc;
+}
+
+/* Admission waits in steps of a millisecond: FORGETs come in bursts, and
+ * a wait is rare (the table a quarter over budget). It gives up after
+ * NT_ADMIT_QUIET_STEPS without a node leaving, or NT_ADMIT_MAX_STEPS. */
+#define NT_ADMIT_STEP_NS 1000000L
+#define NT_ADMIT_QUIET_STEPS 50
+#define NT_ADMIT_MAX_STEPS 1000
+
+void fk_nt_admit(struct fk_nt *t, fk_session *se)
+{
+	(void)fk_nt_prune(t, se); /* best effort; nothing unless past prune_at */
+	fk_nt_lock(t);
+	uint64_t left = t->left;
+	unsigned quiet = 0;
+	for (unsigned step = 0; t->budget && t->count >= t->budget + t->budget / 4 &&
+				 t->left != t->stalled_at && step < NT_ADMIT_MAX_STEPS;
+	     step++) {
+		if (t->left != left) {
+			left = t->left;
+			quiet = 0;
+		} else if (++quiet > NT_ADMIT_QUIET_STEPS) {
+			/* The kernel keeps these: wait again once one leaves. */
+			t->stalled_at = left;
+			break;
+		}
+		fk_nt_unlock(t);
+		const struct timespec step_ts = { 0, NT_ADMIT_STEP_NS };
+		(void)nanosleep(&step_ts, NULL); /* a signal: look again sooner */
+		fk_nt_lock(t);
+	}
+	fk_nt_unlock(t);
 }

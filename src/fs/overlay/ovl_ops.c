@@ -313,6 +313,7 @@ int fk_ovl_top_attr(struct fk_ovl *ovl, const struct fk_ovl_node *n,
 static void ovl_lookup(fk_req *req, const struct fk_name_in *in)
 {
 	struct fk_ovl *ovl = OVL(req);
+	fk_nt_admit(&ovl->nodes, fk_req_session(req));
 	struct fk_ovl_node *parent = node_of(req, in->parent);
 	if (!parent)
 		return;

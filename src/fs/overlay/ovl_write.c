@@ -292,6 +292,7 @@ static void make_request(fk_req *req, uint64_t parent_id, const char *name,
 			 struct fk_ovl_make *a, struct fk_ovl_node *linked)
 {
 	struct fk_ovl *ovl = OVL(req);
+	fk_nt_admit(&ovl->nodes, fk_req_session(req));
 	if (ovl->un) {
 		fk_un_make(req, parent_id, name, a, linked);
 		return;
@@ -379,6 +380,7 @@ void fk_ovl_tmpfile_in(fk_req *req, struct fk_ovl_node *parent, int rc,
 static void ovl_tmpfile(fk_req *req, const struct fk_create_in *in)
 {
 	struct fk_ovl *ovl = OVL(req);
+	fk_nt_admit(&ovl->nodes, fk_req_session(req));
 	if (ovl->un) {
 		fk_un_tmpfile(req, in);
 		return;

@@ -415,6 +415,11 @@ int fk_pt_lookup_made(struct fk_pt *pt, struct fk_pt_node *parent,
 		      int parent_fd, const char *name, uint32_t type,
 		      enum fk_nt_ref ref, struct fk_pt_node **out,
 		      struct fk_plat_stat *st);
+/** rc is an open's -errno: if it is the descriptor limit (EMFILE, ENFILE)
+ *  in fd mode, which holds a descriptor for every inode the kernel knows,
+ *  say once in the log which limit it is and the ways out (the caller
+ *  sees only the errno). */
+void fk_pt_tell_nofile(struct fk_pt *pt, int rc);
 /** Look up name in parent (whose pinned descriptor is parent_fd): open it
  *  O_PATH|O_NOFOLLOW, find or make its node. Returns 0 or -errno; on
  *  success *out holds one reference of kind ref, and *st the stat. */

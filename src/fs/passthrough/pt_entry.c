@@ -70,10 +70,7 @@ int fk_pt_reopen(struct fk_pt_at at, int flags)
 	return fk_plat_open_at(at.fd, FK_PT_AT_NAME(at), flags);
 }
 
-/* fd mode holds a descriptor for every inode the kernel knows: at the
- * process's limit lookups get EMFILE. The caller sees only that; the log
- * says once which limit it is, and the ways out. */
-static void tell_nofile(struct fk_pt *pt, int rc)
+void fk_pt_tell_nofile(struct fk_pt *pt, int rc)
 {
 	if (pt->mode != FK_PT_INODE_FD || (rc != -EMFILE && rc != -ENFILE) ||
 	    atomic_exchange(&pt->told_nofile, 1))
@@ -105,7 +102,7 @@ int fk_pt_lookup_name(struct fk_pt *pt, struct fk_pt_node *parent,
 				     st);
 	while (rc == -EAGAIN && ++tries < 8);
 	if (rc)
-		tell_nofile(pt, rc);
+		fk_pt_tell_nofile(pt, rc);
 	if (rc)
 		return rc == -EAGAIN ? -ESTALE : rc;
 	*out = fk_pt_node_lookup(pt, fd, st, parent, name, ref);
@@ -137,6 +134,7 @@ int fk_pt_do_lookup(struct fk_pt *pt, struct fk_pt_node *parent, int parent_fd,
 void fk_pt_lookup(fk_req *req, const struct fk_name_in *in)
 {
 	struct fk_pt *pt = FK_PT(req);
+	fk_nt_admit(&pt->nodes, fk_req_session(req));
 	struct fk_pt_use parent;
 	int rc = fk_pt_acquire(pt, in->parent, FK_PT_NEED_FD, &parent);
 	if (rc) {
@@ -434,6 +432,7 @@ static void make_entry(fk_req *req, uint64_t parent_id, const char *name,
 		       const char *target)
 {
 	struct fk_pt *pt = FK_PT(req);
+	fk_nt_admit(&pt->nodes, fk_req_session(req));
 	struct fk_pt_use parent;
 	int rc = fk_pt_acquire(pt, parent_id, FK_PT_NEED_FD, &parent);
 	if (rc) {
@@ -488,6 +487,7 @@ void fk_pt_link(fk_req *req, const struct fk_link_in *in)
 	struct fk_pt_use u, parent = { 0 };
 	struct fk_pt_node *made = NULL;
 	struct fk_plat_stat st;
+	fk_nt_admit(&pt->nodes, fk_req_session(req));
 	int rc = fk_pt_acquire(pt, in->ino, FK_PT_NEED_AT, &u);
 	if (rc == 0)
 		rc = fk_pt_acquire(pt, in->newparent, FK_PT_NEED_FD, &parent);

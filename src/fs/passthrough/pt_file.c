@@ -187,10 +187,12 @@ void fk_pt_open(fk_req *req, const struct fk_open_in *in)
 		fd = rc;
 	}
 	fk_pt_drop(pt, &u);
-	if (fd < 0)
+	if (fd < 0) {
+		fk_pt_tell_nofile(pt, fd);
 		(void)fk_reply_err(req, -fd);
-	else
+	} else {
 		reply_opened(req, in->ino, fd, fl, NULL);
+	}
 }
 
 int fk_pt_create_at(struct fk_pt *pt, struct fk_pt_node *parent,
@@ -202,8 +204,10 @@ int fk_pt_create_at(struct fk_pt *pt, struct fk_pt_node *parent,
 		return rc;
 	int fd = fk_pt_openat_as(a->who, parent_fd, a->name,
 				 a->flags | O_CREAT | O_NOFOLLOW, a->mode & 07777);
-	if (fd < 0)
+	if (fd < 0) {
+		fk_pt_tell_nofile(pt, fd);
 		return fd;
+	}
 	rc = fk_pt_lookup_made(pt, parent, parent_fd, a->name, S_IFREG, a->ref,
 			       out, st);
 	if (rc) {
@@ -216,6 +220,7 @@ int fk_pt_create_at(struct fk_pt *pt, struct fk_pt_node *parent,
 void fk_pt_create(fk_req *req, const struct fk_create_in *in)
 {
 	struct fk_pt *pt = FK_PT(req);
+	fk_nt_admit(&pt->nodes, fk_req_session(req));
 	struct fk_pt_use parent;
 	int fd = fk_pt_acquire(pt, in->parent, FK_PT_NEED_FD, &parent);
 	if (fd) {
@@ -281,6 +286,7 @@ int fk_pt_tmpfile_at(struct fk_pt *pt, int pfd, const struct fk_pt_make_args *a,
 void fk_pt_tmpfile(fk_req *req, const struct fk_create_in *in)
 {
 	struct fk_pt *pt = FK_PT(req);
+	fk_nt_admit(&pt->nodes, fk_req_session(req));
 	struct fk_pt_use parent;
 	int fd = fk_pt_acquire(pt, in->parent, FK_PT_NEED_FD, &parent);
 	if (fd) {
