@@ -95,11 +95,7 @@ for r in $(seq "$ROUNDS"); do
 		unmount_system
 	done
 done
-for s in $SYSTEMS; do
-	for j in $JOBS; do
-		R[$s,$j]=$(median $(for r in $(seq "$ROUNDS"); do echo "${V[$s,$j,$r]}"; done))
-	done
-done
+medians $SYSTEMS
 
 echo "## All systems, one run ($(date -u +%F), $ROUNDS rounds of $RT s jobs, N=$N; medians)"
 echo

@@ -106,6 +106,8 @@ unmount_system() {
 #                       fusekit overlay, as the passthrough's four above
 #   fuse-overlayfs      Debian's fuse-overlayfs
 # A name NAME@base runs fusekit's NAME with FK_BENCH_BASE (fusekit_of).
+# A name NAME+OPT[+OPT...] runs fusekit's NAME with -o OPT,OPT... more
+# (say, fusekit-nopt+max_background=12: bench/knobs.sh).
 # have_system NAME: 0 when this machine can run it, else says why (stderr).
 # (In a $(...) subshell too: what it builds, it builds at a fixed path.)
 PLL=$W/passthrough_ll
@@ -140,7 +142,14 @@ mount_system() {
 	rm -rf "$src" "$W/work-$1" "$W/lower-$1"
 	mkdir -p "$src" "$mnt"
 	DIR=$mnt DPID=0 RUNAS=
-	fusekit_of "$1"
+	fusekit_of "${1%%+*}"
+	# More options for a fusekit daemon (none: an empty -o adds nothing).
+	local more= MORE=()
+	case $1 in *+*) more=${1#*+} more=${more//+/,} MORE=(-o "$more") ;; esac
+	[ -z "$more" ] || case $SYS in
+		*fusekit*) ;;
+		*) echo "bench: $1: options after + are fusekit's" >&2; exit 1 ;;
+	esac
 	case $SYS in
 	ovl-* | fuse-overlayfs)
 		mkdir -p "$W/work-$1" "$W/lower-$1"
@@ -148,17 +157,17 @@ mount_system() {
 	esac
 	case $SYS in
 	native) DIR=$src; return ;; # nothing to mount or unmount
-	fusekit) "$BIN" passthrough -f "$src" "$mnt" & ;;
-	fusekit-nopt) "$BIN" passthrough -f -o nopassthrough "$src" "$mnt" & ;;
-	fusekit-dev) "$BIN" passthrough -f -o nopassthrough,noio_uring "$src" "$mnt" & ;;
-	fusekit-uring) "$BIN" passthrough -f -o nopassthrough,io_uring "$src" "$mnt" & ;;
+	fusekit) "$BIN" passthrough -f "${MORE[@]}" "$src" "$mnt" & ;;
+	fusekit-nopt) "$BIN" passthrough -f "${MORE[@]}" -o nopassthrough "$src" "$mnt" & ;;
+	fusekit-dev) "$BIN" passthrough -f "${MORE[@]}" -o nopassthrough,noio_uring "$src" "$mnt" & ;;
+	fusekit-uring) "$BIN" passthrough -f "${MORE[@]}" -o nopassthrough,io_uring "$src" "$mnt" & ;;
 	fusekit-user)
 		chown nobody:nogroup "$src" "$mnt"
 		chmod 755 "$W"
 		RUNAS="setpriv --reuid=nobody --regid=nogroup --clear-groups"
-		$RUNAS "$BIN" passthrough -f "$src" "$mnt" & ;;
-	fusekit-lazy) "$BIN" passthrough -f -o inode=lazy "$src" "$mnt" & ;;
-	fusekit-lazy-nopt) "$BIN" passthrough -f -o inode=lazy,nopassthrough "$src" "$mnt" & ;;
+		$RUNAS "$BIN" passthrough -f "${MORE[@]}" "$src" "$mnt" & ;;
+	fusekit-lazy) "$BIN" passthrough -f "${MORE[@]}" -o inode=lazy "$src" "$mnt" & ;;
+	fusekit-lazy-nopt) "$BIN" passthrough -f "${MORE[@]}" -o inode=lazy,nopassthrough "$src" "$mnt" & ;;
 	passthrough_ll) "$PLL" -f -o source="$src" "$mnt" & ;;
 	# The same with the kernel checking permissions, as fusekit always
 	# has it: every change to a directory costs a GETATTR of it before
@@ -172,10 +181,10 @@ mount_system() {
 		MNTS+=("$mnt")
 		PIDS+=(0)
 		return ;;
-	ovl-fusekit) "$BIN" overlay -f -o "$o" "$mnt" & ;;
-	ovl-fusekit-nopt) "$BIN" overlay -f -o "$o,nopassthrough" "$mnt" & ;;
-	ovl-fusekit-dev) "$BIN" overlay -f -o "$o,nopassthrough,noio_uring" "$mnt" & ;;
-	ovl-fusekit-uring) "$BIN" overlay -f -o "$o,nopassthrough,io_uring" "$mnt" & ;;
+	ovl-fusekit) "$BIN" overlay -f "${MORE[@]}" -o "$o" "$mnt" & ;;
+	ovl-fusekit-nopt) "$BIN" overlay -f "${MORE[@]}" -o "$o,nopassthrough" "$mnt" & ;;
+	ovl-fusekit-dev) "$BIN" overlay -f "${MORE[@]}" -o "$o,nopassthrough,noio_uring" "$mnt" & ;;
+	ovl-fusekit-uring) "$BIN" overlay -f "${MORE[@]}" -o "$o,nopassthrough,io_uring" "$mnt" & ;;
 	fuse-overlayfs) fuse-overlayfs -f -o "$o" "$mnt" & ;;
 	*) echo "bench: no system named $1" >&2; exit 1 ;;
 	esac
@@ -252,6 +261,16 @@ tarx() {
 
 # median VALUES...: the median of the numbers given.
 . "$ROOT/bench/median.sh"
+# medians SYSTEM...: R[SYSTEM,JOB] = the median of V[SYSTEM,JOB,ROUND]
+# over ROUNDS rounds, for each JOB in $JOBS (arrays the script declares).
+medians() {
+	local s j r
+	for s in "$@"; do
+		for j in $JOBS; do
+			R[$s,$j]=$(median $(for r in $(seq "$ROUNDS"); do echo "${V[$s,$j,$r]}"; done))
+		done
+	done
+}
 
 ratio() { # NATIVE SYSTEM: "1.23x (value)"
 	python3 -c 'import sys; n, v = map(float, sys.argv[1:]); print(f"{v/n:.2f}x ({v:g})" if n > 0 else "-")' "$1" "$2"

@@ -41,6 +41,13 @@ struct fk_session_config {
 	uint64_t caps_off;
 	/** Largest request in pages; 0 = as many as the kernel allows. */
 	uint32_t max_pages;
+	/** Background requests (readahead, writeback, RELEASE...) the kernel
+	 *  keeps in flight at most, and the count past which it tells writers
+	 *  the mount is congested; 1-65535, 0 = 64 and 48 (docs/benchmarks.md
+	 *  says why). A user's mount is held to fs.fuse.max_user_bgreq and
+	 *  max_user_congthresh. */
+	uint32_t max_background;
+	uint32_t congestion_threshold;
 	/** Print what INIT negotiated, and errors, to stderr. */
 	int debug;
 	/** Print every request and reply to stderr. */

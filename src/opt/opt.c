@@ -408,6 +408,24 @@ static int opt_threads(void *target, const char *name, const char *val,
 	return 0;
 }
 
+/* max_background= and congestion_threshold=: the kernel takes 16 bits. */
+static int opt_queue_limit(void *target, const char *name, const char *val,
+			   char *err, size_t errlen)
+{
+	struct fk_session_config *cfg = target;
+	uint32_t n;
+	if (parse_u32(val, 10, &n) || n < 1 || n > 65535) {
+		snprintf(err, errlen, "option '%s' needs a request count from 1 "
+				      "to 65535", name);
+		return -EINVAL;
+	}
+	if (strcmp(name, "max_background") == 0)
+		cfg->max_background = n;
+	else
+		cfg->congestion_threshold = n;
+	return 0;
+}
+
 static int opt_dialect(void *target, const char *name, const char *val,
 		       char *err, size_t errlen)
 {
@@ -430,6 +448,11 @@ const struct fk_opt fk_session_opt_table[] = {
 	  "=N     worker threads (default 4; 1 = single-threaded)" },
 	{ "max_pages", FK_OPT_U32, SC(max_pages), 0, NULL,
 	  "=N     largest request in 4 KiB pages (default: kernel's limit)" },
+	{ "max_background", FK_OPT_FUNC, 0, 0, opt_queue_limit,
+	  "=N  background requests in flight at most (default 64)" },
+	{ "congestion_threshold", FK_OPT_FUNC, 0, 0, opt_queue_limit,
+	  "=N  background requests past which writers wait\n"
+	  "               (default 3/4 of max_background)" },
 	{ "debug", FK_OPT_FLAG, SC(debug), 0, NULL,
 	  "print what the kernel and fusekit negotiated" },
 	{ "io_uring", FK_OPT_FLAG, SC(io_uring), 0, NULL,

@@ -428,8 +428,11 @@ int fk_dispatch_init(fk_session *se, fk_req *req)
 	c->offered = fk_proto_caps_from_init(c->dialect, in->flags);
 	c->want = default_caps(se);
 	c->max_readahead = in->max_readahead;
-	c->max_background = 64;
-	c->congestion_threshold = 48;
+	/* The measurements behind 64: docs/benchmarks.md, "Queue limits". */
+	c->max_background = se->cfg.max_background ? se->cfg.max_background : 64;
+	c->congestion_threshold = se->cfg.congestion_threshold
+					  ? se->cfg.congestion_threshold
+					  : c->max_background * 3 / 4;
 	c->time_gran = 1;
 	if (c->offered & FK_CAP_MAX_PAGES) {
 		c->max_pages = se->cfg.max_pages ? se->cfg.max_pages : 256;

@@ -71,6 +71,10 @@ static void test_session_options(void)
 	FK_CHECK_EQ(cfg.debug, 1);
 	FK_CHECK_EQ(cfg.trace, 1);
 	FK_CHECK_EQ(cfg.max_pages, 128);
+	FK_CHECK_EQ(cfg.max_background, 0); /* the session's default */
+	FK_CHECK_EQ(parse("max_background=12,congestion_threshold=9", &mo, &cfg), 0);
+	FK_CHECK_EQ(cfg.max_background, 12);
+	FK_CHECK_EQ(cfg.congestion_threshold, 9);
 	FK_CHECK(cfg.caps_on & FK_CAP_WRITEBACK_CACHE);
 	FK_CHECK(cfg.caps_off & FK_CAP_READDIRPLUS);
 	FK_CHECK_EQ(cfg.dialect, FK_DIALECT_MACFUSE);
@@ -99,6 +103,9 @@ static void test_errors_name_the_option(void)
 		{ "rootmode=999", "not an octal number" },
 		{ "threads=0", "'threads'" },
 		{ "threads=abc", "'threads'" },
+		{ "max_background=0", "'max_background' needs a request count" },
+		{ "max_background=65536", "from 1 to 65535" },
+		{ "congestion_threshold=x", "'congestion_threshold'" },
 		{ "cap_teleport", "unknown capability 'teleport'" },
 		{ "dialect=windows", "'dialect'" },
 		{ "cap_", "unknown option 'cap_'" },

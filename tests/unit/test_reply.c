@@ -276,6 +276,8 @@ static void test_linux_replies(void)
 	FK_CHECK_EQ(k.init_out.minor, 45);
 	FK_CHECK_EQ(k.init_out.max_pages, 256);
 	FK_CHECK_EQ(k.init_out.max_write, 256 * 4096);
+	FK_CHECK_EQ(k.init_out.max_background, 64);
+	FK_CHECK_EQ(k.init_out.congestion_threshold, 48);
 	FK_CHECK(k.init_out.flags & FUSE_DO_READDIRPLUS);
 	FK_CHECK(k.init_out.flags & FUSE_POSIX_LOCKS ? 0 : 1); /* no setlk */
 

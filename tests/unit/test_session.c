@@ -530,7 +530,8 @@ static void test_caps(void)
 					   .readlink = noop_readlink };
 	struct fake_kernel k;
 	struct fake_opts o = { FK_DIALECT_LINUX, 45, 0, 1,
-			       "nocap_async_read,cap_cache_symlinks,max_pages=64" };
+			       "nocap_async_read,cap_cache_symlinks,max_pages=64,"
+			       "max_background=200" };
 	if (fake_start(&k, &ops, NULL, &o)) {
 		fk_test_failures++;
 		return;
@@ -543,6 +544,8 @@ static void test_caps(void)
 	FK_CHECK(got & FK_INIT_INIT_EXT);
 	FK_CHECK_EQ(k.init_out.max_pages, 64);
 	FK_CHECK_EQ(k.init_out.max_write, 64 * 4096);
+	FK_CHECK_EQ(k.init_out.max_background, 200);
+	FK_CHECK_EQ(k.init_out.congestion_threshold, 150); /* 3/4 of it */
 	const struct fk_conn *c = fk_session_conn(k.se);
 	FK_CHECK_EQ(c->proto_minor, 45);
 	FK_CHECK(c->want & FK_CAP_WRITEBACK_CACHE);
