@@ -103,6 +103,12 @@ const struct fk_conn *fk_session_conn(const fk_session *se);
 /** Requests received and not yet answered. */
 uint64_t fk_session_pending(const fk_session *se);
 
+/** 1 if more than one thread takes requests (threads > 1), so a handler
+ *  may wait for another request, a FORGET say, to be served meanwhile;
+ *  0 for a single-threaded session, whose one thread would wait for
+ *  itself. */
+int fk_session_concurrent(const fk_session *se);
+
 /* ---- Notifications: any thread, any time after INIT ------------------- */
 
 /** Drop cached data of ino in [off, off+len) (len 0: to the end; off < 0:

@@ -121,6 +121,11 @@ uint64_t fk_session_pending(const fk_session *se)
 	return atomic_load(&((fk_session *)se)->pending);
 }
 
+int fk_session_concurrent(const fk_session *se)
+{
+	return se->cfg.threads > 1;
+}
+
 /* ---- Slots ---------------------------------------------------------- */
 
 fk_req *fk_slot_get(fk_session *se)

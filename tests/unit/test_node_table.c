@@ -5,7 +5,8 @@
  * stops waiting once none come.
  *
  * The session is a fake kernel's (fake_kernel.h) speaking 7.45, so the
- * prune notifications the table sends can be read back.
+ * prune notifications the table sends can be read back; two threads,
+ * unless the test is of a single-threaded one.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -50,10 +51,11 @@ static int table_with_nodes(struct fk_nt *t)
 	return 0;
 }
 
-/* A 7.45 session to prune through, and the table; -1 if either failed. */
-static int start(struct fake_kernel *k, struct fk_nt *t)
+/* A 7.45 session of threads threads to prune through, and the table;
+ * -1 if either failed. */
+static int start(struct fake_kernel *k, struct fk_nt *t, unsigned threads)
 {
-	static const struct fake_opts o = { FK_DIALECT_LINUX, 45, 0, 1, NULL };
+	const struct fake_opts o = { FK_DIALECT_LINUX, 45, 0, threads, NULL };
 	static const struct fk_ops ops = { 0 };
 	if (fake_start(k, &ops, NULL, &o)) {
 		fk_test_failures++;
@@ -92,7 +94,7 @@ static void test_admit_waits_for_forgets(void)
 {
 	struct fake_kernel k;
 	struct fk_nt t;
-	if (start(&k, &t))
+	if (start(&k, &t, 2))
 		return;
 	pthread_t th;
 	FK_CHECK_EQ(pthread_create(&th, NULL, forget_late, &t), 0);
@@ -116,7 +118,7 @@ static void test_admit_stops_when_the_kernel_keeps_them(void)
 {
 	struct fake_kernel k;
 	struct fk_nt t;
-	if (start(&k, &t))
+	if (start(&k, &t, 2))
 		return;
 	/* No FORGET comes: the wait gives up, and says so for the next. */
 	fk_nt_admit(&t, k.se);
@@ -137,11 +139,29 @@ static void test_admit_stops_when_the_kernel_keeps_them(void)
 	FK_CHECK_EQ(fake_stop(&k), 0);
 }
 
+/* A single-threaded session reads FORGETs on the thread that would wait
+ * for them: no waiting there. */
+static void test_admit_never_waits_alone(void)
+{
+	struct fake_kernel k;
+	struct fk_nt t;
+	if (start(&k, &t, 1))
+		return;
+	fk_nt_admit(&t, k.se);
+	fk_nt_lock(&t);
+	FK_CHECK_EQ(t.stalled_at, UINT64_MAX); /* no wait gave up */
+	fk_nt_unlock(&t);
+	FK_CHECK_EQ(count_of(&t), KNOWN);
+	fk_nt_destroy(&t);
+	FK_CHECK_EQ(fake_stop(&k), 0);
+}
+
 int main(void)
 {
 	static const struct fk_test tests[] = {
 		FK_TEST(test_admit_waits_for_forgets),
 		FK_TEST(test_admit_stops_when_the_kernel_keeps_them),
+		FK_TEST(test_admit_never_waits_alone),
 	};
 	return fk_test_main(tests, sizeof tests / sizeof tests[0]);
 }

@@ -157,7 +157,8 @@ int fk_nt_prune(struct fk_nt *t, fk_session *se);
  *  create, mknod, mkdir, symlink, link, tmpfile): past budget + budget/4
  *  nodes, prune and wait while the kernel's FORGETs bring the count
  *  down, up to a second; not at all while none came since the last
- *  wait. No error: at worst the operation meets the descriptor limit. */
+ *  wait, nor in a single-threaded session (fk_session_concurrent). No
+ *  error: at worst the operation meets the descriptor limit. */
 void fk_nt_admit(struct fk_nt *t, fk_session *se);
 
 /** A hash of up to four 64-bit words of identity. */

@@ -421,6 +421,8 @@ int fk_nt_prune(struct fk_nt *t, fk_session *se)
 void fk_nt_admit(struct fk_nt *t, fk_session *se)
 {
 	(void)fk_nt_prune(t, se); /* best effort; nothing unless past prune_at */
+	if (!fk_session_concurrent(se))
+		return; /* the FORGETs would wait for this very thread */
 	fk_nt_lock(t);
 	uint64_t left = t->left;
 	unsigned quiet = 0;
