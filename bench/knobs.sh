@@ -16,8 +16,11 @@
 #   max_background=256                         (congestion 192)
 #   max_pages=32                               128 KiB requests
 #   max_pages=64                               256 KiB requests
-# Jobs (bench/lib.sh: job): randread-4k seqread-1m randwrite-4k
-# seqwrite-1m create. The page cache is dropped before each system's
+# Jobs (bench/lib.sh: job; FK_BENCH_JOBS overrides): randread-4k-cold
+# and seqread-1m-cold (the mount's cache dropped: reads reach the
+# daemon), randread-4k seqread-1m (cached: the kernel's page cache, which
+# no setting here touches), randwrite-4k seqwrite-1m (writeback: the
+# background queue), create. The page cache is dropped before each system's
 # jobs; each figure is the median of the rounds. Needs root, fio,
 # python3. A dead daemon, or a crash in the kernel log, ends it without
 # figures.
@@ -29,7 +32,7 @@ ROOT=$(pwd)
 . bench/lib.sh
 
 KNOBS=${FK_BENCH_KNOBS:-default max_background=12+congestion_threshold=9 max_background=256 max_pages=32 max_pages=64}
-JOBS="randread-4k seqread-1m randwrite-4k seqwrite-1m create"
+JOBS=${FK_BENCH_JOBS:-randread-4k-cold seqread-1m-cold randread-4k seqread-1m randwrite-4k seqwrite-1m create}
 ORDER=()
 for base in fusekit-nopt fusekit-dev; do
 	have_system "$base" || continue
