@@ -420,6 +420,12 @@ int fk_nt_prune(struct fk_nt *t, fk_session *se)
 
 void fk_nt_admit(struct fk_nt *t, fk_session *se)
 {
+	/* Every lookup passes here: below the ceiling, one lock and out. */
+	fk_nt_lock(t);
+	int over = t->budget && t->count >= t->budget + t->budget / 4;
+	fk_nt_unlock(t);
+	if (!over)
+		return;
 	(void)fk_nt_prune(t, se); /* best effort; nothing unless past prune_at */
 	if (!fk_session_concurrent(se))
 		return; /* the FORGETs would wait for this very thread */
