@@ -334,8 +334,9 @@ int fk_uring_reply(fk_req *req, int error, const struct iovec *iov, int iovcnt)
 	}
 	size_t at = 0;
 	for (int i = 0; i < iovcnt; i++) {
-		/* Data built in place (fk_reply_space) is there already. */
-		if (iov[i].iov_base != e->payload + at)
+		/* Data built in place (fk_reply_space) is there already; an
+		 * empty part may have no base at all. */
+		if (iov[i].iov_len && iov[i].iov_base != e->payload + at)
 			memmove(e->payload + at, iov[i].iov_base, iov[i].iov_len);
 		at += iov[i].iov_len;
 	}
