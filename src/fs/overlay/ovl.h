@@ -70,7 +70,10 @@ struct fk_ovl_node {
 	struct fk_nt_node tn; /* id, references: the shared node table's */
 	uint32_t type; /* S_IFMT bits */
 	unsigned depth; /* entries in stack */
-	struct fk_ovl_layer_ref *stack; /* topmost first */
+	/* Topmost first: &only for a stack of one (most nodes: files, and
+	 * directories of one layer), else on the heap. */
+	struct fk_ovl_layer_ref *stack;
+	struct fk_ovl_layer_ref only;
 	uint64_t key_dev, key_ino; /* of stack[0] */
 	/* The inode number shown, kept across copy-up: that of the first
 	 * lower layer's node (kernel overlayfs's origin); 0: stack[0]'s. */
@@ -165,8 +168,13 @@ uint64_t fk_ovl_node_origin(struct fk_ovl *ovl, unsigned layer, uint64_t dev,
 			    uint64_t ino);
 /** One more operation reference to n. */
 void fk_ovl_node_hold(struct fk_ovl *ovl, struct fk_ovl_node *n);
+/* Stack entries a lookup keeps in its fk_ovl_found, without a malloc. */
+#define FK_OVL_FOUND_INLINE 4
 /** What a lookup found: the stack (topmost first; its references are
- *  taken over) and the identity of its topmost node. */
+ *  taken over) and the identity of its topmost node. The stack is
+ *  f->inline_refs while it fits there, else on the heap: so an
+ *  fk_ovl_found is never copied, and is let go by fk_ovl_found_drop or
+ *  given to a node (fk_ovl_node_enter, fk_ovl_found_take). */
 struct fk_ovl_found {
 	uint32_t type; /* S_IFMT bits */
 	struct fk_ovl_layer_ref *stack;
@@ -175,7 +183,13 @@ struct fk_ovl_found {
 	uint64_t origin_ino; /* see fk_ovl_node; 0: none */
 	/* On -ENOENT: the layer whose whiteout hid the name, or -1. */
 	int hidden_at;
+	struct fk_ovl_layer_ref inline_refs[FK_OVL_FOUND_INLINE];
 };
+/** Put f's stack references and free its stack if on the heap. */
+void fk_ovl_found_drop(struct fk_ovl *ovl, struct fk_ovl_found *f);
+/** f's stack, on the heap and sized to its depth, for a node to own (f
+ *  no longer does); NULL when out of memory (f still owns it). */
+struct fk_ovl_layer_ref *fk_ovl_found_take(struct fk_ovl_found *f);
 /**
  * The node for what a lookup of name in parent found (the stack is freed
  * if an equal node exists; that node's name becomes this one). Adds a

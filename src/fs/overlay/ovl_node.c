@@ -71,14 +71,75 @@ static struct fk_ovl_node *find(struct fk_ovl *ovl, unsigned layer,
 	return NULL;
 }
 
+static void refs_put(struct fk_ovl *ovl, const struct fk_ovl_layer_ref *stack,
+		     unsigned depth)
+{
+	for (unsigned i = 0; i < depth; i++)
+		fk_layer_put(ovl->layers[stack[i].layer], stack[i].h);
+}
+
 void fk_ovl_stack_free(struct fk_ovl *ovl, struct fk_ovl_layer_ref *stack,
 		       unsigned depth)
 {
-	for (unsigned i = 0; i < depth; i++) {
-		struct fk_layer *l = ovl->layers[stack[i].layer];
-		fk_layer_put(l, stack[i].h);
-	}
+	refs_put(ovl, stack, depth);
 	free(stack);
+}
+
+void fk_ovl_found_drop(struct fk_ovl *ovl, struct fk_ovl_found *f)
+{
+	assert(f->stack != f->inline_refs || f->depth <= FK_OVL_FOUND_INLINE);
+	refs_put(ovl, f->stack, f->depth);
+	if (f->stack != f->inline_refs)
+		free(f->stack);
+	f->stack = NULL;
+	f->depth = 0;
+}
+
+struct fk_ovl_layer_ref *fk_ovl_found_take(struct fk_ovl_found *f)
+{
+	assert(f->depth > 0);
+	size_t size = f->depth * sizeof *f->stack;
+	struct fk_ovl_layer_ref *s;
+	if (f->stack == f->inline_refs) {
+		if (!(s = malloc(size)))
+			return NULL;
+		memcpy(s, f->stack, size);
+	} else if (!(s = realloc(f->stack, size))) {
+		s = f->stack; /* (shrinking failed: as it is) */
+	}
+	f->stack = NULL;
+	f->depth = 0;
+	return s;
+}
+
+/* Give n the stack of f (its references): in n->only when it is one
+ * deep, so most nodes cost no second allocation. 0 or -ENOMEM (f still
+ * owns it). */
+static int stack_give(struct fk_ovl_node *n, struct fk_ovl_found *f)
+{
+	unsigned depth = f->depth;
+	if (depth == 1) {
+		n->only = f->stack[0];
+		if (f->stack != f->inline_refs)
+			free(f->stack);
+		f->stack = NULL;
+		f->depth = 0;
+		n->stack = &n->only;
+	} else if (!(n->stack = fk_ovl_found_take(f))) {
+		return -ENOMEM;
+	}
+	n->depth = depth;
+	return 0;
+}
+
+/* Put n's stack's references and free what it has on the heap. */
+static void node_stack_free(struct fk_ovl *ovl, struct fk_ovl_node *n)
+{
+	refs_put(ovl, n->stack, n->depth);
+	if (n->stack != &n->only)
+		free(n->stack);
+	n->stack = NULL;
+	n->depth = 0;
 }
 
 /* The table's callbacks: under its lock, n lets go of its parent and its
@@ -99,7 +160,7 @@ static void node_release(void *fs, struct fk_nt_node *tn)
 	struct fk_ovl_node *n = NODE(tn);
 	if (n->listing) /* fk_nt_destroy: no unlink before */
 		fk_ovl_dircache_drop(ovl, n);
-	fk_ovl_stack_free(ovl, n->stack, n->depth);
+	node_stack_free(ovl, n);
 	pthread_mutex_destroy(&n->copy_lock);
 	free(n->name);
 	free(n);
@@ -151,9 +212,12 @@ static struct fk_ovl_node *new_node(struct fk_ovl_found *f)
 		free(n);
 		return NULL;
 	}
+	if (stack_give(n, f)) {
+		pthread_mutex_destroy(&n->copy_lock);
+		free(n);
+		return NULL;
+	}
 	n->type = f->type;
-	n->stack = f->stack;
-	n->depth = f->depth;
 	n->key_dev = f->dev;
 	n->key_ino = f->ino;
 	n->origin_ino = f->origin_ino;
@@ -207,26 +271,25 @@ struct fk_ovl_node *fk_ovl_node_enter(struct fk_ovl *ovl,
 			(void)set_place(ovl, n, parent, name);
 		fk_nt_ref_locked(&ovl->nodes, &n->tn, kind);
 		fk_nt_unlock(&ovl->nodes);
-		fk_ovl_stack_free(ovl, f->stack, f->depth);
+		fk_ovl_found_drop(ovl, f);
 		return n;
 	}
-	n = new_node(f);
+	n = new_node(f); /* f's stack is n's now */
 	if (n && parent && !n->origin_ino) /* a union numbering by path */
 		n->origin_ino = fk_un_path_ino(ovl, parent, name, f->type, 1);
 	if (n) {
 		fk_nt_insert_locked(&ovl->nodes, &n->tn,
-				    key_hash(f->stack[0].layer, f->dev, f->ino), 1,
+				    key_hash(n->stack[0].layer, f->dev, f->ino), 1,
 				    kind);
 		if (parent && set_place(ovl, n, parent, name)) {
 			/* It leaves at once, and its stack with it. */
 			fk_nt_unref_locked(&ovl->nodes, &n->tn, kind);
 			n = NULL;
-			f->stack = NULL;
 		}
 	}
 	fk_nt_unlock(&ovl->nodes);
-	if (!n && f->stack)
-		fk_ovl_stack_free(ovl, f->stack, f->depth);
+	if (f->stack) /* no node took it */
+		fk_ovl_found_drop(ovl, f);
 	return n;
 }
 
@@ -239,17 +302,25 @@ void fk_ovl_node_restack(struct fk_ovl *ovl, struct fk_ovl_node *n,
 	assert(fk_ovl_tree_held() == FK_OVL_TREE_WRITE);
 	assert(ovl->un || (n->stack[0].layer != 0 && stack[0].layer == 0));
 	fk_nt_lock(&ovl->nodes);
-	struct fk_ovl_layer_ref *old = n->stack;
+	struct fk_ovl_layer_ref old_only = n->only;
+	struct fk_ovl_layer_ref *old = n->stack == &n->only ? &old_only : n->stack;
 	unsigned old_depth = n->depth;
 	n->stack_gen++;
 	atomic_store(&n->impure, 0); /* a new upper directory: not known */
+	if (depth == 1) {
+		n->only = stack[0];
+		free(stack);
+		stack = &n->only;
+	}
 	n->stack = stack;
 	n->depth = depth;
 	n->key_dev = dev;
 	n->key_ino = ino;
 	fk_nt_rekey_locked(&ovl->nodes, &n->tn, key_hash(stack[0].layer, dev, ino));
 	fk_nt_unlock(&ovl->nodes);
-	fk_ovl_stack_free(ovl, old, old_depth);
+	refs_put(ovl, old, old_depth);
+	if (old != &old_only)
+		free(old);
 }
 
 int fk_ovl_node_move(struct fk_ovl *ovl, struct fk_ovl_node *n,
@@ -268,7 +339,7 @@ struct fk_ovl_node *fk_ovl_node_root(struct fk_ovl *ovl,
 	if (!n)
 		return NULL;
 	fk_nt_insert_root(&ovl->nodes, &n->tn,
-			  key_hash(f->stack[0].layer, f->dev, f->ino));
+			  key_hash(n->stack[0].layer, f->dev, f->ino));
 	ovl->root = n;
 	return n;
 }

@@ -138,6 +138,17 @@ static int lookup_step(struct fk_ovl *ovl, unsigned layer,
 		/* A merged directory shows its first lower directory's
 		 * number, as kernel overlayfs does. */
 		f->origin_ino = fk_ovl_shown_ino(ovl, layer, st.attr.ino);
+	if (f->stack == f->inline_refs && f->depth == FK_OVL_FOUND_INLINE) {
+		/* Deeper than most: to the heap, with room for every layer. */
+		struct fk_ovl_layer_ref *heap = malloc(ovl->nlayers * sizeof *heap);
+		if (!heap) {
+			fk_layer_put(l, h);
+			return -ENOMEM;
+		}
+		memcpy(heap, f->inline_refs, sizeof f->inline_refs);
+		f->stack = heap;
+	}
+	assert(f->depth < ovl->nlayers);
 	f->stack[f->depth++] = (struct fk_ovl_layer_ref){ layer, h };
 	if (!S_ISDIR(st.attr.mode) || last)
 		return 0; /* nothing below to merge with */
@@ -202,9 +213,7 @@ int fk_ovl_lookup_in(struct fk_ovl *ovl, const struct fk_ovl_layer_ref *dirs,
 		     unsigned ndirs, const char *name, struct fk_ovl_found *f,
 		     struct fk_layer_stat *top)
 {
-	f->stack = malloc(ovl->nlayers * sizeof *f->stack);
-	if (!f->stack)
-		return -ENOMEM;
+	f->stack = f->inline_refs;
 	f->depth = 0;
 	f->origin_ino = 0;
 	f->hidden_at = -1;
@@ -238,7 +247,7 @@ int fk_ovl_lookup_in(struct fk_ovl *ovl, const struct fk_ovl_layer_ref *dirs,
 	if (rc == 0 && f->depth == 0)
 		rc = -ENOENT;
 	if (rc) {
-		fk_ovl_stack_free(ovl, f->stack, f->depth);
+		fk_ovl_found_drop(ovl, f);
 		return rc;
 	}
 	f->type = top->attr.mode & S_IFMT;
@@ -288,7 +297,7 @@ static int lookup_hinted(struct fk_ovl *ovl, struct fk_ovl_node *parent,
 		if (rc != 0 || f->type != S_IFDIR)
 			return rc;
 		/* Made a directory underneath since: merged from all. */
-		fk_ovl_stack_free(ovl, f->stack, f->depth);
+		fk_ovl_found_drop(ovl, f);
 	}
 	return fk_ovl_lookup_found(ovl, parent, name, f, top);
 }
@@ -654,7 +663,7 @@ int fk_ovl_new(struct fk_ovl **out, struct fk_layer **layers, unsigned nlayers,
 	struct fk_ovl_found f;
 	if (rc == 0 && (rc = root_found(ovl, &f)) == 0 &&
 	    !fk_ovl_node_root(ovl, &f)) {
-		fk_ovl_stack_free(ovl, f.stack, f.depth);
+		fk_ovl_found_drop(ovl, &f);
 		rc = -ENOMEM;
 	}
 	if (rc) {

@@ -76,7 +76,7 @@ static int lower_has(struct fk_ovl *ovl, const struct fk_ovl_node *dir,
 	int rc = fk_ovl_lookup_in(ovl, dir->stack + 1, dir->depth - 1, name, &f,
 				  &st);
 	if (rc == 0)
-		fk_ovl_stack_free(ovl, f.stack, f.depth);
+		fk_ovl_found_drop(ovl, &f);
 	return rc == 0 ? 1 : rc == -ENOENT ? 0 : rc;
 }
 
@@ -180,14 +180,13 @@ struct fk_ovl_node *fk_ovl_node_made(struct fk_ovl *ovl, unsigned layer,
 				     const struct fk_layer_stat *st,
 				     struct fk_ovl_node *parent, const char *name)
 {
-	struct fk_ovl_layer_ref *stack = malloc(sizeof *stack);
-	if (!stack) {
-		fk_layer_put(ovl->layers[layer], h);
-		return NULL;
-	}
-	stack[0] = (struct fk_ovl_layer_ref){ layer, h };
-	struct fk_ovl_found f = { st->attr.mode & S_IFMT, stack, 1, st->dev,
-				  st->attr.ino, 0, -1 };
+	struct fk_ovl_found f = { .type = st->attr.mode & S_IFMT,
+				  .depth = 1,
+				  .dev = st->dev,
+				  .ino = st->attr.ino,
+				  .hidden_at = -1,
+				  .inline_refs = { { layer, h } } };
+	f.stack = f.inline_refs;
 	return fk_ovl_node_enter(ovl, &f, parent, name, 1);
 }
 
@@ -319,7 +318,7 @@ static void make_request(fk_req *req, uint64_t parent_id, const char *name,
 	if (rc == 0) {
 		rc = fk_ovl_lookup_found(ovl, parent, name, &f, &st);
 		if (rc == 0) {
-			fk_ovl_stack_free(ovl, f.stack, f.depth);
+			fk_ovl_found_drop(ovl, &f);
 			rc = -EEXIST;
 		} else if (rc == -ENOENT) {
 			rc = make_name(ovl, parent, name, a, &n, &st);

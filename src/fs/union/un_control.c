@@ -231,7 +231,7 @@ static uint64_t *restack_dirs(struct fk_ovl *ovl, size_t *n)
 							    d->parent->depth, d->name,
 							    &f, &st);
 			if (rc == 0 && f.type != S_IFDIR) {
-				fk_ovl_stack_free(ovl, f.stack, f.depth);
+				fk_ovl_found_drop(ovl, &f);
 				rc = -ENOTDIR;
 			}
 			if (rc) {
@@ -252,7 +252,7 @@ static uint64_t *restack_dirs(struct fk_ovl *ovl, size_t *n)
 				    f.stack[0].layer != d->stack[0].layer) {
 					/* (A new topmost copy would need its
 					 * identity: such a one stays as it was.) */
-					fk_ovl_stack_free(ovl, f.stack, f.depth);
+					fk_ovl_found_drop(ovl, &f);
 					continue;
 				}
 				f.dev = d->key_dev;
@@ -261,14 +261,16 @@ static uint64_t *restack_dirs(struct fk_ovl *ovl, size_t *n)
 			int same = f.depth == d->depth;
 			for (unsigned k = 0; same && k < f.depth; k++)
 				same = f.stack[k].layer == d->stack[k].layer;
-			if (same) {
-				fk_ovl_stack_free(ovl, f.stack, f.depth);
+			unsigned found_depth = f.depth;
+			struct fk_ovl_layer_ref *stack = same ? NULL : fk_ovl_found_take(&f);
+			if (!stack) { /* the same, or out of memory: as it was */
+				fk_ovl_found_drop(ovl, &f);
 				continue;
 			}
 			if (!d->origin_ino) /* the number shown stays */
 				d->origin_ino = fk_ovl_shown_ino(ovl, d->stack[0].layer,
 								 d->key_ino);
-			fk_ovl_node_restack(ovl, d, f.stack, f.depth, f.dev, f.ino);
+			fk_ovl_node_restack(ovl, d, stack, found_depth, f.dev, f.ino);
 			fk_ovl_dircache_drop(ovl, d);
 			ids[(*n)++] = d->tn.nodeid;
 		}

@@ -309,7 +309,7 @@ static int hide_rest(struct fk_ovl *ovl, struct fk_ovl_node *dir,
 	if (rc)
 		return rc == -ENOENT ? 0 : rc;
 	unsigned shown = f.stack[0].layer;
-	fk_ovl_stack_free(ovl, f.stack, f.depth);
+	fk_ovl_found_drop(ovl, &f);
 	int wb = fk_un_branch_writable(ovl, top) && fk_un_above(ovl, top, shown)
 			 ? (int)top
 			 : fk_un_cow_target(ovl, dir, shown);
@@ -377,7 +377,7 @@ void fk_un_make(fk_req *req, uint64_t parent_id, const char *name,
 	if (rc == 0) {
 		rc = fk_ovl_lookup_found(ovl, parent, name, &f, &st);
 		if (rc == 0) {
-			fk_ovl_stack_free(ovl, f.stack, f.depth);
+			fk_ovl_found_drop(ovl, &f);
 			rc = -EEXIST;
 		} else if (rc == -ENOENT) {
 			rc = 0;
