@@ -230,6 +230,7 @@ job() { # NAME DIR [FIO ARGS]: run one fio job, print its rate (IOPS, or MiB/s f
 	# of its files stays. Not comparable with native, which has no
 	# second cache: for comparing FUSE daemons and their settings.
 	randread-4k-cold) args="--invalidate=1 --rw=randread --bs=4k --ioengine=posixaio --numjobs=4 --iodepth=16 --size=512m --time_based --runtime=$RT" ;;
+	randread-64k-cold) args="--invalidate=1 --rw=randread --bs=64k --ioengine=posixaio --numjobs=4 --iodepth=4 --size=512m --time_based --runtime=$RT" ;;
 	seqread-1m-cold) args="--invalidate=1 --rw=read --bs=1m --ioengine=posixaio --numjobs=2 --iodepth=4 --size=1g --time_based --runtime=$RT" ;;
 	randwrite-4k) args="--rw=randwrite --bs=4k --ioengine=posixaio --numjobs=4 --iodepth=16 --size=512m --time_based --runtime=$RT --ramp_time=2" ;;
 	seqwrite-1m) args="--rw=write --bs=1m --ioengine=posixaio --numjobs=2 --iodepth=4 --size=1g --time_based --runtime=$RT --ramp_time=2" ;;

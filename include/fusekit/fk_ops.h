@@ -438,7 +438,8 @@ struct fk_ops {
 	/** NULL: every open succeeds with fh 0.
 	 *  Replies: fk_reply_open. */
 	void (*open)(fk_req *req, const struct fk_open_in *in);
-	/** Replies: fk_reply_buf, fk_reply_iov (fewer bytes than asked = EOF). */
+	/** Replies: fk_reply_buf, fk_reply_iov, fk_reply_fd (fewer bytes
+	 *  than asked = EOF). */
 	void (*read)(fk_req *req, const struct fk_read_in *in);
 	/** Replies: fk_reply_write (bytes written). */
 	void (*write)(fk_req *req, const struct fk_write_in *in);
@@ -557,6 +558,17 @@ int fk_reply_buf(fk_req *req, const void *buf, size_t size);
  *  fk_reply_buf(req, space, n), n <= size. NULL when the transport has
  *  none (/dev/fuse: use a buffer of your own). Valid until the reply. */
 void *fk_reply_space(fk_req *req, size_t size);
+/** read: up to size bytes of open file fd at offset, read by the
+ *  transport the cheapest way it has: into the io_uring payload buffer,
+ *  spliced from the file to /dev/fuse (more than a page, unless
+ *  -o nosplice; Linux: one copy in the kernel instead of two through
+ *  the daemon), else by pread into a
+ *  per-thread buffer. Fewer bytes at the end of the file; a failed read
+ *  answers its errno. Once fd has been read, and before the reply goes,
+ *  done(arg) is called when not NULL: release there what keeps fd open,
+ *  as the kernel may send RELEASE as soon as it has the reply. */
+int fk_reply_fd(fk_req *req, int fd, uint64_t offset, size_t size,
+		void (*done)(void *arg), void *arg);
 struct iovec;
 /** read: the data in up to 7 pieces, sent in one write (no copying). */
 int fk_reply_iov(fk_req *req, const struct iovec *iov, int count);

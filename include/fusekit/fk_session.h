@@ -62,6 +62,11 @@ struct fk_session_config {
 	 *  refuses it, /dev/fuse serves alone (the reason under debug).
 	 *  Default: on (Linux dialect only). */
 	int io_uring;
+	/** Over /dev/fuse, send READ data answered with fk_reply_fd by
+	 *  splice(2) from the file through a per-thread pipe, for replies of
+	 *  more than a page (Linux; no effect over io_uring, or elsewhere).
+	 *  Default: on (docs/benchmarks.md, "splice", says why). */
+	int splice;
 };
 
 void fk_session_config_init(struct fk_session_config *cfg);

@@ -461,6 +461,12 @@ const struct fk_opt fk_session_opt_table[] = {
 	  "               the default" },
 	{ "noio_uring", FK_OPT_FLAG_OFF, SC(io_uring), 0, NULL,
 	  "     requests through /dev/fuse only" },
+	{ "splice", FK_OPT_FLAG, SC(splice), 0, NULL,
+	  "         over /dev/fuse, read data spliced from the file to the\n"
+	  "               kernel, not copied through the daemon (Linux); the\n"
+	  "               default" },
+	{ "nosplice", FK_OPT_FLAG_OFF, SC(splice), 0, NULL,
+	  "       read data copied through the daemon" },
 	{ "trace", FK_OPT_FLAG, SC(trace), 0, NULL,
 	  "print every request and reply" },
 	{ "cap_*", FK_OPT_FUNC, 0, 0, opt_cap,

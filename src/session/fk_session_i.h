@@ -133,6 +133,25 @@ void fk_session_call_destroy(fk_session *se);
 void fk_session_log(const fk_session *se, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/** A READ reply's data, still in a file (fk_reply_fd); done(arg), when
+ *  not NULL, is called once the file has been read, before the reply. */
+struct fk_file_range {
+	int fd;
+	uint64_t offset;
+	size_t size;
+	void (*done)(void *arg);
+	void *arg;
+};
+/* splice.c */
+/** READ replies of at most this many bytes are copied, not spliced. */
+#define FK_SPLICE_MIN 4096
+/** Reply unique on devfd with the data of r (bytes past its end left
+ *  out), spliced where it fits the thread's pipe, else copied; a failed
+ *  read answers its errno; r->done is called once, after the reading.
+ *  As fk_dev_write: 0 or -errno. */
+int fk_splice_reply(fk_session *se, int devfd, uint64_t unique,
+		    const struct fk_file_range *r);
+
 /* dispatch.c */
 /** Handle one message in req's buffer (n bytes). Returns 1 if the slot may
  *  be reused at once, 0 if the request keeps it. */

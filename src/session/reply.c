@@ -12,8 +12,10 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include "fk_session_i.h"
+#include "../util/fk_thread_buf.h"
 
 static const unsigned accepted[FK_OP_MAX] = {
 	[FK_OP_LOOKUP] = FK_RK_ENTRY,
@@ -110,8 +112,11 @@ static void inflight_remove(fk_session *se, fk_req *req)
 	pthread_mutex_unlock(&se->lock);
 }
 
-int fk_reply_send(fk_req *req, unsigned kind, int error,
-		  const struct iovec *iov, int iovcnt)
+/* fk_reply_send, or with file non-NULL (and no iov) a READ's data
+ * spliced from a file to /dev/fuse. */
+static int reply_send(fk_req *req, unsigned kind, int error,
+		      const struct iovec *iov, int iovcnt,
+		      const struct fk_file_range *file)
 {
 	fk_session *se = req->se;
 	uint32_t op = req->msg.opcode;
@@ -125,7 +130,9 @@ int fk_reply_send(fk_req *req, unsigned kind, int error,
 		kind = FK_RK_ERR;
 		error = -EIO;
 		iovcnt = 0;
+		file = NULL;
 	}
+	assert(!file || (!req->ent && iovcnt == 0));
 	/* Held while the reply is written: a handler that answers from
 	 * another thread races with the dispatcher's end, which must not
 	 * reuse the slot (its buffer may hold the reply) meanwhile. */
@@ -140,6 +147,7 @@ int fk_reply_send(fk_req *req, unsigned kind, int error,
 		return -EALREADY;
 	}
 	int rc = req->ent ? fk_uring_reply(req, error, iov, iovcnt)
+		 : file	  ? fk_splice_reply(se, req->fd, req->msg.unique, file)
 			  : fk_dev_write(se, req->fd, req->msg.unique, error, iov,
 					 iovcnt);
 	inflight_remove(se, req);
@@ -148,6 +156,12 @@ int fk_reply_send(fk_req *req, unsigned kind, int error,
 		fk_req_unref(req); /* answered after the handler returned */
 	fk_req_unref(req); /* the write's */
 	return rc;
+}
+
+int fk_reply_send(fk_req *req, unsigned kind, int error,
+		  const struct iovec *iov, int iovcnt)
+{
+	return reply_send(req, kind, error, iov, iovcnt, NULL);
 }
 
 /* ---- Accessors ------------------------------------------------------ */
@@ -266,6 +280,28 @@ void *fk_reply_space(fk_req *req, size_t size)
 int fk_reply_buf(fk_req *req, const void *buf, size_t size)
 {
 	return reply_struct(req, FK_RK_BUF, buf, size);
+}
+
+int fk_reply_fd(fk_req *req, int fd, uint64_t offset, size_t size,
+		void (*done)(void *arg), void *arg)
+{
+	/* A page or less is copied: one copy of it costs less than the
+	 * splice's third system call (docs/benchmarks.md, "splice"). */
+	if (!req->ent && req->se->cfg.splice && size > FK_SPLICE_MIN) {
+		const struct fk_file_range r = { fd, offset, size, done, arg };
+		return reply_send(req, FK_RK_BUF, 0, NULL, 0, &r);
+	}
+	/* Read where the reply goes from, if the transport has room. */
+	void *buf = fk_reply_space(req, size);
+	if (!buf)
+		buf = fk_thread_buf(FK_THREAD_BUF_SESSION, size ? size : 1);
+	ssize_t n = buf ? pread(fd, buf, size, (off_t)offset) : -1;
+	int e = buf ? errno : ENOMEM;
+	if (done)
+		done(arg);
+	if (n < 0)
+		return fk_reply_err(req, e);
+	return fk_reply_buf(req, buf, (size_t)n);
 }
 
 int fk_reply_iov(fk_req *req, const struct iovec *iov, int count)

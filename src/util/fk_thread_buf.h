@@ -13,7 +13,10 @@
 
 #include <stddef.h>
 
-#define FK_THREAD_BUFS 4
+#define FK_THREAD_BUFS 5
+/* The session's own slot (a READ reply read by the transport,
+ * fk_reply_fd); a filesystem numbers its slots below it. */
+#define FK_THREAD_BUF_SESSION (FK_THREAD_BUFS - 1)
 
 /** This thread's buffer number which (< FK_THREAD_BUFS), at least size
  *  bytes, page aligned (so O_DIRECT files can use it). Its old contents

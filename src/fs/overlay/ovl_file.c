@@ -215,19 +215,8 @@ void fk_ovl_reply_open(fk_req *req, struct fk_ovl_node *n, int fd,
 
 static void ovl_read(fk_req *req, const struct fk_read_in *in)
 {
-	/* Read where the reply goes from, if the transport has room. */
-	char *buf = fk_reply_space(req, in->size);
-	if (!buf)
-		buf = fk_thread_buf(FK_OVL_BUF_READ, in->size ? in->size : 1);
-	if (!buf) {
-		(void)fk_reply_err(req, ENOMEM);
-		return;
-	}
-	ssize_t r = pread(FILE_OF(in->fh)->fd, buf, in->size, (off_t)in->offset);
-	if (r < 0)
-		(void)fk_reply_err(req, errno);
-	else
-		(void)fk_reply_buf(req, buf, (size_t)r);
+	(void)fk_reply_fd(req, FILE_OF(in->fh)->fd, in->offset, in->size,
+			  NULL, NULL);
 }
 
 static void ovl_write(fk_req *req, const struct fk_write_in *in)

@@ -312,26 +312,25 @@ void fk_pt_tmpfile(fk_req *req, const struct fk_create_in *in)
 	reply_opened(req, n->tn.nodeid, fd, fl | FK_O_TMPFILE, &e);
 }
 
+/* A read's file, to let go once read (fk_reply_fd's done). */
+struct read_hold {
+	fk_req *req;
+	uint64_t fh;
+};
+
+static void read_done(void *arg)
+{
+	const struct read_hold *h = arg;
+	file_done(h->req, h->fh);
+}
+
 void fk_pt_read(fk_req *req, const struct fk_read_in *in)
 {
-	/* Read where the reply goes from, if the transport has room. */
-	char *buf = fk_reply_space(req, in->size);
-	if (!buf)
-		buf = fk_thread_buf(FK_PT_BUF_READ, in->size ? in->size : 1);
-	if (!buf) {
-		(void)fk_reply_err(req, ENOMEM);
-		return;
-	}
 	int fd = file_fd(req, in->fh);
 	if (fd < 0)
 		return;
-	ssize_t n = pread(fd, buf, in->size, (off_t)in->offset);
-	int e = errno;
-	file_done(req, in->fh);
-	if (n < 0)
-		(void)fk_reply_err(req, e);
-	else
-		(void)fk_reply_buf(req, buf, (size_t)n);
+	struct read_hold hold = { req, in->fh };
+	(void)fk_reply_fd(req, fd, in->offset, in->size, read_done, &hold);
 }
 
 void fk_pt_write(fk_req *req, const struct fk_write_in *in)
