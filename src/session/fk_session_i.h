@@ -105,6 +105,7 @@ struct fk_session {
 	int allow_root_only;
 	uint32_t owner_uid;
 	int init_timeout_ms; /* -1: wait forever for INIT */
+	int splice; /* READ replies may be spliced (cfg.splice, on a device) */
 
 	atomic_int exiting;
 	atomic_int destroyed; /* ops->destroy was called */

@@ -287,7 +287,7 @@ int fk_reply_fd(fk_req *req, int fd, uint64_t offset, size_t size,
 {
 	/* A page or less is copied: one copy of it costs less than the
 	 * splice's third system call (docs/benchmarks.md, "splice"). */
-	if (!req->ent && req->se->cfg.splice && size > FK_SPLICE_MIN) {
+	if (!req->ent && req->se->splice && size > FK_SPLICE_MIN) {
 		const struct fk_file_range r = { fd, offset, size, done, arg };
 		return reply_send(req, FK_RK_BUF, 0, NULL, 0, &r);
 	}

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../mount/fk_mount_i.h"
@@ -431,6 +432,13 @@ int fk_session_run(fk_session *se)
 	if (se->fd < 0)
 		return -EBADF;
 	install_signals(se);
+#ifdef __linux__
+	/* Splice into the device only: a fake kernel's socket keeps message
+	 * boundaries only for whole writes. */
+	struct stat st;
+	se->splice = se->cfg.splice && fstat(se->fd, &st) == 0 &&
+		     S_ISCHR(st.st_mode);
+#endif
 
 	int rc = 0;
 	if (!se->init_done) {
