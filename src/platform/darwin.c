@@ -312,7 +312,8 @@ int fk_plat_link_at(int fd, const char *name, int newdir, const char *newname)
 	return r < 0 ? -errno : 0;
 }
 
-/* ENOATTR is macOS's ENODATA. */
+/* fusekit's code says ENODATA for a missing attribute, as Linux does;
+ * replies turn it back into ENOATTR (src/proto/errno_map.c). */
 static int xattr_rc(long r)
 {
 	return r >= 0 ? (int)r : errno == ENOATTR ? -ENODATA : -errno;

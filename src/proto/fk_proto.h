@@ -160,4 +160,12 @@ uint64_t fk_proto_caps_to_init(enum fk_dialect d, uint64_t caps);
 size_t fk_proto_encode_init_out(const struct fk_conn *c, uint64_t init_flags,
 				struct fk_wire_init_out *out);
 
+/** err (0 or a negative errno numbered as the system of dialect from
+ *  numbers them) as the system of dialect to numbers it (errno_map.c). */
+int32_t fk_proto_errno_convert(enum fk_dialect from, enum fk_dialect to,
+			       int32_t err);
+/** err (0 or a negative errno of this host) as the kernel of dialect
+ *  wire numbers it. */
+int32_t fk_proto_wire_errno(enum fk_dialect wire, int32_t err);
+
 #endif /* FK_PROTO_H */

@@ -80,7 +80,9 @@ int fk_dev_write(fk_session *se, int fd, uint64_t unique, int error,
 		len += iov[i].iov_len;
 	}
 	h.len = (uint32_t)len;
-	h.error = error;
+	/* A reply's errno as its kernel numbers it (a notification's
+	 * "error" is its code, unique 0). */
+	h.error = unique ? fk_proto_wire_errno(se->proto.dialect, error) : error;
 	h.unique = unique;
 	all[0].iov_base = &h;
 	all[0].iov_len = sizeof h;

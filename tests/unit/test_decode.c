@@ -697,6 +697,37 @@ static void test_bad_headers(void)
 	FK_CHECK_EQ(decode(), -EINVAL);
 }
 
+/* errno numbers between Linux's and macOS's (xnu bsd/sys/errno.h). */
+static void test_errno_numbering(void)
+{
+	const enum fk_dialect L = FK_DIALECT_LINUX, M = FK_DIALECT_MACFUSE;
+	/* Linux's number, macOS's. */
+	static const int both[][2] = {
+		{ 0, 0 }, { -1, -1 }, { -2, -2 }, { -13, -13 }, { -34, -34 },
+		{ -11, -35 }, { -35, -11 }, { -36, -63 }, { -38, -78 },
+		{ -39, -66 }, { -40, -62 }, { -75, -84 }, { -110, -60 },
+		{ -116, -70 }, { -122, -69 }, { -125, -89 },
+		{ -61, -93 }, /* a missing xattr: ENOATTR, never ENODATA (96) */
+		{ -95, -45 }, /* not supported: ENOTSUP, never EOPNOTSUPP (102) */
+	};
+	for (size_t i = 0; i < sizeof both / sizeof both[0]; i++) {
+		FK_CHECK_EQ(fk_proto_errno_convert(L, M, both[i][0]), both[i][1]);
+		FK_CHECK_EQ(fk_proto_errno_convert(M, L, both[i][1]), both[i][0]);
+		FK_CHECK_EQ(fk_proto_errno_convert(L, L, both[i][0]), both[i][0]);
+	}
+	/* On a Mac, what fusekit's code says for them becomes the same. */
+	FK_CHECK_EQ(fk_proto_errno_convert(M, M, -96), -93);
+	FK_CHECK_EQ(fk_proto_errno_convert(M, M, -102), -45);
+	FK_CHECK_EQ(fk_proto_errno_convert(M, L, -96), -61);
+	FK_CHECK_EQ(fk_proto_errno_convert(M, L, -102), -95);
+	/* One the other has not: EIO. */
+	FK_CHECK_EQ(fk_proto_errno_convert(L, M, -133), -5); /* EHWPOISON */
+	FK_CHECK_EQ(fk_proto_errno_convert(M, L, -106), -5); /* EQFULL */
+	/* On this host (Linux), the Linux dialect is left alone. */
+	FK_CHECK_EQ(fk_proto_wire_errno(L, -EAGAIN), -EAGAIN);
+	FK_CHECK_EQ(fk_proto_wire_errno(M, -ENOSYS), -78);
+}
+
 int main(void)
 {
 	static const struct fk_test tests[] = {
@@ -704,6 +735,7 @@ int main(void)
 		FK_TEST(test_extensions),
 		FK_TEST(test_macfuse_dialect),
 		FK_TEST(test_bad_headers),
+		FK_TEST(test_errno_numbering),
 	};
 	return fk_test_main(tests, sizeof tests / sizeof tests[0]);
 }

@@ -21,6 +21,9 @@
 #include "fake_kernel.h"
 #include "fk_test.h"
 
+/* macOS's numbers (xnu bsd/sys/errno.h), which macFUSE's kernel reads. */
+enum { MAC_ENOTSUP = 45, MAC_ENOATTR = 93, MAC_ENODATA = 96 };
+
 static char dir[64];
 static struct fk_pt *pt;
 static struct fake_kernel k;
@@ -126,7 +129,7 @@ static void test_attributes(void)
 	s.flags = 0x2; /* UF_IMMUTABLE */
 	struct iovec sp = IOV(&s, sizeof s);
 	FK_CHECK_EQ(fake_call(&k, FK_OP_SETATTR, id, &sp, 1, NULL, 0, NULL),
-		    -EOPNOTSUPP);
+		    -MAC_ENOTSUP);
 }
 
 static void test_exchange(void)
@@ -165,6 +168,12 @@ static void test_volname_and_xattrs(void)
 	FK_CHECK_EQ(fake_call(&k, FK_OP_GETXATTR, id, gp, 2, val, sizeof val, &len), 0);
 	FK_CHECK_EQ(len, 1);
 	FK_CHECK(val[0] == 'v');
+	/* A missing attribute is ENOATTR, not ENODATA ("no message
+	 * available on STREAM"). */
+	struct iovec mp[2] = { IOV(&gx, sizeof gx), IOVS("user.missing") };
+	int rc = fake_call(&k, FK_OP_GETXATTR, id, mp, 2, val, sizeof val, &len);
+	FK_CHECK_EQ(rc, -MAC_ENOATTR);
+	FK_CHECK(rc != -MAC_ENODATA);
 	/* A resource-fork offset means nothing on Linux. */
 	gx.position = 4;
 	FK_CHECK_EQ(fake_call(&k, FK_OP_GETXATTR, id, gp, 2, val, sizeof val, &len),
