@@ -188,6 +188,14 @@ enum fk_wire_notify_code {
 #define FK_EXT_GROUPS 32
 
 #define FK_MIN_READ_BUFFER 8192
+/* macFUSE: the largest message its kernel sends. It sizes WRITEs by the
+ * vnode's I/O size, not max_write, and SETXATTR bodies up to its 16 MiB
+ * buffer; a read() too short for a message fails with EIO, and the
+ * kernel fails the request (osxfuse/kext fuse_device.c,
+ * fuse_device_read). macFUSE's library reads with this much
+ * (macfuse/library lib/fuse_darwin.h FUSE_DEFAULT_USERKERNEL_BUFSIZE,
+ * 32 MiB, plus 4 KiB for the header: lib/fuse_kern_chan.c MIN_BUFSIZE). */
+#define FK_DARWIN_MAX_MESSAGE (33554432u + 4096u)
 
 struct fk_wire_attr {
 	uint64_t ino;

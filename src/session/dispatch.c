@@ -473,6 +473,10 @@ int fk_dispatch_init(fk_session *se, fk_req *req)
 	se->slot_size = (size_t)c->max_write + 4096u;
 	if (se->slot_size < FK_MIN_READ_BUFFER)
 		se->slot_size = FK_MIN_READ_BUFFER;
+	/* macFUSE's messages are not bounded by max_write. (The pages of a
+	 * buffer are only backed once a message that large arrives.) */
+	if (c->dialect == FK_DIALECT_MACFUSE && se->slot_size < FK_DARWIN_MAX_MESSAGE)
+		se->slot_size = FK_DARWIN_MAX_MESSAGE;
 
 	/* Done before the reply leaves: once the kernel has it, another
 	 * thread may send notifications at once. */

@@ -198,6 +198,16 @@ static ssize_t dev_read(fk_session *se, int fd, fk_req *req)
 	case ECONNRESET:
 	case ECONNABORTED:
 		return 0;
+	case EIO:
+		if (se->proto.dialect == FK_DIALECT_MACFUSE) {
+			/* A message larger than the buffer: macFUSE's kernel
+			 * failed that request itself; the next one comes. */
+			fk_session_log(se, "a request did not fit %zu bytes: "
+					   "the kernel failed it (EIO)",
+				       req->buf_cap);
+			return -EAGAIN;
+		}
+		/* fall through */
 	default: {
 		int e = errno;
 		fk_session_log(se, "reading the device failed: %s", strerror(e));

@@ -53,6 +53,7 @@ int fake_start(struct fake_kernel *k, const struct fk_ops *ops, void *fs,
 	k->big_ok = setsockopt(sv[0], SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof big) == 0 &&
 		    setsockopt(sv[1], SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big) == 0;
 	k->kfd = sv[0];
+	k->sfd = sv[1];
 	if (pthread_create(&k->thread, NULL, runner, k)) {
 		fprintf(stderr, "fake_start: no thread\n");
 		return -1;

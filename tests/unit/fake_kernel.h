@@ -20,6 +20,7 @@
 
 struct fake_kernel {
 	int kfd; /* our end */
+	int sfd; /* the session's end (its "device") */
 	fk_session *se;
 	pthread_t thread;
 	int run_rc;
