@@ -39,4 +39,19 @@ int fk_mount_receive_fd(int sock);
 int fk_mount_spawn_helper(const char *const argv[], const char *const *env,
 			  int detach, pid_t *pid, char *err, size_t errlen);
 
+/** mount_macfuse's command line (macfuse_args.c says what becomes what,
+ *  and why). */
+#define FK_MACFUSE_MAX_OPTS 16
+struct fk_macfuse_argv {
+	char store[FK_MACFUSE_MAX_OPTS][256];
+	unsigned nopt;
+	const char *argv[2 * FK_MACFUSE_MAX_OPTS + 3];
+	int argc;
+};
+/** program, then "-o OPTION" for each option of mo, then mnt; argv ends
+ *  with NULL. 0, or -errno with a sentence in err. */
+int fk_macfuse_argv(const char *program, const char *mnt,
+		    const struct fk_mount_opts *mo, struct fk_macfuse_argv *a,
+		    char *err, size_t errlen);
+
 #endif /* FK_MOUNT_I_H */

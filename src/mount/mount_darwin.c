@@ -23,24 +23,11 @@
 #include "fk_mount_i.h"
 
 #define MOUNT_MACFUSE "/Library/Filesystems/macfuse.fs/Contents/Resources/mount_macfuse"
-#define FK_MAX_ARGS 64
 
 int fk_mount_init_timeout_ms(void)
 {
 	return 10000; /* mount_macfuse may fail without ever connecting */
 }
-
-static const struct {
-	uint32_t bit;
-	const char *opt;
-} flag_opts[] = {
-	{ FK_MNT_RDONLY, "rdonly" },
-	{ FK_MNT_NOSUID, "nosuid" },
-	{ FK_MNT_NODEV, "nodev" },
-	{ FK_MNT_NOEXEC, "noexec" },
-	{ FK_MNT_NOATIME, "noatime" },
-	{ FK_MNT_SYNCHRONOUS, "sync" },
-};
 
 int fk_mount_fd(const char *mnt, const struct fk_mount_opts *mo, int *commfd,
 		char *err, size_t errlen)
@@ -55,40 +42,15 @@ int fk_mount_fd(const char *mnt, const struct fk_mount_opts *mo, int *commfd,
 		return -EOPNOTSUPP;
 	}
 
-	/* argv: mount_macfuse -o OPT -o OPT ... MOUNTPOINT */
-	char opt_store[FK_MAX_ARGS][128];
-	const char *argv[2 * FK_MAX_ARGS + 3];
-	int argc = 0, nopt = 0;
-	argv[argc++] = MOUNT_MACFUSE;
-#define ADD_OPT(...)                                                         \
-	do {                                                                 \
-		snprintf(opt_store[nopt], sizeof opt_store[nopt], __VA_ARGS__); \
-		argv[argc++] = "-o";                                         \
-		argv[argc++] = opt_store[nopt++];                            \
-	} while (0)
-	for (size_t i = 0; i < sizeof flag_opts / sizeof flag_opts[0]; i++)
-		if (mo->flags & flag_opts[i].bit)
-			ADD_OPT("%s", flag_opts[i].opt);
-	if (mo->allow_other)
-		ADD_OPT("allow_other");
-	if (mo->allow_root)
-		ADD_OPT("allow_root");
-	if (mo->default_permissions)
-		ADD_OPT("default_permissions");
-	if (mo->fsname)
-		ADD_OPT("fsname=%s", mo->fsname);
-	if (mo->subtype)
-		ADD_OPT("fstypename=%s", mo->subtype);
-	if (mo->max_read)
-		ADD_OPT("iosize=%u", mo->max_read);
-#undef ADD_OPT
-	argv[argc++] = mnt;
-	argv[argc] = NULL;
+	struct fk_macfuse_argv args;
+	rc = fk_macfuse_argv(MOUNT_MACFUSE, mnt, mo, &args, err, errlen);
+	if (rc < 0)
+		return rc;
 
 	static const char *const env[] = { "_FUSE_CALL_BY_LIB=1",
 					   "_FUSE_COMMVERS=2", NULL };
 	pid_t pid;
-	int sock = fk_mount_spawn_helper(argv, env, 1, &pid, err, errlen);
+	int sock = fk_mount_spawn_helper(args.argv, env, 1, &pid, err, errlen);
 	if (sock < 0)
 		return sock;
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)

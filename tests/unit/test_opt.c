@@ -9,6 +9,7 @@
 #include <fusekit/fusekit.h>
 
 #include "fk_test.h"
+#include "mount/fk_mount_i.h"
 
 static char err[256];
 
@@ -138,6 +139,50 @@ static void test_mount_check(void)
 	FK_CHECK_EQ(fk_mount_check("", &mo, e, sizeof e), -EINVAL);
 }
 
+/* The argv as one string, arguments joined by spaces. */
+static void joined(const struct fk_macfuse_argv *a, char *out, size_t size)
+{
+	out[0] = 0;
+	for (int i = 0; i < a->argc; i++) {
+		if (i)
+			strncat(out, " ", size - strlen(out) - 1);
+		strncat(out, a->argv[i], size - strlen(out) - 1);
+	}
+}
+
+/* mount_macfuse's command line: what macFUSE's library would pass, and
+ * never a type name its kernel refuses (macfuse_args.c). */
+static void test_macfuse_argv(void)
+{
+	struct fk_mount_opts mo;
+	struct fk_session_config cfg;
+	struct fk_macfuse_argv a;
+	char line[1024], e[256];
+	fk_mount_opts_init(&mo);
+	fk_session_config_init(&cfg);
+	FK_CHECK_EQ(parse("ro,noatime,default_permissions,fsname=src,"
+			  "subtype=passthrough,max_read=131072", &mo, &cfg), 0);
+	FK_CHECK_EQ(fk_macfuse_argv("mount_macfuse", "/Volumes/m", &mo, &a, e,
+				    sizeof e), 0);
+	joined(&a, line, sizeof line);
+	FK_CHECK(!strcmp(line, "mount_macfuse -o rdonly -o nosuid -o nodev "
+			       "-o noatime -o default_permissions -o fsname=src "
+			       "-o iosize=131072 /Volumes/m"));
+	FK_CHECK(strstr(line, "fstypename") == NULL);
+	FK_CHECK(a.argv[a.argc] == NULL);
+	fk_mount_opts_free(&mo);
+
+	fk_mount_opts_init(&mo);
+	FK_CHECK_EQ(parse("allow_root", &mo, &cfg), 0);
+	FK_CHECK_EQ(fk_macfuse_argv("m", "/x", &mo, &a, e, sizeof e), 0);
+	joined(&a, line, sizeof line);
+	FK_CHECK(!strcmp(line, "m -o nosuid -o nodev -o allow_root /x"));
+	FK_CHECK_EQ(parse("allow_other", &mo, &cfg), 0);
+	FK_CHECK_EQ(fk_macfuse_argv("m", "/x", &mo, &a, e, sizeof e), -EINVAL);
+	FK_CHECK(strstr(e, "allow_other and allow_root") != NULL);
+	fk_mount_opts_free(&mo);
+}
+
 int main(void)
 {
 	static const struct fk_test tests[] = {
@@ -145,6 +190,7 @@ int main(void)
 		FK_TEST(test_session_options),
 		FK_TEST(test_errors_name_the_option),
 		FK_TEST(test_mount_check),
+		FK_TEST(test_macfuse_argv),
 	};
 	return fk_test_main(tests, sizeof tests / sizeof tests[0]);
 }
