@@ -203,7 +203,8 @@ struct fk_setxattr_in {
 	const char *name;
 	const void *value;
 	uint32_t size;
-	uint32_t flags; /* XATTR_CREATE / XATTR_REPLACE */
+	uint32_t flags; /* XATTR_CREATE / XATTR_REPLACE, as this host numbers
+			 * them (macFUSE's caller's options left out) */
 	uint32_t setxattr_flags; /* FUSE_SETXATTR_ACL_KILL_SGID */
 	uint32_t position; /* macFUSE resource fork offset; 0 on Linux */
 };

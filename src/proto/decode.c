@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/xattr.h> /* XATTR_CREATE, XATTR_REPLACE */
 
 #include "fk_proto.h"
 
@@ -249,6 +250,21 @@ static int decode_rename(const struct fk_proto *p, struct cursor *c,
 	return 0;
 }
 
+/* A macFUSE SETXATTR's options as this host's setxattr(2) flags: create
+ * and replace kept, the caller's options left out. xnu passes those on
+ * (XATTR_NOFOLLOW, XATTR_NOSECURITY...), they concern the caller's path
+ * and rights, which the kernel has dealt with, and fsetxattr(2) refuses
+ * them with EINVAL. */
+static uint32_t mac_setxattr_flags(uint32_t wire)
+{
+	uint32_t host = 0;
+	if (wire & FK_MAC_XATTR_CREATE)
+		host |= XATTR_CREATE;
+	if (wire & FK_MAC_XATTR_REPLACE)
+		host |= XATTR_REPLACE;
+	return host;
+}
+
 static int decode_xattr(const struct fk_proto *p, struct cursor *c,
 			struct fk_msg *m)
 {
@@ -262,7 +278,7 @@ static int decode_xattr(const struct fk_proto *p, struct cursor *c,
 			if (take(c, &in, sizeof in))
 				return -EINVAL;
 			s->size = in.size;
-			s->flags = in.flags;
+			s->flags = mac_setxattr_flags(in.flags);
 			s->position = in.position;
 			s->setxattr_flags = in.setxattr_flags;
 		} else {

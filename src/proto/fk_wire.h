@@ -180,6 +180,15 @@ enum fk_wire_notify_code {
  * unique with bit 0 set. Bit 63 marks a resent request (FUSE_HAS_RESEND). */
 #define FK_INT_REQ_BIT (1ULL << 0)
 
+/* macOS's setxattr(2) options, as macFUSE passes the caller's on
+ * (xnu bsd/sys/xattr.h; vfs_syscalls.c hands them to the filesystem). */
+#define FK_MAC_XATTR_NOFOLLOW 0x0001U
+#define FK_MAC_XATTR_CREATE 0x0002U
+#define FK_MAC_XATTR_REPLACE 0x0004U
+#define FK_MAC_XATTR_NOSECURITY 0x0008U
+#define FK_MAC_XATTR_NODEFAULT 0x0010U
+#define FK_MAC_XATTR_SHOWCOMPRESSION 0x0020U
+
 /* macFUSE rename flags (renamex_np) */
 #define FK_MAC_RENAME_SWAP 0x2U
 #define FK_MAC_RENAME_EXCL 0x4U

@@ -168,6 +168,19 @@ static void test_volname_and_xattrs(void)
 	FK_CHECK_EQ(fake_call(&k, FK_OP_GETXATTR, id, gp, 2, val, sizeof val, &len), 0);
 	FK_CHECK_EQ(len, 1);
 	FK_CHECK(val[0] == 'v');
+	/* The caller's options, as xnu passes them on, are not the
+	 * daemon's: XATTR_NOFOLLOW | XATTR_NOSECURITY. Create and replace
+	 * are macOS's bits (2, 4), not Linux's (1, 2). */
+	sx.flags = 0x1 | 0x8;
+	FK_CHECK_EQ(fake_call(&k, FK_OP_SETXATTR, id, sp, 3, NULL, 0, NULL), 0);
+	sx.flags = 0x2; /* XATTR_CREATE of one there */
+	FK_CHECK_EQ(fake_call(&k, FK_OP_SETXATTR, id, sp, 3, NULL, 0, NULL), -EEXIST);
+	struct iovec np[3] = { IOV(&sx, sizeof sx), IOVS("user.new"), IOV("n", 1) };
+	sx.flags = 0x4; /* XATTR_REPLACE of one not there */
+	FK_CHECK_EQ(fake_call(&k, FK_OP_SETXATTR, id, np, 3, NULL, 0, NULL),
+		    -MAC_ENOATTR);
+	sx.flags = 0x2 | 0x1; /* XATTR_CREATE | XATTR_NOFOLLOW of a new one */
+	FK_CHECK_EQ(fake_call(&k, FK_OP_SETXATTR, id, np, 3, NULL, 0, NULL), 0);
 	/* A missing attribute is ENOATTR, not ENODATA ("no message
 	 * available on STREAM"). */
 	struct iovec mp[2] = { IOV(&gx, sizeof gx), IOVS("user.missing") };
