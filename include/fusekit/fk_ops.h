@@ -367,6 +367,10 @@ struct fk_exchange_in {
 #define FK_CAP_MAC_CASE_INSENSITIVE (1ULL << 58)
 #define FK_CAP_MAC_VOL_RENAME (1ULL << 59)
 #define FK_CAP_MAC_XTIMES (1ULL << 60)
+/* renamex_np's RENAME_SWAP and RENAME_EXCL reach the rename callback as
+ * FK_RENAME_EXCHANGE and FK_RENAME_NOREPLACE (asked for when there is one) */
+#define FK_CAP_MAC_RENAME_SWAP (1ULL << 61)
+#define FK_CAP_MAC_RENAME_EXCL (1ULL << 62)
 
 enum fk_dialect {
 	FK_DIALECT_LINUX = 0,

@@ -350,6 +350,8 @@ static const struct {
 	{ "mac_case_insensitive", FK_CAP_MAC_CASE_INSENSITIVE },
 	{ "mac_vol_rename", FK_CAP_MAC_VOL_RENAME },
 	{ "mac_xtimes", FK_CAP_MAC_XTIMES },
+	{ "mac_rename_swap", FK_CAP_MAC_RENAME_SWAP },
+	{ "mac_rename_excl", FK_CAP_MAC_RENAME_EXCL },
 };
 
 const char *fk_cap_name(uint64_t cap)

@@ -224,7 +224,8 @@ static int decode_rename(const struct fk_proto *p, struct cursor *c,
 	r->parent = m->nodeid;
 	r->flags = 0;
 	if (m->opcode == FK_OP_RENAME2 ||
-	    (m->opcode == FK_OP_RENAME && p->dialect == FK_DIALECT_MACFUSE)) {
+	    (m->opcode == FK_OP_RENAME && p->dialect == FK_DIALECT_MACFUSE &&
+	     p->mac_rename_flags)) {
 		struct fk_wire_rename2_in in;
 		if (take(c, &in, sizeof in))
 			return -EINVAL;

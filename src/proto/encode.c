@@ -198,8 +198,6 @@ void fk_proto_encode_dirent(const struct fk_proto *p, void *out,
 	memcpy(o + sizeof d, name, namelen);
 }
 
-/* Capability bits that mean the same in both dialects' INIT flags. */
-#define FK_CAPS_COMMON_MASK ((1ULL << 27) - 1)
 
 static const struct {
 	uint64_t cap;
@@ -210,13 +208,15 @@ static const struct {
 	{ FK_CAP_MAC_CASE_INSENSITIVE, FK_INIT_MAC_CASE_INSENSITIVE },
 	{ FK_CAP_MAC_VOL_RENAME, FK_INIT_MAC_VOL_RENAME },
 	{ FK_CAP_MAC_XTIMES, FK_INIT_MAC_XTIMES },
+	{ FK_CAP_MAC_RENAME_SWAP, FK_INIT_MAC_RENAME_SWAP },
+	{ FK_CAP_MAC_RENAME_EXCL, FK_INIT_MAC_RENAME_EXCL },
 };
 
 uint64_t fk_proto_caps_from_init(enum fk_dialect d, uint64_t init_flags)
 {
 	if (d == FK_DIALECT_LINUX)
 		return init_flags & ((1ULL << 56) - 1);
-	uint64_t caps = init_flags & FK_CAPS_COMMON_MASK;
+	uint64_t caps = init_flags & FK_INIT_MAC_COMMON;
 	for (size_t i = 0; i < sizeof mac_caps / sizeof mac_caps[0]; i++)
 		if (init_flags & mac_caps[i].mac_flag)
 			caps |= mac_caps[i].cap;
@@ -227,7 +227,7 @@ uint64_t fk_proto_caps_to_init(enum fk_dialect d, uint64_t caps)
 {
 	if (d == FK_DIALECT_LINUX)
 		return caps & ((1ULL << 56) - 1);
-	uint64_t flags = caps & FK_CAPS_COMMON_MASK;
+	uint64_t flags = caps & FK_INIT_MAC_COMMON;
 	for (size_t i = 0; i < sizeof mac_caps / sizeof mac_caps[0]; i++)
 		if (caps & mac_caps[i].cap)
 			flags |= mac_caps[i].mac_flag;

@@ -26,6 +26,10 @@ struct fk_proto {
 	enum fk_dialect dialect;
 	uint32_t minor; /* negotiated; FK_KERNEL_MINOR_VERSION before INIT */
 	int setxattr_ext; /* FUSE_SETXATTR_EXT was granted */
+	/* macFUSE's RENAME_SWAP was granted: RENAME carries flags (16
+	 * bytes); else it is {newdir} alone (macfuse/library
+	 * lib/fuse_lowlevel.c do_rename; osxfuse 3's kernel) */
+	int mac_rename_flags;
 };
 
 struct fk_init_args {

@@ -143,8 +143,15 @@ enum fk_wire_notify_code {
 #define FK_INIT_OVER_IO_URING (1ULL << 41)
 #define FK_INIT_REQUEST_TIMEOUT (1ULL << 42)
 
-/* INIT flags in the macFUSE dialect (bits 27..31 of flags, which Linux uses
- * for other things: the dialect decides which table applies). */
+/* INIT flags in the macFUSE dialect (macfuse/library include/fuse_kernel.h):
+ * bits 0-6 and 10 mean what they mean on Linux; 23-31 are macFUSE's own,
+ * where Linux has others (23 is its CACHE_SYMLINKS): the dialect decides
+ * which table applies. No other bit exists there. */
+#define FK_INIT_MAC_COMMON (0x7FULL | (1ULL << 10))
+#define FK_INIT_MAC_ACCESS_EXTENDED (1U << 23)
+#define FK_INIT_MAC_NODE_RWLOCK (1U << 24)
+#define FK_INIT_MAC_RENAME_SWAP (1U << 25) /* RENAME carries flags */
+#define FK_INIT_MAC_RENAME_EXCL (1U << 26)
 #define FK_INIT_MAC_ALLOCATE (1U << 27)
 #define FK_INIT_MAC_EXCHANGE_DATA (1U << 28)
 #define FK_INIT_MAC_CASE_INSENSITIVE (1U << 29)

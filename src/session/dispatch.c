@@ -312,6 +312,9 @@ static uint64_t default_caps(const fk_session *se)
 			want |= FK_CAP_MAC_VOL_RENAME;
 		if (o->getxtimes)
 			want |= FK_CAP_MAC_XTIMES;
+		/* As macFUSE's library does whenever renamex is there. */
+		if (o->rename)
+			want |= FK_CAP_MAC_RENAME_SWAP | FK_CAP_MAC_RENAME_EXCL;
 	}
 	return want;
 }
@@ -335,6 +338,8 @@ static uint64_t unbacked_caps(const fk_session *se)
 		off |= FK_CAP_MAC_VOL_RENAME;
 	if (!o->getxtimes)
 		off |= FK_CAP_MAC_XTIMES;
+	if (!o->rename)
+		off |= FK_CAP_MAC_RENAME_SWAP | FK_CAP_MAC_RENAME_EXCL;
 	return off;
 }
 
@@ -468,6 +473,8 @@ int fk_dispatch_init(fk_session *se, fk_req *req)
 
 	se->proto.minor = c->proto_minor;
 	se->proto.setxattr_ext = (c->want & FK_CAP_SETXATTR_EXT) != 0;
+	se->proto.mac_rename_flags = c->dialect == FK_DIALECT_MACFUSE &&
+				     (c->want & FK_CAP_MAC_RENAME_SWAP);
 	/* Buffers for the rest of the session: the largest write plus room
 	 * for its header, and never under the kernel's minimum. */
 	se->slot_size = (size_t)c->max_write + 4096u;

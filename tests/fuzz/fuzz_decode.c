@@ -112,6 +112,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fk_proto p;
 	p.dialect = (data[0] & 1) ? FK_DIALECT_MACFUSE : FK_DIALECT_LINUX;
 	p.setxattr_ext = (data[0] & 2) != 0;
+	p.mac_rename_flags = (data[0] & 0x80) != 0; /* (shares a bit with minor) */
 	p.minor = 19 + (uint32_t)(data[0] >> 2) % 27;
 	size_t len = size - 1;
 	uint8_t *buf = aligned_alloc(8, (len + 7) & ~(size_t)7);

@@ -622,7 +622,17 @@ static void test_macfuse_dialect(void)
 	FK_CHECK_EQ(a->flags, 0x8000);
 	check_truncations();
 
-	/* RENAME carries renamex_np flags */
+	/* RENAME is {newdir} alone unless RENAME_SWAP was granted */
+	struct fk_wire_rename_in r8 = { 9 };
+	struct iovec rp8[3] = { IOV(&r8, sizeof r8), IOVS("a"), IOVS("b") };
+	build(FK_OP_RENAME, 2, rp8, 3);
+	FK_CHECK_EQ(decode(), 0);
+	FK_CHECK_EQ(msg.u.rename.newparent, 9);
+	FK_CHECK(!strcmp(msg.u.rename.name, "a") && !strcmp(msg.u.rename.newname, "b"));
+	FK_CHECK_EQ(msg.u.rename.flags, 0);
+	check_truncations();
+	/* then it carries renamex_np flags */
+	proto.mac_rename_flags = 1;
 	struct fk_wire_rename2_in r = { 9, FK_MAC_RENAME_SWAP, 0 };
 	struct iovec rp[3] = { IOV(&r, sizeof r), IOVS("a"), IOVS("b") };
 	build(FK_OP_RENAME, 2, rp, 3);
@@ -636,6 +646,7 @@ static void test_macfuse_dialect(void)
 	r.flags = 0x100; /* unknown flag */
 	build(FK_OP_RENAME, 2, rp, 3);
 	FK_CHECK_EQ(decode(), -EINVAL);
+	proto.mac_rename_flags = 0;
 
 	/* xattrs with a position */
 	struct fk_wire_mac_setxattr_in x = { 3, 0, 4096, 0 };

@@ -54,7 +54,8 @@ static void get(const char *name, char *buf, size_t size)
 
 /* macOS's two node models: lazy (the default there), and handle mode
  * with handles of directories only, everything else by name. */
-static int start(enum fk_pt_inode_mode mode)
+static int start_with(enum fk_pt_inode_mode mode, uint64_t init_flags,
+		      const char *optstr)
 {
 	snprintf(dir, sizeof dir, "/tmp/fk-pt-macfuse.XXXXXX");
 	if (!mkdtemp(dir))
@@ -70,8 +71,13 @@ static int start(enum fk_pt_inode_mode mode)
 		fprintf(stderr, "fk_pt_new: %s\n", err);
 		return -1;
 	}
-	struct fake_opts fo = { FK_DIALECT_MACFUSE, 19, 0, 1, NULL };
+	struct fake_opts fo = { FK_DIALECT_MACFUSE, 19, init_flags, 1, optstr };
 	return fake_start(&k, fk_pt_ops(), pt, &fo);
+}
+
+static int start(enum fk_pt_inode_mode mode)
+{
+	return start_with(mode, 0, NULL);
 }
 
 static void stop(void)
@@ -193,7 +199,55 @@ static void test_volname_and_xattrs(void)
 		    -EINVAL);
 }
 
+/* INIT's flags in macFUSE's table (macfuse/library include/fuse_kernel.h):
+ * bits 0-6 and 10 shared with Linux, 23-31 macFUSE's own. The default
+ * fake kernel offers every bit from 0 to 39. */
+static void test_init_flags(void)
+{
+	uint32_t f = k.init_out.flags;
+	FK_CHECK(f & (1u << 25)); /* RENAME_SWAP: the passthrough renames */
+	FK_CHECK(f & (1u << 26)); /* RENAME_EXCL */
+	FK_CHECK(!(f & (1u << 23))); /* ACCESS_EXTENDED: not asked for */
+	FK_CHECK(!(f & (1u << 24))); /* NODE_RWLOCK */
+	/* Linux's bits 7-9 and 11-22 do not exist there */
+	FK_CHECK_EQ(f & 0x7FFB80u, 0);
+}
+
+/* RENAME: {newdir} alone unless RENAME_SWAP was granted; with it,
+ * renamex_np's flags. */
+static void rename_forms(int granted)
+{
+	put("r1", "one");
+	put("r2", "two");
+	(void)lookup("r1", NULL);
+	(void)lookup("r2", NULL);
+	char buf[16];
+	if (!granted) {
+		struct fk_wire_rename_in in = { FK_ROOT_INO };
+		struct iovec p[3] = { IOV(&in, sizeof in), IOVS("r1"), IOVS("r3") };
+		FK_CHECK_EQ(fake_call(&k, FK_OP_RENAME, FK_ROOT_INO, p, 3, NULL, 0, NULL), 0);
+		get("r3", buf, sizeof buf);
+		FK_CHECK(!strcmp(buf, "one"));
+		return;
+	}
+	struct fk_wire_rename2_in in = { FK_ROOT_INO, FK_MAC_RENAME_SWAP, 0 };
+	struct iovec p[3] = { IOV(&in, sizeof in), IOVS("r1"), IOVS("r2") };
+	FK_CHECK_EQ(fake_call(&k, FK_OP_RENAME, FK_ROOT_INO, p, 3, NULL, 0, NULL), 0);
+	get("r1", buf, sizeof buf);
+	FK_CHECK(!strcmp(buf, "two"));
+	in.flags = FK_MAC_RENAME_EXCL;
+	FK_CHECK_EQ(fake_call(&k, FK_OP_RENAME, FK_ROOT_INO, p, 3, NULL, 0, NULL),
+		    -EEXIST);
+}
+
+static void test_rename_with_flags(void)
+{
+	rename_forms(1);
+}
+
 static const struct fk_test tests[] = {
+	FK_TEST(test_init_flags),
+	FK_TEST(test_rename_with_flags),
 	FK_TEST(test_attributes),
 	FK_TEST(test_exchange),
 	FK_TEST(test_volname_and_xattrs),
@@ -213,5 +267,18 @@ int main(void)
 		rc |= fk_test_main(tests, sizeof tests / sizeof tests[0]);
 		stop();
 	}
+	/* A kernel without RENAME_SWAP (osxfuse 3): shared bits and the
+	 * older macFUSE ones only; and -o cap_cache_symlinks, Linux's bit
+	 * 23, must not become macFUSE's ACCESS_EXTENDED. */
+	printf("== no RENAME_SWAP offered, -o cap_cache_symlinks\n");
+	uint64_t old_kernel = 0x7Fu | (1u << 10) | (0x1Fu << 27);
+	if (start_with(FK_PT_INODE_LAZY, old_kernel, "cap_cache_symlinks")) {
+		fprintf(stderr, "cannot start\n");
+		return 1;
+	}
+	FK_CHECK(!(k.init_out.flags & ((1u << 23) | (1u << 25) | (1u << 26))));
+	rename_forms(0);
+	rc |= fk_test_failures != 0;
+	stop();
 	return rc;
 }
