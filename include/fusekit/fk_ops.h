@@ -279,8 +279,12 @@ struct fk_fallocate_in {
 	uint64_t fh;
 	uint64_t offset;
 	uint64_t length;
-	uint32_t mode; /* fallocate(2) FALLOC_FL_* */
+	uint32_t mode; /* fallocate(2) FALLOC_FL_*, or FK_FALLOC_PREALLOCATE */
 };
+/** fk_fallocate_in.mode from macFUSE's F_PREALLOCATE: reserve length
+ *  bytes from the end of what the file has allocated plus offset, all or
+ *  nothing, its size unchanged. */
+#define FK_FALLOC_PREALLOCATE (1u << 31)
 
 struct fk_lseek_in {
 	uint64_t ino;

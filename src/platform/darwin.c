@@ -98,6 +98,17 @@ long long fk_plat_copy_range(int from, long long off_in, int to,
 
 int fk_plat_fallocate(int fd, int mode, long long off, long long len)
 {
+	if ((unsigned)mode == FK_FALLOC_PREALLOCATE) {
+		/* What the caller's F_PREALLOCATE asked, all or nothing. */
+		fstore_t pre = { F_ALLOCATECONTIG | F_ALLOCATEALL, F_PEOFPOSMODE,
+				 (off_t)off, (off_t)len, 0 };
+		if (fcntl(fd, F_PREALLOCATE, &pre) < 0) {
+			pre.fst_flags = F_ALLOCATEALL;
+			if (fcntl(fd, F_PREALLOCATE, &pre) < 0)
+				return -errno;
+		}
+		return 0;
+	}
 	if (mode != 0)
 		return -EOPNOTSUPP; /* no KEEP_SIZE, PUNCH_HOLE... here */
 	/* Contiguous if the disk can, else any blocks. */

@@ -84,6 +84,10 @@ int fk_plat_close_is_silent(int fd);
 
 /** fallocate(2) with Linux FALLOC_FL_* mode bits. macOS: mode 0 only
  *  (F_PREALLOCATE, then ftruncate to grow); -EOPNOTSUPP for the rest.
+ *  FK_FALLOC_PREALLOCATE (alone) on both: len bytes reserved from the
+ *  file's allocated end plus off, the size unchanged (macOS:
+ *  F_PREALLOCATE from F_PEOFPOSMODE; Linux: FALLOC_FL_KEEP_SIZE from the
+ *  larger of the blocks it has and its size rounded up to a block).
  *  0 or -errno. */
 int fk_plat_fallocate(int fd, int mode, long long off, long long len);
 

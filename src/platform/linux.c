@@ -217,6 +217,19 @@ long long fk_plat_copy_range(int from, long long off_in, int to,
 
 int fk_plat_fallocate(int fd, int mode, long long off, long long len)
 {
+	if ((unsigned)mode == FK_FALLOC_PREALLOCATE) {
+		struct stat st;
+		if (fstat(fd, &st) < 0)
+			return -errno;
+		long long blk = st.st_blksize > 0 ? st.st_blksize : 4096;
+		long long end = (st.st_size + blk - 1) / blk * blk;
+		if ((long long)st.st_blocks * 512 > end)
+			end = (long long)st.st_blocks * 512;
+		if (off < 0 || end > LLONG_MAX - off)
+			return -EINVAL;
+		off += end;
+		mode = FALLOC_FL_KEEP_SIZE;
+	}
 	return fallocate(fd, mode, (off_t)off, (off_t)len) < 0 ? -errno : 0;
 }
 

@@ -266,6 +266,28 @@ static uint32_t mac_setxattr_flags(uint32_t wire)
 	return host;
 }
 
+/* A macFUSE FALLOCATE's VNOP_ALLOCATE flags as fk_fallocate_in.mode:
+ * PREALLOCATE (F_PREALLOCATE) becomes FK_FALLOC_PREALLOCATE, counted
+ * from the allocated end (ALLOCATEFROMPEOF; a volume position, which
+ * means nothing here, counts from there too); contiguity is a wish, and
+ * all-or-nothing is what fallocate does anyway. No PREALLOCATE: a plain
+ * allocation (mode 0). 0, or -EINVAL for a bit xnu does not define. */
+static int mac_fallocate(struct fk_fallocate_in *f, uint32_t wire)
+{
+	const uint32_t known = FK_MAC_PREALLOCATE | FK_MAC_ALLOCATECONTIG |
+			       FK_MAC_ALLOCATEALL | FK_MAC_ALLOCATEFROMPEOF |
+			       FK_MAC_ALLOCATEFROMVOL;
+	if (wire & ~known)
+		return -EINVAL;
+	f->mode = 0;
+	if (wire & FK_MAC_PREALLOCATE) {
+		f->mode = FK_FALLOC_PREALLOCATE;
+		if (wire & FK_MAC_ALLOCATEFROMVOL)
+			f->offset = 0;
+	}
+	return 0;
+}
+
 static int decode_xattr(const struct fk_proto *p, struct cursor *c,
 			struct fk_msg *m)
 {
@@ -474,7 +496,8 @@ static int decode_entry_ops(struct cursor *c, struct fk_msg *m)
 	}
 }
 
-static int decode_file_ops(struct cursor *c, struct fk_msg *m)
+static int decode_file_ops(const struct fk_proto *p, struct cursor *c,
+			   struct fk_msg *m)
 {
 	switch (m->opcode) {
 	case FK_OP_OPEN:
@@ -528,6 +551,8 @@ static int decode_file_ops(struct cursor *c, struct fk_msg *m)
 		m->u.fallocate.offset = in.offset;
 		m->u.fallocate.length = in.length;
 		m->u.fallocate.mode = in.mode;
+		if (p->dialect == FK_DIALECT_MACFUSE)
+			return mac_fallocate(&m->u.fallocate, in.mode);
 		return 0;
 	}
 	case FK_OP_LSEEK: {
@@ -685,7 +710,7 @@ static int decode_body(const struct fk_proto *p, struct cursor *c,
 	case FK_OP_IOCTL:
 	case FK_OP_POLL:
 	case FK_OP_BMAP:
-		return decode_file_ops(c, m);
+		return decode_file_ops(p, c, m);
 	case FK_OP_SETVOLNAME:
 		if (!is_mac)
 			return -ENOSYS;

@@ -196,6 +196,16 @@ enum fk_wire_notify_code {
 #define FK_MAC_XATTR_NODEFAULT 0x0010U
 #define FK_MAC_XATTR_SHOWCOMPRESSION 0x0020U
 
+/* FALLOCATE's mode from macFUSE: VNOP_ALLOCATE's flags (xnu
+ * bsd/sys/vnode.h). F_PREALLOCATE sends PREALLOCATE with ALLOCATEFROMPEOF
+ * (or ALLOCATEFROMVOL), and the kernel adds ALLOCATEALL (osxfuse/kext
+ * fuse_vnops.c, fuse_vnop_allocate). */
+#define FK_MAC_PREALLOCATE 0x01U
+#define FK_MAC_ALLOCATECONTIG 0x02U
+#define FK_MAC_ALLOCATEALL 0x04U
+#define FK_MAC_ALLOCATEFROMPEOF 0x10U
+#define FK_MAC_ALLOCATEFROMVOL 0x20U
+
 /* macFUSE rename flags (renamex_np) */
 #define FK_MAC_RENAME_SWAP 0x2U
 #define FK_MAC_RENAME_EXCL 0x4U

@@ -245,7 +245,37 @@ static void test_rename_with_flags(void)
 	rename_forms(1);
 }
 
+/* F_PREALLOCATE as macFUSE's kernel sends it: FALLOCATE with
+ * PREALLOCATE | ALLOCATEFROMPEOF | ALLOCATEALL (0x1 | 0x10 | 0x4). The
+ * space is reserved, the size stays. */
+static void test_preallocate(void)
+{
+	put("pre", "0123456789");
+	uint64_t id = lookup("pre", NULL);
+	struct fk_wire_open_in oi = { O_RDWR, 0 };
+	struct iovec op = IOV(&oi, sizeof oi);
+	struct fk_wire_open_out oo;
+	size_t len = 0;
+	FK_CHECK_EQ(fake_call(&k, FK_OP_OPEN, id, &op, 1, &oo, sizeof oo, &len), 0);
+	struct fk_wire_fallocate_in fa = { oo.fh, 0, 1 << 20, 0x1 | 0x10 | 0x4, 0 };
+	struct iovec fp = IOV(&fa, sizeof fa);
+	FK_CHECK_EQ(fake_call(&k, FK_OP_FALLOCATE, id, &fp, 1, NULL, 0, NULL), 0);
+	char p[128];
+	snprintf(p, sizeof p, "%s/pre", dir);
+	struct stat st;
+	FK_CHECK_EQ(stat(p, &st), 0);
+	FK_CHECK_EQ(st.st_size, 10);
+	FK_CHECK((long long)st.st_blocks * 512 >= (1 << 20));
+	/* A bit xnu does not define is refused. */
+	fa.mode = 0x1 | 0x40;
+	FK_CHECK_EQ(fake_call(&k, FK_OP_FALLOCATE, id, &fp, 1, NULL, 0, NULL), -EINVAL);
+	struct fk_wire_release_in ri = { oo.fh, O_RDWR, 0, 0 };
+	struct iovec rp = IOV(&ri, sizeof ri);
+	FK_CHECK_EQ(fake_call(&k, FK_OP_RELEASE, id, &rp, 1, NULL, 0, NULL), 0);
+}
+
 static const struct fk_test tests[] = {
+	FK_TEST(test_preallocate),
 	FK_TEST(test_init_flags),
 	FK_TEST(test_rename_with_flags),
 	FK_TEST(test_attributes),
