@@ -96,6 +96,23 @@ long long fk_plat_copy_range(int from, long long off_in, int to,
 	return -EOPNOTSUPP; /* no copy_file_range: fk_plat_copy_file copies whole files */
 }
 
+int fk_plat_statfs(int fd, struct fk_statfs *st)
+{
+	/* Not fstatvfs: its fsblkcnt_t is 32 bits here, wrong for volumes
+	 * of more than 2^32 blocks. As macFUSE's library fills a reply from
+	 * struct statfs (lib/fuse_lowlevel.c, convert_statfs_x): the block
+	 * size is the I/O size, the fragment size what blocks count. */
+	struct statfs sf;
+	if (fstatfs(fd, &sf) < 0)
+		return -errno;
+	long name_max = fpathconf(fd, _PC_NAME_MAX);
+	*st = (struct fk_statfs){ sf.f_blocks, sf.f_bfree, sf.f_bavail,
+				  sf.f_files, sf.f_ffree, (uint32_t)sf.f_iosize,
+				  name_max > 0 ? (uint32_t)name_max : 255,
+				  sf.f_bsize };
+	return 0;
+}
+
 int fk_plat_fallocate(int fd, int mode, long long off, long long len)
 {
 	if ((unsigned)mode == FK_FALLOC_PREALLOCATE) {

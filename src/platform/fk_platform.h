@@ -82,6 +82,11 @@ int fk_plat_close_is_silent(int fd);
 #define FK_O_DIRECT 0
 #endif
 
+/** The counts of the filesystem fd is on, in 64 bits (macOS: fstatfs,
+ *  whose struct statfs has them; its statvfs has 32-bit ones). 0 or
+ *  -errno. */
+int fk_plat_statfs(int fd, struct fk_statfs *st);
+
 /** fallocate(2) with Linux FALLOC_FL_* mode bits. macOS: mode 0 only
  *  (F_PREALLOCATE, then ftruncate to grow); -EOPNOTSUPP for the rest.
  *  FK_FALLOC_PREALLOCATE (alone) on both: len bytes reserved from the

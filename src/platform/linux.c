@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/vfs.h>
@@ -213,6 +214,17 @@ long long fk_plat_copy_range(int from, long long off_in, int to,
 	if (n >= 0)
 		return n;
 	return errno == ENOSYS ? -EOPNOTSUPP : -errno;
+}
+
+int fk_plat_statfs(int fd, struct fk_statfs *st)
+{
+	struct statvfs sv;
+	if (fstatvfs(fd, &sv) < 0)
+		return -errno;
+	*st = (struct fk_statfs){ sv.f_blocks, sv.f_bfree, sv.f_bavail,
+				  sv.f_files, sv.f_ffree, (uint32_t)sv.f_bsize,
+				  (uint32_t)sv.f_namemax, (uint32_t)sv.f_frsize };
+	return 0;
 }
 
 int fk_plat_fallocate(int fd, int mode, long long off, long long len)

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <fusekit/fk_passthrough.h>
@@ -274,8 +275,26 @@ static void test_preallocate(void)
 	FK_CHECK_EQ(fake_call(&k, FK_OP_RELEASE, id, &rp, 1, NULL, 0, NULL), 0);
 }
 
+/* STATFS: the host's counts, whole (on a Mac they come from struct
+ * statfs, whose counts are 64-bit; its statvfs's are 32). */
+static void test_statfs(void)
+{
+	struct fk_wire_statfs_out out;
+	size_t len = 0;
+	FK_CHECK_EQ(fake_call(&k, FK_OP_STATFS, FK_ROOT_INO, NULL, 0, &out,
+			      sizeof out, &len), 0);
+	FK_CHECK_EQ(len, sizeof out);
+	struct statvfs sv;
+	FK_CHECK_EQ(statvfs(dir, &sv), 0);
+	FK_CHECK_EQ(out.st.blocks, sv.f_blocks);
+	FK_CHECK_EQ(out.st.files, sv.f_files);
+	FK_CHECK_EQ(out.st.frsize, sv.f_frsize);
+	FK_CHECK_EQ(out.st.namelen, sv.f_namemax);
+}
+
 static const struct fk_test tests[] = {
 	FK_TEST(test_preallocate),
+	FK_TEST(test_statfs),
 	FK_TEST(test_init_flags),
 	FK_TEST(test_rename_with_flags),
 	FK_TEST(test_attributes),

@@ -17,7 +17,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "../../util/fk_mode.h"
@@ -631,13 +630,7 @@ void fk_pt_rename(fk_req *req, const struct fk_rename_in *in)
 
 int fk_pt_statfs_fd(int fd, struct fk_statfs *st)
 {
-	struct statvfs sv;
-	if (fstatvfs(fd, &sv) < 0)
-		return -errno;
-	*st = (struct fk_statfs){ sv.f_blocks, sv.f_bfree, sv.f_bavail,
-				  sv.f_files, sv.f_ffree, (uint32_t)sv.f_bsize,
-				  (uint32_t)sv.f_namemax, (uint32_t)sv.f_frsize };
-	return 0;
+	return fk_plat_statfs(fd, st);
 }
 
 void fk_pt_statfs(fk_req *req, const struct fk_ino_in *in)
