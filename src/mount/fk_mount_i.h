@@ -17,6 +17,13 @@
 int fk_mount_fd(const char *mountpoint, const struct fk_mount_opts *mo,
 		int *commfd, char *err, size_t errlen);
 
+/** Does the mount helper report how the mount ended on commfd, once
+ *  INIT is answered (macFUSE's mount_macfuse: 1; Linux: 0)? */
+int fk_mount_reports_status(void);
+/** Read that report from commfd (which it leaves open): 0 if the mount
+ *  succeeded, else -errno with a sentence in err. */
+int fk_mount_read_status(int commfd, char *err, size_t errlen);
+
 /** How long to wait for INIT after mounting: -1 forever (Linux sends it at
  *  once), a timeout where the mount helper might never connect. */
 int fk_mount_init_timeout_ms(void);

@@ -56,13 +56,42 @@ int fk_mount_fd(const char *mnt, const struct fk_mount_opts *mo, int *commfd,
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
 	int fd = fk_mount_receive_fd(sock);
-	close(sock);
 	if (fd < 0) {
+		close(sock);
 		snprintf(err, errlen, "mounting %s: mount_macfuse did not hand over "
 				      "a device (see its message above)", mnt);
 		return fd;
 	}
+	/* mount_macfuse finishes mounting once INIT is answered and then
+	 * sends an int32 status here, as macFUSE's library reads it
+	 * (lib/mount_darwin.c, fuse_mount_core_wait): the session keeps the
+	 * socket and reads it (fk_mount_read_status). */
+	*commfd = sock;
 	return fd;
+}
+
+int fk_mount_reports_status(void)
+{
+	return 1;
+}
+
+int fk_mount_read_status(int commfd, char *err, size_t errlen)
+{
+	int32_t status = -1;
+	ssize_t n;
+	while ((n = recv(commfd, &status, sizeof status, 0)) < 0 && errno == EINTR)
+		;
+	if (n != (ssize_t)sizeof status) {
+		/* The library takes this for a failure of unknown cause. */
+		snprintf(err, errlen, "mount_macfuse exited without a mount status");
+		return -EIO;
+	}
+	if (status != 0) {
+		snprintf(err, errlen, "mount_macfuse reports the mount failed "
+				      "(status %d)", (int)status);
+		return -EIO;
+	}
+	return 0;
 }
 
 int fk_unmount(const char *mnt, int lazy, char *err, size_t errlen)

@@ -246,6 +246,18 @@ static int start_unmount_watcher(const char *mnt, char *err, size_t errlen)
 	return p[1];
 }
 
+int fk_mount_reports_status(void)
+{
+	return 0; /* commfd is fusermount3's auto_unmount socket: never read */
+}
+
+int fk_mount_read_status(int commfd, char *err, size_t errlen)
+{
+	(void)commfd;
+	snprintf(err, errlen, "no mount status on Linux");
+	return -ENOTSUP;
+}
+
 int fk_mount_fd(const char *mnt, const struct fk_mount_opts *mo, int *commfd,
 		char *err, size_t errlen)
 {

@@ -466,11 +466,24 @@ int fk_session_run(fk_session *se)
 	}
 
 	rc = start_workers(se);
+	/* macFUSE's mount helper tells on commfd how the mount ended, once
+	 * the workers have served what it needed (mount_darwin.c). */
+	int status_fd = se->mounted && fk_mount_reports_status() ? se->commfd : -1;
 	if (rc == 0) {
 		/* Sleep until a signal, fk_session_exit, or a worker ends. */
 		while (!atomic_load(&se->exiting)) {
-			struct pollfd p = { se->wake_pipe[0], POLLIN, 0 };
-			(void)poll(&p, 1, -1);
+			struct pollfd p[2] = { { se->wake_pipe[0], POLLIN, 0 },
+					       { status_fd, POLLIN, 0 } };
+			(void)poll(p, status_fd >= 0 ? 2 : 1, -1);
+			if (status_fd >= 0 && p[1].revents) {
+				char err[256];
+				rc = fk_mount_read_status(status_fd, err, sizeof err);
+				status_fd = -1;
+				if (rc < 0) {
+					fk_session_log(se, "%s", err);
+					break;
+				}
+			}
 		}
 	}
 	/* Unmounting ends every worker's read with ENODEV. A session on a
