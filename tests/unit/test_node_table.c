@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "fake_kernel.h"
@@ -156,12 +157,35 @@ static void test_admit_never_waits_alone(void)
 	FK_CHECK_EQ(fake_stop(&k), 0);
 }
 
+/* The budget of nodes a descriptor limit allows: the limit less an
+ * eighth, and less at least half of it below 2048. */
+static void test_budget_of_nofile(void)
+{
+	struct rlimit old;
+	FK_CHECK_EQ(getrlimit(RLIMIT_NOFILE, &old), 0);
+	static const struct {
+		rlim_t limit;
+		size_t one, two; /* budgets per_node 1 and 2 */
+	} cases[] = { { 256, 128, 64 }, { 1024, 512, 256 }, { 4096, 3072, 1536 },
+		      { 20000, 17500, 8750 } };
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		if (cases[i].limit > old.rlim_max)
+			continue; /* (a soft limit cannot pass the hard one) */
+		struct rlimit rl = { cases[i].limit, old.rlim_max };
+		FK_CHECK_EQ(setrlimit(RLIMIT_NOFILE, &rl), 0);
+		FK_CHECK_EQ(fk_nt_budget_of_nofile(1), cases[i].one);
+		FK_CHECK_EQ(fk_nt_budget_of_nofile(2), cases[i].two);
+	}
+	FK_CHECK_EQ(setrlimit(RLIMIT_NOFILE, &old), 0);
+}
+
 int main(void)
 {
 	static const struct fk_test tests[] = {
 		FK_TEST(test_admit_waits_for_forgets),
 		FK_TEST(test_admit_stops_when_the_kernel_keeps_them),
 		FK_TEST(test_admit_never_waits_alone),
+		FK_TEST(test_budget_of_nofile),
 	};
 	return fk_test_main(tests, sizeof tests / sizeof tests[0]);
 }

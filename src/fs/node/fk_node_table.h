@@ -141,9 +141,10 @@ void fk_nt_unkey_locked(struct fk_nt *t, struct fk_nt_node *n);
 
 /** Prune once the kernel knows more than budget nodes (0: never). */
 void fk_nt_set_budget(struct fk_nt *t, size_t budget);
-/** A budget for nodes holding per_node descriptors each: half the
- *  process's descriptor limit (RLIMIT_NOFILE) over per_node; 1024 when
- *  the limit is unknown or unlimited. */
+/** A budget for nodes holding per_node descriptors each: the process's
+ *  descriptor limit (RLIMIT_NOFILE) less a reserve for open files and
+ *  the rest (an eighth, but at least half of the first 2048), over
+ *  per_node; 1024 when the limit is unknown or unlimited. */
 size_t fk_nt_budget_of_nofile(unsigned per_node);
 /** Does the kernel know more nodes than the budget? (Then a readdirplus
  *  sends names without nodes: the kernel looks up those it wants.) */

@@ -366,8 +366,16 @@ size_t fk_nt_budget_of_nofile(unsigned per_node)
 {
 	struct rlimit rl;
 	size_t budget = 1024;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
-		budget = (size_t)(rl.rlim_cur / 2 / (per_node ? per_node : 1));
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+		/* Half was the share once: at 10000 names and a limit of
+		 * 20000 that pruned the kernel's entries on every pass of a
+		 * stat loop (docs/benchmarks.md, "Node budget"). Small limits
+		 * keep their half. */
+		size_t limit = (size_t)rl.rlim_cur;
+		size_t half = limit / 2 < 1024 ? limit / 2 : 1024;
+		size_t reserve = limit / 8 > half ? limit / 8 : half;
+		budget = (limit - reserve) / (per_node ? per_node : 1);
+	}
 	return budget ? budget : 1;
 }
 

@@ -179,8 +179,9 @@ const struct fk_opt fk_pt_opt_table[] = {
 	  "handle and lazy keep at most fd_cap descriptors open" },
 	{ "fd_cap", FK_OPT_FUNC, 0, 0, opt_fd_cap,
 	  "=N     most descriptors on SOURCE inode=handle|lazy hold, the\n"
-	  "root's included (at least 2; default: half the descriptor\n"
-	  "limit); operations in flight may pin a few more; inode=fd:\n"
+	  "root's included (at least 2; default: the descriptor limit\n"
+	  "less an eighth, and less at least half of it below 2048);\n"
+	  "operations in flight may pin a few more; inode=fd:\n"
 	  "files the kernel may know before it is asked to forget some" },
 	{ "hold", FK_OPT_FUNC, 0, 0, opt_hold,
 	  "=WHAT  all (default) or dirs: only directories hold descriptors\n"
