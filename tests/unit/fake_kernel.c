@@ -87,22 +87,30 @@ int fake_send_raw(struct fake_kernel *k, const void *buf, size_t len)
 	return n == (ssize_t)len ? 0 : -1;
 }
 
+size_t fake_header(struct fake_kernel *k, uint32_t opcode, uint64_t nodeid,
+		   const struct iovec *parts, int nparts,
+		   struct fk_wire_in_header *h)
+{
+	memset(h, 0, sizeof *h);
+	size_t len = sizeof *h;
+	for (int i = 0; i < nparts; i++)
+		len += parts[i].iov_len;
+	h->len = (uint32_t)len;
+	h->opcode = opcode;
+	h->unique = k->next_unique;
+	k->next_unique += 2;
+	h->nodeid = nodeid;
+	h->uid = 1000;
+	h->gid = 1001;
+	h->pid = 4242;
+	return len;
+}
+
 uint64_t fake_send(struct fake_kernel *k, uint32_t opcode, uint64_t nodeid,
 		   const struct iovec *parts, int nparts)
 {
 	struct fk_wire_in_header h;
-	memset(&h, 0, sizeof h);
-	size_t len = sizeof h;
-	for (int i = 0; i < nparts; i++)
-		len += parts[i].iov_len;
-	h.len = (uint32_t)len;
-	h.opcode = opcode;
-	h.unique = k->next_unique;
-	k->next_unique += 2;
-	h.nodeid = nodeid;
-	h.uid = 1000;
-	h.gid = 1001;
-	h.pid = 4242;
+	size_t len = fake_header(k, opcode, nodeid, parts, nparts, &h);
 	struct iovec all[16];
 	all[0] = IOV(&h, sizeof h);
 	for (int i = 0; i < nparts && i < 15; i++)

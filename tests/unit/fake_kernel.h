@@ -44,6 +44,11 @@ struct fake_opts {
 int fake_start(struct fake_kernel *k, const struct fk_ops *ops, void *fs,
 	       const struct fake_opts *o);
 
+/** The header of a request made of parts (the next unique; the caller
+ *  ids of every request); returns the message's length. */
+size_t fake_header(struct fake_kernel *k, uint32_t opcode, uint64_t nodeid,
+		   const struct iovec *parts, int nparts,
+		   struct fk_wire_in_header *h);
 /** Send a request made of parts; returns its unique. */
 uint64_t fake_send(struct fake_kernel *k, uint32_t opcode, uint64_t nodeid,
 		   const struct iovec *parts, int nparts);

@@ -117,20 +117,12 @@ static const struct fk_ops ops = {
 
 static struct fake_kernel k;
 
-/* Send a request of parts as one message of any size: over the socket
- * if small, else through a token; read its reply's error. */
+/* Send a request of parts to the root as one message of any size,
+ * through a token; read its reply's error. */
 static int call_big(uint32_t opcode, const struct iovec *parts, int nparts)
 {
 	struct fk_wire_in_header h;
-	memset(&h, 0, sizeof h);
-	size_t len = sizeof h;
-	for (int i = 0; i < nparts; i++)
-		len += parts[i].iov_len;
-	h.len = (uint32_t)len;
-	h.opcode = opcode;
-	h.unique = k.next_unique;
-	k.next_unique += 2;
-	h.nodeid = FK_ROOT_INO;
+	size_t len = fake_header(&k, opcode, FK_ROOT_INO, parts, nparts, &h);
 	free(big_msg);
 	big_msg = malloc(len);
 	if (!big_msg)
