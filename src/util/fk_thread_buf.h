@@ -13,7 +13,7 @@
 
 #include <stddef.h>
 
-#define FK_THREAD_BUFS 5
+#define FK_THREAD_BUFS 4
 /* The session's own slot (a READ reply read by the transport,
  * fk_reply_fd); a filesystem numbers its slots below it. */
 #define FK_THREAD_BUF_SESSION (FK_THREAD_BUFS - 1)

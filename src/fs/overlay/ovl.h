@@ -55,8 +55,11 @@
 #include "../../util/fk_backing_slot.h"
 #include "../../util/fk_thread_buf.h"
 
-/* The slots of fk_thread_buf the overlay uses. */
-enum { FK_OVL_BUF_READ, FK_OVL_BUF_WRITE, FK_OVL_BUF_COPY };
+/* The slots of fk_thread_buf the overlay uses (a READ's data is the
+ * session's: fk_reply_fd). */
+enum { FK_OVL_BUF_WRITE, FK_OVL_BUF_COPY, FK_OVL_BUFS };
+_Static_assert(FK_OVL_BUFS <= FK_THREAD_BUF_SESSION,
+	       "the overlay's slots stay below the session's");
 
 struct ovl_listing; /* ovl_dir.c */
 struct fk_un; /* ../union/un.h */

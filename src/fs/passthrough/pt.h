@@ -516,13 +516,16 @@ uint32_t fk_pt_map_id(const struct fk_pt_idmap *map, unsigned n, uint32_t id,
 #define FK_PT_GID_SHOWN(pt, id) fk_pt_map_id((pt)->o.gidmap, (pt)->o.ngidmap, (id), 0)
 #define FK_PT_UID_HOST(pt, id) fk_pt_map_id((pt)->o.uidmap, (pt)->o.nuidmap, (id), 1)
 #define FK_PT_GID_HOST(pt, id) fk_pt_map_id((pt)->o.gidmap, (pt)->o.ngidmap, (id), 1)
-/* The slots of fk_thread_buf the passthrough uses. */
+/* The slots of fk_thread_buf the passthrough uses (a READ's data is the
+ * session's: fk_reply_fd). */
 enum {
-	FK_PT_BUF_READ,
 	FK_PT_BUF_WRITE,
 	FK_PT_BUF_XATTR, /* a get or list reply */
 	FK_PT_BUF_XATTR_ALL, /* a host list, before the policy filters it */
+	FK_PT_BUFS
 };
+_Static_assert(FK_PT_BUFS <= FK_THREAD_BUF_SESSION,
+	       "the passthrough's slots stay below the session's");
 
 /* The ops, by file. */
 void fk_pt_lookup(fk_req *req, const struct fk_name_in *in);
