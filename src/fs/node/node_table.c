@@ -1,7 +1,7 @@
 /*
  * node_table.c — the node table the filesystems share: two hash indexes
  * over the same intrusive nodes, by node id and by identity hash, under
- * one mutex, doubled when they hold as many nodes as buckets; the
+ * one mutex, doubled when they hold twice as many nodes as buckets; the
  * reference counts and the rules by which a node leaves
  * (fk_node_table.h).
  */
@@ -18,6 +18,12 @@
 #include "fk_node_table.h"
 
 #define NT_INITIAL_BUCKETS 1024
+/* Nodes per bucket before the buckets double: chains of one to two
+ * nodes, and 8 to 16 bytes of the two bucket arrays per node (at one
+ * per bucket, 16 to 32: a node cost up to 266 bytes right after a
+ * doubling, past the 256 the design allows; docs/benchmarks.md, "Memory
+ * per node, again"). */
+#define NT_LOAD_MAX 2
 
 /* This thread's view: the table whose lock it holds; nodes that left,
  * whose unlink callback is still to run (pending) or whose release waits
@@ -326,7 +332,7 @@ void fk_nt_insert_locked(struct fk_nt *t, struct fk_nt_node *n, uint64_t hash,
 	n->hash = hash;
 	n->keyed = keyed;
 	n->used = ++t->clock;
-	if (t->count >= t->nbuckets)
+	if (t->count >= NT_LOAD_MAX * t->nbuckets)
 		grow(t);
 	index_id(t, n);
 	if (keyed)
