@@ -202,6 +202,18 @@ wait_mount() {
 	return 1
 }
 
+# empty_dir DIR: everything in DIR removed, as the mount's user (RUNAS).
+# The user's shell lists it: root may not look into a user's FUSE mount
+# (no allow_other), so a glob expanded by root's shell matched nothing
+# and the jobs of fusekit-user ran on top of every earlier job's files
+# (docs/benchmarks.md, "The write baseline: the host's memory"). A
+# directory left non-empty stops the bench.
+empty_dir() {
+	${RUNAS:-} find "$1" -mindepth 1 -delete 2>/dev/null || true
+	[ -z "$(${RUNAS:-} find "$1" -mindepth 1 -print -quit)" ] ||
+		{ echo "bench: cannot empty $1 between jobs" >&2; exit 1; }
+}
+
 job() { # NAME DIR [FIO ARGS]: run one fio job, print its rate (IOPS, or MiB/s for 1m jobs)
 	local name=$1 dir=$2
 	shift 2

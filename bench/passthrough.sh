@@ -31,12 +31,12 @@ for s in $SYSTEMS; do
 	mount_system "$s"
 	d=$DIR
 	for j in $JOBS; do
-		[ "$j" = unlink ] || $RUNAS rm -rf "${d:?}"/* 2>/dev/null || true
+		[ "$j" = unlink ] || empty_dir "$d"
 		R[$s,$j]=$(job "$j" "$d")
 		system_alive "$s $j"
 		echo "bench: $s $j ${R[$s,$j]}" >&2
 	done
-	$RUNAS rm -rf "${d:?}"/* 2>/dev/null || true
+	empty_dir "$d"
 	unmount_system
 done
 
