@@ -31,6 +31,8 @@
 #include <fusekit/fk_layer.h>
 
 #include "../../platform/fk_platform.h"
+#include "../../util/fk_caller.h"
+#include "../../util/fk_mode.h"
 
 #define FUSEOVERLAYFS_XATTR "user.fuseoverlayfs."
 
@@ -227,5 +229,25 @@ int fk_layer_is_marker_xattr(const struct fk_layer *l, const char *name)
 	for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
 		if (!strncmp(name, others[i], strlen(others[i])))
 			return 1;
+	return 0;
+}
+
+int fk_layer_kill_for(struct fk_layer *l, struct fk_layer_node *n,
+		      const struct fk_ctx *who, struct fk_setattr_in *in)
+{
+	if (!(in->valid & FK_SET_KILL_SUIDGID) || (in->valid & FK_SET_MODE))
+		return 0;
+	struct fk_layer_stat st;
+	int rc = l->ops->getattr(l, n, &st);
+	if (rc)
+		return rc;
+	uint32_t mode = st.attr.mode;
+	/* Only a set-group-ID bit without group execute is in question:
+	 * the layer's own rule takes the rest. */
+	if (!S_ISREG(mode) || (mode & (S_ISGID | S_IXGRP)) != S_ISGID ||
+	    fk_caller_in_group(who, st.attr.gid))
+		return 0;
+	in->valid |= FK_SET_MODE;
+	in->mode = fk_mode_kill_suidgid(mode, 0) & 07777;
 	return 0;
 }

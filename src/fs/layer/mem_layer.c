@@ -371,7 +371,7 @@ static int setattr_locked(struct mem_layer *m, struct fk_layer_node *n,
 	 * as the host's chown and an unprivileged truncate do. */
 	if (S_ISREG(n->mode) && (in->valid & (FK_SET_UID | FK_SET_GID |
 					       FK_SET_KILL_SUIDGID)))
-		n->mode = fk_mode_kill_suidgid(n->mode);
+		n->mode = fk_mode_kill_suidgid(n->mode, 1); /* fk_layer_kill_for */
 	struct timespec ts[2] = {
 		set_time(in->valid, FK_SET_ATIME, FK_SET_ATIME_NOW, in->atime),
 		set_time(in->valid, FK_SET_MTIME, FK_SET_MTIME_NOW, in->mtime),

@@ -31,6 +31,7 @@
 #include "../../platform/fk_platform.h"
 #include "../../util/fk_cache_keep.h"
 #include "../../util/fk_noflush.h"
+#include "../../util/fk_caller.h"
 #include "../../util/fk_mode.h"
 #include "ovl.h"
 #include "../union/un.h"
@@ -54,7 +55,12 @@ static int kill_suidgid(fk_req *req, struct fk_ovl_node *n)
 	struct fk_layer *l = ovl->layers[n->stack[0].layer];
 	struct fk_layer_stat st;
 	int rc = l->ops->getattr(l, n->stack[0].h, &st);
-	int changed = rc == 0 && fk_mode_kill_suidgid(st.attr.mode) != st.attr.mode;
+	if (rc == 0)
+		rc = fk_layer_kill_for(l, n->stack[0].h, fk_req_ctx(req), &in);
+	uint32_t killed = (in.valid & FK_SET_MODE)
+				  ? (st.attr.mode & S_IFMT) | in.mode
+				  : fk_mode_kill_suidgid(st.attr.mode, 1);
+	int changed = rc == 0 && killed != st.attr.mode;
 	if (changed)
 		rc = l->ops->setattr(l, n->stack[0].h, &in, NULL);
 	fk_ovl_tree_unlock(ovl);
@@ -64,11 +70,11 @@ static int kill_suidgid(fk_req *req, struct fk_ovl_node *n)
 }
 
 /* Does a change by req's caller drop set-id bits that the kernel leaves
- * to us to drop (fallocate, copy_file_range say nothing)? As far as we
- * can tell: it is not root's. */
+ * to us to drop (fallocate, copy_file_range say nothing)? Where it lacks
+ * CAP_FSETID. */
 static int caller_kills_suidgid(fk_req *req)
 {
-	return fk_req_ctx(req)->uid != 0;
+	return !fk_caller_has_fsetid(fk_req_ctx(req));
 }
 
 static void ovl_open(fk_req *req, const struct fk_open_in *in)

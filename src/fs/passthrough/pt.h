@@ -487,16 +487,18 @@ int fk_pt_statfs_fd(int fd, struct fk_statfs *st);
 /** syncfs of SOURCE's filesystem. */
 int fk_pt_sync(struct fk_pt *pt);
 /** Apply a setattr to the node reached at at; fd: an open file of it, or
- *  -1. Ids are shown ids (mapped to the host here). */
+ *  -1. Ids are shown ids (mapped to the host here). who: the caller, for
+ *  FK_SET_KILL_SUIDGID (NULL: one in the file's group). */
 int fk_pt_setattr_at(struct fk_pt *pt, struct fk_pt_at at, int fd,
-		     const struct fk_setattr_in *in);
-/** HANDLE_KILLPRIV_V2: drop the set-user-ID bit, and set-group-ID where
- *  group execute makes it one, from the regular file reached at at (an
- *  open file: FK_PT_AT_FD), as a write by someone without CAP_FSETID
- *  does. 1 if that changed the mode, 0 if not, or -errno. */
-int fk_pt_kill_suidgid(struct fk_pt_at at);
-/** Does the caller of req lack CAP_FSETID, as far as we can tell (not
- *  root)? Requests that change data without saying so (fallocate,
+		     const struct fk_setattr_in *in, const struct fk_ctx *who);
+/** HANDLE_KILLPRIV_V2: drop set-id bits from the regular file reached at
+ *  at (an open file: FK_PT_AT_FD) as a change by who, without CAP_FSETID,
+ *  does (fk_mode_kill_suidgid; who NULL: a writer in the file's group).
+ *  1 if that changed the mode, 0 if not, or -errno. */
+int fk_pt_kill_suidgid(const struct fk_pt *pt, const struct fk_ctx *who,
+		       struct fk_pt_at at);
+/** Does the caller of req lack CAP_FSETID (fk_caller_has_fsetid)?
+ *  Requests that change data without saying so (fallocate,
  *  copy_file_range) drop set-id bits then. */
 int fk_pt_caller_unprivileged(fk_req *req);
 /** A new open file of the node reached at at (open(2) flags, no O_CREAT):

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../../util/fk_caller.h"
 #include "../../util/fk_mode.h"
 #include "pt.h"
 
@@ -260,11 +261,17 @@ void fk_pt_statx(fk_req *req, const struct fk_statx_in *in)
 	(void)fk_reply_statx(req, &a, pt->attr_ns);
 }
 
-int fk_pt_kill_suidgid(struct fk_pt_at at)
+int fk_pt_kill_suidgid(const struct fk_pt *pt, const struct fk_ctx *who,
+		       struct fk_pt_at at)
 {
 	struct fk_plat_stat st;
 	int rc = fk_pt_stat_at(at, &st);
-	uint32_t killed = fk_mode_kill_suidgid(st.mode);
+	if (rc)
+		return rc;
+	/* The caller's groups are read only for the bit in question. */
+	int in_group = (st.mode & (S_ISGID | S_IXGRP)) != S_ISGID || !who ||
+		       fk_caller_in_group(who, FK_PT_GID_SHOWN(pt, st.gid));
+	uint32_t killed = fk_mode_kill_suidgid(st.mode, in_group);
 	if (rc || !S_ISREG(st.mode) || killed == st.mode)
 		return rc;
 	rc = fk_plat_chmod_at(at.fd, FK_PT_AT_NAME(at), killed & 07777);
@@ -273,11 +280,11 @@ int fk_pt_kill_suidgid(struct fk_pt_at at)
 
 int fk_pt_caller_unprivileged(fk_req *req)
 {
-	return fk_req_ctx(req)->uid != 0;
+	return !fk_caller_has_fsetid(fk_req_ctx(req));
 }
 
 int fk_pt_setattr_at(struct fk_pt *pt, struct fk_pt_at at, int fd,
-		     const struct fk_setattr_in *in)
+		     const struct fk_setattr_in *in, const struct fk_ctx *who)
 {
 	/* An open file (fd) is where a change through it goes. */
 	struct fk_pt_at to = fd >= 0 ? FK_PT_AT_FD(fd) : at;
@@ -315,7 +322,7 @@ int fk_pt_setattr_at(struct fk_pt *pt, struct fk_pt_at at, int fd,
 	/* Our truncate keeps set-id bits (we have CAP_FSETID); the caller's
 	 * would not have. (A chown drops them on the host itself.) */
 	if (!rc && (in->valid & FK_SET_KILL_SUIDGID)) {
-		int r = fk_pt_kill_suidgid(at);
+		int r = fk_pt_kill_suidgid(pt, who, at);
 		rc = r < 0 ? r : 0;
 	}
 	/* FK_SET_CTIME: the host sets ctime itself on every change above. */
@@ -334,13 +341,14 @@ void fk_pt_setattr(fk_req *req, const struct fk_setattr_in *in)
 			(void)fk_reply_err(req, -fd);
 		else
 			reply_file_attr(req, pt, f, fd,
-					fk_pt_setattr_at(pt, FK_PT_AT_FD(fd), fd, in));
+					fk_pt_setattr_at(pt, FK_PT_AT_FD(fd), fd,
+							 in, fk_req_ctx(req)));
 		return;
 	}
 	struct fk_pt_use u;
 	int rc = fk_pt_acquire(pt, in->ino, FK_PT_NEED_AT, &u);
 	if (rc == 0)
-		rc = fk_pt_setattr_at(pt, u.at, -1, in);
+		rc = fk_pt_setattr_at(pt, u.at, -1, in, fk_req_ctx(req));
 	if (rc)
 		(void)fk_reply_err(req, -rc);
 	else

@@ -60,7 +60,7 @@ static void file_done(fk_req *req, uint64_t fh)
  * knows nothing of it). 0 or -errno. */
 static int kill_suidgid(fk_req *req, uint64_t ino, int fd)
 {
-	int rc = fk_pt_kill_suidgid(FK_PT_AT_FD(fd));
+	int rc = fk_pt_kill_suidgid(FK_PT(req), fk_req_ctx(req), FK_PT_AT_FD(fd));
 	if (rc > 0)
 		(void)fk_notify_inval_inode(fk_req_session(req), ino, -1, 0);
 	return rc < 0 ? rc : 0; /* failing: the attributes expire anyway */

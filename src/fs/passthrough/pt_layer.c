@@ -173,7 +173,7 @@ static int l_setattr(struct fk_layer *l, struct fk_layer_node *h,
 		return rc;
 	rc = fk_pt_override_applies(pt, NODE(h)->type)
 		     ? fk_pt_override_setattr(pt, u.at, in)
-		     : fk_pt_setattr_at(pt, u.at, -1, in);
+		     : fk_pt_setattr_at(pt, u.at, -1, in, NULL);
 	struct fk_plat_stat sx;
 	if (rc == 0 && st && (rc = fk_pt_stat_at(u.at, &sx)) == 0)
 		to_stat(pt, &u.at, &sx, st);

@@ -133,16 +133,16 @@ int fk_pt_override_setattr(struct fk_pt *pt, struct fk_pt_at at,
 			perm = in->mode & 07777;
 		else if ((in->valid & (FK_SET_UID | FK_SET_GID)) &&
 			 !S_ISDIR(sx.mode))
-			perm = fk_mode_kill_suidgid(perm); /* as chown does */
+			perm = fk_mode_kill_suidgid(perm, 1); /* as root's chown does */
 		if ((in->valid & FK_SET_KILL_SUIDGID) && S_ISREG(sx.mode))
-			perm = fk_mode_kill_suidgid(perm);
+			perm = fk_mode_kill_suidgid(perm, 1); /* fk_layer_kill_for */
 		rc = fk_pt_override_write(pt, at, uid, gid, perm);
 		if (rc)
 			return rc;
 	}
 	struct fk_setattr_in rest = *in;
 	rest.valid &= ~owner_bits;
-	return fk_pt_setattr_at(pt, at, -1, &rest);
+	return fk_pt_setattr_at(pt, at, -1, &rest, NULL);
 }
 
 enum fk_pt_override fk_pt_override_detect(const struct fk_pt *pt)

@@ -854,6 +854,12 @@ void fk_un_setattr(fk_req *req, const struct fk_setattr_in *in)
 	struct fk_setattr_in rest = *in;
 	if (in->has_fh)
 		rest.valid &= ~FK_SET_SIZE;
+	/* The copy shown says what the writer's truncate leaves. */
+	if (rc == 0 && k > 0) {
+		const struct copy *c = &cs.c[to[0]];
+		rc = fk_layer_kill_for(ovl->layers[c->layer], c->h, fk_req_ctx(req),
+				       &rest);
+	}
 	for (int i = 0; rc == 0 && i < k; i++) {
 		const struct copy *c = &cs.c[to[i]];
 		struct fk_layer *l = ovl->layers[c->layer];
