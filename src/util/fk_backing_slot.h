@@ -29,6 +29,9 @@ struct fk_backing_slot {
 	int id; /* 0: none */
 	uint32_t users; /* passthrough opens on id */
 	uint32_t cached; /* opens through the daemon */
+	uint32_t writers; /* of users, those open for writing, where the
+			   * filesystem counts them (the passthrough:
+			   * fk_pt_attr_ns); never more than users */
 	uint64_t owner;
 };
 
@@ -68,6 +71,25 @@ static inline void fk_backing_grant(struct fk_open_out *o, int id)
 	o->open_flags &= ~FK_FOPEN_KEEP_CACHE;
 	o->open_flags |= FK_FOPEN_PASSTHROUGH;
 	o->backing_id = id;
+}
+
+/** A passthrough open for writing of node nodeid was just granted: the
+ *  kernel is not to keep its attributes from now on (stores through a
+ *  shared mapping change the backing file's times unseen; docs/posix.md).
+ *  Returns the entry to answer a create with: a copy of e in *fresh
+ *  whose attributes have no timeout; for a plain open (e NULL), drops
+ *  what the kernel holds from before and returns NULL. */
+static inline const struct fk_entry *
+fk_backing_uncached(fk_session *se, uint64_t nodeid, const struct fk_entry *e,
+		    struct fk_entry *fresh)
+{
+	if (!e) {
+		(void)fk_notify_inval_inode(se, nodeid, -1, 0); /* best effort */
+		return NULL;
+	}
+	*fresh = *e;
+	fresh->attr_valid_ns = 0;
+	return fresh;
 }
 
 #endif /* FK_BACKING_SLOT_H */

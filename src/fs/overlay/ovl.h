@@ -147,6 +147,7 @@ static inline struct fk_layer_cred fk_ovl_cred_of(fk_req *req)
 struct ovl_file {
 	int fd; /* the layer's descriptor */
 	int odirect; /* fd has O_DIRECT: buffers must be aligned */
+	int writes; /* opened for writing */
 	enum fk_backing_kind backing; /* how node->backing counts it */
 	struct fk_ovl_node *node; /* an operation reference, for its life */
 };
@@ -261,9 +262,15 @@ int fk_ovl_attr_of(const struct fk_ovl *ovl, const struct fk_ovl_node *n,
  *  -EOPNOTSUPP, or 0. */
 int fk_ovl_xattr_refused(const struct fk_ovl *ovl, const char *name);
 
-/** The entry reply for node n with topmost attributes st. */
-void fk_ovl_entry_of(const struct fk_ovl *ovl, const struct fk_ovl_node *n,
+/** The entry reply for node n with topmost attributes st (their
+ *  timeout: fk_ovl_attr_ns). */
+void fk_ovl_entry_of(struct fk_ovl *ovl, const struct fk_ovl_node *n,
 		     const struct fk_layer_stat *st, struct fk_entry *e);
+/** How long the kernel may keep n's attributes: not at all while n has a
+ *  kernel-passthrough open for writing (writes through a shared mapping
+ *  change the backing file unseen: docs/posix.md), else attr_timeout.
+ *  Takes the node table's lock. */
+uint64_t fk_ovl_attr_ns(struct fk_ovl *ovl, const struct fk_ovl_node *n);
 /** Answer with e; if the kernel did not take it, forget the reference. */
 void fk_ovl_reply_entry(fk_req *req, const struct fk_entry *e);
 /** The inode number a node of layer shows for the layer's inode ino. */

@@ -21,6 +21,7 @@
  * (choose_io).
  */
 #define _GNU_SOURCE
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -150,6 +151,9 @@ static int choose_io(fk_req *req, struct ovl_file *f, uint64_t gen,
 	int id = fk_backing_slot_open(se, &f->node->backing, f->fd, gen,
 				      !(ovl->upper && lower) && !sees, &f->backing,
 				      &joined, &err);
+	if (id > 0 && f->writes)
+		f->node->backing.writers++; /* fk_ovl_attr_ns */
+	assert(f->node->backing.writers <= f->node->backing.users);
 	fk_nt_unlock(&ovl->nodes);
 	if (err == -EPERM || err == -EOPNOTSUPP)
 		atomic_store(&ovl->passthrough_ok, 0); /* not allowed here */
@@ -167,6 +171,10 @@ static void backing_put(fk_req *req, struct ovl_file *f)
 {
 	struct fk_ovl *ovl = OVL(req);
 	fk_nt_lock(&ovl->nodes);
+	if (f->backing == FK_BACKING_PASSTHROUGH && f->writes) {
+		assert(f->node->backing.writers > 0);
+		f->node->backing.writers--;
+	}
 	fk_backing_slot_close(fk_req_session(req), &f->node->backing, f->backing);
 	fk_nt_unlock(&ovl->nodes);
 }
@@ -187,6 +195,8 @@ void fk_ovl_reply_open(fk_req *req, struct fk_ovl_node *n, int fd,
 	f->fd = fd;
 	int fl = fcntl(fd, F_GETFL);
 	f->odirect = fl >= 0 && (fl & FK_O_DIRECT);
+	f->writes = fl >= 0 && (fl & O_ACCMODE) != O_RDONLY;
+	f->backing = FK_BACKING_UNCOUNTED;
 	f->node = n;
 	atomic_fetch_add(&n->opens, 1);
 	struct fk_open_out o = { (uint64_t)(uintptr_t)f,
@@ -194,6 +204,10 @@ void fk_ovl_reply_open(fk_req *req, struct fk_ovl_node *n, int fd,
 							 fd, fl),
 				 0 };
 	int rc = choose_io(req, f, gen, &o);
+	struct fk_entry fresh;
+	if (rc == 0 && o.backing_id && f->writes) /* as fk_ovl_attr_ns answers */
+		created = fk_backing_uncached(fk_req_session(req), n->tn.nodeid,
+					      created, &fresh);
 	struct fk_plat_stat st;
 	/* Through us, cache=auto: the page cache kept if unchanged. */
 	if (rc == 0 && !o.backing_id && ovl->o.cache == FK_CACHE_AUTO &&

@@ -352,7 +352,15 @@ static void ovl_lookup(fk_req *req, const struct fk_name_in *in)
 	}
 }
 
-void fk_ovl_entry_of(const struct fk_ovl *ovl, const struct fk_ovl_node *n,
+uint64_t fk_ovl_attr_ns(struct fk_ovl *ovl, const struct fk_ovl_node *n)
+{
+	fk_nt_lock(&ovl->nodes);
+	uint32_t writers = n->backing.writers;
+	fk_nt_unlock(&ovl->nodes);
+	return writers ? 0 : ovl->attr_ns;
+}
+
+void fk_ovl_entry_of(struct fk_ovl *ovl, const struct fk_ovl_node *n,
 		     const struct fk_layer_stat *st, struct fk_entry *e)
 {
 	memset(e, 0, sizeof *e);
@@ -362,7 +370,7 @@ void fk_ovl_entry_of(const struct fk_ovl *ovl, const struct fk_ovl_node *n,
 	assert(rc == 0);
 	(void)rc;
 	e->entry_valid_ns = ovl->entry_ns;
-	e->attr_valid_ns = ovl->attr_ns;
+	e->attr_valid_ns = fk_ovl_attr_ns(ovl, n);
 }
 
 void fk_ovl_reply_entry(fk_req *req, const struct fk_entry *e)
@@ -388,11 +396,12 @@ static void ovl_getattr(fk_req *req, const struct fk_getattr_in *in)
 	fk_ovl_tree_read(ovl);
 	int rc = fk_ovl_top_attr(ovl, n, &a);
 	fk_ovl_tree_unlock(ovl);
+	uint64_t attr_ns = fk_ovl_attr_ns(ovl, n);
 	fk_ovl_node_put(ovl, n);
 	if (rc)
 		(void)fk_reply_err(req, -rc);
 	else
-		(void)fk_reply_attr(req, &a, ovl->attr_ns);
+		(void)fk_reply_attr(req, &a, attr_ns);
 }
 
 static void ovl_readlink(fk_req *req, const struct fk_ino_in *in)

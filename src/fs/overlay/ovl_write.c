@@ -794,11 +794,12 @@ static void ovl_setattr(fk_req *req, const struct fk_setattr_in *in)
 	if (rc == 0)
 		rc = fk_ovl_attr_of(ovl, n, &st, &a);
 	fk_ovl_tree_unlock(ovl);
+	uint64_t attr_ns = fk_ovl_attr_ns(ovl, n);
 	fk_ovl_node_put(ovl, n);
 	if (rc)
 		(void)fk_reply_err(req, -rc);
 	else
-		(void)fk_reply_attr(req, &a, ovl->attr_ns);
+		(void)fk_reply_attr(req, &a, attr_ns);
 }
 
 /* setxattr (value non-NULL) or removexattr, on the upper copy. The

@@ -217,12 +217,19 @@ struct fk_pt_node *fk_pt_node_find(struct fk_pt *pt, const struct fk_plat_stat *
 struct fk_pt_node *fk_pt_node_root(struct fk_pt *pt, int fd,
 				   const struct fk_plat_stat *st);
 /** fk_backing_slot_open and _close on the node's slot, under the table
- *  lock. */
+ *  lock; writes: the open is for writing (counted in the slot's
+ *  writers while it is a passthrough one). */
 int fk_pt_backing_open(struct fk_pt *pt, fk_session *se, struct fk_pt_node *n,
-		       int fd, int want, enum fk_backing_kind *kind, int *joined,
-		       int *err);
+		       int fd, int want, int writes, enum fk_backing_kind *kind,
+		       int *joined, int *err);
 void fk_pt_backing_close(struct fk_pt *pt, fk_session *se, struct fk_pt_node *n,
-			 enum fk_backing_kind kind);
+			 enum fk_backing_kind kind, int writes);
+/** How long the kernel may keep n's attributes (nanoseconds): not at all
+ *  while n has a kernel-passthrough open for writing, whose writes
+ *  through a shared mapping change the backing file and its times where
+ *  neither the kernel's FUSE inode nor we see them (docs/posix.md); else
+ *  the mount's attr_timeout. n NULL: the mount's. Takes the table lock. */
+uint64_t fk_pt_attr_ns(struct fk_pt *pt, struct fk_pt_node *n);
 /** Drop n kernel lookup references from a node. */
 void fk_pt_node_forget(struct fk_pt *pt, uint64_t nodeid, uint64_t n);
 /** Names kept: name oldname in oldparent was renamed to newname in
@@ -426,8 +433,9 @@ void fk_pt_tell_nofile(struct fk_pt *pt, int rc);
 int fk_pt_lookup_name(struct fk_pt *pt, struct fk_pt_node *parent,
 		      int parent_fd, const char *name, enum fk_nt_ref ref,
 		      struct fk_pt_node **out, struct fk_plat_stat *st);
-/** The entry reply for node n with attributes st. */
-void fk_pt_entry_of(const struct fk_pt *pt, const struct fk_pt_node *n,
+/** The entry reply for node n with attributes st (their timeout:
+ *  fk_pt_attr_ns, so not under the table lock). */
+void fk_pt_entry_of(struct fk_pt *pt, struct fk_pt_node *n,
 		    const struct fk_plat_stat *st, struct fk_entry *e);
 /** fk_pt_lookup_name for the kernel: fills e, takes a kernel reference. */
 int fk_pt_do_lookup(struct fk_pt *pt, struct fk_pt_node *parent, int parent_fd,

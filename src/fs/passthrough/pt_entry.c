@@ -109,14 +109,14 @@ int fk_pt_lookup_name(struct fk_pt *pt, struct fk_pt_node *parent,
 	return *out ? 0 : -ENOMEM;
 }
 
-void fk_pt_entry_of(const struct fk_pt *pt, const struct fk_pt_node *n,
-		     const struct fk_plat_stat *st, struct fk_entry *e)
+void fk_pt_entry_of(struct fk_pt *pt, struct fk_pt_node *n,
+		    const struct fk_plat_stat *st, struct fk_entry *e)
 {
 	memset(e, 0, sizeof *e);
 	e->ino = n->tn.nodeid;
 	fk_pt_stat_to_attr(pt, st, &e->attr);
 	e->entry_valid_ns = pt->entry_ns;
-	e->attr_valid_ns = pt->attr_ns;
+	e->attr_valid_ns = fk_pt_attr_ns(pt, n);
 }
 
 int fk_pt_do_lookup(struct fk_pt *pt, struct fk_pt_node *parent, int parent_fd,
@@ -172,22 +172,24 @@ static void reply_entry_of(fk_req *req, struct fk_pt *pt, struct fk_pt_node *n,
 	(void)fk_nt_prune(&pt->nodes, fk_req_session(req)); /* best effort */
 }
 
-static void reply_stat(fk_req *req, struct fk_pt *pt,
+/* Answer with st, the attributes of node n (fk_pt_attr_ns). */
+static void reply_stat(fk_req *req, struct fk_pt *pt, struct fk_pt_node *n,
 		       const struct fk_plat_stat *st)
 {
 	struct fk_attr a;
 	fk_pt_stat_to_attr(pt, st, &a);
-	(void)fk_reply_attr(req, &a, pt->attr_ns);
+	(void)fk_reply_attr(req, &a, fk_pt_attr_ns(pt, n));
 }
 
-static void reply_attr_of(fk_req *req, struct fk_pt *pt, struct fk_pt_at at)
+static void reply_attr_of(fk_req *req, struct fk_pt *pt, struct fk_pt_node *n,
+			  struct fk_pt_at at)
 {
 	struct fk_plat_stat st;
 	int rc = fk_pt_stat_at(at, &st);
 	if (rc)
 		(void)fk_reply_err(req, -rc);
 	else
-		reply_stat(req, pt, &st);
+		reply_stat(req, pt, n, &st);
 }
 
 /* Answer with the attributes of open file f, whose descriptor fd this
@@ -199,17 +201,23 @@ static void reply_file_attr(fk_req *req, struct fk_pt *pt, struct fk_pt_file *f,
 	struct fk_plat_stat st;
 	if (rc == 0)
 		rc = fk_pt_stat_fd(fd, &st);
+	/* (The node outlives the unpin: the kernel's open file holds it.) */
+	uint64_t attr_ns = fk_pt_attr_ns(pt, f->node);
 	fk_pt_file_unfd(pt, f);
-	if (rc)
+	if (rc) {
 		(void)fk_reply_err(req, -rc);
-	else
-		reply_stat(req, pt, &st);
+	} else {
+		struct fk_attr a;
+		fk_pt_stat_to_attr(pt, &st, &a);
+		(void)fk_reply_attr(req, &a, attr_ns);
+	}
 }
 
-/* The stat of node ino, and with bkup its backup time too; answers the
+/* The stat of node ino, and with bkup its backup time too, and with
+ * attr_ns how long the kernel may keep it (fk_pt_attr_ns); answers the
  * request's error itself (then -1). */
 static int stat_node(fk_req *req, uint64_t ino, struct fk_plat_stat *st,
-		     struct timespec *bkup);
+		     struct timespec *bkup, uint64_t *attr_ns);
 
 void fk_pt_getattr(fk_req *req, const struct fk_getattr_in *in)
 {
@@ -226,12 +234,16 @@ void fk_pt_getattr(fk_req *req, const struct fk_getattr_in *in)
 		return;
 	}
 	struct fk_plat_stat st;
-	if (stat_node(req, in->ino, &st, NULL) == 0)
-		reply_stat(req, pt, &st);
+	uint64_t attr_ns;
+	if (stat_node(req, in->ino, &st, NULL, &attr_ns) == 0) {
+		struct fk_attr a;
+		fk_pt_stat_to_attr(pt, &st, &a);
+		(void)fk_reply_attr(req, &a, attr_ns);
+	}
 }
 
 static int stat_node(fk_req *req, uint64_t ino, struct fk_plat_stat *st,
-		     struct timespec *bkup)
+		     struct timespec *bkup, uint64_t *attr_ns)
 {
 	struct fk_pt *pt = FK_PT(req);
 	struct fk_pt_use u;
@@ -244,6 +256,8 @@ static int stat_node(fk_req *req, uint64_t ino, struct fk_plat_stat *st,
 	}
 	if (rc == 0)
 		*st = u.st;
+	if (rc == 0 && attr_ns)
+		*attr_ns = fk_pt_attr_ns(pt, u.node);
 	fk_pt_drop(pt, &u);
 	if (rc)
 		(void)fk_reply_err(req, -rc);
@@ -254,11 +268,12 @@ void fk_pt_statx(fk_req *req, const struct fk_statx_in *in)
 {
 	struct fk_pt *pt = FK_PT(req);
 	struct fk_plat_stat st;
-	if (stat_node(req, in->ino, &st, NULL))
+	uint64_t attr_ns;
+	if (stat_node(req, in->ino, &st, NULL, &attr_ns))
 		return;
 	struct fk_attr a;
 	fk_pt_stat_to_attr(pt, &st, &a);
-	(void)fk_reply_statx(req, &a, pt->attr_ns);
+	(void)fk_reply_statx(req, &a, attr_ns);
 }
 
 int fk_pt_kill_suidgid(const struct fk_pt *pt, const struct fk_ctx *who,
@@ -352,7 +367,7 @@ void fk_pt_setattr(fk_req *req, const struct fk_setattr_in *in)
 	if (rc)
 		(void)fk_reply_err(req, -rc);
 	else
-		reply_attr_of(req, pt, u.at);
+		reply_attr_of(req, pt, u.node, u.at);
 	fk_pt_drop(pt, &u);
 }
 
@@ -665,7 +680,7 @@ void fk_pt_getxtimes(fk_req *req, const struct fk_ino_in *in)
 {
 	struct fk_plat_stat st;
 	struct timespec bkup, none = { 0, 0 };
-	if (stat_node(req, in->ino, &st, &bkup) == 0)
+	if (stat_node(req, in->ino, &st, &bkup, NULL) == 0)
 		(void)fk_reply_xtimes(req, &bkup, st.has_btime ? &st.btime : &none);
 }
 

@@ -79,10 +79,17 @@ static int sees_writes(fk_session *se, int fd, int fl, const struct fk_entry *e)
 	return (mode & (S_ISUID | S_ISGID)) != 0;
 }
 
+/* Is an open with flags fl one for writing? */
+static int writes(int fl)
+{
+	return (fl & O_ACCMODE) != O_RDONLY;
+}
+
 /* Answer an open/create with file fd (consumed) of node nodeid, which
  * the kernel holds, opened with host flags fl, sharing the node's backing
  * file for kernel passthrough when we can. e: the entry for create, or
  * NULL. The open file takes an operation reference of its own. */
+
 static void reply_opened(fk_req *req, uint64_t nodeid, int fd, int fl,
 			 const struct fk_entry *e)
 {
@@ -98,6 +105,7 @@ static void reply_opened(fk_req *req, uint64_t nodeid, int fd, int fl,
 		return;
 	}
 	struct fk_pt_node *n = ref.node; /* f's now: fk_pt_release puts it */
+	struct fk_entry fresh;
 	f->flags = fl & ~(O_CREAT | O_EXCL | O_TRUNC | FK_O_TMPFILE);
 	f->odirect = FK_O_DIRECT && (fl & FK_O_DIRECT);
 	f->backing = FK_BACKING_UNCOUNTED;
@@ -114,12 +122,14 @@ static void reply_opened(fk_req *req, uint64_t nodeid, int fd, int fl,
 		 * the kernel resolves it after our reply, in the opener's
 		 * context. (One file per node: no open is ever refused.) */
 		int sees = sees_writes(se, fd, fl, e), joined, err;
-		int id = fk_pt_backing_open(pt, se, n, fd, !sees, &f->backing,
-					    &joined, &err);
+		int id = fk_pt_backing_open(pt, se, n, fd, !sees, writes(fl),
+					    &f->backing, &joined, &err);
 		if (err == -EPERM || err == -EOPNOTSUPP)
 			atomic_store(&pt->passthrough_ok, 0); /* not allowed here */
 		if (id > 0)
 			fk_backing_grant(&o, id);
+		if (id > 0 && writes(fl)) /* as fk_pt_attr_ns answers */
+			e = fk_backing_uncached(se, nodeid, e, &fresh);
 		if (joined && fk_pt_caller_unprivileged(req))
 			/* Failing: the bits stay, as for any failed change. */
 			(void)kill_suidgid(req, n->tn.nodeid, fd);
@@ -143,7 +153,7 @@ static void reply_opened(fk_req *req, uint64_t nodeid, int fd, int fl,
 	rc = e ? fk_reply_create(req, e, &o) : fk_reply_open(req, &o);
 	if (rc == -ENOENT) {
 		/* The opener was interrupted: the kernel will not release. */
-		fk_pt_backing_close(pt, se, n, f->backing);
+		fk_pt_backing_close(pt, se, n, f->backing, writes(f->flags));
 		fk_pt_file_detach(pt, f);
 		fk_pt_node_put(pt, n);
 		free(f);
@@ -379,7 +389,8 @@ void fk_pt_release(fk_req *req, const struct fk_release_in *in)
 {
 	struct fk_pt *pt = FK_PT(req);
 	struct fk_pt_file *f = FH(in->fh);
-	fk_pt_backing_close(pt, fk_req_session(req), f->node, f->backing);
+	fk_pt_backing_close(pt, fk_req_session(req), f->node, f->backing,
+			    writes(f->flags));
 	fk_pt_file_detach(pt, f);
 	fk_pt_node_put(pt, f->node);
 	free(f);

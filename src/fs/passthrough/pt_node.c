@@ -6,6 +6,7 @@
  * leaves the key index.
  */
 #define _GNU_SOURCE
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,21 +181,39 @@ struct fk_pt_node *fk_pt_node_root(struct fk_pt *pt, int fd,
 }
 
 int fk_pt_backing_open(struct fk_pt *pt, fk_session *se, struct fk_pt_node *n,
-		       int fd, int want, enum fk_backing_kind *kind, int *joined,
-		       int *err)
+		       int fd, int want, int writes, enum fk_backing_kind *kind,
+		       int *joined, int *err)
 {
 	fk_pt_lock(pt);
 	/* One file per node: owner 0 for all. */
 	int id = fk_backing_slot_open(se, &n->backing, fd, 0, want, kind, joined,
 				      err);
+	if (id > 0 && writes)
+		n->backing.writers++;
+	assert(n->backing.writers <= n->backing.users);
 	fk_pt_unlock(pt);
 	return id;
 }
 
 void fk_pt_backing_close(struct fk_pt *pt, fk_session *se, struct fk_pt_node *n,
-			 enum fk_backing_kind kind)
+			 enum fk_backing_kind kind, int writes)
 {
 	fk_pt_lock(pt);
+	if (kind == FK_BACKING_PASSTHROUGH && writes) {
+		assert(n->backing.writers > 0);
+		n->backing.writers--;
+	}
 	fk_backing_slot_close(se, &n->backing, kind);
+	assert(n->backing.writers <= n->backing.users);
 	fk_pt_unlock(pt);
+}
+
+uint64_t fk_pt_attr_ns(struct fk_pt *pt, struct fk_pt_node *n)
+{
+	if (!n)
+		return pt->attr_ns;
+	fk_pt_lock(pt);
+	uint32_t writers = n->backing.writers;
+	fk_pt_unlock(pt);
+	return writers ? 0 : pt->attr_ns;
 }
