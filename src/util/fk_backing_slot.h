@@ -73,23 +73,16 @@ static inline void fk_backing_grant(struct fk_open_out *o, int id)
 	o->backing_id = id;
 }
 
-/** A passthrough open for writing of node nodeid was just granted: the
- *  kernel is not to keep its attributes from now on (stores through a
- *  shared mapping change the backing file's times unseen; docs/posix.md).
- *  Returns the entry to answer a create with: a copy of e in *fresh
- *  whose attributes have no timeout; for a plain open (e NULL), drops
- *  what the kernel holds from before and returns NULL. */
-static inline const struct fk_entry *
-fk_backing_uncached(fk_session *se, uint64_t nodeid, const struct fk_entry *e,
-		    struct fk_entry *fresh)
+/** A passthrough open for writing of node nodeid is granted: the kernel
+ *  is not to keep its attributes from now on (stores through a shared
+ *  mapping change the backing file's times unseen; docs/posix.md), and
+ *  drops what it holds. Before the reply to an open (the kernel checked
+ *  permission before asking); after the reply to a create, whose open
+ *  checks permission on the new file once answered: a create's entry
+ *  keeps its timeout, so that the check needs no GETATTR. Best effort. */
+static inline void fk_backing_uncache(fk_session *se, uint64_t nodeid)
 {
-	if (!e) {
-		(void)fk_notify_inval_inode(se, nodeid, -1, 0); /* best effort */
-		return NULL;
-	}
-	*fresh = *e;
-	fresh->attr_valid_ns = 0;
-	return fresh;
+	(void)fk_notify_inval_inode(se, nodeid, -1, 0);
 }
 
 #endif /* FK_BACKING_SLOT_H */

@@ -16,9 +16,10 @@ PY=/usr/bin/python3
 mkdir -p "$WORK/native"
 NATIVE=$("$PY" "$HERE/mmap_times.py" "$WORK/native/f" 2>&1)
 expect "native: every step makes mtime and ctime newer" \
-	"$(printf 'fault 1 1\nmsync 1 1\nmunmap 1 1')" "$NATIVE"
+	"$(printf '%s fault 1 1\n%s msync 1 1\n%s munmap 1 1\n' created created created opened opened opened)" \
+	"$NATIVE"
 # Through the daemon, without the writeback cache: all but the fault.
-LAGS=$(printf 'fault 0 0\nmsync 1 1\nmunmap 1 1')
+LAGS=$(printf '%s fault 0 0\n%s msync 1 1\n%s munmap 1 1\n' created created created opened opened opened)
 
 run() { # LABEL MNT WANT
 	expect "$1: times after mmap writes" "$3" \

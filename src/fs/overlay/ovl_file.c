@@ -204,10 +204,10 @@ void fk_ovl_reply_open(fk_req *req, struct fk_ovl_node *n, int fd,
 							 fd, fl),
 				 0 };
 	int rc = choose_io(req, f, gen, &o);
-	struct fk_entry fresh;
-	if (rc == 0 && o.backing_id && f->writes) /* as fk_ovl_attr_ns answers */
-		created = fk_backing_uncached(fk_req_session(req), n->tn.nodeid,
-					      created, &fresh);
+	/* as fk_ovl_attr_ns answers */
+	int uncache = rc == 0 && o.backing_id && f->writes;
+	if (uncache && !created)
+		fk_backing_uncache(fk_req_session(req), n->tn.nodeid);
 	struct fk_plat_stat st;
 	/* Through us, cache=auto: the page cache kept if unchanged. */
 	if (rc == 0 && !o.backing_id && ovl->o.cache == FK_CACHE_AUTO &&
@@ -229,6 +229,8 @@ void fk_ovl_reply_open(fk_req *req, struct fk_ovl_node *n, int fd,
 		if (created) /* nor does the kernel hold the new node */
 			fk_ovl_node_forget(ovl, created->ino, 1);
 	} else if (created) {
+		if (uncache) /* (n may be gone: the kernel may have released f) */
+			fk_backing_uncache(fk_req_session(req), created->ino);
 		(void)fk_nt_prune(&ovl->nodes, fk_req_session(req)); /* best effort */
 	}
 }

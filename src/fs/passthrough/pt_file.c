@@ -105,7 +105,7 @@ static void reply_opened(fk_req *req, uint64_t nodeid, int fd, int fl,
 		return;
 	}
 	struct fk_pt_node *n = ref.node; /* f's now: fk_pt_release puts it */
-	struct fk_entry fresh;
+	int uncache = 0;
 	f->flags = fl & ~(O_CREAT | O_EXCL | O_TRUNC | FK_O_TMPFILE);
 	f->odirect = FK_O_DIRECT && (fl & FK_O_DIRECT);
 	f->backing = FK_BACKING_UNCOUNTED;
@@ -128,8 +128,9 @@ static void reply_opened(fk_req *req, uint64_t nodeid, int fd, int fl,
 			atomic_store(&pt->passthrough_ok, 0); /* not allowed here */
 		if (id > 0)
 			fk_backing_grant(&o, id);
-		if (id > 0 && writes(fl)) /* as fk_pt_attr_ns answers */
-			e = fk_backing_uncached(se, nodeid, e, &fresh);
+		uncache = id > 0 && writes(fl); /* as fk_pt_attr_ns answers */
+		if (uncache && !e)
+			fk_backing_uncache(se, nodeid);
 		if (joined && fk_pt_caller_unprivileged(req))
 			/* Failing: the bits stay, as for any failed change. */
 			(void)kill_suidgid(req, n->tn.nodeid, fd);
@@ -158,6 +159,8 @@ static void reply_opened(fk_req *req, uint64_t nodeid, int fd, int fl,
 		fk_pt_node_put(pt, n);
 		free(f);
 	} else if (e) {
+		if (uncache)
+			fk_backing_uncache(se, nodeid);
 		(void)fk_nt_prune(&pt->nodes, se); /* best effort */
 	}
 }
