@@ -29,6 +29,8 @@ extern "C" {
  * is simply (uint32_t)st_rdev. crtime (birth time) and flags (chflags(2)
  * bits) reach the kernel only where the protocol carries them: macFUSE's
  * attributes, and statx's btime on Linux. A zero crtime means "unknown".
+ * stx_attributes and stx_attributes_mask are statx(2)'s (STATX_ATTR_*:
+ * append, immutable, nodump, compressed...), sent in STATX replies.
  */
 struct fk_attr {
 	uint64_t ino;
@@ -45,6 +47,8 @@ struct fk_attr {
 	uint32_t rdev;
 	uint32_t blksize;
 	uint32_t flags; /* macOS chflags bits; ignored on Linux */
+	uint64_t stx_attributes; /* STATX_ATTR_* set */
+	uint64_t stx_attributes_mask; /* STATX_ATTR_* the filesystem knows */
 };
 
 /**

@@ -123,6 +123,7 @@ struct fk_plat_stat {
 	struct timespec btime; /* birth, where has_btime */
 	int has_btime;
 	uint32_t flags; /* chflags(2) flags (macOS; 0 on Linux) */
+	uint64_t attributes, attributes_mask; /* statx(2)'s (Linux; else 0) */
 	uint32_t gen; /* inode generation (macOS, for root; 0 elsewhere) */
 };
 

@@ -354,6 +354,8 @@ int fk_plat_stat_at(int dirfd, const char *name, struct fk_plat_stat *st)
 	st->has_btime = (sx.stx_mask & STATX_BTIME) != 0;
 	if (st->has_btime)
 		st->btime = ts_of(&sx.stx_btime);
+	st->attributes = sx.stx_attributes;
+	st->attributes_mask = sx.stx_attributes_mask;
 	return 0;
 }
 

@@ -141,6 +141,8 @@ size_t fk_proto_encode_statx_out(const struct fk_attr *a, uint64_t valid_ns,
 	/* The kernel's 32-bit device encoding (new_encode_dev). */
 	s->rdev_major = (a->rdev >> 8) & 0xfffu;
 	s->rdev_minor = (a->rdev & 0xffu) | ((a->rdev >> 12) & 0xfff00u);
+	s->attributes = a->stx_attributes;
+	s->attributes_mask = a->stx_attributes_mask;
 	return sizeof *out;
 }
 

@@ -742,6 +742,19 @@ static void test_errno_numbering(void)
 	FK_CHECK_EQ(fk_proto_wire_errno(M, -ENOSYS), -78);
 }
 
+/* A STATX reply carries statx's attributes and their mask (chattr's
+ * append, immutable, nodump, compressed), for kernels that show them. */
+static void test_statx_attributes_encoded(void)
+{
+	struct fk_attr a = { .ino = 7, .mode = 0100644, .stx_attributes = 0x20,
+			     .stx_attributes_mask = 0x74 };
+	struct fk_wire_statx_out out;
+	FK_CHECK_EQ(fk_proto_encode_statx_out(&a, 0, &out), sizeof out);
+	FK_CHECK_EQ(out.stat.attributes, 0x20);
+	FK_CHECK_EQ(out.stat.attributes_mask, 0x74);
+	FK_CHECK_EQ(out.stat.ino, 7);
+}
+
 int main(void)
 {
 	static const struct fk_test tests[] = {
@@ -750,6 +763,7 @@ int main(void)
 		FK_TEST(test_macfuse_dialect),
 		FK_TEST(test_bad_headers),
 		FK_TEST(test_errno_numbering),
+		FK_TEST(test_statx_attributes_encoded),
 	};
 	return fk_test_main(tests, sizeof tests / sizeof tests[0]);
 }

@@ -370,6 +370,8 @@ static void ovl_ioctl(fk_req *req, const struct fk_ioctl_in *in)
 		close(fd);
 	fk_ovl_tree_unlock(ovl);
 	fk_ovl_node_put(ovl, n);
+	if (rc >= 0 && set) /* the host changed its ctime (and flags) */
+		(void)fk_notify_inval_inode(fk_req_session(req), in->ino, -1, 0);
 	if (rc < 0)
 		(void)fk_reply_err(req, -rc);
 	else

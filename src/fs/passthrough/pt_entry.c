@@ -63,6 +63,9 @@ void fk_pt_stat_to_attr(const struct fk_pt *pt, const struct fk_plat_stat *st,
 	a->rdev = (uint32_t)st->rdev;
 	a->blksize = st->blksize;
 	a->flags = st->flags;
+	/* (The kernel replaces those it sets itself: mount root, DAX.) */
+	a->stx_attributes = st->attributes;
+	a->stx_attributes_mask = st->attributes_mask;
 }
 
 int fk_pt_reopen(struct fk_pt_at at, int flags)

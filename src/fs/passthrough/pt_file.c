@@ -475,6 +475,9 @@ void fk_pt_ioctl(fk_req *req, const struct fk_ioctl_in *in)
 	/* Unpinned before the reply: after it, a release may free the file. */
 	if (!dir)
 		file_done(req, in->fh);
+	if (!rc && fk_plat_inode_ioctl_kind(in->cmd) == FK_PLAT_IOCTL_SET)
+		/* The host changed the inode's ctime (and flags). */
+		(void)fk_notify_inval_inode(fk_req_session(req), in->ino, -1, 0);
 	if (rc)
 		(void)fk_reply_err(req, rc);
 	else
