@@ -14,8 +14,9 @@
  * daemon's rights, which keep them, so the upper node is told to drop
  * them (FK_SET_KILL_SUIDGID) where the writer's own change would have: a
  * write the kernel marks so, an open that truncates with KILL_SUIDGID, a
- * fallocate or copy_file_range by a caller other than root. (setattr
- * passes the kernel's flag on to the layer.) Writes through kernel
+ * fallocate or copy_file_range by a caller without CAP_FSETID, by the
+ * rule of Linux >= 6.2 (fk_layer_kill_for; setattr turns the kernel's
+ * flag into a mode the same way). Writes through kernel
  * passthrough never reach us: a file with set-id bits is opened for
  * writing without it, unless the inode has passthrough opens already
  * (choose_io).
@@ -126,7 +127,11 @@ static void ovl_open(fk_req *req, const struct fk_open_in *in)
  * write-open of a file with set-id bits must let us see every write, but
  * joins the passthrough opens the inode has (the kernel allows nothing
  * else): then an unprivileged caller's open drops the bits at once.
- * 0, or -EBUSY when the open cannot be answered now. */
+ * 0, or -ESTALE when the inode's passthrough opens are on another file
+ * than the one its name shows now: only the host can make that happen
+ * (deleting the upper copy those opens read, so that the file was
+ * copied up anew), and the kernel lets the new open neither join them
+ * nor go through us; the inode stands for a file no longer there. */
 static int choose_io(fk_req *req, struct ovl_file *f, uint64_t gen,
 		     struct fk_open_out *o)
 {
@@ -157,6 +162,8 @@ static int choose_io(fk_req *req, struct ovl_file *f, uint64_t gen,
 	fk_nt_unlock(&ovl->nodes);
 	if (err == -EPERM || err == -EOPNOTSUPP)
 		atomic_store(&ovl->passthrough_ok, 0); /* not allowed here */
+	if (id == -EBUSY)
+		return -ESTALE;
 	if (id < 0)
 		return id;
 	if (id > 0)
