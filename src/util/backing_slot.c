@@ -6,9 +6,21 @@
 
 #include "fk_backing_slot.h"
 
+#include <assert.h>
+
+/* writers += delta; atomic for fk_backing_slot_writing's unlocked read. */
+static void count_writer(struct fk_backing_slot *s, int delta)
+{
+	assert(delta > 0 || s->writers > 0);
+	__atomic_store_n(&s->writers, s->writers + (uint32_t)delta,
+			 __ATOMIC_RELAXED);
+	assert(s->writers <= s->users);
+}
+
 /* One passthrough open fewer; the last closes the id. */
 static void slot_put(fk_session *se, struct fk_backing_slot *s)
 {
+	assert(s->users ? s->writers < s->users : s->writers == 0);
 	if (s->users && --s->users == 0 && s->id > 0) {
 		/* Failing, the id stays registered until the session ends. */
 		(void)fk_backing_close(se, s->id);
@@ -17,8 +29,8 @@ static void slot_put(fk_session *se, struct fk_backing_slot *s)
 }
 
 int fk_backing_slot_open(fk_session *se, struct fk_backing_slot *s, int fd,
-			 uint64_t owner, int want, enum fk_backing_kind *kind,
-			 int *joined, int *err)
+			 uint64_t owner, int want, int writes,
+			 enum fk_backing_kind *kind, int *joined, int *err)
 {
 	*joined = 0;
 	*err = 0;
@@ -30,6 +42,8 @@ int fk_backing_slot_open(fk_session *se, struct fk_backing_slot *s, int fd,
 		}
 		*joined = !want;
 		s->users++;
+		if (writes)
+			count_writer(s, 1);
 		*kind = FK_BACKING_PASSTHROUGH;
 		return s->id;
 	}
@@ -39,6 +53,8 @@ int fk_backing_slot_open(fk_session *se, struct fk_backing_slot *s, int fd,
 			s->id = id;
 			s->owner = owner;
 			s->users = 1;
+			if (writes)
+				count_writer(s, 1);
 			*kind = FK_BACKING_PASSTHROUGH;
 			return id;
 		}
@@ -50,8 +66,10 @@ int fk_backing_slot_open(fk_session *se, struct fk_backing_slot *s, int fd,
 }
 
 void fk_backing_slot_close(fk_session *se, struct fk_backing_slot *s,
-			   enum fk_backing_kind kind)
+			   enum fk_backing_kind kind, int writes)
 {
+	if (kind == FK_BACKING_PASSTHROUGH && writes)
+		count_writer(s, -1);
 	if (kind == FK_BACKING_PASSTHROUGH)
 		slot_put(se, s);
 	else if (kind == FK_BACKING_CACHED && s->cached)

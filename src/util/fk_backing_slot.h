@@ -29,9 +29,9 @@ struct fk_backing_slot {
 	int id; /* 0: none */
 	uint32_t users; /* passthrough opens on id */
 	uint32_t cached; /* opens through the daemon */
-	uint32_t writers; /* of users, those open for writing, where the
-			   * filesystem counts them (the passthrough:
-			   * fk_pt_attr_ns); never more than users */
+	uint32_t writers; /* of users, those open for writing; never more
+			   * than users. Changed under the caller's lock
+			   * but read without it: fk_backing_slot_writing */
 	uint64_t owner;
 };
 
@@ -53,14 +53,25 @@ enum fk_backing_kind {
  * join (*kind FK_BACKING_UNCOUNTED). An open of an inode with passthrough
  * opens joins them even when !want: *joined is set then. When
  * registering fd fails, the open goes through the daemon and *err is the
- * reason (-EPERM: not allowed here).
+ * reason (-EPERM: not allowed here). writes: the open is for writing
+ * (a passthrough one is counted in writers).
  */
 int fk_backing_slot_open(fk_session *se, struct fk_backing_slot *s, int fd,
-			 uint64_t owner, int want, enum fk_backing_kind *kind,
-			 int *joined, int *err);
-/** The open answered as kind has closed. */
+			 uint64_t owner, int want, int writes,
+			 enum fk_backing_kind *kind, int *joined, int *err);
+/** The open answered as kind, for writing or not, has closed. */
 void fk_backing_slot_close(fk_session *se, struct fk_backing_slot *s,
-			   enum fk_backing_kind kind);
+			   enum fk_backing_kind kind, int writes);
+
+/** Whether the inode has a passthrough open for writing, whose writes
+ *  through a shared mapping change the backing file unseen (so its
+ *  attributes must not be cached; docs/posix.md). Read without the lock,
+ *  on every attribute reply: a moment stale at worst, as a locked read
+ *  would be once the lock is let go. */
+static inline int fk_backing_slot_writing(const struct fk_backing_slot *s)
+{
+	return __atomic_load_n(&s->writers, __ATOMIC_RELAXED) != 0;
+}
 
 
 /** Make o a passthrough open on backing id. The page cache is the

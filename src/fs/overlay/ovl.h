@@ -269,7 +269,7 @@ void fk_ovl_entry_of(struct fk_ovl *ovl, const struct fk_ovl_node *n,
 /** How long the kernel may keep n's attributes: not at all while n has a
  *  kernel-passthrough open for writing (writes through a shared mapping
  *  change the backing file unseen: docs/posix.md), else attr_timeout.
- *  Takes the node table's lock. */
+ *  No lock taken. */
 uint64_t fk_ovl_attr_ns(struct fk_ovl *ovl, const struct fk_ovl_node *n);
 /** Answer with e; if the kernel did not take it, forget the reference. */
 void fk_ovl_reply_entry(fk_req *req, const struct fk_entry *e);

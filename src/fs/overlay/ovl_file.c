@@ -142,8 +142,7 @@ static int choose_io(fk_req *req, struct ovl_file *f, uint64_t gen,
 	    !(fk_session_conn(se)->want & FK_CAP_PASSTHROUGH) ||
 	    (o->open_flags & FK_FOPEN_DIRECT_IO)) /* cache=never|metadata */
 		return 0;
-	int fl = fcntl(f->fd, F_GETFL);
-	int killpriv = fl >= 0 && (fl & O_ACCMODE) != O_RDONLY &&
+	int killpriv = f->writes &&
 		       (fk_session_conn(se)->want & FK_CAP_HANDLE_KILLPRIV_V2);
 	struct fk_attr a;
 	fk_ovl_tree_read(ovl);
@@ -154,11 +153,8 @@ static int choose_io(fk_req *req, struct ovl_file *f, uint64_t gen,
 	int joined, err;
 	fk_nt_lock(&ovl->nodes);
 	int id = fk_backing_slot_open(se, &f->node->backing, f->fd, gen,
-				      !(ovl->upper && lower) && !sees, &f->backing,
-				      &joined, &err);
-	if (id > 0 && f->writes)
-		f->node->backing.writers++; /* fk_ovl_attr_ns */
-	assert(f->node->backing.writers <= f->node->backing.users);
+				      !(ovl->upper && lower) && !sees, f->writes,
+				      &f->backing, &joined, &err);
 	fk_nt_unlock(&ovl->nodes);
 	if (err == -EPERM || err == -EOPNOTSUPP)
 		atomic_store(&ovl->passthrough_ok, 0); /* not allowed here */
@@ -178,11 +174,8 @@ static void backing_put(fk_req *req, struct ovl_file *f)
 {
 	struct fk_ovl *ovl = OVL(req);
 	fk_nt_lock(&ovl->nodes);
-	if (f->backing == FK_BACKING_PASSTHROUGH && f->writes) {
-		assert(f->node->backing.writers > 0);
-		f->node->backing.writers--;
-	}
-	fk_backing_slot_close(fk_req_session(req), &f->node->backing, f->backing);
+	fk_backing_slot_close(fk_req_session(req), &f->node->backing, f->backing,
+			      f->writes);
 	fk_nt_unlock(&ovl->nodes);
 }
 

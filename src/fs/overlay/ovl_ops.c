@@ -354,10 +354,7 @@ static void ovl_lookup(fk_req *req, const struct fk_name_in *in)
 
 uint64_t fk_ovl_attr_ns(struct fk_ovl *ovl, const struct fk_ovl_node *n)
 {
-	fk_nt_lock(&ovl->nodes);
-	uint32_t writers = n->backing.writers;
-	fk_nt_unlock(&ovl->nodes);
-	return writers ? 0 : ovl->attr_ns;
+	return fk_backing_slot_writing(&n->backing) ? 0 : ovl->attr_ns;
 }
 
 void fk_ovl_entry_of(struct fk_ovl *ovl, const struct fk_ovl_node *n,

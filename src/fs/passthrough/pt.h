@@ -228,7 +228,7 @@ void fk_pt_backing_close(struct fk_pt *pt, fk_session *se, struct fk_pt_node *n,
  *  while n has a kernel-passthrough open for writing, whose writes
  *  through a shared mapping change the backing file and its times where
  *  neither the kernel's FUSE inode nor we see them (docs/posix.md); else
- *  the mount's attr_timeout. n NULL: the mount's. Takes the table lock. */
+ *  the mount's attr_timeout. n NULL: the mount's. No lock taken. */
 uint64_t fk_pt_attr_ns(struct fk_pt *pt, struct fk_pt_node *n);
 /** Drop n kernel lookup references from a node. */
 void fk_pt_node_forget(struct fk_pt *pt, uint64_t nodeid, uint64_t n);

@@ -186,11 +186,8 @@ int fk_pt_backing_open(struct fk_pt *pt, fk_session *se, struct fk_pt_node *n,
 {
 	fk_pt_lock(pt);
 	/* One file per node: owner 0 for all. */
-	int id = fk_backing_slot_open(se, &n->backing, fd, 0, want, kind, joined,
-				      err);
-	if (id > 0 && writes)
-		n->backing.writers++;
-	assert(n->backing.writers <= n->backing.users);
+	int id = fk_backing_slot_open(se, &n->backing, fd, 0, want, writes,
+				      kind, joined, err);
 	fk_pt_unlock(pt);
 	return id;
 }
@@ -199,21 +196,11 @@ void fk_pt_backing_close(struct fk_pt *pt, fk_session *se, struct fk_pt_node *n,
 			 enum fk_backing_kind kind, int writes)
 {
 	fk_pt_lock(pt);
-	if (kind == FK_BACKING_PASSTHROUGH && writes) {
-		assert(n->backing.writers > 0);
-		n->backing.writers--;
-	}
-	fk_backing_slot_close(se, &n->backing, kind);
-	assert(n->backing.writers <= n->backing.users);
+	fk_backing_slot_close(se, &n->backing, kind, writes);
 	fk_pt_unlock(pt);
 }
 
 uint64_t fk_pt_attr_ns(struct fk_pt *pt, struct fk_pt_node *n)
 {
-	if (!n)
-		return pt->attr_ns;
-	fk_pt_lock(pt);
-	uint32_t writers = n->backing.writers;
-	fk_pt_unlock(pt);
-	return writers ? 0 : pt->attr_ns;
+	return n && fk_backing_slot_writing(&n->backing) ? 0 : pt->attr_ns;
 }
