@@ -323,11 +323,12 @@ int fk_layer_is_marker_xattr(const struct fk_layer *l, const char *name);
  *  is group-executable; since Linux 6.2 a writer outside the file's group
  *  (and without CAP_FSETID) drops it also where it is not. For a setattr
  *  by the writer who, in->valid gets FK_SET_MODE, with the mode that
- *  writer's change leaves, where that differs (n's attributes are read).
- *  in without FK_SET_KILL_SUIDGID, or with FK_SET_MODE: unchanged. 0 or
- *  -errno. */
+ *  writer's change leaves, where that differs: n's attributes are known,
+ *  or read when known is NULL. in without FK_SET_KILL_SUIDGID, or with
+ *  FK_SET_MODE: unchanged. 0 or -errno. */
 int fk_layer_kill_for(struct fk_layer *l, struct fk_layer_node *n,
-		      const struct fk_ctx *who, struct fk_setattr_in *in);
+		      const struct fk_ctx *who, const struct fk_layer_stat *known,
+		      struct fk_setattr_in *in);
 
 #pragma GCC visibility pop
 #ifdef __cplusplus

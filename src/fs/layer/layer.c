@@ -233,19 +233,23 @@ int fk_layer_is_marker_xattr(const struct fk_layer *l, const char *name)
 }
 
 int fk_layer_kill_for(struct fk_layer *l, struct fk_layer_node *n,
-		      const struct fk_ctx *who, struct fk_setattr_in *in)
+		      const struct fk_ctx *who, const struct fk_layer_stat *known,
+		      struct fk_setattr_in *in)
 {
 	if (!(in->valid & FK_SET_KILL_SUIDGID) || (in->valid & FK_SET_MODE))
 		return 0;
-	struct fk_layer_stat st;
-	int rc = l->ops->getattr(l, n, &st);
-	if (rc)
-		return rc;
-	uint32_t mode = st.attr.mode;
+	struct fk_layer_stat read;
+	if (!known) {
+		int rc = l->ops->getattr(l, n, &read);
+		if (rc)
+			return rc;
+		known = &read;
+	}
+	uint32_t mode = known->attr.mode;
 	/* Only a set-group-ID bit without group execute is in question:
 	 * the layer's own rule takes the rest. */
 	if (!S_ISREG(mode) || (mode & (S_ISGID | S_IXGRP)) != S_ISGID ||
-	    fk_caller_in_group(who, st.attr.gid))
+	    fk_caller_in_group(who, known->attr.gid))
 		return 0;
 	in->valid |= FK_SET_MODE;
 	in->mode = fk_mode_kill_suidgid(mode, 0) & 07777;

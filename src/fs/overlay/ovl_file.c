@@ -58,7 +58,8 @@ static int kill_suidgid(fk_req *req, struct fk_ovl_node *n)
 	struct fk_layer_stat st;
 	int rc = l->ops->getattr(l, n->stack[0].h, &st);
 	if (rc == 0)
-		rc = fk_layer_kill_for(l, n->stack[0].h, fk_req_ctx(req), &in);
+		rc = fk_layer_kill_for(l, n->stack[0].h, fk_req_ctx(req), &st,
+				       &in);
 	uint32_t killed = (in.valid & FK_SET_MODE)
 				  ? (st.attr.mode & S_IFMT) | in.mode
 				  : fk_mode_kill_suidgid(st.attr.mode, 1);

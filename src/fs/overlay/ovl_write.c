@@ -786,7 +786,8 @@ static void ovl_setattr(fk_req *req, const struct fk_setattr_in *in)
 		struct fk_setattr_in rest = *in;
 		if (in->has_fh)
 			rest.valid &= ~FK_SET_SIZE;
-		rc = fk_layer_kill_for(up, n->stack[0].h, fk_req_ctx(req), &rest);
+		rc = fk_layer_kill_for(up, n->stack[0].h, fk_req_ctx(req), NULL,
+				       &rest);
 		if (rc == 0)
 			rc = up->ops->setattr(up, n->stack[0].h, &rest, &st);
 	}

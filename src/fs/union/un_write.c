@@ -858,7 +858,7 @@ void fk_un_setattr(fk_req *req, const struct fk_setattr_in *in)
 	if (rc == 0 && k > 0) {
 		const struct copy *c = &cs.c[to[0]];
 		rc = fk_layer_kill_for(ovl->layers[c->layer], c->h, fk_req_ctx(req),
-				       &rest);
+				       NULL, &rest);
 	}
 	for (int i = 0; rc == 0 && i < k; i++) {
 		const struct copy *c = &cs.c[to[i]];
