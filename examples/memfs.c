@@ -305,7 +305,7 @@ static int new_owner(struct memfs *fs, fk_req *req, struct fk_layer_node *dir,
 	int rc = fs->l->ops->getattr(fs->l, dir, &st);
 	if (rc)
 		return rc;
-	*cred = (struct fk_layer_cred){ ctx->uid, ctx->gid };
+	*cred = (struct fk_layer_cred){ .uid = ctx->uid, .gid = ctx->gid };
 	if (st.attr.mode & S_ISGID) {
 		cred->gid = st.attr.gid;
 		if (S_ISDIR(*mode))

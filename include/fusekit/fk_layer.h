@@ -69,9 +69,14 @@ struct fk_layer_stat {
 	struct fk_attr attr;
 };
 
-/** The owner of a new object. */
+/** The owner of a new object, and the umask of whoever asks for it. */
 struct fk_layer_cred {
 	uint32_t uid, gid;
+	/* 0: the mode is final. Else the caller's umask, which the layer
+	 * applies where the new object's directory has no default ACL (where
+	 * it has one, the object inherits it and the umask does not count:
+	 * layers with fk_layer.acls; the others apply the umask always). */
+	uint32_t umask;
 };
 
 /** One directory entry: never "." or "..". */
@@ -241,6 +246,11 @@ struct fk_layer {
 	 * overlayfs, where the process may write trusted.* xattrs) or
 	 * "user.overlay." (unprivileged, or root of a user namespace). */
 	char xattr_prefix[32];
+	/* The layer keeps POSIX ACLs as a local filesystem does: stored as
+	 * system.posix_acl_* xattrs, mode and ACL kept in step by chmod and
+	 * setxattr, a directory's default ACL inherited by what is made in
+	 * it (fk_layer_cred.umask). 0 unless the layer says so. */
+	int acls;
 };
 
 /** Set the defaults: FK_LAYER_WH_CHARDEV (FK_LAYER_WH_OCI on macOS) and

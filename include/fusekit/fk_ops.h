@@ -198,6 +198,11 @@ struct fk_fsync_in {
 	int datasync;
 };
 
+/** setxattr_flags: the value is an access ACL (FK_CAP_POSIX_ACL) set by a
+ *  caller outside the file's group without CAP_FSETID: the file loses its
+ *  set-group-ID bit, as posix_acl_update_mode drops it natively. */
+#define FK_SETXATTR_ACL_KILL_SGID (1u << 0)
+
 struct fk_setxattr_in {
 	uint64_t ino;
 	const char *name;
@@ -205,7 +210,7 @@ struct fk_setxattr_in {
 	uint32_t size;
 	uint32_t flags; /* XATTR_CREATE / XATTR_REPLACE, as this host numbers
 			 * them (macFUSE's caller's options left out) */
-	uint32_t setxattr_flags; /* FUSE_SETXATTR_ACL_KILL_SGID */
+	uint32_t setxattr_flags; /* FK_SETXATTR_ACL_KILL_SGID */
 	uint32_t position; /* macFUSE resource fork offset; 0 on Linux */
 };
 

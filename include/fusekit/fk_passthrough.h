@@ -74,6 +74,12 @@ struct fk_pt_options {
 	int writeback; /* FUSE writeback cache */
 	int xattr; /* extended attributes on (default) */
 	unsigned xattr_ns; /* FK_PT_XATTR_* bits (default FK_PT_XATTR_ALL) */
+	/* POSIX ACLs applied by the kernel (default on; needs xattr and
+	 * FK_PT_XATTR_SYSTEM): it checks permissions against the ACLs
+	 * stored on SOURCE, and new objects inherit default ACLs there,
+	 * the caller's umask applied only where there is none. Off, ACLs
+	 * pass as xattrs and only the mode bits count. */
+	int acl;
 	int passthrough; /* kernel passthrough for opened files (default on) */
 	/* uidmapping=HOST:SHOWN:LEN[:HOST:SHOWN:LEN...], gidmapping= */
 	struct fk_pt_idmap uidmap[FK_PT_MAX_IDMAPS], gidmap[FK_PT_MAX_IDMAPS];
@@ -95,7 +101,7 @@ void fk_pt_options_init(struct fk_pt_options *o);
 
 /** The -o options of the passthrough filesystem (target: fk_pt_options):
  *  entry_timeout=, attr_timeout=, negative_timeout=, cache=,
- *  writeback, xattr, noxattr, passthrough, nopassthrough, uidmapping=,
+ *  writeback, xattr, noxattr, acl, noacl, passthrough, nopassthrough, uidmapping=,
  *  gidmapping=, inode=, fd_cap=, hold=, xattr_ns=. */
 extern const struct fk_opt fk_pt_opt_table[];
 

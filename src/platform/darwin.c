@@ -543,6 +543,12 @@ int fk_plat_handle_open_raw(int mount_fd, int type, const void *bytes,
  * macOS has no other way to act as someone else on one thread (a process
  * serves every caller at once).
  */
+int fk_plat_thread_umask(uint32_t mask)
+{
+	(void)mask;
+	return -ENOTSUP; /* the umask is the process's */
+}
+
 #pragma clang diagnostic push
 #pragma clang diagnostic ignored "-Wdeprecated-declarations"
 

@@ -283,6 +283,12 @@ int fk_plat_cred_switch(uint32_t uid, uint32_t gid, const uint32_t *groups,
 			unsigned ngroups, int keep_privileges);
 /** Back to the daemon's own identity after a switch. */
 void fk_plat_cred_restore(void);
+/** Set this thread's own umask (what new objects lose where their
+ *  directory has no default ACL), leaving the other threads' alone.
+ *  Linux: the thread first stops sharing its umask, root and working
+ *  directory with the process (unshare(CLONE_FS), once per thread).
+ *  0, or -errno (-ENOTSUP on macOS, which has no thread umask). */
+int fk_plat_thread_umask(uint32_t mask);
 
 struct stat;
 /** The access, modification and change times of st (the fields are

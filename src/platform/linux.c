@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -722,6 +723,20 @@ int fk_plat_cred_switch(uint32_t uid, uint32_t gid, const uint32_t *groups,
 fail:
 	fk_plat_cred_restore();
 	return -EPERM;
+}
+
+int fk_plat_thread_umask(uint32_t mask)
+{
+	static _Thread_local int unshared;
+	if (!unshared) {
+		/* Ours alone from now on: the root and working directory too,
+		 * which the daemon never changes after it starts. */
+		if (unshare(CLONE_FS) < 0)
+			return -errno;
+		unshared = 1;
+	}
+	umask(mask & 0777); /* cannot fail */
+	return 0;
 }
 
 void fk_plat_cred_restore(void)

@@ -27,7 +27,7 @@ static char tmpdir[PATH_MAX]; /* holds root/ (the layer) and work/ */
 static char rootdir[PATH_MAX + 8];
 static struct fk_layer *L;
 static struct fk_layer_node *R; /* its root */
-static const struct fk_layer_cred me = { 0, 0 };
+static const struct fk_layer_cred me = { .uid = 0, .gid = 0 };
 
 static void layer_open(void)
 {
@@ -573,7 +573,7 @@ static void test_owner(void)
 		return;
 	}
 	layer_open();
-	const struct fk_layer_cred c = { 1234, 5678 };
+	const struct fk_layer_cred c = { .uid = 1234, .gid = 5678 };
 	struct fk_layer_stat st;
 	struct fk_layer_node *d = NULL;
 	FK_CHECK_EQ(L->ops->mkdir(L, R, "d", 0700, &c, &d, &st), 0);
@@ -581,7 +581,7 @@ static void test_owner(void)
 	FK_CHECK_EQ(st.attr.gid, 5678);
 	/* Inside a 0700 directory of another user: the layer never checks
 	 * permissions, the filesystem on top did. */
-	const struct fk_layer_cred c2 = { 4321, 8765 };
+	const struct fk_layer_cred c2 = { .uid = 4321, .gid = 8765 };
 	int fd = L->ops->create(L, d, "f", O_RDWR, 0600, &c2, NULL, &st);
 	FK_CHECK(fd >= 0);
 	if (fd >= 0)
@@ -670,7 +670,7 @@ static void test_optional(void)
 		if (must && geteuid() == 0) {
 			/* Another owner's clone: its owner, then its exact mode
 			 * (set-id bits too, which the chown would clear). */
-			const struct fk_layer_cred other = { 1234, 5678 };
+			const struct fk_layer_cred other = { .uid = 1234, .gid = 5678 };
 			memset(&st, 0, sizeof st);
 			fd = L->ops->clone_file(L, R, "theirs", src, 06750, &other,
 						NULL, &st);

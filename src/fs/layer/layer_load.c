@@ -80,7 +80,7 @@ static int load_one(struct load *ld, struct fk_layer_node *dir, int dirfd,
 	int rc = fk_plat_stat_at(dirfd, name, &st);
 	if (rc)
 		return rc;
-	const struct fk_layer_cred cred = { st.uid, st.gid };
+	const struct fk_layer_cred cred = { .uid = st.uid, .gid = st.gid };
 	struct fk_layer_node *h = NULL;
 	if (S_ISREG(st.mode)) {
 		int src = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);

@@ -447,6 +447,10 @@ static struct fk_layer_node *make_locked(struct mem_layer *m,
 		*rc = -EEXIST;
 	if (*rc)
 		return NULL;
+	/* No default ACLs here: the umask always applies (a link's mode is
+	 * not a permission). */
+	if (!S_ISLNK(mode))
+		mode &= ~(cred->umask & 0777);
 	struct fk_layer_node *n = new_node(m, mode, cred->uid, cred->gid);
 	if (!n) {
 		*rc = -ENOMEM;

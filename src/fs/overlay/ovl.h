@@ -47,6 +47,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <unistd.h>
 
 #include <fusekit/fk_overlay.h>
 #include <fusekit/fk_session.h>
@@ -137,10 +138,23 @@ static inline int fk_ovl_writable(const struct fk_ovl *ovl)
 }
 
 /** The owner of what req's caller makes. */
+/** The daemon's own identity, for what it makes for itself (markers,
+ *  whiteouts, work objects). */
+static inline struct fk_layer_cred fk_ovl_own_cred(void)
+{
+	return (struct fk_layer_cred){ .uid = (uint32_t)geteuid(),
+				       .gid = (uint32_t)getegid() };
+}
+
 static inline struct fk_layer_cred fk_ovl_cred_of(fk_req *req)
 {
 	const struct fk_ctx *c = fk_req_ctx(req);
-	return (struct fk_layer_cred){ c->uid, c->gid };
+	/* Granted DONT_MASK (ovl_init), the mode came unmasked: the umask
+	 * goes with it, for the upper layer to apply or not (fk_layer_cred). */
+	const struct fk_conn *conn = fk_session_conn(fk_req_session(req));
+	uint32_t umask = (conn->want & conn->offered & FK_CAP_DONT_MASK) ? c->umask
+									  : 0;
+	return (struct fk_layer_cred){ c->uid, c->gid, umask };
 }
 
 /* An open file: fh is a pointer to this. */

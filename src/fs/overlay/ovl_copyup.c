@@ -200,7 +200,7 @@ static int stage(struct fk_ovl *ovl, const struct fk_ovl_dest *to,
 		 struct fk_layer_node **h, unsigned flags)
 {
 	struct fk_layer *up = ovl->layers[to->layer];
-	const struct fk_layer_cred cred = { st->attr.uid, st->attr.gid };
+	const struct fk_layer_cred cred = { .uid = st->attr.uid, .gid = st->attr.gid };
 	uint32_t type = st->attr.mode & S_IFMT, perm = st->attr.mode & 07777;
 	int rc;
 	if (type == S_IFREG) {

@@ -513,8 +513,14 @@ static void ovl_init(void *fs, struct fk_conn *c)
 	/* We drop set-id bits where the kernel says (ovl_file.c), so it
 	 * need not ask for security.capability before every write. */
 	c->want |= FK_CAP_HANDLE_KILLPRIV_V2;
-	/* The kernel checks permissions against the modes we show. */
-	c->want &= ~FK_CAP_POSIX_ACL;
+	/* POSIX ACLs: the kernel checks them, read from the topmost copy;
+	 * new objects inherit them where the upper layer keeps them as a
+	 * host does (make_name inherits them itself where it builds
+	 * aside). Not with noacl, nor in the union (whose branches each
+	 * decide for themselves). */
+	c->want &= ~(FK_CAP_POSIX_ACL | FK_CAP_DONT_MASK);
+	if (!ovl->o.noacl && !ovl->un && (!ovl->upper || ovl->layers[0]->acls))
+		c->want |= FK_CAP_POSIX_ACL | FK_CAP_DONT_MASK;
 }
 
 static struct fk_ops ovl_ops = {
@@ -547,7 +553,7 @@ void fk_ovl_choose_format(struct fk_layer *up, struct fk_layer_node *work)
 {
 	if (up->whiteout != FK_LAYER_WH_CHARDEV)
 		return;
-	const struct fk_layer_cred me = { (uint32_t)geteuid(), (uint32_t)getegid() };
+	const struct fk_layer_cred me = fk_ovl_own_cred();
 	char tmp[FK_LAYER_STAGE_NAME_MAX];
 	fk_layer_stage_name(up, tmp);
 	int rc = fk_layer_whiteout_create(up, work, tmp, &me);

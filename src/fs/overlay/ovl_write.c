@@ -34,6 +34,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../../util/fk_acl.h"
 #include "ovl.h"
 #include "../union/un.h"
 
@@ -59,11 +60,6 @@ static struct fk_ovl_node *changing_node(fk_req *req, uint64_t id)
 
 /* Whiteouts and temporaries are the daemon's, as kernel overlayfs's are
  * the mounter's. */
-static struct fk_layer_cred own_cred(void)
-{
-	return (struct fk_layer_cred){ (uint32_t)geteuid(), (uint32_t)getegid() };
-}
-
 /* Would name in dir (an upper node) show a lower object if the upper
  * layer had nothing there? 1, 0, or -errno. */
 static int lower_has(struct fk_ovl *ovl, const struct fk_ovl_node *dir,
@@ -209,6 +205,58 @@ void fk_ovl_reply_made(fk_req *req, struct fk_ovl_node *n, int rc, int want_fd,
 	fk_ovl_reply_entry(req, e);
 }
 
+/* Make what a says as tmp in the work directory, to take the place of a
+ * name in upper directory P: with what it would inherit there. Made in
+ * P itself, it would get P's default ACL, the caller's umask applied only
+ * where P has none; made in the work directory, it would get the work
+ * directory's. So where P has a default ACL, the object is made with the
+ * mode unmasked and given the ACL it would have inherited (as kernel
+ * overlayfs does in ovl_create_over_whiteout); where it has none, the
+ * umask is applied here. The descriptor (FILE) or 0, or -errno. */
+static int make_aside(struct fk_ovl *ovl, struct fk_layer_node *P,
+		      const char *tmp, const struct fk_ovl_make *a,
+		      struct fk_layer_node **h, struct fk_layer_stat *st)
+{
+	struct fk_layer *up = UPPER(ovl);
+	struct fk_layer_node *work = ovl->work;
+	struct fk_ovl_make aside = *a;
+	unsigned char acl[FK_ACL_XATTR_MAX];
+	int len = -ENODATA;
+	if (up->acls && a->kind != FK_OVL_MAKE_SYMLINK && a->kind != FK_OVL_MAKE_LINK)
+		len = up->ops->getxattr(up, P, FK_ACL_DEFAULT_XATTR, acl, sizeof acl);
+	if (len < 0 && len != -ENODATA && len != -EOPNOTSUPP)
+		return len;
+	if (len <= 0) {
+		aside.mode &= ~aside.cred.umask;
+		aside.cred.umask = 0;
+		return fk_ovl_make_in(up, work, tmp, &aside, h, st);
+	}
+	/* The default ACL, then the access ACL it gives this mode. */
+	unsigned char access[FK_ACL_XATTR_MAX];
+	memcpy(access, acl, (size_t)len);
+	int rc = fk_acl_create_masq(access, (size_t)len, &aside.mode);
+	if (rc)
+		return rc;
+	aside.cred.umask = 0;
+	int fd = fk_ovl_make_in(up, work, tmp, &aside, h, st);
+	if (fd < 0)
+		return fd;
+	rc = up->ops->setxattr(up, *h, FK_ACL_ACCESS_XATTR, access, (size_t)len, 0);
+	if (rc == 0 && a->kind == FK_OVL_MAKE_DIR)
+		rc = up->ops->setxattr(up, *h, FK_ACL_DEFAULT_XATTR, acl, (size_t)len, 0);
+	if (rc == 0)
+		rc = up->ops->getattr(up, *h, st);
+	if (rc) {
+		if (fd > 0)
+			close(fd);
+		(void)remove_upper(ovl, work, tmp, a->kind == FK_OVL_MAKE_DIR);
+		up->ops->put(up, *h);
+		*h = NULL;
+		return rc;
+	}
+	return fd;
+}
+
 /* Make name in parent (an upper node) where the merged view has nothing:
  * over a whiteout if there is one. The new node gets a kernel
  * reference. Returns the descriptor for FK_OVL_MAKE_FILE, else 0; or -errno. */
@@ -228,8 +276,8 @@ static int make_name(struct fk_ovl *ovl, struct fk_ovl_node *parent,
 		/* Built aside, then exchanged with the whiteout in one step. */
 		char tmp[FK_LAYER_STAGE_NAME_MAX];
 		fk_layer_stage_name(ovl->layers[0], tmp);
-		fd = fk_ovl_make_in(up, ovl->work, tmp, a, &h, st);
-		const struct fk_layer_cred me = own_cred();
+		fd = make_aside(ovl, P, tmp, a, &h, st);
+		const struct fk_layer_cred me = fk_ovl_own_cred();
 		int rc = fd < 0 ? fd
 			 : a->kind == FK_OVL_MAKE_DIR ? fk_layer_opaque_set(up, h, &me)
 					       : 0;
@@ -255,7 +303,7 @@ static int make_name(struct fk_ovl *ovl, struct fk_ovl_node *parent,
 			return fd;
 		fd = fk_ovl_make_in(up, P, name, a, &h, st);
 		if (fd >= 0 && wh && a->kind == FK_OVL_MAKE_DIR) {
-			const struct fk_layer_cred me = own_cred();
+			const struct fk_layer_cred me = fk_ovl_own_cred();
 			int rc = fk_layer_opaque_set(up, h, &me);
 			if (rc) {
 				if (fd > 0)
@@ -265,7 +313,7 @@ static int make_name(struct fk_ovl *ovl, struct fk_ovl_node *parent,
 			}
 		}
 		if (fd < 0 && wh) {
-			const struct fk_layer_cred me = own_cred();
+			const struct fk_layer_cred me = fk_ovl_own_cred();
 			/* Put the whiteout back; failing, the lower name shows
 			 * again, which the error reported does not say. */
 			(void)fk_layer_whiteout_create(up, P, name, &me);
@@ -436,7 +484,7 @@ static int remove_name(struct fk_ovl *ovl, struct fk_ovl_node *parent,
 {
 	struct fk_layer *up = UPPER(ovl);
 	struct fk_layer_node *P = parent->stack[0].h;
-	const struct fk_layer_cred me = own_cred();
+	const struct fk_layer_cred me = fk_ovl_own_cred();
 	int is_dir = n->type == S_IFDIR;
 	if (n->stack[0].layer != 0) /* only lower: hide it */
 		return fk_layer_whiteout_create(up, P, name, &me);
@@ -574,7 +622,7 @@ static int opaque_if_merged(struct fk_ovl *ovl, struct fk_ovl_node *n,
 	struct fk_layer *up = UPPER(ovl);
 	if (fk_layer_opaque_test(up, n->stack[0].h) == 1)
 		return 0;
-	const struct fk_layer_cred me = own_cred();
+	const struct fk_layer_cred me = fk_ovl_own_cred();
 	return fk_layer_opaque_set(up, n->stack[0].h, &me);
 }
 
@@ -697,7 +745,7 @@ static int do_rename(struct fk_ovl *ovl, struct fk_ovl_node *p,
 				rc = up->ops->rename(up, P, name, NP, newname, keep);
 				whiteout_after = 1;
 			}
-			const struct fk_layer_cred me = own_cred();
+			const struct fk_layer_cred me = fk_ovl_own_cred();
 			if (rc == 0 && whiteout_after)
 				rc = fk_layer_whiteout_create(up, P, name, &me);
 		}
@@ -803,10 +851,26 @@ static void ovl_setattr(fk_req *req, const struct fk_setattr_in *in)
 		(void)fk_reply_attr(req, &a, attr_ns);
 }
 
+/* Drop set-group-ID from upper node h, whose access ACL a caller
+ * outside its group set (FK_SETXATTR_ACL_KILL_SGID), as
+ * posix_acl_update_mode would; the host, asked by us, keeps it. */
+static int acl_kill_sgid(struct fk_layer *up, struct fk_layer_node *h)
+{
+	struct fk_layer_stat st;
+	int rc = up->ops->getattr(up, h, &st);
+	if (rc || !(st.attr.mode & S_ISGID))
+		return rc;
+	struct fk_setattr_in in = { .valid = FK_SET_MODE,
+				    .mode = st.attr.mode & 07777 & ~(uint32_t)S_ISGID };
+	return up->ops->setattr(up, h, &in, NULL);
+}
+
 /* setxattr (value non-NULL) or removexattr, on the upper copy. The
- * overlay's own xattrs cannot be changed through it. */
+ * overlay's own xattrs cannot be changed through it. setxattr_flags:
+ * the kernel's FK_SETXATTR_* (0 for removexattr). */
 static void change_xattr(fk_req *req, uint64_t ino, const char *name,
-			 const void *value, size_t size, int flags)
+			 const void *value, size_t size, int flags,
+			 uint32_t setxattr_flags)
 {
 	struct fk_ovl *ovl = OVL(req);
 	if (ovl->un) {
@@ -838,6 +902,9 @@ static void change_xattr(fk_req *req, uint64_t ino, const char *name,
 		rc = value ? up->ops->setxattr(up, n->stack[0].h, name, value, size,
 					       flags)
 			   : up->ops->removexattr(up, n->stack[0].h, name);
+	if (rc == 0 && (setxattr_flags & FK_SETXATTR_ACL_KILL_SGID) &&
+	    !strcmp(name, FK_ACL_ACCESS_XATTR))
+		rc = acl_kill_sgid(up, n->stack[0].h);
 	fk_ovl_tree_unlock(ovl);
 	fk_ovl_node_put(ovl, n);
 	(void)fk_reply_err(req, -rc);
@@ -847,12 +914,12 @@ static void ovl_setxattr(fk_req *req, const struct fk_setxattr_in *in)
 {
 	/* A zero-length value is a value: "" stands in for NULL. */
 	change_xattr(req, in->ino, in->name, in->value ? in->value : "", in->size,
-		     (int)in->flags);
+		     (int)in->flags, in->setxattr_flags);
 }
 
 static void ovl_removexattr(fk_req *req, const struct fk_removexattr_in *in)
 {
-	change_xattr(req, in->ino, in->name, NULL, 0, 0);
+	change_xattr(req, in->ino, in->name, NULL, 0, 0, 0);
 }
 
 void fk_ovl_write_ops(struct fk_ops *ops)

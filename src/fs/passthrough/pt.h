@@ -12,6 +12,7 @@
  *   pt_file.c   open, read, write, sync, fallocate, locks, copy, lseek, ioctl
  *   pt_dir.c    opendir, readdir(plus), releasedir
  *   pt_xattr.c  extended attributes
+ *   pt_acl.c    POSIX ACLs: whether the kernel applies them, ids mapped
  *   pt_layer.c  the layer interface (fk_layer.h) over the same nodes
  *   pt_override.c  owners and modes kept in an xattr (layers only)
  *   pt_main.c   options, setup, the ops table
@@ -377,16 +378,22 @@ struct fk_pt_who {
 	/* Keep the daemon's capabilities: only the owner changes (layer
 	 * ops); else permissions are checked as this user (FUSE ops). */
 	int privileged;
+	/* The caller's umask, for the host to apply where the directory has
+	 * no default ACL (fk_pt_acl_on: the kernel leaves it to us); 0: the
+	 * mode is final. */
+	uint32_t umask;
 };
 /** A FUSE request's caller. */
 void fk_pt_who_of_req(fk_req *req, struct fk_pt_who *w);
 /** An owner given as shown ids (layer ops), acting privileged. */
 void fk_pt_who_of_owner(const struct fk_pt *pt, uint32_t uid, uint32_t gid,
 			struct fk_pt_who *w);
-/** Act as w (fsuid, fsgid, groups) on this thread until
- *  fk_pt_cred_restore. Only does anything when the daemon runs as root. */
+/** Act as w (fsuid, fsgid, groups; only when the daemon runs as root)
+ *  on this thread, with w's umask (in every daemon), until
+ *  fk_pt_cred_restore. */
 struct fk_pt_cred_saved {
 	int switched;
+	int umask_set; /* the thread's umask was set: back to 0 after */
 	int give; /* not switched: give what is made to uid, gid */
 	uint32_t uid, gid;
 };
@@ -583,6 +590,23 @@ void fk_pt_readdir(fk_req *req, const struct fk_read_in *in);
 void fk_pt_readdirplus(fk_req *req, const struct fk_read_in *in);
 void fk_pt_releasedir(fk_req *req, const struct fk_release_in *in);
 void fk_pt_fsyncdir(fk_req *req, const struct fk_fsync_in *in);
+
+/* ---- pt_acl.c ---- */
+/** Shall the kernel apply POSIX ACLs (FK_CAP_POSIX_ACL, with DONT_MASK)?
+ *  -o acl, xattrs of the system namespace passed, and a thread umask to
+ *  hand the caller's to the host (probed on this thread). */
+int fk_pt_acl_on(const struct fk_pt *pt);
+/** Are ids mapped (uidmapping=, gidmapping=), so ACL values must be? */
+int fk_pt_acl_mapped(const struct fk_pt *pt);
+/** Map the ids of the named entries in ACL xattr value (size bytes) to
+ *  SOURCE's numbering (host) or the mount's, in place. A value that is
+ *  not an ACL is left as it is, for the host to judge. */
+void fk_pt_acl_map(const struct fk_pt *pt, void *value, size_t size,
+		   int host);
+/** After name was set at at for a caller the kernel says loses
+ *  set-group-ID (FK_SETXATTR_ACL_KILL_SGID): drop it where name is the
+ *  access ACL. 0 or -errno. */
+int fk_pt_acl_kill_sgid(struct fk_pt_at at, const char *name);
 
 /* pt_xattr.c's work, for the ops and the layer interface: on the node
  * reached at at, through the namespace policy. get and list answer the

@@ -19,6 +19,12 @@
  *
  * A daemon that is not root cannot take another identity, and does not
  * need to: everything it creates is its user's anyway.
+ *
+ * The umask. Where the kernel applies POSIX ACLs (fk_pt_acl_on) it sends
+ * each new object's mode unmasked with the caller's umask, so that the
+ * host can do what it does for a local caller: apply the directory's
+ * default ACL if it has one, else the umask. The switch gives this
+ * thread the caller's umask for the make (the daemon's own is 0).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -40,6 +46,10 @@ void fk_pt_who_of_req(fk_req *req, struct fk_pt_who *w)
 	for (unsigned i = 0; i < w->ngroups; i++)
 		w->groups[i] = FK_PT_GID_HOST(pt, c->groups[i]);
 	w->privileged = 0;
+	/* Granted DONT_MASK: the mode came unmasked (else it is final). */
+	const struct fk_conn *conn = fk_session_conn(fk_req_session(req));
+	w->umask = (conn->want & conn->offered & FK_CAP_DONT_MASK) ? c->umask & 0777
+								    : 0;
 }
 
 void fk_pt_who_of_owner(const struct fk_pt *pt, uint32_t uid, uint32_t gid,
@@ -49,6 +59,7 @@ void fk_pt_who_of_owner(const struct fk_pt *pt, uint32_t uid, uint32_t gid,
 	w->gid = FK_PT_GID_HOST(pt, gid);
 	w->ngroups = 0;
 	w->privileged = 1;
+	w->umask = 0;
 }
 
 /* The daemon's own ids: it never changes them, so they are asked once
@@ -63,9 +74,9 @@ static void ask_own_ids(void)
 	own_gid = getegid();
 }
 
-int fk_pt_cred_switch(const struct fk_pt_who *w, struct fk_pt_cred_saved *s)
+/* The fsuid/fsgid/groups part of fk_pt_cred_switch. */
+static int switch_ids(const struct fk_pt_who *w, struct fk_pt_cred_saved *s)
 {
-	s->switched = s->give = 0;
 	(void)pthread_once(&own_ids_once, ask_own_ids); /* cannot fail here */
 	if (own_uid != 0)
 		return 0;
@@ -86,11 +97,28 @@ int fk_pt_cred_switch(const struct fk_pt_who *w, struct fk_pt_cred_saved *s)
 	return 0;
 }
 
+int fk_pt_cred_switch(const struct fk_pt_who *w, struct fk_pt_cred_saved *s)
+{
+	s->switched = s->give = s->umask_set = 0;
+	int rc = switch_ids(w, s);
+	if (rc == 0 && w->umask) {
+		/* Only asked for where fk_pt_acl_on found it works. */
+		rc = fk_plat_thread_umask(w->umask);
+		s->umask_set = rc == 0;
+		if (rc)
+			fk_pt_cred_restore(s);
+	}
+	return rc;
+}
+
 void fk_pt_cred_restore(struct fk_pt_cred_saved *s)
 {
 	if (s->switched)
 		fk_plat_cred_restore();
 	s->switched = 0;
+	if (s->umask_set)
+		(void)fk_plat_thread_umask(0); /* worked a moment ago */
+	s->umask_set = 0;
 }
 
 int fk_pt_cred_give(const struct fk_pt_cred_saved *s, int fd, const char *name)

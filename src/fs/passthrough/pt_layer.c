@@ -94,6 +94,7 @@ static void who_of(const struct fk_pt *pt, const struct fk_layer_cred *c,
 		   struct fk_pt_who *w)
 {
 	fk_pt_who_of_owner(pt, c->uid, c->gid, w);
+	w->umask = c->umask & 0777; /* the host applies it, or the default ACL */
 }
 
 static void l_destroy(struct fk_layer *l)
@@ -678,6 +679,8 @@ int fk_pt_layer_new(struct fk_layer **out, const char *source,
 		return rc;
 	fk_layer_init(&pt->layer, &pt_layer_ops);
 	pt->override = fk_pt_override_detect(pt);
+	/* The host keeps ACLs; not where modes are kept in an override. */
+	pt->layer.acls = fk_pt_acl_on(pt) && pt->override == FK_PT_OVERRIDE_NONE;
 	*out = &pt->layer;
 	return 0;
 }
@@ -716,6 +719,7 @@ int fk_pt_layer_set_override(struct fk_layer *l, enum fk_pt_override o,
 		return rc;
 	}
 	pt->override = o;
+	pt->layer.acls = 0; /* the host's modes are not the ones shown */
 	return 0;
 }
 

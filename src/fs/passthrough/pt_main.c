@@ -22,6 +22,7 @@ void fk_pt_options_init(struct fk_pt_options *o)
 	o->cache = FK_CACHE_AUTO;
 	o->xattr = 1;
 	o->xattr_ns = FK_PT_XATTR_ALL;
+	o->acl = 1;
 	o->passthrough = 1;
 	o->inode = FK_PT_INODE_FD;
 }
@@ -168,6 +169,11 @@ const struct fk_opt fk_pt_opt_table[] = {
 	  "       extended attributes (default)" },
 	{ "noxattr", FK_OPT_FLAG_OFF, PO(xattr), 0, NULL,
 	  "       no extended attributes (EOPNOTSUPP)" },
+	{ "acl", FK_OPT_FLAG, PO(acl), 0, NULL,
+	  "       POSIX ACLs applied by the kernel, inherited as on SOURCE\n"
+	  "(default; needs xattr and the system namespace)" },
+	{ "noacl", FK_OPT_FLAG_OFF, PO(acl), 0, NULL,
+	  "       ACLs only stored (as xattrs), not applied" },
 	{ "xattr_ns", FK_OPT_FUNC, 0, 0, opt_xattr_ns,
 	  "=NS:..  xattr namespaces passed through, of user, trusted, security,\n"
 	  "system, other, all (default); others: EOPNOTSUPP, not listed" },
@@ -266,8 +272,9 @@ int fk_pt_new(struct fk_pt **out, const char *source,
 	}
 	fk_plat_raise_nofile();
 	fk_pt_hold_init(pt);
-	/* The kernel has applied the caller's umask to every mode it sends;
-	 * ours must not be applied on top. */
+	/* Every mode the kernel sends is masked already, or comes with the
+	 * caller's umask for the host to apply (pt_cred.c): ours must not
+	 * be applied on top. */
 	umask(0);
 	*out = pt;
 	return 0;
@@ -294,9 +301,11 @@ static void pt_init(void *fs, struct fk_conn *c)
 	/* We drop set-id bits where the kernel says (pt_file.c): then it
 	 * need not ask for security.capability before every write. */
 	c->want |= FK_CAP_HANDLE_KILLPRIV_V2;
-	/* The kernel checks permissions against the modes we report. */
-	c->want &= ~FK_CAP_POSIX_ACL;
 	c->want |= fk_cache_caps(pt->o.cache);
+	/* POSIX ACLs: the kernel checks them, the host inherits (pt_acl.c). */
+	c->want &= ~(FK_CAP_POSIX_ACL | FK_CAP_DONT_MASK);
+	if (fk_pt_acl_on(pt))
+		c->want |= FK_CAP_POSIX_ACL | FK_CAP_DONT_MASK;
 }
 
 static const struct fk_ops pt_ops = {

@@ -9,6 +9,8 @@
  * does not pass is treated as the host treats a namespace it has no
  * handler for: get, set and remove answer EOPNOTSUPP, and list leaves it
  * out.
+ *
+ * ACL values have their ids mapped on the way (pt_acl.c), where ids are.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -16,6 +18,7 @@
 #include <string.h>
 #include <sys/xattr.h>
 
+#include "../../util/fk_acl.h"
 #include "pt.h"
 
 static const struct {
@@ -61,8 +64,12 @@ int fk_pt_xattr_get(struct fk_pt *pt, struct fk_pt_at at, const char *name,
 		    void *buf, size_t size, uint32_t position)
 {
 	int rc = check_name(pt, name);
-	return rc ? rc
-		  : fk_plat_getxattr_at(at.fd, FK_PT_AT_NAME(at), name, buf, size, position);
+	if (rc)
+		return rc;
+	rc = fk_plat_getxattr_at(at.fd, FK_PT_AT_NAME(at), name, buf, size, position);
+	if (rc > 0 && size && fk_pt_acl_mapped(pt) && fk_acl_is_xattr(name))
+		fk_pt_acl_map(pt, buf, (size_t)rc, 0);
+	return rc;
 }
 
 int fk_pt_xattr_list(struct fk_pt *pt, struct fk_pt_at at, char *buf,
@@ -101,9 +108,18 @@ int fk_pt_xattr_set(struct fk_pt *pt, struct fk_pt_at at, const char *name,
 		    uint32_t position)
 {
 	int rc = check_name(pt, name);
-	return rc ? rc
-		  : fk_plat_setxattr_at(at.fd, FK_PT_AT_NAME(at), name, value, size, flags,
-					position);
+	if (rc)
+		return rc;
+	if (size && fk_pt_acl_mapped(pt) && fk_acl_is_xattr(name)) {
+		void *mapped = fk_thread_buf(FK_PT_BUF_XATTR, size);
+		if (!mapped)
+			return -ENOMEM;
+		memcpy(mapped, value, size);
+		fk_pt_acl_map(pt, mapped, size, 1);
+		value = mapped;
+	}
+	return fk_plat_setxattr_at(at.fd, FK_PT_AT_NAME(at), name, value, size,
+				   flags, position);
 }
 
 int fk_pt_xattr_remove(struct fk_pt *pt, struct fk_pt_at at, const char *name)
@@ -120,6 +136,8 @@ void fk_pt_setxattr(fk_req *req, const struct fk_setxattr_in *in)
 	if (rc == 0)
 		rc = fk_pt_xattr_set(pt, u.at, in->name, in->value, in->size,
 				     (int)in->flags, in->position);
+	if (rc == 0 && (in->setxattr_flags & FK_SETXATTR_ACL_KILL_SGID))
+		rc = fk_pt_acl_kill_sgid(u.at, in->name);
 	fk_pt_drop(pt, &u);
 	(void)fk_reply_err(req, -rc);
 }

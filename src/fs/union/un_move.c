@@ -32,7 +32,7 @@ static int copy_file(struct fk_ovl *ovl, struct fk_layer *lc,
 		     struct fk_layer *lb, struct fk_layer_node *P, const char *tmp,
 		     struct fk_layer_node **out, struct fk_layer_stat *ost)
 {
-	const struct fk_layer_cred cred = { st->attr.uid, st->attr.gid };
+	const struct fk_layer_cred cred = { .uid = st->attr.uid, .gid = st->attr.gid };
 	int src = lc->ops->open(lc, h, O_RDONLY);
 	if (src < 0)
 		return src;

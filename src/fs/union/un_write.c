@@ -127,7 +127,7 @@ int fk_un_clone_dir(struct fk_ovl *ovl, struct fk_ovl_node *d, unsigned b)
 	struct fk_layer_node *P = d->parent->stack[pp].h, *h = NULL;
 	struct fk_layer_stat top, st;
 	int rc = lt->ops->getattr(lt, d->stack[0].h, &top);
-	const struct fk_layer_cred cred = { top.attr.uid, top.attr.gid };
+	const struct fk_layer_cred cred = { .uid = top.attr.uid, .gid = top.attr.gid };
 	if (rc == 0)
 		rc = lb->ops->mkdir(lb, P, d->name, top.attr.mode & 07777, &cred,
 				    &h, &st);
@@ -290,7 +290,7 @@ static int make_whiteout(struct fk_ovl *ovl, struct fk_ovl_node *dir,
 			 unsigned wb, const char *name)
 {
 	struct fk_layer *l = ovl->layers[wb];
-	const struct fk_layer_cred me = { (uint32_t)geteuid(), (uint32_t)getegid() };
+	const struct fk_layer_cred me = fk_ovl_own_cred();
 	int rc = fk_layer_whiteout_create(l, dir->stack[pos_of(dir, wb)].h, name, &me);
 	return rc == -EEXIST ? 0 : rc; /* one is there already */
 }
@@ -426,7 +426,7 @@ void fk_un_make(fk_req *req, uint64_t parent_id, const char *name,
 		rc = fk_ovl_make_in(lb, parent->stack[at].h, name, a, &h, &st);
 	if (rc >= 0 && replace && a->kind == FK_OVL_MAKE_DIR) {
 		/* Nothing below may show through the new directory. */
-		const struct fk_layer_cred me = { (uint32_t)geteuid(), (uint32_t)getegid() };
+		const struct fk_layer_cred me = fk_ovl_own_cred();
 		int r = fk_layer_opaque_set(lb, h, &me);
 		if (r) {
 			fk_layer_put(lb, h);
@@ -678,8 +678,7 @@ static int do_rename(struct fk_ovl *ovl, struct fk_ovl_node *p,
 		struct fk_layer_node *moved = NULL;
 		if (rc == 0 && was && (st->back ? d : n)->type == S_IFDIR &&
 		    (rc = l->ops->lookup(l, to, to_name, &moved, NULL)) == 0) {
-			const struct fk_layer_cred me = { (uint32_t)geteuid(),
-							  (uint32_t)getegid() };
+			const struct fk_layer_cred me = fk_ovl_own_cred();
 			rc = fk_layer_opaque_set(l, moved, &me);
 			fk_layer_put(l, moved);
 			if (rc) /* put it back: the undo below needs it there */
@@ -709,7 +708,7 @@ static int do_rename(struct fk_ovl *ovl, struct fk_ovl_node *p,
 	if ((wl >= 0 || dst_ro >= 0) && rc == 0 && n->type == S_IFDIR && !exchange) {
 		struct fk_layer *l = ovl->layers[src.c[0].layer];
 		struct fk_layer_node *moved = NULL;
-		const struct fk_layer_cred me = { (uint32_t)geteuid(), (uint32_t)getegid() };
+		const struct fk_layer_cred me = fk_ovl_own_cred();
 		rc = l->ops->lookup(l, np->stack[pos_of(np, src.c[0].layer)].h, newname,
 				    &moved, NULL);
 		if (rc == 0)
