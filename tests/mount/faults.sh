@@ -3,7 +3,8 @@
 #  - a full upper or source (a small tmpfs): a write, a copy-up and a
 #    rename that need more room get ENOSPC, and nothing partial or
 #    orphaned is left in the upper or the work directory; with room again
-#    the same operations succeed;
+#    the same operations succeed; a name made over a whiteout without an
+#    inode left gets ENOSPC;
 #  - a tiny descriptor limit: lazy and handle modes keep serving 200 files;
 #    fd mode answers EMFILE and says in its log which limit it hit;
 #  - SIGKILL in the middle of a storm of renames, links and writes, then
@@ -48,6 +49,32 @@ expect "and holds the lower data and the byte" "$(((5 << 20) + 1))x" \
 	"$(stat -c %s "$M/big")$(tail -c 1 "$M/big")"
 check "and the rename too" mv "$M/big" "$M/big2"
 stop_daemon "$M" "$DPID"
+
+# ---- no inode left for a name made over a whiteout ----
+# It is built in the work directory before it takes the whiteout's
+# place; failing there, the request fails and the whiteout stays.
+FEW=$WORK/few
+mkdir -p "$FEW" "$WORK/fl/d"
+mount -t tmpfs -o nr_inodes=64 tmpfs "$FEW" || { echo "SKIP: cannot mount tmpfs"; exit 77; }
+MOUNTS+=("$FEW")
+echo lower >"$WORK/fl/d/x"
+mkdir -p "$FEW/u" "$FEW/w"
+start_ovl "$WORK/fm" "lowerdir=$WORK/fl,upperdir=$FEW/u,workdir=$FEW/w"
+rm "$WORK/fm/d/x"
+check "a removed lower name leaves a whiteout" test -c "$FEW/u/d/x"
+i=0
+while touch "$FEW/fill$i" 2>/dev/null; do i=$((i + 1)); done
+out=$(touch "$WORK/fm/d/x" 2>&1)
+expect "no inode left: a create over the whiteout gets ENOSPC" "No space left on device" \
+	"$(echo "$out" | grep -o 'No space left on device')"
+out=$(mkdir "$WORK/fm/d/x" 2>&1)
+expect "... and so does a mkdir" "No space left on device" \
+	"$(echo "$out" | grep -o 'No space left on device')"
+check_fails "the name stays removed" test -e "$WORK/fm/d/x"
+rm -f "$FEW"/fill*
+check "with inodes again the create succeeds" touch "$WORK/fm/d/x"
+expect "and makes an empty file" "0" "$(stat -c %s "$WORK/fm/d/x")"
+stop_daemon "$WORK/fm" "$DPID"
 
 # ---- ENOSPC in the passthrough's source ----
 mkdir -p "$SMALL/src"

@@ -291,12 +291,15 @@ static int make_name(struct fk_ovl *ovl, struct fk_ovl_node *parent,
 			 * it, but goes too (none is the usual answer). */
 			(void)up->ops->unlink(up, ovl->work, tmp);
 			(void)fk_layer_whiteout_delete(up, P, name);
-		} else if (fd >= 0) {
-			if (fd > 0)
-				close(fd);
-			(void)remove_upper(ovl, ovl->work, tmp, a->kind == FK_OVL_MAKE_DIR);
-			up->ops->put(up, h);
-			return rc;
+		} else {
+			if (fd >= 0) {
+				if (fd > 0)
+					close(fd);
+				(void)remove_upper(ovl, ovl->work, tmp,
+						   a->kind == FK_OVL_MAKE_DIR);
+				up->ops->put(up, h);
+			}
+			return rc; /* nothing made, or nothing left */
 		}
 	} else {
 		if (wh && (fd = fk_layer_whiteout_delete(up, P, name)) != 0)
