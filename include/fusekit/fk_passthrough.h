@@ -11,7 +11,10 @@
  *     fk_pt_free(pt);
  *
  * Nodes are keyed by the host's (dev, ino, mount id), so hard links and
- * repeated lookups meet the same node. A node holds its inode one of
+ * repeated lookups meet the same node. Their ids are the host's file
+ * handles where those fit in 64 bits and the daemon may decode them, so
+ * that file handles taken through the mount outlive the kernel's caches
+ * and the daemon (FUSE_EXPORT_SUPPORT). A node holds its inode one of
  * three ways (fk_pt_options.inode): an O_PATH descriptor for its whole
  * life (fd, the Linux default); a file handle (handle), reopened through
  * a bounded descriptor cache; or its parent and name (lazy: directories'
@@ -81,6 +84,10 @@ struct fk_pt_options {
 	 * pass as xattrs and only the mode bits count. */
 	int acl;
 	int passthrough; /* kernel passthrough for opened files (default on) */
+	/* Node ids from host file handles, so that handles through the mount
+	 * outlive the kernel's caches and the daemon (default on; costs a
+	 * system call per inode the daemon meets). */
+	int export;
 	/* uidmapping=HOST:SHOWN:LEN[:HOST:SHOWN:LEN...], gidmapping= */
 	struct fk_pt_idmap uidmap[FK_PT_MAX_IDMAPS], gidmap[FK_PT_MAX_IDMAPS];
 	unsigned nuidmap, ngidmap;
@@ -101,7 +108,8 @@ void fk_pt_options_init(struct fk_pt_options *o);
 
 /** The -o options of the passthrough filesystem (target: fk_pt_options):
  *  entry_timeout=, attr_timeout=, negative_timeout=, cache=,
- *  writeback, xattr, noxattr, acl, noacl, passthrough, nopassthrough, uidmapping=,
+ *  writeback, xattr, noxattr, acl, noacl, passthrough, nopassthrough,
+ *  export, noexport, uidmapping=,
  *  gidmapping=, inode=, fd_cap=, hold=, xattr_ns=. */
 extern const struct fk_opt fk_pt_opt_table[];
 

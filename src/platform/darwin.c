@@ -488,10 +488,10 @@ struct fk_plat_handle {
 	uint32_t gen;
 };
 
-struct fk_plat_handle *fk_plat_handle_of(int fd)
+struct fk_plat_handle *fk_plat_handle_of(int fd, const char *name)
 {
 	struct fk_plat_stat st;
-	if (fk_plat_stat_at(fd, NULL, &st) || !S_ISDIR(st.mode))
+	if (fk_plat_stat_at(fd, name, &st) || !S_ISDIR(st.mode))
 		return NULL;
 	struct fk_plat_handle *h = malloc(sizeof *h);
 	if (h)
@@ -525,6 +525,26 @@ int fk_plat_handle_open(int mount_fd, const struct fk_plat_handle *h)
 		return rc;
 	}
 	return fd;
+}
+
+int fk_plat_handle_bytes_at(int fd, const char *name, int *type, void *buf)
+{
+	(void)fd, (void)name, (void)type, (void)buf;
+	return -EOPNOTSUPP; /* handles are (dev, ino, gen) here */
+}
+
+uint32_t fk_plat_random32(void)
+{
+	return arc4random();
+}
+
+size_t fk_plat_handle_raw(const struct fk_plat_handle *h, int *type,
+			  const void **bytes)
+{
+	(void)h;
+	*type = 0;
+	*bytes = NULL;
+	return 0;
 }
 
 int fk_plat_handle_open_raw(int mount_fd, int type, const void *bytes,

@@ -255,20 +255,34 @@ int fk_plat_copy_file(int src, int dst);
 
 /** A handle naming an inode on its filesystem, malloc'd (free() it). */
 struct fk_plat_handle;
-/** The handle of what fd refers to; NULL where there is none (a
- *  filesystem without handles; on macOS, anything but a directory; out of
- *  memory). */
-struct fk_plat_handle *fk_plat_handle_of(int fd);
+/** The handle of name in directory fd (never following a symlink), or of
+ *  what fd refers to (name NULL); NULL where there is none (a filesystem
+ *  without handles; on macOS, anything but a directory; out of memory). */
+struct fk_plat_handle *fk_plat_handle_of(int fd, const char *name);
 /** A descriptor to hold the inode h names by (as fk_plat_hold_at), through
  *  mount_fd (a real descriptor on its filesystem; macOS needs none).
  *  -ESTALE when it names none there, -EPERM without CAP_DAC_READ_SEARCH
  *  (or where macOS refuses fsgetpath), -EOPNOTSUPP where there are no
  *  handles. */
 int fk_plat_handle_open(int mount_fd, const struct fk_plat_handle *h);
+/** The Linux handle of name in directory fd (or of fd itself, name NULL)
+ *  into buf (FK_PLAT_HANDLE_MAX bytes), without allocating: its length,
+ *  with *type set, or -errno (-EOPNOTSUPP on macOS). */
+#define FK_PLAT_HANDLE_MAX 128
+int fk_plat_handle_bytes_at(int fd, const char *name, int *type, void *buf);
+/** The type and bytes of Linux handle h: its length, with *type and
+ *  *bytes set; 0 on macOS (whose handles are not raw bytes). */
+size_t fk_plat_handle_raw(const struct fk_plat_handle *h, int *type,
+			  const void **bytes);
 /** The same for a Linux handle given as its type and bytes (as kernel
  *  overlayfs records them); -EOPNOTSUPP on macOS. */
 int fk_plat_handle_open_raw(int mount_fd, int type, const void *bytes,
 			    size_t len);
+
+/** 32 random bits (getrandom on Linux, arc4random on macOS), for what
+ *  must differ between runs; never fails (falls back on the time and
+ *  pid). */
+uint32_t fk_plat_random32(void);
 
 /* ---- Credentials ----------------------------------------------------- */
 

@@ -16,6 +16,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -23,6 +24,7 @@
 #include <sys/sysmacros.h>
 #include <sys/vfs.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../proto/fk_wire.h"
@@ -641,20 +643,34 @@ struct fk_plat_handle {
 	struct file_handle fh; /* f_handle's bytes follow */
 };
 
-struct fk_plat_handle *fk_plat_handle_of(int fd)
+int fk_plat_handle_bytes_at(int fd, const char *name, int *type, void *buf)
 {
-	size_t size = sizeof(struct file_handle) + MAX_HANDLE_SZ;
-	struct file_handle *h = malloc(size);
+	struct {
+		struct file_handle fh;
+		unsigned char bytes[FK_PLAT_HANDLE_MAX];
+	} h;
+	h.fh.handle_bytes = FK_PLAT_HANDLE_MAX;
+	int mount_id;
+	if (name_to_handle_at(fd, name ? name : "", &h.fh, &mount_id,
+			      name ? 0 : AT_EMPTY_PATH) < 0)
+		return -errno;
+	*type = h.fh.handle_type;
+	memcpy(buf, h.fh.f_handle, h.fh.handle_bytes);
+	return (int)h.fh.handle_bytes;
+}
+
+struct fk_plat_handle *fk_plat_handle_of(int fd, const char *name)
+{
+	unsigned char bytes[FK_PLAT_HANDLE_MAX];
+	int type;
+	int len = fk_plat_handle_bytes_at(fd, name, &type, bytes);
+	struct file_handle *h = len < 0 ? NULL : malloc(sizeof *h + (size_t)len);
 	if (!h)
 		return NULL;
-	h->handle_bytes = MAX_HANDLE_SZ;
-	int mount_id;
-	if (name_to_handle_at(fd, "", h, &mount_id, AT_EMPTY_PATH) < 0) {
-		free(h);
-		return NULL;
-	}
-	struct file_handle *small = realloc(h, sizeof *h + h->handle_bytes);
-	return (struct fk_plat_handle *)(small ? small : h);
+	h->handle_bytes = (unsigned)len;
+	h->handle_type = type;
+	memcpy(h->f_handle, bytes, (size_t)len);
+	return (struct fk_plat_handle *)h;
 }
 
 int fk_plat_handle_open(int mount_fd, const struct fk_plat_handle *h)
@@ -664,6 +680,22 @@ int fk_plat_handle_open(int mount_fd, const struct fk_plat_handle *h)
 	if (fd >= 0)
 		return fd;
 	return errno == EINVAL || errno == ENOENT ? -ESTALE : -errno;
+}
+
+uint32_t fk_plat_random32(void)
+{
+	uint32_t r;
+	if (getrandom(&r, sizeof r, 0) == (ssize_t)sizeof r)
+		return r;
+	return (uint32_t)time(NULL) * 2654435761u ^ (uint32_t)getpid();
+}
+
+size_t fk_plat_handle_raw(const struct fk_plat_handle *h, int *type,
+			  const void **bytes)
+{
+	*type = h->fh.handle_type;
+	*bytes = h->fh.f_handle;
+	return h->fh.handle_bytes;
 }
 
 int fk_plat_handle_open_raw(int mount_fd, int type, const void *bytes,

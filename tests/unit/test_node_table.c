@@ -46,7 +46,7 @@ static int table_with_nodes(struct fk_nt *t)
 		if (!n)
 			return -1;
 		fk_nt_lock(t);
-		fk_nt_insert_locked(t, n, (uint64_t)i, 1, FK_NT_KERNEL);
+		fk_nt_insert_locked(t, n, (uint64_t)i, 1, FK_NT_KERNEL, 0);
 		fk_nt_unlock(t);
 	}
 	return 0;

@@ -129,9 +129,12 @@ void fk_nt_each_locked(struct fk_nt *t, void (*fn)(void *arg, struct fk_nt_node 
 struct fk_nt_node *fk_nt_first_key(const struct fk_nt *t, uint64_t hash);
 struct fk_nt_node *fk_nt_next_key(const struct fk_nt_node *n, uint64_t hash);
 /** Add new node n, keyed by hash (unkeyed: keyed 0), with one reference
- *  of kind: it gets the next node id. */
+ *  of kind. It gets node id want where want is not 0 and no node has it
+ *  (an id the filesystem derives from the inode, so that the same inode
+ *  gets it again later: fk_pt_export_id), else the next free id of the
+ *  table's own, which counts up from FK_ROOT_INO + 1. */
 void fk_nt_insert_locked(struct fk_nt *t, struct fk_nt_node *n, uint64_t hash,
-			 int keyed, enum fk_nt_ref kind);
+			 int keyed, enum fk_nt_ref kind, uint64_t want);
 /** Add n as the root (id FK_ROOT_INO, no references needed). */
 void fk_nt_insert_root(struct fk_nt *t, struct fk_nt_node *n, uint64_t hash);
 /** n's identity changed: keyed by hash now. */

@@ -323,10 +323,18 @@ struct fk_nt_node *fk_nt_next_key(const struct fk_nt_node *n, uint64_t hash)
 }
 
 void fk_nt_insert_locked(struct fk_nt *t, struct fk_nt_node *n, uint64_t hash,
-			 int keyed, enum fk_nt_ref kind)
+			 int keyed, enum fk_nt_ref kind, uint64_t want)
 {
 	fk_nt_assert_locked(t);
-	n->nodeid = t->next_id++;
+	if (want > FK_ROOT_INO && !by_id(t, want)) {
+		n->nodeid = want;
+	} else {
+		/* Derived ids are scattered over 64 bits: one may sit on the
+		 * count's way. */
+		while (by_id(t, t->next_id))
+			t->next_id++;
+		n->nodeid = t->next_id++;
+	}
 	n->nlookup = kind == FK_NT_KERNEL;
 	n->refs = kind == FK_NT_OP;
 	n->hash = hash;

@@ -280,7 +280,7 @@ struct fk_ovl_node *fk_ovl_node_enter(struct fk_ovl *ovl,
 	if (n) {
 		fk_nt_insert_locked(&ovl->nodes, &n->tn,
 				    key_hash(n->stack[0].layer, f->dev, f->ino), 1,
-				    kind);
+				    kind, 0);
 		if (parent && set_place(ovl, n, parent, name)) {
 			/* It leaves at once, and its stack with it. */
 			fk_nt_unref_locked(&ovl->nodes, &n->tn, kind);

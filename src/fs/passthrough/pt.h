@@ -13,6 +13,7 @@
  *   pt_dir.c    opendir, readdir(plus), releasedir
  *   pt_xattr.c  extended attributes
  *   pt_acl.c    POSIX ACLs: whether the kernel applies them, ids mapped
+ *   pt_export.c node ids from host file handles; decoding FUSE handles
  *   pt_layer.c  the layer interface (fk_layer.h) over the same nodes
  *   pt_override.c  owners and modes kept in an xattr (layers only)
  *   pt_main.c   options, setup, the ops table
@@ -89,6 +90,9 @@ struct fk_pt_node {
 	struct fk_pt_alias *aliases;
 	struct fk_plat_handle *handle; /* handle mode; NULL: held by fd */
 	mode_t type; /* S_IFMT bits */
+	/* Its id is its host handle's (pt_export.c): the same in every
+	 * daemon on SOURCE, answered with generation FK_PT_GEN_STABLE. */
+	uint8_t stable_id;
 	/* The file's contents version at its last open through the daemon
 	 * (fk_cache_keep.h; 0: none yet). Atomic: opens race. */
 	uint64_t cache_seen;
@@ -129,6 +133,15 @@ struct fk_pt {
 	 * nodes' names updated after it are one step for anyone resolving a
 	 * node's path (write: changes; read: reopen by path). */
 	pthread_rwlock_t names;
+	/* File handles through the mount (pt_export.c). */
+	struct {
+		int on; /* node ids from handles of SOURCE's filesystem */
+		int type; /* its handles' type and length */
+		uint32_t len;
+		uint64_t dev, mnt_id; /* SOURCE's filesystem */
+		int mount_fd; /* a descriptor on it to decode handles with */
+		uint32_t epoch; /* generation of the table's own ids */
+	} export;
 	struct fk_pt_node *root;
 	atomic_int passthrough_ok; /* backing ids work here (until EPERM) */
 	atomic_int told_nofile; /* the descriptor limit was reported */
@@ -202,15 +215,16 @@ void fk_pt_node_put(struct fk_pt *pt, struct fk_pt_node *n);
  * (FK_NT_KERNEL, dropped by forget) or an operation's (FK_NT_OP, dropped
  * by fk_pt_node_put; the layer interface's handles are these). */
 /**
- * The node for the O_PATH fd (consumed) with stat st, found as name in
- * parent (NULL for an unnamed file): an existing node for the same host
- * inode, or a new one. Adds one reference of kind ref. Returns NULL with
- * fd closed on allocation failure.
+ * The node for the O_PATH fd (consumed; -1 for a file reached by name)
+ * with stat st, found as name in parent, whose descriptor is parent_fd
+ * (NULL, -1: an unnamed file): an existing node for the same host inode,
+ * or a new one. Adds one reference of kind ref. Returns NULL with fd
+ * closed on allocation failure.
  */
 struct fk_pt_node *fk_pt_node_lookup(struct fk_pt *pt, int fd,
 				     const struct fk_plat_stat *st,
-				     struct fk_pt_node *parent, const char *name,
-				     enum fk_nt_ref ref);
+				     struct fk_pt_node *parent, int parent_fd,
+				     const char *name, enum fk_nt_ref ref);
 /** The node of host inode st, if the table has one (no reference). Under
  *  the table lock. */
 struct fk_pt_node *fk_pt_node_find(struct fk_pt *pt, const struct fk_plat_stat *st);
@@ -590,6 +604,26 @@ void fk_pt_readdir(fk_req *req, const struct fk_read_in *in);
 void fk_pt_readdirplus(fk_req *req, const struct fk_read_in *in);
 void fk_pt_releasedir(fk_req *req, const struct fk_release_in *in);
 void fk_pt_fsyncdir(fk_req *req, const struct fk_fsync_in *in);
+
+/* ---- pt_export.c ---- */
+/** The generation of nodes whose id is their host handle's. */
+#define FK_PT_GEN_STABLE 1u
+/** Learn whether and how SOURCE's handles make node ids (root_fd, root:
+ *  SOURCE's descriptor and attributes). */
+void fk_pt_export_init(struct fk_pt *pt, int root_fd,
+		       const struct fk_plat_stat *root);
+/** The node id inode fd (or name in directory fd; attributes st) is to
+ *  have, from its host handle (known: already made, or NULL to make it);
+ *  0 where it has none. */
+uint64_t fk_pt_export_id(const struct fk_pt *pt, int fd, const char *name,
+			 const struct fk_plat_stat *st,
+			 const struct fk_plat_handle *known);
+/** The node for a FUSE handle's node id the table does not know (LOOKUP
+ *  of "." after the node was forgotten, or in an earlier daemon): with a
+ *  kernel reference, and its attributes in st. -ESTALE where the id names
+ *  no linked inode it may show. */
+int fk_pt_export_decode(struct fk_pt *pt, uint64_t nodeid,
+			struct fk_pt_node **out, struct fk_plat_stat *st);
 
 /* ---- pt_acl.c ---- */
 /** Shall the kernel apply POSIX ACLs (FK_CAP_POSIX_ACL, with DONT_MASK)?

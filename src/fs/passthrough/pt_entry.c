@@ -108,7 +108,7 @@ int fk_pt_lookup_name(struct fk_pt *pt, struct fk_pt_node *parent,
 		fk_pt_tell_nofile(pt, rc);
 	if (rc)
 		return rc == -EAGAIN ? -ESTALE : rc;
-	*out = fk_pt_node_lookup(pt, fd, st, parent, name, ref);
+	*out = fk_pt_node_lookup(pt, fd, st, parent, parent_fd, name, ref);
 	return *out ? 0 : -ENOMEM;
 }
 
@@ -117,6 +117,10 @@ void fk_pt_entry_of(struct fk_pt *pt, struct fk_pt_node *n,
 {
 	memset(e, 0, sizeof *e);
 	e->ino = n->tn.nodeid;
+	/* The root's is the kernel's own, 0: another would make it stale. */
+	e->generation = n == pt->root  ? 0
+			: n->stable_id ? FK_PT_GEN_STABLE
+				       : pt->export.epoch;
 	fk_pt_stat_to_attr(pt, st, &e->attr);
 	e->entry_valid_ns = pt->entry_ns;
 	e->attr_valid_ns = fk_pt_attr_ns(pt, n);
@@ -134,10 +138,62 @@ int fk_pt_do_lookup(struct fk_pt *pt, struct fk_pt_node *parent, int parent_fd,
 	return rc;
 }
 
+/* The kernel decoding a file handle (FUSE_EXPORT_SUPPORT): "." is node
+ * id itself, which the table may have forgotten (pt_export.c); ".." a
+ * directory's parent (SOURCE's is SOURCE). 0 with e, or -errno. */
+static int lookup_dots(struct fk_pt *pt, uint64_t id, const char *name,
+		       struct fk_entry *e)
+{
+	int dot = name[1] == '\0';
+	struct fk_pt_use u;
+	struct fk_plat_stat st;
+	struct fk_pt_node *n = NULL;
+	int rc = fk_pt_acquire(pt, id, dot ? FK_PT_NEED_STAT : FK_PT_NEED_FD, &u);
+	if (rc == -ENOENT && dot)
+		rc = fk_pt_export_decode(pt, id, &n, &st);
+	else if (rc == -ENOENT)
+		rc = -ESTALE; /* a directory the table forgot: no parent known */
+	else if (rc == 0 && (dot || u.node == pt->root)) {
+		/* SOURCE is its own parent: nothing above it is shown. */
+		n = dot ? u.node : pt->root;
+		if (dot)
+			st = u.st;
+		else
+			rc = fk_pt_stat_fd(pt->root->cfd.fd, &st); /* never closed */
+		if (rc == 0) {
+			fk_pt_lock(pt);
+			fk_nt_ref_locked(&pt->nodes, &n->tn, FK_NT_KERNEL);
+			fk_pt_unlock(pt);
+		}
+	} else if (rc == 0) {
+		int fd;
+		rc = fk_plat_hold_at(u.at.fd, "..", 0, &fd, &st);
+		if (rc == 0 && fd < 0)
+			rc = -ENOTDIR;
+		/* (fk_pt_node_lookup takes fd, or closes it) */
+		if (rc == 0 && !(n = fk_pt_node_lookup(pt, fd, &st, NULL, -1, NULL,
+						       FK_NT_KERNEL)))
+			rc = -ENOMEM;
+	}
+	if (rc == 0)
+		fk_pt_entry_of(pt, n, &st, e);
+	fk_pt_drop(pt, &u);
+	return rc;
+}
+
 void fk_pt_lookup(fk_req *req, const struct fk_name_in *in)
 {
 	struct fk_pt *pt = FK_PT(req);
 	fk_nt_admit(&pt->nodes, fk_req_session(req));
+	if (!strcmp(in->name, ".") || !strcmp(in->name, "..")) {
+		struct fk_entry e;
+		int rc = lookup_dots(pt, in->parent, in->name, &e);
+		if (rc)
+			(void)fk_reply_err(req, -rc);
+		else
+			(void)fk_reply_entry(req, &e);
+		return;
+	}
 	struct fk_pt_use parent;
 	int rc = fk_pt_acquire(pt, in->parent, FK_PT_NEED_FD, &parent);
 	if (rc) {

@@ -286,7 +286,7 @@ int fk_pt_tmpfile_at(struct fk_pt *pt, int pfd, const struct fk_pt_make_args *a,
 	int rc = opath < 0 ? opath : fk_pt_stat_fd(opath, st);
 	*out = NULL;
 	if (rc == 0)
-		*out = fk_pt_node_lookup(pt, opath, st, NULL, NULL, a->ref);
+		*out = fk_pt_node_lookup(pt, opath, st, NULL, -1, NULL, a->ref);
 	else if (opath >= 0)
 		close(opath);
 	if (!*out) {

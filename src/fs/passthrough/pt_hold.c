@@ -114,7 +114,7 @@ void fk_pt_hold_init(struct fk_pt *pt)
 		/* Try the whole round trip on the root: name_to_handle_at works
 		 * for anyone, open_by_handle_at needs CAP_DAC_READ_SEARCH (on
 		 * macOS, fsgetpath may be refused likewise). */
-		struct fk_plat_handle *h = fk_plat_handle_of(pt->root->cfd.fd);
+		struct fk_plat_handle *h = fk_plat_handle_of(pt->root->cfd.fd, NULL);
 		int m = h ? fk_pt_root_mount_fd(pt) : -1;
 		int fd = m >= 0 ? fk_plat_handle_open(m, h) : -1;
 		free(h);
@@ -143,7 +143,7 @@ struct fk_plat_handle *fk_pt_hold_handle(struct fk_pt *pt, int fd,
 	 * (as on macOS, which has handles of directories only). */
 	if (pt->names_kept && (st->mode & S_IFMT) != S_IFDIR)
 		return NULL;
-	return fk_plat_handle_of(fd);
+	return fk_plat_handle_of(fd, NULL);
 }
 
 int fk_pt_hold_attach(struct fk_pt *pt, struct fk_pt_node *n, int fd,

@@ -678,6 +678,8 @@ int fk_pt_layer_new(struct fk_layer **out, const char *source,
 	if (rc)
 		return rc;
 	fk_layer_init(&pt->layer, &pt_layer_ops);
+	/* The filesystem on top numbers its own nodes. */
+	pt->export.on = 0;
 	pt->override = fk_pt_override_detect(pt);
 	/* The host keeps ACLs; not where modes are kept in an override. */
 	pt->layer.acls = fk_pt_acl_on(pt) && pt->override == FK_PT_OVERRIDE_NONE;
@@ -760,7 +762,7 @@ int fk_pt_layer_set_work(struct fk_layer *l, const char *workdir, char *err,
 		return rc;
 	}
 	/* Unnamed (no parent in the table): held by its descriptor. */
-	pt->work = fk_pt_node_lookup(pt, fd, &st, NULL, NULL, FK_NT_OP);
+	pt->work = fk_pt_node_lookup(pt, fd, &st, NULL, -1, NULL, FK_NT_OP);
 	if (!pt->work) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;

@@ -24,6 +24,7 @@ void fk_pt_options_init(struct fk_pt_options *o)
 	o->xattr_ns = FK_PT_XATTR_ALL;
 	o->acl = 1;
 	o->passthrough = 1;
+	o->export = 1;
 	o->inode = FK_PT_INODE_FD;
 }
 
@@ -197,6 +198,11 @@ const struct fk_opt fk_pt_opt_table[] = {
 	  "       kernel passthrough for open files where allowed (default)" },
 	{ "nopassthrough", FK_OPT_FLAG_OFF, PO(passthrough), 0, NULL,
 	  "       every read and write goes through the daemon" },
+	{ "export", FK_OPT_FLAG, PO(export), 0, NULL,
+	  "       file handles through the mount outlive the kernel's caches\n"
+	  "and the daemon: node ids from host handles (default, as root)" },
+	{ "noexport", FK_OPT_FLAG_OFF, PO(export), 0, NULL,
+	  "       handles last while the kernel caches the file" },
 	{ "uidmapping", FK_OPT_FUNC, 0, 0, opt_idmap,
 	  "=H:S:L[:H:S:L..] show owners H..H+L-1 of SOURCE as S..S+L-1" },
 	{ "gidmapping", FK_OPT_FUNC, 0, 0, opt_idmap,
@@ -272,6 +278,7 @@ int fk_pt_new(struct fk_pt **out, const char *source,
 	}
 	fk_plat_raise_nofile();
 	fk_pt_hold_init(pt);
+	fk_pt_export_init(pt, fd, &st);
 	/* Every mode the kernel sends is masked already, or comes with the
 	 * caller's umask for the host to apply (pt_cred.c): ours must not
 	 * be applied on top. */
@@ -301,6 +308,8 @@ static void pt_init(void *fs, struct fk_conn *c)
 	/* We drop set-id bits where the kernel says (pt_file.c): then it
 	 * need not ask for security.capability before every write. */
 	c->want |= FK_CAP_HANDLE_KILLPRIV_V2;
+	/* File handles outlive the kernel's caches (pt_export.c). */
+	c->want |= FK_CAP_EXPORT_SUPPORT;
 	c->want |= fk_cache_caps(pt->o.cache);
 	/* POSIX ACLs: the kernel checks them, the host inherits (pt_acl.c). */
 	c->want &= ~(FK_CAP_POSIX_ACL | FK_CAP_DONT_MASK);

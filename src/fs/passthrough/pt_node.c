@@ -3,7 +3,8 @@
  * (../node/fk_node_table.h), keyed by host identity (dev, ino, mount id)
  * so that hard links and repeated lookups meet the same node; a node
  * whose inode number the host reused for a new file (another birth time)
- * leaves the key index.
+ * leaves the key index. A new node's id is its host handle where that
+ * fits (pt_export.c), else the table's next.
  */
 #define _GNU_SOURCE
 #include <assert.h>
@@ -134,14 +135,26 @@ static struct fk_pt_node *new_node(const struct fk_plat_stat *st)
 
 struct fk_pt_node *fk_pt_node_lookup(struct fk_pt *pt, int fd,
 				     const struct fk_plat_stat *st,
-				     struct fk_pt_node *parent, const char *name,
-				     enum fk_nt_ref ref)
+				     struct fk_pt_node *parent, int parent_fd,
+				     const char *name, enum fk_nt_ref ref)
 {
 	/* Outside the lock: a system call, needed only for a new node (which
 	 * most lookups of a handle-mode mount are not; the cost is small). */
 	struct fk_plat_handle *handle = fk_pt_hold_handle(pt, fd, st);
+	/* Its id from its host handle (pt_export.c): a system call more,
+	 * only for an inode the table does not know, and outside the lock. */
+	uint64_t want = 0;
+	int want_known = !pt->export.on;
 	fk_pt_lock(pt);
-	struct fk_pt_node *n = fk_pt_node_find(pt, st);
+	struct fk_pt_node *n;
+	while (!(n = fk_pt_node_find(pt, st)) && !want_known) {
+		fk_pt_unlock(pt);
+		/* Reached by name (lazy mode's files): by name, the handle. */
+		want = fd >= 0 ? fk_pt_export_id(pt, fd, NULL, st, handle)
+			       : fk_pt_export_id(pt, parent_fd, name, st, NULL);
+		want_known = 1;
+		fk_pt_lock(pt);
+	}
 	if (n) {
 		fk_nt_ref_locked(&pt->nodes, &n->tn, ref);
 		fk_pt_hold_refresh(pt, n, fd, parent, name);
@@ -158,7 +171,8 @@ struct fk_pt_node *fk_pt_node_lookup(struct fk_pt *pt, int fd,
 		return NULL;
 	}
 	fk_nt_insert_locked(&pt->nodes, &n->tn, key_hash(n->dev, n->ino, n->mnt_id),
-			    1, ref);
+			    1, ref, want);
+	n->stable_id = want && n->tn.nodeid == want;
 	fk_pt_unlock(pt);
 	return n;
 }
