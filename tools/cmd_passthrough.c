@@ -74,6 +74,13 @@ int fk_cmd_passthrough(int argc, char **argv)
 	if (!mo.subtype)
 		mo.subtype = strdup("passthrough");
 
+	if (cfg.io_uring && fk_tool_serves_itself(args.pos[0], args.pos[1])) {
+		fprintf(stderr, "fusekit passthrough: MOUNTPOINT lies inside SOURCE: "
+				"the mount shows itself within itself, and requests "
+				"go through /dev/fuse, not io_uring (whose queue "
+				"thread would wait on its own lookups)\n");
+		cfg.io_uring = 0;
+	}
 	char err[512];
 	struct fk_pt *pt;
 	rc = fk_pt_new(&pt, args.pos[0], &po, err, sizeof err);

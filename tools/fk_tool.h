@@ -69,6 +69,15 @@ int fk_tool_serve(const char *cmd, const struct fk_ops *ops, void *fs,
  *  earlier mount left in it. 0 or -errno. */
 int fk_tool_work_dir(const char *path);
 
+/** Will the daemon reach into its own mount: does mountpoint lie
+ *  strictly inside directory dir (both resolved)? Then a lookup or a
+ *  listing of dir's tree makes the daemon stat the mount, a request to
+ *  itself. Over io_uring that request waits in the queue of the very
+ *  thread that sent it, forever (and the kernel's abort does not end it):
+ *  the caller turns io_uring off, says so on stderr, and the requests go
+ *  through /dev/fuse, whose other threads answer. */
+int fk_tool_serves_itself(const char *dir, const char *mountpoint);
+
 /* ---- tool_bind.c ---- */
 
 /** Add "--bind SRC:TGT" to args: 0, or -errno with a sentence in err. */

@@ -333,6 +333,17 @@ static int empty_dir(int fd)
 	return rc;
 }
 
+int fk_tool_serves_itself(const char *dir, const char *mountpoint)
+{
+	char d[PATH_MAX], m[PATH_MAX];
+	if (!realpath(dir, d) || !realpath(mountpoint, m))
+		return 0; /* the mount reports what is missing */
+	size_t n = strlen(d);
+	if (n == 1)
+		return strcmp(m, "/") != 0; /* everything lies inside "/" */
+	return !strncmp(m, d, n) && m[n] == '/';
+}
+
 int fk_tool_work_dir(const char *path)
 {
 	/* Mode 0 as root, as kernel overlayfs makes its work directory. */

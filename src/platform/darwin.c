@@ -533,6 +533,13 @@ int fk_plat_handle_bytes_at(int fd, const char *name, int *type, void *buf)
 	return -EOPNOTSUPP; /* handles are (dev, ino, gen) here */
 }
 
+int fk_plat_is_fuse(int fd)
+{
+	struct statfs sf;
+	return fstatfs(fd, &sf) == 0 && (!strncmp(sf.f_fstypename, "macfuse", 7) ||
+					 !strncmp(sf.f_fstypename, "osxfuse", 7));
+}
+
 uint32_t fk_plat_random32(void)
 {
 	return arc4random();

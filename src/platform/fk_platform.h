@@ -86,6 +86,9 @@ int fk_plat_close_is_silent(int fd);
  *  whose struct statfs has them; its statvfs has 32-bit ones). 0 or
  *  -errno. */
 int fk_plat_statfs(int fd, struct fk_statfs *st);
+/** Is fd on a FUSE filesystem (Linux: fuse, fuseblk; macOS: macFUSE)?
+ *  1 or 0. */
+int fk_plat_is_fuse(int fd);
 
 /** fallocate(2) with Linux FALLOC_FL_* mode bits. macOS: mode 0 only
  *  (F_PREALLOCATE, then ftruncate to grow); -EOPNOTSUPP for the rest.

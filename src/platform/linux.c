@@ -219,6 +219,12 @@ long long fk_plat_copy_range(int from, long long off_in, int to,
 	return errno == ENOSYS ? -EOPNOTSUPP : -errno;
 }
 
+int fk_plat_is_fuse(int fd)
+{
+	struct statfs sf;
+	return fstatfs(fd, &sf) == 0 && (unsigned long)sf.f_type == 0x65735546UL;
+}
+
 int fk_plat_statfs(int fd, struct fk_statfs *st)
 {
 	struct statvfs sv;

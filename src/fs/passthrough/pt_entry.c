@@ -108,6 +108,15 @@ int fk_pt_lookup_name(struct fk_pt *pt, struct fk_pt_node *parent,
 		fk_pt_tell_nofile(pt, rc);
 	if (rc)
 		return rc == -EAGAIN ? -ESTALE : rc;
+	/* A mount inside SOURCE that shows SOURCE's root through FUSE is
+	 * this mount itself (MOUNTPOINT inside SOURCE): a node held there
+	 * would keep the mount busy forever, and each level would show it
+	 * again. Refused, as the kernel refuses a mount loop. */
+	if (fd >= 0 && st->ino == pt->root->ino && st->dev != pt->root->dev &&
+	    fk_plat_is_fuse(fd)) {
+		close(fd);
+		return -ELOOP;
+	}
 	*out = fk_pt_node_lookup(pt, fd, st, parent, parent_fd, name, ref);
 	return *out ? 0 : -ENOMEM;
 }
