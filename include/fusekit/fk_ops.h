@@ -534,6 +534,11 @@ struct fk_ops {
 void *fk_req_fs(const fk_req *req);
 fk_session *fk_req_session(const fk_req *req);
 const struct fk_ctx *fk_req_ctx(const fk_req *req);
+/** The umask a create, mkdir, mknod or tmpfile's mode has still to lose:
+ *  the caller's where FK_CAP_DONT_MASK was granted (the kernel sent the
+ *  mode unmasked, for a filesystem that inherits default ACLs itself),
+ *  else 0 (the kernel applied it). */
+uint32_t fk_req_umask(const fk_req *req);
 /** The kernel's request id, for logs. */
 uint64_t fk_req_unique(const fk_req *req);
 

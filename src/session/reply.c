@@ -183,6 +183,14 @@ const struct fk_ctx *fk_req_ctx(const fk_req *req)
 	return &req->msg.ctx;
 }
 
+uint32_t fk_req_umask(const fk_req *req)
+{
+	/* want is what INIT granted once it is answered. */
+	return (fk_session_conn(req->se)->want & FK_CAP_DONT_MASK)
+		       ? req->msg.ctx.umask & 0777
+		       : 0;
+}
+
 uint64_t fk_req_unique(const fk_req *req)
 {
 	return req->msg.unique;

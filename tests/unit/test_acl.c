@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -44,62 +45,50 @@ static uint32_t id_of(const unsigned char *buf, size_t i)
 	       (uint32_t)p[3] << 24;
 }
 
-static void test_masq_group_rwx(void)
-{
-	/* d:u::rwx,d:g::rwx,d:o::rwx; file 0666 -> 0666 rw-,rw-,rw- */
-	const struct entry d[] = { { USER_OBJ, 7, 0 }, { GROUP_OBJ, 7, 0 },
-				   { OTHER, 7, 0 } };
-	unsigned char buf[64];
-	size_t n = make_acl(buf, d, 3);
-	uint32_t mode = S_IFREG | 0666;
-	FK_CHECK_EQ(fk_acl_create_masq(buf, n, &mode), 0);
-	FK_CHECK_EQ(mode, S_IFREG | 0666);
-	FK_CHECK_EQ(perm_of(buf, 0), 6);
-	FK_CHECK_EQ(perm_of(buf, 1), 6);
-	FK_CHECK_EQ(perm_of(buf, 2), 6);
-	/* a directory 0777 keeps rwx, set-group-ID kept */
-	n = make_acl(buf, d, 3);
-	mode = S_IFDIR | 02777;
-	FK_CHECK_EQ(fk_acl_create_masq(buf, n, &mode), 0);
-	FK_CHECK_EQ(mode, S_IFDIR | 02777);
-}
+/* One inheritance: default ACL d (n entries) and the mode asked, the
+ * mode and every entry's permissions after (as ext4 made them). */
+struct masq_case {
+	const char *what;
+	struct entry d[6];
+	size_t n;
+	uint32_t mode, want_mode;
+	unsigned want_perm[6];
+};
 
-static void test_masq_less_than_mode(void)
-{
-	/* d:u::r,d:g::r,d:o::-; 0666 -> 0440 (the issue's -r--r-----) */
-	const struct entry d[] = { { USER_OBJ, 4, 0 }, { GROUP_OBJ, 4, 0 },
-				   { OTHER, 0, 0 } };
-	unsigned char buf[64];
-	size_t n = make_acl(buf, d, 3);
-	uint32_t mode = S_IFREG | 0666;
-	FK_CHECK_EQ(fk_acl_create_masq(buf, n, &mode), 0);
-	FK_CHECK_EQ(mode, S_IFREG | 0440);
-}
+static const struct masq_case masq_cases[] = {
+	{ "d:u::rwx,g::rwx,o::rwx, a file 0666: 0666 rw-,rw-,rw-",
+	  { { USER_OBJ, 7, 0 }, { GROUP_OBJ, 7, 0 }, { OTHER, 7, 0 } }, 3,
+	  S_IFREG | 0666, S_IFREG | 0666, { 6, 6, 6 } },
+	{ "the same, a directory 02777: rwx kept, and set-group-ID",
+	  { { USER_OBJ, 7, 0 }, { GROUP_OBJ, 7, 0 }, { OTHER, 7, 0 } }, 3,
+	  S_IFDIR | 02777, S_IFDIR | 02777, { 7, 7, 7 } },
+	{ "d:u::r,g::r,o::-, 0666: 0440 (the issue's -r--r-----)",
+	  { { USER_OBJ, 4, 0 }, { GROUP_OBJ, 4, 0 }, { OTHER, 0, 0 } }, 3,
+	  S_IFREG | 0666, S_IFREG | 0440, { 4, 4, 0 } },
+	{ "named entries and mask rwx, 0666: 0664, the mask rw-, named and "
+	  "owning group's entries kept",
+	  { { USER_OBJ, 7, 0 }, { USER, 7, 65535 }, { GROUP_OBJ, 5, 0 },
+	    { GROUP, 6, 4242 }, { MASK, 7, 0 }, { OTHER, 5, 0 } }, 6,
+	  S_IFREG | 0666, S_IFREG | 0664, { 6, 7, 5, 6, 6, 4 } },
+	{ "the same, an O_TMPFILE 0640: the mask r--, other ---",
+	  { { USER_OBJ, 7, 0 }, { USER, 7, 65535 }, { GROUP_OBJ, 5, 0 },
+	    { GROUP, 6, 4242 }, { MASK, 7, 0 }, { OTHER, 5, 0 } }, 6,
+	  S_IFREG | 0640, S_IFREG | 0640, { 6, 7, 5, 6, 4, 0 } },
+};
 
-static void test_masq_mask(void)
+static void test_masq(void)
 {
-	/* named entries and mask rwx; 0666 -> 0664, mask rw-, the named
-	 * entries and the owning group's kept as they are */
-	const struct entry d[] = { { USER_OBJ, 7, 0 }, { USER, 7, 65535 },
-				   { GROUP_OBJ, 5, 0 }, { GROUP, 6, 4242 },
-				   { MASK, 7, 0 }, { OTHER, 5, 0 } };
-	unsigned char buf[64];
-	size_t n = make_acl(buf, d, 6);
-	uint32_t mode = S_IFREG | 0666;
-	FK_CHECK_EQ(fk_acl_create_masq(buf, n, &mode), 0);
-	FK_CHECK_EQ(mode, S_IFREG | 0664);
-	FK_CHECK_EQ(perm_of(buf, 0), 6);
-	FK_CHECK_EQ(perm_of(buf, 1), 7);
-	FK_CHECK_EQ(perm_of(buf, 2), 5);
-	FK_CHECK_EQ(perm_of(buf, 4), 6);
-	FK_CHECK_EQ(perm_of(buf, 5), 4);
-	/* an O_TMPFILE 0640 under it: mask r--, other --- */
-	n = make_acl(buf, d, 6);
-	mode = S_IFREG | 0640;
-	FK_CHECK_EQ(fk_acl_create_masq(buf, n, &mode), 0);
-	FK_CHECK_EQ(mode, S_IFREG | 0640);
-	FK_CHECK_EQ(perm_of(buf, 4), 4);
-	FK_CHECK_EQ(perm_of(buf, 5), 0);
+	for (size_t c = 0; c < sizeof masq_cases / sizeof masq_cases[0]; c++) {
+		const struct masq_case *k = &masq_cases[c];
+		unsigned char buf[64];
+		size_t n = make_acl(buf, k->d, k->n);
+		uint32_t mode = k->mode;
+		printf("  %s\n", k->what);
+		FK_CHECK_EQ(fk_acl_create_masq(buf, n, &mode), 0);
+		FK_CHECK_EQ(mode, k->want_mode);
+		for (size_t i = 0; i < k->n; i++)
+			FK_CHECK_EQ(perm_of(buf, i), k->want_perm[i]);
+	}
 }
 
 static void test_not_an_acl(void)
@@ -143,9 +132,7 @@ static void test_map_ids(void)
 int main(void)
 {
 	static const struct fk_test tests[] = {
-		FK_TEST(test_masq_group_rwx),
-		FK_TEST(test_masq_less_than_mode),
-		FK_TEST(test_masq_mask),
+		FK_TEST(test_masq),
 		FK_TEST(test_not_an_acl),
 		FK_TEST(test_map_ids),
 	};

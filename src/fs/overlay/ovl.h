@@ -149,12 +149,9 @@ static inline struct fk_layer_cred fk_ovl_own_cred(void)
 static inline struct fk_layer_cred fk_ovl_cred_of(fk_req *req)
 {
 	const struct fk_ctx *c = fk_req_ctx(req);
-	/* Granted DONT_MASK (ovl_init), the mode came unmasked: the umask
-	 * goes with it, for the upper layer to apply or not (fk_layer_cred). */
-	const struct fk_conn *conn = fk_session_conn(fk_req_session(req));
-	uint32_t umask = (conn->want & conn->offered & FK_CAP_DONT_MASK) ? c->umask
-									  : 0;
-	return (struct fk_layer_cred){ c->uid, c->gid, umask };
+	/* The umask goes with the mode, for the upper layer to apply or not
+	 * (fk_layer_cred; ovl_init asks for DONT_MASK). */
+	return (struct fk_layer_cred){ c->uid, c->gid, fk_req_umask(req) };
 }
 
 /* An open file: fh is a pointer to this. */

@@ -46,10 +46,7 @@ void fk_pt_who_of_req(fk_req *req, struct fk_pt_who *w)
 	for (unsigned i = 0; i < w->ngroups; i++)
 		w->groups[i] = FK_PT_GID_HOST(pt, c->groups[i]);
 	w->privileged = 0;
-	/* Granted DONT_MASK: the mode came unmasked (else it is final). */
-	const struct fk_conn *conn = fk_session_conn(fk_req_session(req));
-	w->umask = (conn->want & conn->offered & FK_CAP_DONT_MASK) ? c->umask & 0777
-								    : 0;
+	w->umask = fk_req_umask(req);
 }
 
 void fk_pt_who_of_owner(const struct fk_pt *pt, uint32_t uid, uint32_t gid,
